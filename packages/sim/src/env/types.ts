@@ -70,3 +70,43 @@ export interface Env {
   /** Free the physics world (WASM memory has one owner). */
   close(): void;
 }
+
+/** Statistics of one finished episode, reported by a VecEnv on the step that ended it. */
+export interface EpisodeStats {
+  env: number;
+  return: number;
+  length: number;
+  /** Sum over the episode of each reward term. */
+  terms: Record<string, number>;
+  success?: boolean;
+  terminated: boolean;
+  truncated: boolean;
+}
+
+/**
+ * N environments stepped in lock-step (possibly across worker threads) over flat shared buffers.
+ * Auto-reset: when env i ends, `obs[i]` already holds the first observation of its next episode and
+ * `terminated[i]`/`truncated[i]` say how the previous one ended. For a given seed the contents of every
+ * buffer are identical whatever the worker count.
+ */
+export interface VecEnv {
+  readonly numEnvs: number;
+  readonly observationSpec: SpaceSpec;
+  readonly privilegedSpec: SpaceSpec | null;
+  readonly actionSpec: ActionSpec;
+  readonly dt: number;
+  readonly maxEpisodeSteps: number;
+  /** [N × obs] */
+  readonly obs: Float32Array;
+  /** [N × priv], empty when there is no privileged group. */
+  readonly privileged: Float32Array;
+  /** [N] */
+  readonly rewards: Float32Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  /** Resets every env from the seed given at construction (or this one). */
+  reset(seed?: number): Promise<void>;
+  /** actions: [N × act]. Fills the buffers above; returns episodes that ended on this step. */
+  step(actions: Float32Array): Promise<EpisodeStats[]>;
+  close(): Promise<void>;
+}
