@@ -1,0 +1,422 @@
+/**
+ * SafetyLayer: sits between the controller's `update` and the hardware `write`, and returns the command actually
+ * sent. Every correction is an *intervention*, counted by kind and logged in a bounded ring.
+ *
+ * Phases: idle → soft_start (ramp measured pose → default pose) → running → soft_stop/stopped (damping).
+ * Any phase → estop (latched damping) until reset(); running ⇄ watchdog (damping while state is stale).
+ *
+ * Per tick in `running`, in order: non-finite → hold last safe command; position limits; velocity limit and max step
+ * (rate of the position target); effort limit (PD torque estimate clamped by moving the target). Units: rad, rad/s,
+ * N·m, s. No allocation on the hot path.
+ */
+import type { RobotCommand, RobotState } from '../types.ts';
+import { allFinite, copyCommand, makeCommand } from '../command.ts';
+import type { JointLimitTable } from './limits.ts';
+
+export type SafetyPhase = 'idle' | 'soft_start' | 'running' | 'watchdog' | 'estop' | 'soft_stop' | 'stopped';
+
+export const INTERVENTION_KINDS = [
+  'nonfinite', // controller output had NaN/Inf → last safe command held
+  'bad_state', // measured state had NaN/Inf → treated as stale
+  'position_limit',
+  'velocity_limit',
+  'max_step',
+  'effort_limit',
+  'watchdog', // ticks spent damping because state was stale
+  'estop', // ticks spent in the e-stop latch
+  'soft_start', // ticks where the ramp replaced the controller
+  'soft_stop', // ticks of damping on exit
+] as const;
+export type InterventionKind = (typeof INTERVENTION_KINDS)[number];
+
+export interface SafetyEvent {
+  t: number;
+  kind: InterventionKind;
+  /** Joint index, or −1 when the event is not about one joint. */
+  joint: number;
+  /** What was asked for and what was sent (rad, rad/s or N·m by kind); NaN when not meaningful. */
+  requested: number;
+  sent: number;
+}
+
+export interface SafetyConfig {
+  limits: JointLimitTable;
+  /** Control period (s). */
+  period: number;
+  /** Pose the soft start ramps to (rad), usually the policy's default joint pose. */
+  defaultPose: ArrayLike<number>;
+  /** Gains used for the ramp and for holding (N·m/rad, N·m·s/rad), per joint or one value. */
+  kp: number | ArrayLike<number>;
+  kd: number | ArrayLike<number>;
+  /** Max change of a position target per tick (rad). Default 0.05 rad (25 rad/s at 500 Hz). */
+  maxStep?: number;
+  /** Keep targets this far inside the URDF position limits (rad). Default 0. */
+  positionMargin?: number;
+  /** No fresh state for this many periods → damping. Default 10. */
+  watchdogPeriods?: number;
+  /** Soft start duration (s). Default 2 s (Unitree's deploy ramp). 0 skips the ramp. */
+  softStartS?: number;
+  /** Damping time on exit before `stopped` (s). Default 0.5 s. */
+  softStopS?: number;
+  /** Damping gain in damping mode (N·m·s/rad). Default 2. */
+  dampingKd?: number;
+  /** Size of the event ring (entries kept). Default 1024. */
+  logSize?: number;
+  /** Called off nothing hot: once when a kind first fires after being quiet, and on phase changes. */
+  onEvent?: (msg: string) => void;
+}
+
+function perJoint(v: number | ArrayLike<number>, n: number, what: string): Float64Array {
+  if (typeof v === 'number') return new Float64Array(n).fill(v);
+  if (v.length !== n) throw new Error(`safety: ${what} has ${v.length} entries, expected ${n} (one per joint)`);
+  return Float64Array.from(v);
+}
+
+export class SafetyLayer {
+  readonly n: number;
+  phase: SafetyPhase = 'idle';
+  /** Why the e-stop latched (empty when not latched). */
+  estopReason = '';
+  readonly counts: Record<InterventionKind, number>;
+  private readonly lim: JointLimitTable;
+  private readonly period: number;
+  private readonly defaultPose: Float64Array;
+  private readonly kp: Float64Array;
+  private readonly kd: Float64Array;
+  private readonly maxStep: number;
+  private readonly margin: number;
+  private readonly watchdogPeriods: number;
+  private readonly softStartS: number;
+  private readonly softStopS: number;
+  private readonly dampingKd: number;
+  private readonly onEvent?: (msg: string) => void;
+
+  private readonly out: RobotCommand;
+  private readonly lastSafe: RobotCommand;
+  private hasLastSafe = false;
+  private readonly rampFrom: Float64Array;
+  private phaseStart = 0;
+  private staleTicks = 0;
+  private lastFreshAt = -Infinity;
+  /** Measured joint positions at the last fresh state. */
+  private readonly lastPos: Float64Array;
+  private readonly lastVel: Float64Array;
+  private hasState = false;
+  private readonly firedThisTick = new Uint8Array(INTERVENTION_KINDS.length);
+  private readonly firedLastTick = new Uint8Array(INTERVENTION_KINDS.length);
+  private readonly ring: SafetyEvent[];
+  private ringHead = 0;
+  private ringCount = 0;
+
+  constructor(cfg: SafetyConfig) {
+    const n = cfg.limits.names.length;
+    this.n = n;
+    this.lim = cfg.limits;
+    if (!(cfg.period > 0)) throw new Error(`safety: period must be > 0 s, got ${cfg.period}`);
+    this.period = cfg.period;
+    this.defaultPose = perJoint(cfg.defaultPose, n, 'defaultPose');
+    if (!allFinite(this.defaultPose)) throw new Error('safety: defaultPose has a non-finite entry');
+    for (let i = 0; i < n; i++) {
+      const q = this.defaultPose[i]!;
+      if (q < this.lim.lower[i]! || q > this.lim.upper[i]!) {
+        throw new Error(`safety: default pose of joint "${this.lim.names[i]}" (${q} rad) is outside its limits [${this.lim.lower[i]}, ${this.lim.upper[i]}]`);
+      }
+    }
+    this.kp = perJoint(cfg.kp, n, 'kp');
+    this.kd = perJoint(cfg.kd, n, 'kd');
+    this.maxStep = cfg.maxStep ?? 0.05;
+    this.margin = cfg.positionMargin ?? 0;
+    this.watchdogPeriods = cfg.watchdogPeriods ?? 10;
+    this.softStartS = cfg.softStartS ?? 2;
+    this.softStopS = cfg.softStopS ?? 0.5;
+    this.dampingKd = cfg.dampingKd ?? 2;
+    this.onEvent = cfg.onEvent;
+    this.out = makeCommand(n, 'damping');
+    this.lastSafe = makeCommand(n, 'damping');
+    this.rampFrom = new Float64Array(n);
+    this.lastPos = new Float64Array(n);
+    this.lastVel = new Float64Array(n);
+    this.counts = Object.fromEntries(INTERVENTION_KINDS.map((k) => [k, 0])) as Record<InterventionKind, number>;
+    const size = cfg.logSize ?? 1024;
+    this.ring = Array.from({ length: size }, () => ({ t: 0, kind: 'nonfinite' as InterventionKind, joint: -1, requested: NaN, sent: NaN }));
+  }
+
+  /** True while the controller's output is what gets sent (modulo clamping). */
+  get active(): boolean {
+    return this.phase === 'running';
+  }
+
+  /** Begin the soft start; it ramps from the first fresh measured pose. */
+  start(t: number): void {
+    if (this.phase === 'estop') return;
+    this.setPhase('soft_start', t);
+    this.rampPending = true;
+  }
+  private rampPending = false;
+
+  /** Latch the e-stop (API, SIGINT, stdin key). Only reset() clears it. */
+  estop(reason: string, t = 0): void {
+    if (this.phase !== 'estop') {
+      this.estopReason = reason;
+      this.setPhase('estop', t);
+    }
+  }
+
+  /** Clear the e-stop latch; control resumes through a fresh soft start from the measured pose. */
+  reset(t = 0): void {
+    if (this.phase !== 'estop') return;
+    this.estopReason = '';
+    this.phase = 'idle';
+    this.start(t);
+  }
+
+  /** Soft stop: damp for softStopS, then `stopped` (still damping). */
+  stop(t: number): void {
+    if (this.phase === 'soft_stop' || this.phase === 'stopped') return;
+    if (this.phase === 'estop') return; // the latch already damps; stay latched
+    this.setPhase('soft_stop', t);
+  }
+
+  /** True once a soft stop has run its course (or the e-stop is latched, which is already a safe state). */
+  get finished(): boolean {
+    return this.phase === 'stopped';
+  }
+
+  /**
+   * One tick. `state` is the fresh state or null (nothing new arrived). `desired` is the controller's command,
+   * or null when there is none yet. Returns the command to send (owned by the layer; copy to keep).
+   */
+  update(t: number, state: RobotState | null, desired: RobotCommand | null): RobotCommand {
+    const fired = this.firedThisTick;
+    fired.fill(0);
+    const n = this.n;
+    const out = this.out;
+
+    // --- state freshness ---
+    let fresh = false;
+    if (state) {
+      if (allFinite(state.jointPos) && allFinite(state.jointVel)) {
+        fresh = true;
+        this.lastPos.set(state.jointPos);
+        this.lastVel.set(state.jointVel);
+        this.hasState = true;
+        this.lastFreshAt = t;
+      } else {
+        this.fire('bad_state', t, -1, NaN, NaN);
+      }
+    }
+    this.staleTicks = fresh ? 0 : this.staleTicks + 1;
+    const stale = this.staleTicks >= this.watchdogPeriods;
+
+    switch (this.phase) {
+      case 'idle':
+      case 'stopped':
+      case 'soft_stop':
+      case 'estop': {
+        if (this.phase === 'estop') this.fire('estop', t, -1, NaN, NaN);
+        if (this.phase === 'soft_stop') {
+          this.fire('soft_stop', t, -1, NaN, NaN);
+          if (t - this.phaseStart >= this.softStopS) this.setPhase('stopped', t);
+        }
+        this.damping(out);
+        break;
+      }
+      case 'watchdog': {
+        this.fire('watchdog', t, -1, NaN, NaN);
+        if (fresh) {
+          // Fresh state again: resume from the measured pose through the ramp, never jump to a stale target.
+          this.start(t);
+        }
+        this.damping(out);
+        if (this.phase === 'soft_start' && fresh) this.rampTick(t, out);
+        break;
+      }
+      case 'soft_start': {
+        if (stale && this.hasState) {
+          this.setPhase('watchdog', t);
+          this.fire('watchdog', t, -1, NaN, NaN);
+          this.damping(out);
+          break;
+        }
+        if (!this.hasState) {
+          // Nothing measured yet: we cannot know where to ramp from, so damp and wait.
+          this.damping(out);
+          break;
+        }
+        this.rampTick(t, out);
+        break;
+      }
+      case 'running': {
+        if (stale) {
+          this.setPhase('watchdog', t);
+          this.fire('watchdog', t, -1, NaN, NaN);
+          this.damping(out);
+          break;
+        }
+        if (!desired) {
+          this.holdLastSafe(out);
+          break;
+        }
+        if (!allFinite(desired.position) || !allFinite(desired.velocity) || !allFinite(desired.effort) || !allFinite(desired.kp) || !allFinite(desired.kd)) {
+          this.fire('nonfinite', t, -1, NaN, NaN);
+          this.holdLastSafe(out);
+          break;
+        }
+        copyCommand(out, desired);
+        if (out.mode !== 'position') break; // damping / zero_torque requests are already safe
+        const dtMax = this.period;
+        for (let i = 0; i < n; i++) {
+          let q = out.position[i]!;
+          const req = q;
+          const lo = this.lim.lower[i]! + this.margin;
+          const hi = this.lim.upper[i]! - this.margin;
+          if (q < lo || q > hi) {
+            q = q < lo ? lo : hi;
+            this.fire('position_limit', t, i, req, q);
+          }
+          const prev = this.hasLastSafe && this.lastSafe.mode === 'position' ? this.lastSafe.position[i]! : this.lastPos[i]!;
+          const vmax = this.lim.velocity[i]!;
+          const vStep = vmax * dtMax;
+          if (q - prev > vStep || prev - q > vStep) {
+            const r = q;
+            q = q > prev ? prev + vStep : prev - vStep;
+            this.fire('velocity_limit', t, i, r, q);
+          }
+          if (q - prev > this.maxStep || prev - q > this.maxStep) {
+            const r = q;
+            q = q > prev ? prev + this.maxStep : prev - this.maxStep;
+            this.fire('max_step', t, i, r, q);
+          }
+          const v = out.velocity[i]!;
+          if (v > vmax || v < -vmax) {
+            out.velocity[i] = v > 0 ? vmax : -vmax;
+            this.fire('velocity_limit', t, i, v, out.velocity[i]!);
+          }
+          // Effort: estimate the PD torque the drive will apply and move the target so it stays within ±effort.
+          const emax = this.lim.effort[i]!;
+          if (emax < Infinity) {
+            let ff = out.effort[i]!;
+            if (ff > emax || ff < -emax) {
+              const r = ff;
+              ff = out.effort[i] = ff > 0 ? emax : -emax;
+              this.fire('effort_limit', t, i, r, ff);
+            }
+            const kp = out.kp[i]!;
+            if (kp > 0) {
+              const tau = kp * (q - this.lastPos[i]!) + out.kd[i]! * (out.velocity[i]! - this.lastVel[i]!) + ff;
+              if (tau > emax || tau < -emax) {
+                const tc = tau > 0 ? emax : -emax;
+                const r = q;
+                q += (tc - tau) / kp;
+                // The effort clamp must never push the target outside the position limits.
+                if (q < lo) q = lo;
+                if (q > hi) q = hi;
+                this.fire('effort_limit', t, i, r, q);
+              }
+            }
+          }
+          out.position[i] = q;
+        }
+        break;
+      }
+    }
+    if (out.mode === 'position') {
+      copyCommand(this.lastSafe, out);
+      this.hasLastSafe = true;
+    }
+    // Edge-triggered messages: a kind that starts firing is reported once, not every tick.
+    if (this.onEvent) {
+      for (let k = 0; k < fired.length; k++) {
+        if (fired[k] && !this.firedLastTick[k]) this.onEvent(`safety: ${INTERVENTION_KINDS[k]} at t=${t.toFixed(3)} s`);
+      }
+    }
+    this.firedLastTick.set(fired);
+    return out;
+  }
+
+  /** Events, oldest first (at most logSize). */
+  events(): SafetyEvent[] {
+    const size = this.ring.length;
+    const res: SafetyEvent[] = [];
+    for (let k = 0; k < this.ringCount; k++) res.push({ ...this.ring[(this.ringHead - this.ringCount + k + size) % size]! });
+    return res;
+  }
+
+  /** Counts of kinds that fired at least once. */
+  interventions(): Partial<Record<InterventionKind, number>> {
+    const r: Partial<Record<InterventionKind, number>> = {};
+    for (const k of INTERVENTION_KINDS) if (this.counts[k]) r[k] = this.counts[k];
+    return r;
+  }
+
+  /** Ticks since the last fresh state. */
+  get staleFor(): number {
+    return this.staleTicks;
+  }
+  get lastFreshTime(): number {
+    return this.lastFreshAt;
+  }
+
+  private rampTick(t: number, out: RobotCommand): void {
+    if (this.rampPending) {
+      this.rampFrom.set(this.lastPos);
+      this.phaseStart = t;
+      this.rampPending = false;
+    }
+    const T = this.softStartS;
+    const s = T > 0 ? Math.min(1, (t - this.phaseStart) / T) : 1;
+    // Smoothstep: zero velocity at both ends of the ramp.
+    const a = s * s * (3 - 2 * s);
+    out.mode = 'position';
+    for (let i = 0; i < this.n; i++) {
+      out.position[i] = this.rampFrom[i]! + (this.defaultPose[i]! - this.rampFrom[i]!) * a;
+      out.velocity[i] = 0;
+      out.effort[i] = 0;
+      out.kp[i] = this.kp[i]!;
+      out.kd[i] = this.kd[i]!;
+    }
+    if (s >= 1) this.setPhase('running', t);
+    else this.fire('soft_start', t, -1, NaN, NaN);
+  }
+
+  private damping(out: RobotCommand): void {
+    out.mode = 'damping';
+    for (let i = 0; i < this.n; i++) {
+      out.position[i] = this.lastPos[i]!;
+      out.velocity[i] = 0;
+      out.effort[i] = 0;
+      out.kp[i] = 0;
+      out.kd[i] = this.dampingKd;
+    }
+  }
+
+  private holdLastSafe(out: RobotCommand): void {
+    if (this.hasLastSafe) copyCommand(out, this.lastSafe);
+    else this.damping(out);
+  }
+
+  private fire(kind: InterventionKind, t: number, joint: number, requested: number, sent: number): void {
+    const k = INTERVENTION_KINDS.indexOf(kind);
+    if (!this.firedThisTick[k]) {
+      this.firedThisTick[k] = 1;
+      this.counts[kind]++;
+    }
+    // Per-joint corrections are logged every time; whole-robot modes (watchdog, e-stop, ramps) only when they begin.
+    if (joint < 0 && this.firedLastTick[k]) return;
+    const e = this.ring[this.ringHead]!;
+    e.t = t;
+    e.kind = kind;
+    e.joint = joint;
+    e.requested = requested;
+    e.sent = sent;
+    this.ringHead = (this.ringHead + 1) % this.ring.length;
+    if (this.ringCount < this.ring.length) this.ringCount++;
+  }
+
+  private setPhase(p: SafetyPhase, t: number): void {
+    if (this.phase === p) return;
+    this.phase = p;
+    this.phaseStart = t;
+    this.onEvent?.(`safety: phase ${p}${p === 'estop' ? ` (${this.estopReason})` : ''} at t=${t.toFixed(3)} s`);
+  }
+}
