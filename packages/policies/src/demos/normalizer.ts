@@ -1,0 +1,60 @@
+/**
+ * Normalizers shipped inside BC / diffusion artifacts.
+ * - Observations: z-score, (x − mean)/std, clipped to ±clip. A dimension whose std is below `minStd` (e.g. a
+ *   constant goal) is only centred, so it never blows up to ±clip on a tiny deviation at deployment.
+ * - Actions: min-max to [−1, 1] (Diffusion Policy's limits normalizer), since the sampler clips x̂₀ to ±1.
+ */
+import type { FeatureStats } from './dataset.ts';
+
+export interface ObsNormalizer {
+  mean: number[];
+  std: number[];
+  clip: number;
+}
+
+export interface ActionNormalizer {
+  min: number[];
+  max: number[];
+}
+
+export function makeObsNormalizer(s: FeatureStats, minStd = 1e-3, clip = 5): ObsNormalizer {
+  return { mean: [...s.mean], std: s.std.map((v) => (v < minStd ? 1 : v)), clip };
+}
+
+export function makeActionNormalizer(s: FeatureStats, minRange = 1e-4): ActionNormalizer {
+  // A constant action dimension gets a tiny symmetric range so normalize/denormalize stay finite.
+  const min = s.min.map((v, i) => (s.max[i]! - v < minRange ? v - minRange : v));
+  const max = s.max.map((v, i) => (v - s.min[i]! < minRange ? v + minRange : v));
+  return { min, max };
+}
+
+export function checkNormalizer(n: ObsNormalizer | undefined, dim: number, where: string): ObsNormalizer {
+  if (!n || !Array.isArray(n.mean) || !Array.isArray(n.std)) throw new Error(`${where}: observation normalizer is missing (mean/std)`);
+  if (n.mean.length !== dim || n.std.length !== dim) throw new Error(`${where}: observation normalizer has ${n.mean.length}/${n.std.length} entries, observation size is ${dim}`);
+  if (n.std.some((s) => !(s > 0))) throw new Error(`${where}: observation normalizer has a non-positive std`);
+  return n;
+}
+
+export function checkActionNormalizer(n: ActionNormalizer | undefined, dim: number, where: string): ActionNormalizer {
+  if (!n || !Array.isArray(n.min) || !Array.isArray(n.max)) throw new Error(`${where}: action normalizer is missing (min/max)`);
+  if (n.min.length !== dim || n.max.length !== dim) throw new Error(`${where}: action normalizer has ${n.min.length}/${n.max.length} entries, action size is ${dim}`);
+  if (n.min.some((v, i) => !(n.max[i]! > v))) throw new Error(`${where}: action normalizer has max ≤ min`);
+  return n;
+}
+
+export function normalizeObs(n: ObsNormalizer, x: ArrayLike<number>, out: Float32Array, off = 0): void {
+  for (let i = 0; i < n.mean.length; i++) {
+    let v = (x[i]! - n.mean[i]!) / n.std[i]!;
+    if (v > n.clip) v = n.clip;
+    else if (v < -n.clip) v = -n.clip;
+    out[off + i] = v;
+  }
+}
+
+export function normalizeAction(n: ActionNormalizer, a: ArrayLike<number>, out: Float32Array, off = 0): void {
+  for (let i = 0; i < n.min.length; i++) out[off + i] = (2 * (a[i]! - n.min[i]!)) / (n.max[i]! - n.min[i]!) - 1;
+}
+
+export function denormalizeAction(n: ActionNormalizer, a: ArrayLike<number>, aOff: number, out: Float32Array, off = 0): void {
+  for (let i = 0; i < n.min.length; i++) out[off + i] = ((a[aOff + i]! + 1) / 2) * (n.max[i]! - n.min[i]!) + n.min[i]!;
+}

@@ -1,0 +1,187 @@
+/**
+ * Diffusion Policy training (DDPM ε-objective) on demonstrations, with tfjs; exports the EMA weights into a
+ * 'diffusion' artifact that runs without tfjs.
+ *
+ * Per step: draw B windows (To obs frames, H actions), t ~ U{0..T−1}, ε ~ N(0, I);
+ * x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε;  loss = ‖ε_θ(x_t, t, obs) − ε‖².  Adam with linear warm-up then cosine decay,
+ * EMA with diffusers' warm-up decay (power 0.75). Every random draw comes from the seeded Rng.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Rng } from '@s2r/sim/rng.ts';
+import { initBackend } from '../backend.ts';
+import { squaredCosineSchedule } from './schedule.ts';
+import { DEFAULT_FILM_MLP, initParams, timestepEmbedding, type FilmMlpConfig } from './film-mlp.ts';
+import { TfFilmMlp, emaDecay } from './tf-film-mlp.ts';
+import { makeDiffusionArtifact, saveDiffusionArtifact, type DiffusionArtifact } from './artifact.ts';
+import type { DemoDataset } from '../demos/dataset.ts';
+import { computeStats, rowsOf } from '../demos/dataset.ts';
+import { loadDemos } from '../demos/store.ts';
+import { makeActionNormalizer, makeObsNormalizer } from '../demos/normalizer.ts';
+import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
+
+export interface DiffusionTrainConfig {
+  seed: number;
+  /** Chunk length H. */
+  horizon: number;
+  /** Actions executed per chunk. */
+  execute: number;
+  /** Observation frames To. */
+  obsHistory: number;
+  ensemble: boolean;
+  ensembleDecay: number;
+  /** DDPM training steps T. */
+  diffusionSteps: number;
+  /** DDIM steps stored as the artifact's default. */
+  inferenceSteps: number;
+  /** Gradient steps. */
+  iterations: number;
+  batchSize: number;
+  lr: number;
+  warmup: number;
+  emaPower: number;
+  emaMaxDecay: number;
+  width: number;
+  blocks: number;
+  timeEmbDim: number;
+  timeFeatDim: number;
+  /** Train on successful episodes only (default) or all. */
+  successOnly: boolean;
+  /** Learn the expert's clean action (DART-style labels, default) or the executed noisy one. */
+  label: 'expert' | 'executed';
+  backend?: string;
+}
+
+export const DEFAULT_DIFFUSION_TRAIN: DiffusionTrainConfig = {
+  seed: 0,
+  horizon: 16,
+  execute: 8,
+  obsHistory: 2,
+  ensemble: false,
+  ensembleDecay: 0.01,
+  diffusionSteps: 100,
+  inferenceSteps: 10,
+  iterations: 3000,
+  batchSize: 256,
+  lr: 1e-3,
+  warmup: 100,
+  emaPower: 0.75,
+  emaMaxDecay: 0.9999,
+  ...DEFAULT_FILM_MLP,
+  successOnly: true,
+  label: 'expert',
+};
+
+export interface TrainProgress {
+  iteration: number;
+  iterations: number;
+  loss: number;
+  lr: number;
+  elapsedS: number;
+}
+
+export interface DiffusionTrainOptions {
+  demos: DemoDataset | string;
+  config?: Partial<DiffusionTrainConfig>;
+  /** Where to write the artifact (policy.json). */
+  out?: string;
+  /** Called every `progressEvery` iterations (default 50) — drive a progress bar / metrics.jsonl from it. */
+  onProgress?: (p: TrainProgress) => void;
+  progressEvery?: number;
+}
+
+export interface DiffusionTrainResult {
+  artifact: DiffusionArtifact;
+  config: DiffusionTrainConfig;
+  finalLoss: number;
+  seconds: number;
+}
+
+export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<DiffusionTrainResult> {
+  const cfg: DiffusionTrainConfig = { ...DEFAULT_DIFFUSION_TRAIN, ...opts.config };
+  if (!(cfg.execute >= 1 && cfg.execute <= cfg.horizon)) throw new RangeError(`trainDiffusion: execute must be in [1, horizon=${cfg.horizon}], got ${cfg.execute}`);
+  await initBackend(cfg.backend, { quiet: true });
+  const d = typeof opts.demos === 'string' ? loadDemos(opts.demos) : opts.demos;
+  const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
+  if (eps.length === 0) throw new Error(`trainDiffusion: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations (${d.episodes.length} total)`);
+  const O = d.meta.obsDim;
+  const A = d.meta.actDim;
+  const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
+  const on = makeObsNormalizer(stats.obs);
+  const an = makeActionNormalizer(stats.action);
+  const cols = normalizeColumns(d, on, an, cfg.label);
+  const win = buildWindows(eps, cfg.obsHistory, cfg.horizon);
+
+  const net: FilmMlpConfig = {
+    actDim: A, obsDim: O, horizon: cfg.horizon, obsHistory: cfg.obsHistory,
+    width: cfg.width, blocks: cfg.blocks, timeEmbDim: cfg.timeEmbDim, timeFeatDim: cfg.timeFeatDim,
+  };
+  const rng = Rng.seed(cfg.seed);
+  const model = new TfFilmMlp(net, initParams(net, rng.split('init')));
+  const schedule = squaredCosineSchedule(cfg.diffusionSteps);
+  const T = cfg.diffusionSteps;
+  const E = cfg.timeEmbDim;
+  const tTable = new Float32Array(T * E);
+  for (let t = 0; t < T; t++) timestepEmbedding(t, E, tTable.subarray(t * E, (t + 1) * E));
+  const sqrtAb = Array.from(schedule.alphasCumprod, Math.sqrt);
+  const sqrt1mAb = Array.from(schedule.alphasCumprod, (a) => Math.sqrt(1 - a));
+
+  const B = cfg.batchSize;
+  const X = cfg.horizon * A;
+  const obsB = new Float32Array(B * cfg.obsHistory * O);
+  const x0B = new Float32Array(B * X);
+  const xtB = new Float32Array(B * X);
+  const epsB = new Float32Array(B * X);
+  const tEmbB = new Float32Array(B * E);
+  const batchRng = rng.split('batch');
+  const noiseRng = rng.split('noise');
+  const opt = tf.train.adam(cfg.lr);
+  const t0 = performance.now();
+  let lossAvg = NaN;
+  const every = opts.progressEvery ?? 50;
+  for (let it = 0; it < cfg.iterations; it++) {
+    sampleBatch(win, cols, B, batchRng, obsB, x0B);
+    noiseRng.fillNormal(epsB);
+    for (let b = 0; b < B; b++) {
+      const t = noiseRng.int(T);
+      tEmbB.set(tTable.subarray(t * E, (t + 1) * E), b * E);
+      const sa = sqrtAb[t]!;
+      const sb = sqrt1mAb[t]!;
+      for (let i = b * X; i < (b + 1) * X; i++) xtB[i] = sa * x0B[i]! + sb * epsB[i]!;
+    }
+    const warm = Math.min(1, (it + 1) / Math.max(1, cfg.warmup));
+    const lr = cfg.lr * warm * 0.5 * (1 + Math.cos((Math.PI * it) / cfg.iterations));
+    (opt as unknown as { learningRate: number }).learningRate = lr;
+    const lossT = tf.tidy((): tf.Scalar => {
+      const xt = tf.tensor2d(xtB, [B, X]);
+      const te = tf.tensor2d(tEmbB, [B, E]);
+      const ob = tf.tensor2d(obsB, [B, cfg.obsHistory * O]);
+      const target = tf.tensor2d(epsB, [B, X]);
+      return opt.minimize(() => tf.mean(tf.square(tf.sub(model.forward(xt, te, ob), target))) as tf.Scalar, true, model.trainable)!;
+    });
+    model.updateEma(emaDecay(it, cfg.emaPower, cfg.emaMaxDecay));
+    if (it % every === 0 || it === cfg.iterations - 1) {
+      const l = (await lossT.data())[0]!;
+      lossAvg = Number.isNaN(lossAvg) ? l : 0.8 * lossAvg + 0.2 * l;
+      if (!Number.isFinite(l)) throw new Error(`trainDiffusion: loss became ${l} at iteration ${it}`);
+      opts.onProgress?.({ iteration: it + 1, iterations: cfg.iterations, loss: l, lr, elapsedS: (performance.now() - t0) / 1000 });
+    }
+    lossT.dispose();
+  }
+  const params = model.exportParams('ema');
+  model.dispose();
+  opt.dispose();
+  const artifact = makeDiffusionArtifact({
+    task: d.meta.task,
+    observationSpec: d.meta.observationSpec,
+    actionSpec: d.meta.actionSpec,
+    normalizer: { obs: on, action: an },
+    chunk: { horizon: cfg.horizon, execute: cfg.execute, obsHistory: cfg.obsHistory, ensemble: cfg.ensemble, ensembleDecay: cfg.ensembleDecay },
+    trainSteps: T,
+    inferenceSteps: cfg.inferenceSteps,
+    config: net,
+    params,
+    trainConfig: { ...cfg, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length },
+  });
+  if (opts.out) saveDiffusionArtifact(opts.out, artifact);
+  return { artifact, config: cfg, finalLoss: lossAvg, seconds: (performance.now() - t0) / 1000 };
+}
