@@ -1,0 +1,108 @@
+/**
+ * Behaviour cloning with an MLP (the benchmark's baseline): MSE between the MLP's output and the expert's
+ * normalized action, same demonstrations, windows and normalizers as the diffusion policy.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { Rng } from '@s2r/sim/rng.ts';
+import { initBackend } from '../backend.ts';
+import { TfMlp, initMlp } from '../nn/mlp.ts';
+import type { DemoDataset } from '../demos/dataset.ts';
+import { computeStats, rowsOf } from '../demos/dataset.ts';
+import { loadDemos } from '../demos/store.ts';
+import { makeActionNormalizer, makeObsNormalizer } from '../demos/normalizer.ts';
+import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
+import { makeBcArtifact, saveBcArtifact, type BcArtifact } from './artifact.ts';
+import type { TrainProgress } from '../diffusion/train.ts';
+
+/** tfjs variable names are global per engine; each trained MLP gets its own prefix. */
+let bcInstance = 0;
+
+export interface BcTrainConfig {
+  seed: number;
+  obsHistory: number;
+  hidden: number[];
+  activation: 'elu' | 'relu' | 'tanh';
+  iterations: number;
+  batchSize: number;
+  lr: number;
+  successOnly: boolean;
+  label: 'expert' | 'executed';
+  backend?: string;
+}
+
+export const DEFAULT_BC_TRAIN: BcTrainConfig = {
+  seed: 0,
+  obsHistory: 2,
+  hidden: [256, 256],
+  activation: 'elu',
+  iterations: 3000,
+  batchSize: 256,
+  lr: 1e-3,
+  successOnly: true,
+  label: 'expert',
+};
+
+export interface BcTrainOptions {
+  demos: DemoDataset | string;
+  config?: Partial<BcTrainConfig>;
+  out?: string;
+  onProgress?: (p: TrainProgress) => void;
+  progressEvery?: number;
+}
+
+export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: BcArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
+  const cfg: BcTrainConfig = { ...DEFAULT_BC_TRAIN, ...opts.config };
+  await initBackend(cfg.backend, { quiet: true });
+  const d = typeof opts.demos === 'string' ? loadDemos(opts.demos) : opts.demos;
+  const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
+  if (eps.length === 0) throw new Error(`trainBc: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations`);
+  const O = d.meta.obsDim;
+  const A = d.meta.actDim;
+  const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
+  const on = makeObsNormalizer(stats.obs);
+  const an = makeActionNormalizer(stats.action);
+  const cols = normalizeColumns(d, on, an, cfg.label);
+  const win = buildWindows(eps, cfg.obsHistory, 1);
+  const rng = Rng.seed(cfg.seed);
+  const mlp = new TfMlp(initMlp([cfg.obsHistory * O, ...cfg.hidden, A], rng.split('init'), 1), cfg.activation, `bc-mlp${bcInstance++}`);
+  const opt = tf.train.adam(cfg.lr);
+  const B = cfg.batchSize;
+  const obsB = new Float32Array(B * cfg.obsHistory * O);
+  const actB = new Float32Array(B * A);
+  const br = rng.split('batch');
+  const t0 = performance.now();
+  let last = NaN;
+  const every = opts.progressEvery ?? 50;
+  for (let it = 0; it < cfg.iterations; it++) {
+    sampleBatch(win, cols, B, br, obsB, actB);
+    const lr = cfg.lr * 0.5 * (1 + Math.cos((Math.PI * it) / cfg.iterations));
+    (opt as unknown as { learningRate: number }).learningRate = lr;
+    const loss = tf.tidy((): tf.Scalar => {
+      const x = tf.tensor2d(obsB, [B, cfg.obsHistory * O]);
+      const y = tf.tensor2d(actB, [B, A]);
+      return opt.minimize(() => tf.mean(tf.square(tf.sub(mlp.forward(x), y))) as tf.Scalar, true, mlp.variables)!;
+    });
+    if (it % every === 0 || it === cfg.iterations - 1) {
+      last = (await loss.data())[0]!;
+      if (!Number.isFinite(last)) throw new Error(`trainBc: loss became ${last} at iteration ${it}`);
+      opts.onProgress?.({ iteration: it + 1, iterations: cfg.iterations, loss: last, lr, elapsedS: (performance.now() - t0) / 1000 });
+    }
+    loss.dispose();
+  }
+  const layers = mlp.export();
+  for (const v of mlp.variables) v.dispose();
+  opt.dispose();
+  const artifact = makeBcArtifact({
+    task: d.meta.task,
+    observationSpec: d.meta.observationSpec,
+    actionSpec: d.meta.actionSpec,
+    normalizer: { obs: on, action: an },
+    obsHistory: cfg.obsHistory,
+    activation: cfg.activation,
+    layers,
+    trainConfig: { ...cfg, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length },
+  });
+  if (opts.out) saveBcArtifact(opts.out, artifact);
+  return { artifact, config: cfg, finalLoss: last, seconds: (performance.now() - t0) / 1000 };
+}
