@@ -107,6 +107,8 @@ export class SafetyLayer {
   private readonly ring: SafetyEvent[];
   private ringHead = 0;
   private ringCount = 0;
+  /** Events logged since construction (the ring keeps the last logSize). */
+  totalEvents = 0;
 
   constructor(cfg: SafetyConfig) {
     const n = cfg.limits.names.length;
@@ -228,7 +230,7 @@ export class SafetyLayer {
           this.start(t);
         }
         this.damping(out);
-        if (this.phase === 'soft_start' && fresh) this.rampTick(t, out);
+        if ((this.phase as SafetyPhase) === 'soft_start' && fresh) this.rampTick(t, out);
         break;
       }
       case 'soft_start': {
@@ -342,6 +344,13 @@ export class SafetyLayer {
     return res;
   }
 
+  /** Events logged after the first `seen` (as many as the ring still holds), and the new total. */
+  eventsSince(seen: number): { events: SafetyEvent[]; total: number } {
+    const all = this.events();
+    const fresh = Math.min(this.totalEvents - seen, all.length);
+    return { events: fresh > 0 ? all.slice(all.length - fresh) : [], total: this.totalEvents };
+  }
+
   /** Counts of kinds that fired at least once. */
   interventions(): Partial<Record<InterventionKind, number>> {
     const r: Partial<Record<InterventionKind, number>> = {};
@@ -410,6 +419,7 @@ export class SafetyLayer {
     e.requested = requested;
     e.sent = sent;
     this.ringHead = (this.ringHead + 1) % this.ring.length;
+    this.totalEvents++;
     if (this.ringCount < this.ring.length) this.ringCount++;
   }
 

@@ -1,6 +1,8 @@
 /**
  * Allocation-free timing statistics for the hot path: a fixed histogram (0.1 µs bins up to 20 ms, then one
  * overflow bin) gives p50/p99 to 0.1 µs without storing samples; max, mean and count are tracked directly.
+ * The state can live in a SharedArrayBuffer, so another thread computes percentiles for live printing without
+ * costing the control thread anything (a torn read only skews one live line, never the final summary).
  */
 export interface LatencySummary {
   count: number;
@@ -12,12 +14,29 @@ export interface LatencySummary {
 
 const RES_US = 0.1; // bin width (µs)
 const BINS = 200_000; // 0.1 µs each → 0..20 ms
+const HIST_BYTES = (BINS + 1) * 4;
 
 export class LatencyStats {
-  private hist = new Uint32Array(BINS + 1);
-  count = 0;
-  maxUs = 0;
-  private sumUs = 0;
+  /** Bytes of SharedArrayBuffer one instance needs. */
+  static readonly BYTES = HIST_BYTES + 3 * 8;
+  readonly buffer: SharedArrayBuffer | ArrayBuffer;
+  private readonly hist: Uint32Array;
+  /** [count, sum µs, max µs] */
+  private readonly s: Float64Array;
+
+  constructor(buffer?: SharedArrayBuffer) {
+    this.buffer = buffer ?? new ArrayBuffer(LatencyStats.BYTES);
+    // Scalars first: a Float64Array view must start on an 8-byte boundary.
+    this.s = new Float64Array(this.buffer, 0, 3);
+    this.hist = new Uint32Array(this.buffer, 24, BINS + 1);
+  }
+
+  get count(): number {
+    return this.s[0]!;
+  }
+  get maxUs(): number {
+    return this.s[2]!;
+  }
 
   /** Record one sample in microseconds (negative values count as 0: a wake before the deadline is on time). */
   add(us: number): void {
@@ -25,15 +44,17 @@ export class LatencyStats {
     const b = v / RES_US;
     const bin = b >= BINS ? BINS : Math.floor(b);
     this.hist[bin]!++;
-    this.count++;
-    this.sumUs += v;
-    if (v > this.maxUs) this.maxUs = v;
+    const s = this.s;
+    s[0]!++;
+    s[1]! += v;
+    if (v > s[2]!) s[2] = v;
   }
 
   /** Percentile q in [0, 1], upper edge of the bin (µs). */
   percentile(q: number): number {
-    if (this.count === 0) return 0;
-    const target = Math.max(1, Math.ceil(q * this.count));
+    const count = this.count;
+    if (count === 0) return 0;
+    const target = Math.max(1, Math.ceil(q * count));
     let acc = 0;
     for (let i = 0; i <= BINS; i++) {
       acc += this.hist[i]!;
@@ -43,20 +64,19 @@ export class LatencyStats {
   }
 
   summary(): LatencySummary {
+    const c = this.count;
     return {
-      count: this.count,
+      count: c,
       p50_us: round1(this.percentile(0.5)),
       p99_us: round1(this.percentile(0.99)),
       max_us: round1(this.maxUs),
-      mean_us: round1(this.count ? this.sumUs / this.count : 0),
+      mean_us: round1(c ? this.s[1]! / c : 0),
     };
   }
 
   reset(): void {
     this.hist.fill(0);
-    this.count = 0;
-    this.maxUs = 0;
-    this.sumUs = 0;
+    this.s.fill(0);
   }
 }
 

@@ -1,0 +1,81 @@
+/**
+ * HardwareSpec: plain data naming a hardware interface, so it can be constructed inside the control thread.
+ * Parsing of the CLI's `--hardware` string lives here too.
+ */
+import { pathToFileURL } from 'node:url';
+import { isAbsolute, resolve } from 'node:path';
+import type { HardwareInterface } from '../types.ts';
+import type { SimHardwareOptions } from './sim.ts';
+import type { RosHardwareOptions } from './ros.ts';
+
+export type HardwareSpec =
+  | { kind: 'mock'; jointNames: string[]; initialPos?: number[] }
+  | { kind: 'sim'; options: SimHardwareOptions }
+  | { kind: 'ros'; options: RosHardwareOptions }
+  | { kind: 'serial'; path: string; baud: number; options?: Record<string, unknown> }
+  /** Any module exporting a factory `(options) => HardwareInterface | Promise<…>` (tests, custom robots). */
+  | { kind: 'module'; module: string; export?: string; options?: unknown; needsEventLoop?: boolean };
+
+/** Does this hardware do its I/O with callbacks on the control thread (so the loop must yield between ticks)? */
+export function needsEventLoop(spec: HardwareSpec): boolean {
+  if (spec.kind === 'ros' || spec.kind === 'serial') return true;
+  if (spec.kind === 'module') return spec.needsEventLoop ?? true;
+  return false;
+}
+
+export async function createHardware(spec: HardwareSpec): Promise<HardwareInterface> {
+  switch (spec.kind) {
+    case 'mock': {
+      const { MockHardware } = await import('./mock.ts');
+      return new MockHardware(spec);
+    }
+    case 'sim': {
+      const { SimHardware } = await import('./sim.ts');
+      return new SimHardware(spec.options);
+    }
+    case 'ros': {
+      const { RosHardware } = await import('./ros.ts');
+      return new RosHardware(spec.options);
+    }
+    case 'serial': {
+      // serial.ts is the hardware engineer's; resolved at run time so this file type-checks without it.
+      const serialUrl = new URL('./serial.ts', import.meta.url).href;
+      const mod = (await import(serialUrl)) as Record<string, any>;
+      if (typeof mod.createSerialHardware === 'function') return await mod.createSerialHardware({ path: spec.path, baud: spec.baud, ...spec.options });
+      if (typeof mod.SerialHardware === 'function') return new mod.SerialHardware({ path: spec.path, baud: spec.baud, ...spec.options });
+      throw new Error('serial hardware: hardware/serial.ts exports neither SerialHardware nor createSerialHardware');
+    }
+    case 'module': {
+      const s = spec.module;
+      const url = s.startsWith('file:') ? s : isAbsolute(s) || s.startsWith('.') ? pathToFileURL(resolve(s)).href : s;
+      const mod = (await import(url)) as Record<string, unknown>;
+      const f = mod[spec.export ?? 'default'];
+      if (typeof f !== 'function') throw new Error(`hardware module ${s} has no function export "${spec.export ?? 'default'}"`);
+      return await (f as (o: unknown) => HardwareInterface | Promise<HardwareInterface>)(spec.options);
+    }
+  }
+}
+
+/**
+ * Parse `--hardware`: `sim`, `mock`, `serial:/dev/ttyUSB0@1000000`, `ros:ws://host:9090`.
+ * Options beyond the address come from the caller (robot, noise, topics…).
+ */
+export function parseHardwareArg(s: string): { kind: 'sim' } | { kind: 'mock' } | { kind: 'serial'; path: string; baud: number } | { kind: 'ros'; url: string } {
+  if (s === 'sim') return { kind: 'sim' };
+  if (s === 'mock') return { kind: 'mock' };
+  if (s.startsWith('serial:')) {
+    const rest = s.slice(7);
+    const at = rest.lastIndexOf('@');
+    const path = at >= 0 ? rest.slice(0, at) : rest;
+    const baud = at >= 0 ? Number(rest.slice(at + 1)) : 1_000_000;
+    if (!path) throw new Error(`--hardware ${s}: serial needs a port path, e.g. serial:/dev/ttyUSB0@1000000`);
+    if (!Number.isInteger(baud) || baud <= 0) throw new Error(`--hardware ${s}: baud after @ must be a positive integer`);
+    return { kind: 'serial', path, baud };
+  }
+  if (s.startsWith('ros:')) {
+    const url = s.slice(4);
+    if (!/^wss?:\/\//.test(url)) throw new Error(`--hardware ${s}: ros needs a rosbridge WebSocket URL, e.g. ros:ws://localhost:9090`);
+    return { kind: 'ros', url };
+  }
+  throw new Error(`--hardware "${s}": expected sim, mock, serial:<port>@<baud> or ros:ws://<host>:<port>`);
+}

@@ -1,0 +1,50 @@
+/**
+ * Inference worker: runs the policy off the control thread. It waits on the request counter with
+ * Atomics.waitAsync (keeping its own event loop alive for async backends), runs actChunk (or act), and publishes
+ * the result by bumping the result counter. The control thread only ever does non-blocking loads.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { performance } from 'node:perf_hooks';
+import { INF, type InferenceChannel } from './action-source.ts';
+import { loadDeployPolicy } from '../policy/load.ts';
+import type { PolicySource } from '../policy/types.ts';
+
+const { source, channel, obsHistory } = workerData as { source: PolicySource; channel: InferenceChannel; obsHistory: number };
+const ctrl = new Int32Array(channel.ctrl);
+const obs = new Float32Array(channel.obs);
+const chunk = new Float32Array(channel.chunk);
+const info = new Float64Array(channel.info);
+
+try {
+  const policy = await loadDeployPolicy(source);
+  const D = policy.obsSize;
+  const hist = Array.from({ length: obsHistory }, () => new Float32Array(D));
+  Atomics.store(ctrl, INF.READY, 1);
+  parentPort?.postMessage({ type: 'ready' });
+  let seen = Atomics.load(ctrl, INF.REQ_SEQ);
+  for (;;) {
+    // Atomics.waitAsync is in Node 20 but not in TS's ES2022 lib.
+    const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync(ctrl, INF.REQ_SEQ, seen);
+    if (w.async) await w.value;
+    if (Atomics.load(ctrl, INF.SHUTDOWN)) break;
+    const seq = Atomics.load(ctrl, INF.REQ_SEQ);
+    if (seq === seen) continue;
+    seen = seq;
+    for (let k = 0; k < obsHistory; k++) hist[k]!.set(obs.subarray(k * D, (k + 1) * D));
+    const t0 = performance.now();
+    try {
+      const out = policy.actChunk ? await policy.actChunk(hist) : policy.act!(hist[obsHistory - 1]!);
+      if (out.length !== chunk.length) throw new Error(`policy returned ${out.length} values, expected ${chunk.length}`);
+      chunk.set(out);
+    } catch (e) {
+      Atomics.add(ctrl, INF.ERRORS, 1);
+      parentPort?.postMessage({ type: 'error', message: String((e as Error)?.message ?? e) });
+    }
+    info[0] = (performance.now() - t0) * 1e-3;
+    Atomics.store(ctrl, INF.RES_SEQ, seq);
+    Atomics.notify(ctrl, INF.RES_SEQ);
+  }
+  policy.dispose?.();
+} catch (e) {
+  parentPort?.postMessage({ type: 'fatal', message: String((e as Error)?.stack ?? e) });
+}

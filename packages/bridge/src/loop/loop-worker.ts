@@ -1,0 +1,157 @@
+/**
+ * The control thread. It builds the hardware and the policy *inside this worker* (their specs are plain data),
+ * checks joint names, then runs the ControlLoop. All talk with the main thread is shared memory (flags, stats
+ * histograms, the tick ring) plus occasional postMessage from the housekeeping slice — never on the hot path.
+ */
+import { parentPort, workerData, type Worker } from 'node:worker_threads';
+import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { createHardware, needsEventLoop } from '../hardware/registry.ts';
+import { loadDeployPolicy } from '../policy/load.ts';
+import { SafetyLayer } from '../safety/safety-layer.ts';
+import type { JointLimitTable } from '../safety/limits.ts';
+import { LatencyStats } from '../timing/latency-stats.ts';
+import { nowS } from '../timing/clock.ts';
+import { ControlLoop } from './control-loop.ts';
+import { PolicyController } from './policy-controller.ts';
+import { InlineSource, QueuedSource, makeInferenceChannel, type ActionSource } from './action-source.ts';
+import { checkJointSets, orderNote } from './joint-map.ts';
+import { makeTickRing, TickRing } from './tick-ring.ts';
+import { PHASES } from './shared.ts';
+import type { LoopWorkerData } from './run-loop.ts';
+
+const d = workerData as LoopWorkerData;
+const post = (m: unknown) => parentPort!.postMessage(m);
+const log = (msg: string) => post({ type: 'log', msg });
+
+async function main(): Promise<void> {
+  const hw = await createHardware(d.hardware);
+  await hw.configure();
+  const hwJoints = hw.jointNames;
+  const L = d.robotLimits;
+  // The hardware must drive exactly the robot's actuated joints (order may differ: mapped by name).
+  checkJointSets(L.names, `robot "${d.robotName}"`, hwJoints, `hardware "${hw.name}"`);
+  const idx = hwJoints.map((j) => L.names.indexOf(j));
+  const limits: JointLimitTable = {
+    names: [...hwJoints],
+    lower: Float64Array.from(idx, (i) => L.lower[i]!),
+    upper: Float64Array.from(idx, (i) => L.upper[i]!),
+    velocity: Float64Array.from(idx, (i) => L.velocity[i]!),
+    effort: Float64Array.from(idx, (i) => L.effort[i]!),
+  };
+  const period = 1 / d.loop.rateHz;
+
+  let controller: PolicyController | undefined;
+  let source: ActionSource | undefined;
+  let infWorker: Worker | undefined;
+  let defaultPose: Float64Array;
+  let kp: Float64Array;
+  let kd: Float64Array;
+  let actSize = 0;
+  if (d.policy) {
+    const policy = await loadDeployPolicy(d.policy);
+    checkJointSets(policy.jointNames, 'policy', hwJoints, `hardware "${hw.name}"`);
+    checkJointSets(policy.jointNames, 'policy', L.names, `robot "${d.robotName}"`);
+    const note = orderNote(policy.jointNames, hwJoints, `hardware "${hw.name}"`);
+    if (note) log(note);
+    const k = d.loop.rateHz / d.loop.policyRateHz;
+    if (!Number.isInteger(Math.round(k * 1e9) / 1e9) || k < 1) {
+      throw new Error(`--rate ${d.loop.rateHz} Hz is not an integer multiple of --policy-rate ${d.loop.policyRateHz} Hz`);
+    }
+    if (policy.policyRate && Math.abs(policy.policyRate - d.loop.policyRateHz) > 1e-6) {
+      log(`warning: policy was trained at ${policy.policyRate} Hz, deploying at ${d.loop.policyRateHz} Hz`);
+    }
+    const mode = d.loop.inference === 'auto' ? (policy.chunk ? 'worker' : 'inline') : d.loop.inference;
+    if (mode === 'inline') {
+      source = new InlineSource(policy, nowS);
+    } else {
+      const spec = policy.chunk ?? { horizon: 1, execute: 1, obsHistory: 1 };
+      const ch = makeInferenceChannel(spec, policy.obsSize, policy.actSize);
+      infWorker = spawnWorker(new URL('./inference-worker.ts', import.meta.url), { source: d.policy, channel: ch, obsHistory: spec.obsHistory });
+      await new Promise<void>((res, rej) => {
+        infWorker!.on('message', (m: { type: string; message?: string }) => {
+          if (m.type === 'ready') res();
+          else if (m.type === 'fatal') rej(new Error(`inference worker: ${m.message}`));
+          else if (m.type === 'error') log(`inference error (counted; queue holds): ${m.message}`);
+        });
+        infWorker!.on('error', rej);
+      });
+      source = new QueuedSource(ch, spec, policy.obsSize, policy.actSize, 1 / d.loop.policyRateHz);
+    }
+    controller = new PolicyController({
+      policy,
+      source,
+      hwJoints,
+      decimation: Math.round(k),
+      period,
+      between: d.loop.between,
+      commands: d.loop.commands,
+      clock: nowS,
+    });
+    const m = controller.map.hwIndex;
+    defaultPose = new Float64Array(hwJoints.length);
+    kp = new Float64Array(hwJoints.length);
+    kd = new Float64Array(hwJoints.length);
+    for (let p = 0; p < m.length; p++) {
+      defaultPose[m[p]!] = policy.defaultPose[p]!;
+      kp[m[p]!] = policy.kp[p]!;
+      kd[m[p]!] = policy.kd[p]!;
+    }
+    actSize = policy.actSize;
+  } else {
+    const s = d.safety;
+    if (!s.defaultPose || !s.kp || !s.kd) throw new Error('no policy: safety.defaultPose, kp and kd are needed to hold the robot');
+    const byName = (v: Record<string, number> | number[], what: string) =>
+      Float64Array.from(hwJoints, (j, i) => {
+        const x = Array.isArray(v) ? v[i] : v[j];
+        if (typeof x !== 'number') throw new Error(`${what} has no value for joint "${j}"`);
+        return x;
+      });
+    defaultPose = byName(s.defaultPose, 'defaultPose');
+    kp = byName(s.kp, 'kp');
+    kd = byName(s.kd, 'kd');
+  }
+
+  const safety = new SafetyLayer({ ...d.safety, limits, period, defaultPose, kp, kd, onEvent: d.verboseSafety ? log : undefined });
+  const ringBufs = makeTickRing(d.ringSlots ?? 4096, hwJoints.length, actSize);
+  const ring = new TickRing(ringBufs);
+  let seenEvents = 0;
+  await hw.activate();
+  post({ type: 'started', jointNames: [...hwJoints], policyJoints: controller ? [...controller.map.hwIndex] : null, ring: ringBufs });
+
+  const loop = new ControlLoop({
+    hardware: hw,
+    safety,
+    controller,
+    rateHz: d.loop.rateHz,
+    overrun: d.loop.overrun,
+    dryRun: d.loop.dryRun,
+    durationS: d.loop.durationS,
+    control: new Int32Array(d.shared.control),
+    latency: new LatencyStats(d.shared.latency),
+    exec: new LatencyStats(d.shared.exec),
+    ioSliceMinSlackS: needsEventLoop(d.hardware) ? (d.loop.ioSliceMinSlackS ?? period * 0.25) : null,
+    log,
+    onTick: (i) => {
+      ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, PHASES.indexOf(safety.phase), i.written, i.state, i.sent,
+        controller ? controller.lastAction : null, controller?.policyTick ?? false, controller ? controller.input.commands : null);
+    },
+    onHousekeeping: () => {
+      if (safety.totalEvents !== seenEvents) {
+        const { events, total } = safety.eventsSince(seenEvents);
+        seenEvents = total;
+        post({ type: 'safety', events, counts: safety.interventions() });
+      }
+    },
+  });
+  const result = await loop.run();
+  try {
+    await hw.deactivate();
+  } catch (e) {
+    log(`hardware deactivate failed: ${(e as Error).message}`);
+  }
+  source?.close();
+  if (infWorker) await infWorker.terminate();
+  post({ type: 'done', result: { ...result, ringDropped: ring.dropped } });
+}
+
+main().catch((e) => post({ type: 'fatal', message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack }));

@@ -1,0 +1,112 @@
+/**
+ * Adapt a policy artifact (loaded by @s2r/policies' `loadPolicy`) to the DeployPolicy the loop runs.
+ * The artifact carries its observation/action specs, default pose, action scale and gains; the observation function
+ * comes from the task that trained it (pure `observe`) when @s2r/sim has it, otherwise from the spec's term names.
+ * Anything missing is an error naming the field: a policy never runs on guessed conventions.
+ */
+import type { DeployPolicy } from './types.ts';
+import { observationFromSpec, type ObsTermSpec } from './observation.ts';
+import { validateDeployPolicy } from './load.ts';
+
+type Any = Record<string, any>;
+
+function pick<T>(obj: Any | undefined, keys: string[]): T | undefined {
+  if (!obj) return undefined;
+  for (const k of keys) {
+    const parts = k.split('.');
+    let v: any = obj;
+    for (const p of parts) v = v == null ? undefined : v[p];
+    if (v !== undefined && v !== null) return v as T;
+  }
+  return undefined;
+}
+
+function perJoint(v: unknown, names: readonly string[], what: string, path: string): Float64Array {
+  const n = names.length;
+  if (typeof v === 'number') return new Float64Array(n).fill(v);
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    const a = Float64Array.from(v as ArrayLike<number>);
+    if (a.length !== n) throw new Error(`policy artifact ${path}: ${what} has ${a.length} entries, expected ${n}`);
+    return a;
+  }
+  if (v && typeof v === 'object') {
+    const rec = v as Record<string, number>;
+    return Float64Array.from(names, (j) => {
+      const x = rec[j];
+      if (typeof x !== 'number') throw new Error(`policy artifact ${path}: ${what} has no entry for joint "${j}"`);
+      return x;
+    });
+  }
+  throw new Error(`policy artifact ${path}: ${what} is missing`);
+}
+
+export async function adaptArtifactPolicy(path: string, taskOverride?: string): Promise<DeployPolicy> {
+  let policies: Any;
+  try {
+    const spec = '@s2r/policies'; // a variable specifier: the package is optional at type-check time
+    policies = (await import(spec)) as Any;
+  } catch (e) {
+    throw new Error(`cannot load policy artifact ${path}: @s2r/policies failed to import (${(e as Error).message})`);
+  }
+  if (typeof policies.loadPolicy !== 'function') throw new Error(`cannot load policy artifact ${path}: @s2r/policies exports no loadPolicy()`);
+  const p = (await policies.loadPolicy(path)) as Any;
+  const meta: Any = p.meta ?? {};
+  const actSpec: Any | undefined = pick(meta, ['actionSpec', 'specs.action', 'action']);
+  const obsSpec: Any | undefined = pick(meta, ['observationSpec', 'specs.observation', 'observation']);
+  const joints = pick<string[]>(meta, ['jointNames', 'actionSpec.joints', 'specs.action.joints', 'joints']);
+  if (!joints?.length) throw new Error(`policy artifact ${path}: no joint names (meta.actionSpec.joints)`);
+  const defaultPose = perJoint(pick(meta, ['defaultPose', 'default_pose', 'defaultJointPos', 'config.defaultPose']), joints, 'default pose', path);
+  const kp = perJoint(pick(meta, ['kp', 'gains.kp', 'pd.kp', 'config.kp', 'config.pd.kp']), joints, 'kp', path);
+  const kd = perJoint(pick(meta, ['kd', 'gains.kd', 'pd.kd', 'config.kd', 'config.pd.kd']), joints, 'kd', path);
+  const actionScale = pick<number>(meta, ['actionScale', 'action_scale', 'actionSpec.scale', 'specs.action.scale']);
+  if (typeof actionScale !== 'number') throw new Error(`policy artifact ${path}: no action scale (meta.actionSpec.scale)`);
+  const actionMode = (pick<string>(meta, ['actionSpec.mode', 'actionMode']) ?? 'position') as 'position' | 'torque';
+  const dt = pick<number>(meta, ['dt', 'controlDt', 'config.dt']);
+  const policyRate = pick<number>(meta, ['policyRate', 'policy_rate_hz']) ?? (dt ? 1 / dt : undefined);
+  const obsSize: number = p.obsSize;
+
+  // Observation: the task's pure function when available (one source of truth with training), else the spec.
+  let observe: DeployPolicy['observe'] | undefined;
+  const taskName = taskOverride ?? pick<string>(meta, ['task', 'config.task', 'taskName']);
+  if (taskName) {
+    try {
+      const simSpec = '@s2r/sim';
+      const sim = (await import(simSpec)) as Any;
+      const load = sim.load ?? sim.loadTask;
+      if (typeof load === 'function') {
+        const task = await load(taskName);
+        const fn = task?.observe ?? task?.deployObservation;
+        if (typeof fn === 'function') observe = (inp, out) => fn.call(task, inp, out);
+      }
+    } catch {
+      // fall back to the spec below; if that fails too the error names the terms
+    }
+  }
+  if (!observe) {
+    const terms = obsSpec?.terms as ObsTermSpec[] | undefined;
+    if (!terms) throw new Error(`policy artifact ${path}: no observation spec terms and no task observe() for "${taskName ?? '?'}"`);
+    const o = observationFromSpec(terms, joints.length);
+    if (o.size !== obsSize) throw new Error(`policy artifact ${path}: observation spec sums to ${o.size}, policy expects ${obsSize}`);
+    observe = o.observe;
+  }
+  const chunk = p.chunk as DeployPolicy['chunk'];
+  const dp: DeployPolicy = {
+    jointNames: joints,
+    obsSize,
+    actSize: p.actSize,
+    defaultPose,
+    actionScale,
+    actionMode,
+    kp,
+    kd,
+    policyRate,
+    observe,
+    act: typeof p.act === 'function' && !chunk ? (obs) => p.act(obs) : undefined,
+    actChunk: typeof p.actChunk === 'function' ? (h) => p.actChunk(h) : undefined,
+    chunk,
+    reset: () => p.reset?.(),
+    dispose: () => p.dispose?.(),
+  };
+  validateDeployPolicy(dp, path);
+  return dp;
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { startControlLoop, type StartLoopOptions } from '../src/loop/run-loop.ts';
+import { F } from '../src/loop/tick-ring.ts';
+
+const POLICIES = fileURLToPath(new URL('./helpers/policies.ts', import.meta.url));
+const joints = ['j0', 'j1', 'j2'];
+const limits = { names: joints, lower: [-2, -2, -2], upper: [2, 2, 2], velocity: [30, 30, 30], effort: [50, 50, 50] };
+const defaultPose = [0.1, -0.2, 0.3];
+
+function opts(extra: Partial<StartLoopOptions> & { policyExport?: string; policyOptions?: Record<string, unknown> } = {}): StartLoopOptions {
+  const { policyExport = 'constantPolicy', policyOptions = {}, ...rest } = extra;
+  return {
+    hardware: { kind: 'mock', jointNames: joints, initialPos: [0, 0, 0] },
+    policy: { module: POLICIES, export: policyExport, options: { joints, defaultPose, action: 0.4, ...policyOptions } },
+    robotName: 'test3',
+    robotLimits: limits,
+    rateHz: 500,
+    policyRateHz: 50,
+    durationS: 0.6,
+    safety: { softStartS: 0.1, softStopS: 0.05, maxStep: 0.05 },
+    ...rest,
+  };
+}
+
+describe('ControlLoop in its worker thread (mock hardware)', () => {
+  it('soft-starts, runs the policy at 50 Hz with 500 Hz commands, interpolates, soft-stops; records every tick', async () => {
+    const h = startControlLoop(opts());
+    await h.started;
+    const recs: { t: number; phase: number; pos: number[]; policyTick: number; mode: number }[] = [];
+    const timer = setInterval(() => h.drain((r) => recs.push({ t: r.f[F.t]!, phase: r.f[F.phase]!, pos: Array.from(r.cmdPos), policyTick: r.f[F.policy_tick]!, mode: r.f[F.mode]! })), 20);
+    const res = await h.done;
+    clearInterval(timer);
+    h.drain((r) => recs.push({ t: r.f[F.t]!, phase: r.f[F.phase]!, pos: Array.from(r.cmdPos), policyTick: r.f[F.policy_tick]!, mode: r.f[F.mode]! }));
+    expect(res.ringDropped).toBe(0);
+    expect(recs.length).toBe(res.ticks);
+    // 0.6 s at 500 Hz plus the soft stop: at least 300 ticks, and ticks on the grid.
+    expect(res.ticks).toBeGreaterThanOrEqual(300);
+    expect(recs[1]!.t - recs[0]!.t).toBeCloseTo(0.002, 9);
+    // Target = default + 0.25 × 0.4 = default + 0.1 once running.
+    const running = recs.filter((r) => r.phase === 2);
+    const last = running[running.length - 1]!;
+    expect(last.pos[0]).toBeCloseTo(0.2, 6);
+    expect(last.pos[1]).toBeCloseTo(-0.1, 6);
+    // Policy ticks every 10th running tick.
+    const pt = running.map((r, i) => (r.policyTick ? i : -1)).filter((i) => i >= 0);
+    expect(pt.length).toBeGreaterThan(10);
+    expect(pt[2]! - pt[1]!).toBe(10);
+    // Interpolation: the first policy step moves the target 1/10 of the way per tick.
+    const i0 = pt[0]!;
+    expect(running[i0]!.pos[0]).toBeCloseTo(0.1 + 0.01, 6);
+    expect(running[i0 + 4]!.pos[0]).toBeCloseTo(0.1 + 0.05, 6);
+    // Ends damping (soft stop).
+    expect(recs[recs.length - 1]!.mode).toBe(1);
+    expect(res.finalPhase).toBe('stopped');
+    expect(res.lateness.count).toBe(res.ticks);
+    expect(res.interventions.soft_start).toBeGreaterThan(0);
+    expect(res.interventions.soft_stop).toBeGreaterThan(0);
+  });
+
+  it('dry run never writes to the hardware', async () => {
+    const h = startControlLoop(opts({ dryRun: true, durationS: 0.2 }));
+    const res = await h.done;
+    expect(res.writes).toBe(0);
+    expect(res.hardware.writes).toBe(0);
+    expect(res.ticks).toBeGreaterThan(90);
+  });
+
+  it('names the joints when policy and hardware disagree, before anything moves', async () => {
+    const h = startControlLoop(opts({ hardware: { kind: 'mock', jointNames: ['j0', 'j1', 'jX'] } }));
+    await expect(h.done).rejects.toThrow(/"j2".*lacks|"jX"/);
+  });
+
+  it('maps joints by name when the hardware order differs', async () => {
+    const h = startControlLoop(opts({ hardware: { kind: 'mock', jointNames: ['j2', 'j0', 'j1'], initialPos: [0, 0, 0] }, durationS: 0.4 }));
+    await h.started;
+    let lastRunning: number[] | null = null;
+    const take = () => h.drain((r) => { if (r.f[F.phase] === 2) lastRunning = Array.from(r.cmdPos); });
+    const timer = setInterval(take, 20);
+    await h.done;
+    clearInterval(timer);
+    take();
+    // hardware order j2, j0, j1 → defaults 0.3, 0.1, -0.2 each + 0.1
+    expect(lastRunning![0]).toBeCloseTo(0.4, 6);
+    expect(lastRunning![1]).toBeCloseTo(0.2, 6);
+    expect(lastRunning![2]).toBeCloseTo(-0.1, 6);
+  });
+});
