@@ -1,0 +1,121 @@
+/**
+ * The deployable Policy contract and `loadPolicy`. A Policy runs without the trainer and without tfjs.
+ *
+ * Kinds are pluggable: `registerPolicyKind(kind, factory)`, or by convention a module `src/<kind>-policy.ts`
+ * exporting `fromArtifact(artifact, where)` that `loadPolicy` imports on first use (so the diffusion and
+ * residual kinds live in their own files and this one never changes when they are added).
+ */
+import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
+import { ArtifactError, readArtifact, validateArtifact, type ExpectedSpecs, type PolicyArtifact } from './artifact.ts';
+
+export interface PolicyMeta {
+  kind: string;
+  schemaVersion: number;
+  task: string;
+  observationSpec: SpaceSpec;
+  actionSpec: ActionSpec;
+  privilegedSpec: SpaceSpec | null;
+  specHash: string;
+  jointNames: string[];
+  /** rad, in jointNames order. */
+  defaultPose: number[];
+  /** Position target = defaultPose + actionScale · action (for actionMode 'position'). */
+  actionScale: number;
+  actionMode: 'position' | 'torque';
+  kp: number[] | null;
+  kd: number[] | null;
+  /** Control period (s) and its rate (Hz). */
+  dt: number;
+  policyRate: number;
+  /** The config that trained it (algorithm) and the task's resolved config. */
+  trainingConfig: unknown;
+  envConfig: unknown;
+  /** Where it was loaded from. */
+  source: string;
+}
+
+export interface ChunkSettings {
+  /** Actions per predicted chunk (H). */
+  horizon: number;
+  /** Actions executed from each chunk before re-planning. */
+  execute: number;
+  /** Observations the policy conditions on (history length). */
+  obsHistory: number;
+}
+
+export interface Policy {
+  readonly kind: string;
+  readonly obsSize: number;
+  readonly actSize: number;
+  readonly meta: PolicyMeta;
+  /** Clear any internal state (history, queued chunk) at the start of an episode. */
+  reset(): void;
+  /** One observation (raw, un-normalized, [obsSize]) → one action [actSize]. Deterministic (mean action). */
+  act(obs: Float32Array): Float32Array;
+  /** Chunked policies: the last `chunk.obsHistory` observations (oldest first) → H×A actions, row-major. */
+  actChunk?(obsHistory: Float32Array[]): Float32Array;
+  chunk?: ChunkSettings;
+  dispose?(): void;
+}
+
+export type PolicyFactory = (artifact: PolicyArtifact, where: string) => Policy | Promise<Policy>;
+
+const registry = new Map<string, PolicyFactory>();
+
+export function registerPolicyKind(kind: string, factory: PolicyFactory): void {
+  registry.set(kind, factory);
+}
+
+async function factoryFor(kind: string, where: string): Promise<PolicyFactory> {
+  const f = registry.get(kind);
+  if (f) return f;
+  if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new ArtifactError(where, `kind ${JSON.stringify(kind)} is not a valid policy kind name`);
+  let mod: { fromArtifact?: PolicyFactory };
+  try {
+    mod = (await import(new URL(`./${kind}-policy.ts`, import.meta.url).href)) as { fromArtifact?: PolicyFactory };
+  } catch (e) {
+    throw new ArtifactError(where, `kind "${kind}" is not supported by this @s2r/policies (no ${kind}-policy.ts: ${(e as Error).message.split('\n')[0]})`);
+  }
+  if (typeof mod.fromArtifact !== 'function') throw new ArtifactError(where, `kind "${kind}": ${kind}-policy.ts exports no fromArtifact()`);
+  registry.set(kind, mod.fromArtifact);
+  return mod.fromArtifact;
+}
+
+/** The PolicyMeta every kind shares, read from a validated artifact. */
+export function metaFromArtifact(a: PolicyArtifact, source: string): PolicyMeta {
+  return {
+    kind: a.kind,
+    schemaVersion: a.schemaVersion,
+    task: a.task,
+    observationSpec: a.specs.observation,
+    actionSpec: a.specs.action,
+    privilegedSpec: a.specs.privileged ?? null,
+    specHash: a.specs.hash,
+    jointNames: a.control.jointNames,
+    defaultPose: a.control.defaultPose,
+    actionScale: a.control.actionScale,
+    actionMode: a.control.actionMode,
+    kp: a.control.kp,
+    kd: a.control.kd,
+    dt: a.control.dt,
+    policyRate: 1 / a.control.dt,
+    trainingConfig: a.training.config ?? null,
+    envConfig: a.training.envConfig ?? null,
+    source,
+  };
+}
+
+/** Build a Policy from an artifact already in memory (validated here). */
+export async function policyFromArtifact(raw: unknown, where = '<memory>', expect: ExpectedSpecs = {}): Promise<Policy> {
+  const a = validateArtifact(raw, where, expect);
+  return (await factoryFor(a.kind, where))(a, where);
+}
+
+/**
+ * Load a policy artifact file. Validates everything (see validateArtifact) and, when `expect` is given, that the
+ * artifact matches the robot/task: spec hash, specs, joint order. Throws ArtifactError naming the problem.
+ */
+export async function loadPolicy(path: string, expect: ExpectedSpecs = {}): Promise<Policy> {
+  const a = await readArtifact(path, expect);
+  return (await factoryFor(a.kind, path))(a, path);
+}

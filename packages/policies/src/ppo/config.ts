@@ -1,0 +1,254 @@
+/**
+ * PPO hyper-parameters: one typed config, every field documented with its default (cleanrl style), and
+ * per-task defaults built as explicit overrides of the base (never by mutating it). rsl_rl/legged_gym values
+ * are the base; where a task departs from them, the comment says why.
+ */
+import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
+
+export interface PpoConfig {
+  algo: 'ppo';
+  /** Root seed: network init, action noise, minibatch order and the envs all derive from it. */
+  seed: number;
+  /** Parallel environments (rsl_rl: 4096 on a GPU; CPU runs use tens). */
+  numEnvs: number;
+  /** Worker threads stepping the envs (0 = in the main thread). */
+  workers: number;
+  /** Stop after this many env steps (samples); 0 = no limit. */
+  totalSteps: number;
+  /** Stop after this many wall-clock minutes; 0 = no limit. */
+  maxMinutes: number;
+
+  /** Steps per env per iteration (rsl_rl num_steps_per_env: 24). */
+  stepsPerEnv: number;
+  /** Passes over each rollout (rsl_rl: 5). */
+  numEpochs: number;
+  /** Minibatches per epoch (rsl_rl: 4). */
+  numMinibatches: number;
+
+  /** Hidden layer widths (rsl_rl: [512, 256, 128]). */
+  actorHidden: number[];
+  criticHidden: number[];
+  activation: 'elu' | 'tanh' | 'relu';
+  /** Initial action standard deviation (rsl_rl init_noise_std: 1.0). */
+  initStd: number;
+  /** Feed the task's privileged observations to the critic too (asymmetric actor-critic). */
+  asymmetricCritic: boolean;
+
+  /** Adam learning rate (rsl_rl: 1e-3). */
+  learningRate: number;
+  /** 'adaptive': lr ×/÷ 1.5 to keep the KL near desiredKl (rsl_rl default); 'fixed': constant. */
+  schedule: 'adaptive' | 'fixed';
+  desiredKl: number;
+  lrMin: number;
+  lrMax: number;
+  /** Surrogate clip ε (0.2). */
+  clip: number;
+  /** Clip the value update to ±clip around the old value (rsl_rl use_clipped_value_loss). */
+  clipValueLoss: boolean;
+  /** Value loss coefficient (rsl_rl: 1.0). */
+  valueCoef: number;
+  /** Entropy bonus coefficient (rsl_rl: 0.01). */
+  entropyCoef: number;
+  /** Discount γ (0.99) and GAE λ (0.95). */
+  gamma: number;
+  lam: number;
+  /** Global gradient-norm clip (1.0). */
+  maxGradNorm: number;
+  /** Normalize advantages over the whole rollout (rsl_rl: yes). */
+  normalizeAdvantages: boolean;
+
+  /** Running mean/var observation normalization, shipped in the artifact. */
+  normalizeObs: boolean;
+  /** Normalized observations are clipped to ±obsClip. */
+  obsClip: number;
+  /** Actions sent to the env are clipped to ±actionClip (and to the task's action bounds). */
+  actionClip: number;
+
+  /** Save a checkpoint every N iterations (and at the end, and on Ctrl-C). */
+  checkpointEvery: number;
+  /** Keep the newest N periodic checkpoints (0 = all). */
+  keepCheckpoints: number;
+  /** Task overrides passed to the env (`load(task, envOverrides)`), e.g. {"episodeLengthS": 10}. */
+  envOverrides: Record<string, unknown>;
+}
+
+/** Base defaults (rsl_rl / legged_gym values unless noted). */
+export function basePpoConfig(): PpoConfig {
+  return {
+    algo: 'ppo',
+    seed: 1,
+    numEnvs: 64,
+    workers: 2,
+    totalSteps: 0,
+    maxMinutes: 0,
+    stepsPerEnv: 24,
+    numEpochs: 5,
+    numMinibatches: 4,
+    actorHidden: [512, 256, 128],
+    criticHidden: [512, 256, 128],
+    activation: 'elu',
+    initStd: 1.0,
+    asymmetricCritic: true,
+    learningRate: 1e-3,
+    schedule: 'adaptive',
+    desiredKl: 0.01,
+    lrMin: 1e-5,
+    lrMax: 1e-2,
+    clip: 0.2,
+    clipValueLoss: true,
+    valueCoef: 1.0,
+    entropyCoef: 0.01,
+    gamma: 0.99,
+    lam: 0.95,
+    maxGradNorm: 1.0,
+    normalizeAdvantages: true,
+    normalizeObs: true,
+    obsClip: 5,
+    actionClip: 100,
+    checkpointEvery: 50,
+    keepCheckpoints: 3,
+    envOverrides: {},
+  };
+}
+
+/**
+ * Per-task departures from the base. Why each one:
+ * - cartpole: tiny problem; small nets and a short rollout learn it in seconds, which keeps `npm test` fast.
+ * - go1-*: 2 CPU cores instead of a GPU. With [512,256,128] the network update, not physics, would dominate
+ *   the wall clock, so the nets are [256,128,64] and there are 4 epochs instead of 5.
+ * - z1-push: manipulation; no privileged critic by default so the residual/diffusion pipelines compare fairly.
+ */
+export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
+  cartpole: {
+    numEnvs: 16,
+    workers: 0,
+    stepsPerEnv: 32,
+    numEpochs: 5,
+    numMinibatches: 4,
+    actorHidden: [32, 32],
+    criticHidden: [32, 32],
+    activation: 'tanh',
+    initStd: 1.0,
+    learningRate: 3e-3,
+    entropyCoef: 0.0,
+    totalSteps: 60_000,
+    checkpointEvery: 20,
+  },
+  'go1-flat': {
+    numEnvs: 64,
+    workers: 2,
+    stepsPerEnv: 24,
+    numEpochs: 4,
+    numMinibatches: 4,
+    actorHidden: [256, 128, 64],
+    criticHidden: [256, 128, 64],
+    totalSteps: 0,
+    maxMinutes: 30,
+  },
+  'go1-rough': {
+    numEnvs: 64,
+    workers: 2,
+    actorHidden: [256, 128, 64],
+    criticHidden: [256, 128, 64],
+    maxMinutes: 60,
+  },
+  'z1-push': {
+    numEnvs: 32,
+    workers: 2,
+    actorHidden: [256, 256],
+    criticHidden: [256, 256],
+    asymmetricCritic: false,
+    totalSteps: 2_000_000,
+  },
+};
+
+/** The defaults for a task (base + its departures). Unknown tasks get the base. */
+export function defaultPpoConfig(task: string): PpoConfig {
+  return mergeConfig<PpoConfig>(basePpoConfig(), (TASK_PPO_DEFAULTS[task] ?? {}) as DeepPartial<PpoConfig>, 'ppo');
+}
+
+/**
+ * Parse `--set key=value` strings into a nested override object. Keys use dots for nesting
+ * (`envOverrides.episodeLengthS=10`); values parse as JSON when they can (numbers, booleans, arrays),
+ * else stay strings.
+ */
+export function parseSets(sets: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new Error(`--set "${s}": expected key=value`);
+    const key = s.slice(0, eq).trim();
+    const rawVal = s.slice(eq + 1).trim();
+    let val: unknown = rawVal;
+    try {
+      val = JSON.parse(rawVal);
+    } catch {
+      /* a bare string */
+    }
+    const parts = key.split('.');
+    let cur = out;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const p = parts[i]!;
+      if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+      cur = cur[p] as Record<string, unknown>;
+    }
+    cur[parts[parts.length - 1]!] = val;
+  }
+  return out;
+}
+
+/**
+ * Resolve: task defaults ← config file ← --set overrides ← explicit flags. A key the config does not have is an
+ * error naming it; so is a value of the wrong type. `envOverrides` is free-form (the env validates it).
+ */
+export function resolvePpoConfig(task: string, ...layers: (Record<string, unknown> | undefined)[]): PpoConfig {
+  let cfg = defaultPpoConfig(task);
+  for (const layer of layers) {
+    if (!layer) continue;
+    const { envOverrides, ...rest } = layer as { envOverrides?: Record<string, unknown> };
+    cfg = mergeConfig<PpoConfig>(cfg, rest as DeepPartial<PpoConfig>, 'ppo');
+    if (envOverrides !== undefined) {
+      if (typeof envOverrides !== 'object' || envOverrides === null || Array.isArray(envOverrides)) throw new TypeError('ppo.envOverrides: expected an object');
+      cfg.envOverrides = deepMergeLoose(cfg.envOverrides, envOverrides);
+    }
+  }
+  validatePpoConfig(cfg);
+  return cfg;
+}
+
+function deepMergeLoose(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = structuredClone(a);
+  for (const [k, v] of Object.entries(b)) {
+    const cur = out[k];
+    if (cur && typeof cur === 'object' && !Array.isArray(cur) && v && typeof v === 'object' && !Array.isArray(v)) {
+      out[k] = deepMergeLoose(cur as Record<string, unknown>, v as Record<string, unknown>);
+    } else out[k] = structuredClone(v);
+  }
+  return out;
+}
+
+export function validatePpoConfig(c: PpoConfig): void {
+  const bad = (k: string, why: string) => {
+    throw new RangeError(`ppo.${k}: ${why}`);
+  };
+  const posInt = (k: keyof PpoConfig) => {
+    const v = c[k] as number;
+    if (!Number.isInteger(v) || v <= 0) bad(k, `must be a positive integer, got ${v}`);
+  };
+  posInt('numEnvs');
+  posInt('stepsPerEnv');
+  posInt('numEpochs');
+  posInt('numMinibatches');
+  posInt('checkpointEvery');
+  if (!Number.isInteger(c.workers) || c.workers < 0) bad('workers', `must be an integer ≥ 0, got ${c.workers}`);
+  if ((c.numEnvs * c.stepsPerEnv) % c.numMinibatches !== 0) bad('numMinibatches', `must divide numEnvs×stepsPerEnv = ${c.numEnvs * c.stepsPerEnv}`);
+  for (const k of ['actorHidden', 'criticHidden'] as const) if (!c[k].every((h) => Number.isInteger(h) && h > 0)) bad(k, 'must list positive integer widths');
+  if (!['elu', 'tanh', 'relu'].includes(c.activation)) bad('activation', `must be elu, tanh or relu, got ${c.activation}`);
+  if (!['adaptive', 'fixed'].includes(c.schedule)) bad('schedule', `must be adaptive or fixed, got ${c.schedule}`);
+  if (!(c.gamma > 0 && c.gamma <= 1)) bad('gamma', 'must be in (0, 1]');
+  if (!(c.lam >= 0 && c.lam <= 1)) bad('lam', 'must be in [0, 1]');
+  if (!(c.learningRate > 0)) bad('learningRate', 'must be > 0');
+  if (!(c.initStd > 0)) bad('initStd', 'must be > 0');
+  if (!(c.clip > 0)) bad('clip', 'must be > 0');
+  if (!(c.totalSteps >= 0) || !(c.maxMinutes >= 0)) bad('totalSteps/maxMinutes', 'must be ≥ 0');
+}

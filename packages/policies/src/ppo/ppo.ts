@@ -1,0 +1,315 @@
+/**
+ * PPO the rsl_rl way: act → processEnvStep (×T) → computeReturns → update.
+ *
+ * Networks: Gaussian MLP actor with a state-independent log σ, MLP critic (optionally on actor obs ⊕ privileged
+ * obs). Rollout inference runs on a plain Float32Array copy of the weights (RuntimeMlp, refreshed after each
+ * update) — measured faster than tfjs-wasm for the tens-of-envs batches a CPU run uses. The update runs on
+ * tfjs with hand-written backward passes (nn/dense.ts) and the analytic loss gradient (ppo/loss.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Rng } from '@s2r/sim/rng.ts';
+import { TfMlp, initMlp, type MlpLayerData } from '../nn/mlp.ts';
+import { Adam, type AdamState } from '../nn/adam.ts';
+import { RuntimeMlp } from '../runtime/mlp.ts';
+import { RunningNormalizer, type NormalizerData64 } from '../normalizer.ts';
+import { RolloutStorage, Minibatch } from './storage.ts';
+import { computeGae, standardize } from './gae.ts';
+import { ppoLoss } from './loss.ts';
+import type { PpoConfig } from './config.ts';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+export interface PpoDims {
+  obs: number;
+  /** Privileged observation size (0 = none). */
+  priv: number;
+  act: number;
+}
+
+export interface UpdateStats {
+  surrogate: number;
+  valueLoss: number;
+  entropy: number;
+  kl: number;
+  clipFraction: number;
+  gradNorm: number;
+  learningRate: number;
+  actionStd: number;
+  updateMs: number;
+}
+
+export interface PpoState {
+  actor: MlpLayerData[];
+  critic: MlpLayerData[];
+  logStd: Float32Array;
+  adam: AdamState;
+  obsNorm: NormalizerData64;
+  criticNorm: NormalizerData64 | null;
+  rng: { noise: number[]; minibatch: number[] };
+}
+
+export class PPO {
+  readonly cfg: PpoConfig;
+  readonly dims: PpoDims;
+  readonly criticDim: number;
+  readonly actor: TfMlp;
+  readonly critic: TfMlp;
+  readonly logStd: tf.Variable<tf.Rank.R1>;
+  readonly opt: Adam;
+  readonly obsNorm: RunningNormalizer;
+  /** Normalizer of the critic's input when it differs from the actor's (asymmetric critic). */
+  readonly criticNorm: RunningNormalizer | null;
+  readonly storage: RolloutStorage;
+  actorRt: RuntimeMlp;
+  criticRt: RuntimeMlp;
+  private logStdJs: Float32Array;
+  private readonly noiseRng: Rng;
+  private readonly mbRng: Rng;
+  private readonly low: number;
+  private readonly high: number;
+  private readonly criticScratch: Float32Array;
+  private readonly lastScratch: Float32Array;
+  private readonly lastCriticScratch: Float32Array;
+  private readonly mb: Minibatch;
+  private readonly perm: Uint32Array;
+
+  constructor(cfg: PpoConfig, dims: PpoDims, rng: Rng, actionBounds: { low: number; high: number } = { low: -Infinity, high: Infinity }) {
+    this.cfg = cfg;
+    this.dims = dims;
+    const asym = cfg.asymmetricCritic && dims.priv > 0;
+    this.criticDim = asym ? dims.obs + dims.priv : dims.obs;
+    const init = rng.split('init');
+    this.actor = new TfMlp(initMlp([dims.obs, ...cfg.actorHidden, dims.act], init.split('actor'), 0.01), cfg.activation, 'actor');
+    this.critic = new TfMlp(initMlp([this.criticDim, ...cfg.criticHidden, 1], init.split('critic'), 1.0), cfg.activation, 'critic');
+    this.logStdJs = new Float32Array(dims.act).fill(Math.log(cfg.initStd));
+    this.logStd = tf.variable(tf.tensor1d(this.logStdJs), true, 'actor/logStd');
+    this.opt = new Adam([...this.actor.variables, this.logStd, ...this.critic.variables], cfg.learningRate);
+    this.obsNorm = new RunningNormalizer(dims.obs, cfg.obsClip);
+    this.criticNorm = asym ? new RunningNormalizer(this.criticDim, cfg.obsClip) : null;
+    if (!cfg.normalizeObs) {
+      this.obsNorm.frozen = true;
+      if (this.criticNorm) this.criticNorm.frozen = true;
+    }
+    this.storage = new RolloutStorage(cfg.stepsPerEnv, cfg.numEnvs, dims.obs, this.criticDim, dims.act);
+    this.actorRt = new RuntimeMlp(this.actor.export(), cfg.activation);
+    this.criticRt = new RuntimeMlp(this.critic.export(), cfg.activation);
+    this.noiseRng = rng.split('noise');
+    this.mbRng = rng.split('minibatch');
+    this.low = Math.max(actionBounds.low, -cfg.actionClip);
+    this.high = Math.min(actionBounds.high, cfg.actionClip);
+    this.criticScratch = new Float32Array(cfg.numEnvs * this.criticDim);
+    this.lastScratch = new Float32Array(cfg.numEnvs * dims.obs);
+    this.lastCriticScratch = new Float32Array(cfg.numEnvs * this.criticDim);
+    const S = cfg.stepsPerEnv * cfg.numEnvs;
+    this.mb = new Minibatch(S / cfg.numMinibatches, this.storage);
+    this.perm = new Uint32Array(S);
+  }
+
+  get actionStd(): Float32Array {
+    return this.logStdJs.map(Math.exp);
+  }
+
+  get logStdValues(): Float32Array {
+    return this.logStdJs;
+  }
+
+  /** obs ⊕ priv row by row into `out` ([N×(D+P)]). */
+  private concatCritic(obs: Float32Array, priv: Float32Array, N: number, out: Float32Array): void {
+    const D = this.dims.obs;
+    const P = this.dims.priv;
+    const C = D + P;
+    for (let i = 0; i < N; i++) {
+      out.set(obs.subarray(i * D, i * D + D), i * C);
+      out.set(priv.subarray(i * P, i * P + P), i * C + D);
+    }
+  }
+
+  /**
+   * Sample actions for the current step. Reads raw observations [N×D] (and privileged [N×P]), updates the
+   * normalizers, records everything in storage, and writes clipped env actions into `envActions` [N×A].
+   */
+  act(obsRaw: Float32Array, privRaw: Float32Array | null, envActions: Float32Array): void {
+    const s = this.storage;
+    const N = s.N;
+    const D = this.dims.obs;
+    const A = this.dims.act;
+    const t = s.step;
+    if (t >= s.T) throw new Error(`PPO.act: storage is full (${s.T} steps); call update() first`);
+    const o = t * N;
+    this.obsNorm.update(obsRaw, N);
+    const obs = s.obs.subarray(o * D, (o + N) * D);
+    this.obsNorm.normalize(obsRaw, N, obs);
+    let cobs = obs;
+    if (this.criticNorm) {
+      if (!privRaw) throw new Error('PPO.act: the asymmetric critic needs privileged observations');
+      this.concatCritic(obsRaw, privRaw, N, this.criticScratch);
+      this.criticNorm.update(this.criticScratch, N);
+      cobs = s.criticObs.subarray(o * this.criticDim, (o + N) * this.criticDim);
+      this.criticNorm.normalize(this.criticScratch, N, cobs);
+    }
+    const mu = this.actorRt.forward(obs, N);
+    s.mu.set(mu, o * A);
+    s.values.set(this.criticRt.forward(cobs, N), o);
+    const ls = this.logStdJs;
+    for (let i = 0; i < N; i++) {
+      let logp = 0;
+      for (let j = 0; j < A; j++) {
+        const k = (o + i) * A + j;
+        const sig = Math.exp(ls[j]!);
+        const eps = this.noiseRng.normal();
+        const a = mu[i * A + j]! + sig * eps;
+        s.actions[k] = a;
+        s.sigma[k] = sig;
+        // z = (a − μ)/σ = ε up to float32 rounding of a; recompute from the stored float32 action so log π_old
+        // is exactly what the update recomputes.
+        const z = (s.actions[k]! - mu[i * A + j]!) / sig;
+        logp += -0.5 * z * z - ls[j]! - HALF_LOG_2PI;
+        envActions[i * A + j] = a < this.low ? this.low : a > this.high ? this.high : a;
+      }
+      s.logProbs[o + i] = logp;
+    }
+  }
+
+  /**
+   * Record the env's response to the last act(). Time-outs (truncated, not terminated) bootstrap with
+   * γ·V(s_t) added to the reward; `dones` marks both kinds so GAE never crosses an episode boundary.
+   */
+  processEnvStep(rewards: Float32Array, terminated: Uint8Array, truncated: Uint8Array): void {
+    const s = this.storage;
+    const N = s.N;
+    const o = s.step * N;
+    const g = this.cfg.gamma;
+    for (let i = 0; i < N; i++) {
+      let r = rewards[i]!;
+      if (truncated[i] && !terminated[i]) r += g * s.values[o + i]!;
+      s.rewards[o + i] = r;
+      s.dones[o + i] = terminated[i] || truncated[i] ? 1 : 0;
+    }
+    s.step++;
+  }
+
+  /** Bootstrap from V(s_T), run GAE and (optionally) standardize advantages. */
+  computeReturns(lastObsRaw: Float32Array, lastPrivRaw: Float32Array | null): void {
+    const s = this.storage;
+    if (s.step !== s.T) throw new Error(`PPO.computeReturns: storage holds ${s.step}/${s.T} steps`);
+    const N = s.N;
+    let cobs = this.obsNorm.normalize(lastObsRaw, N, this.lastScratch);
+    if (this.criticNorm) {
+      this.concatCritic(lastObsRaw, lastPrivRaw!, N, this.lastCriticScratch);
+      cobs = this.criticNorm.normalize(this.lastCriticScratch, N, this.lastCriticScratch);
+    }
+    const last = Float32Array.from(this.criticRt.forward(cobs, N));
+    computeGae(s.rewards, s.values, s.dones, last, s.T, N, this.cfg.gamma, this.cfg.lam, s.advantages, s.returns);
+    if (this.cfg.normalizeAdvantages) standardize(s.advantages);
+  }
+
+  /** Minibatch epochs over the rollout; clears the storage. */
+  update(): UpdateStats {
+    const t0 = performance.now();
+    const c = this.cfg;
+    const s = this.storage;
+    const S = s.size;
+    const B = this.mb.size;
+    const A = this.dims.act;
+    const sum = { surrogate: 0, valueLoss: 0, entropy: 0, kl: 0, clipFraction: 0, gradNorm: 0 };
+    let n = 0;
+    const dMu = new Float32Array(B * A);
+    const dValues = new Float32Array(B);
+    const dLogStd = new Float32Array(A);
+    for (let epoch = 0; epoch < c.numEpochs; epoch++) {
+      for (let i = 0; i < S; i++) this.perm[i] = i;
+      this.mbRng.shuffle(this.perm);
+      for (let m = 0; m < c.numMinibatches; m++) {
+        this.mb.gather(s, this.perm, m * B);
+        const mb = this.mb;
+        const norm = tf.tidy(() => {
+          const aActs = this.actor.forwardTrain(tf.tensor2d(mb.obs, [B, this.dims.obs]));
+          const cActs = this.critic.forwardTrain(tf.tensor2d(mb.criticObs, [B, this.criticDim]));
+          const mu = aActs[aActs.length - 1]!.dataSync();
+          const v = cActs[cActs.length - 1]!.dataSync();
+          const L = ppoLoss(
+            {
+              B, A, mu, logStd: this.logStdJs, values: v,
+              actions: mb.actions, oldLogProbs: mb.logProbs, oldValues: mb.values, returns: mb.returns, advantages: mb.advantages,
+              oldMu: mb.mu, oldSigma: mb.sigma,
+              clip: c.clip, clipValueLoss: c.clipValueLoss, valueCoef: c.valueCoef, entropyCoef: c.entropyCoef,
+            },
+            { dMu, dValues, dLogStd },
+          );
+          // KL-adaptive learning rate (rsl_rl): measured before this minibatch's step, applied to it.
+          if (c.schedule === 'adaptive') {
+            if (L.kl > 2 * c.desiredKl) this.opt.lr = Math.max(c.lrMin, this.opt.lr / 1.5);
+            else if (L.kl < c.desiredKl / 2 && L.kl > 0) this.opt.lr = Math.min(c.lrMax, this.opt.lr * 1.5);
+          }
+          sum.surrogate += L.surrogate;
+          sum.valueLoss += L.valueLoss;
+          sum.entropy += L.entropy;
+          sum.kl += L.kl;
+          sum.clipFraction += L.clipFraction;
+          const gA = this.actor.backward(aActs, tf.tensor2d(dMu, [B, A])).grads;
+          const gC = this.critic.backward(cActs, tf.tensor2d(dValues, [B, 1])).grads;
+          return this.opt.apply([...gA, tf.tensor1d(dLogStd), ...gC], c.maxGradNorm);
+        });
+        sum.gradNorm += norm.dataSync()[0]!;
+        norm.dispose();
+        this.logStdJs = this.logStd.dataSync() as Float32Array;
+        n++;
+      }
+    }
+    this.syncRuntime();
+    s.clear();
+    const std = this.actionStd;
+    return {
+      surrogate: sum.surrogate / n,
+      valueLoss: sum.valueLoss / n,
+      entropy: sum.entropy / n,
+      kl: sum.kl / n,
+      clipFraction: sum.clipFraction / n,
+      gradNorm: sum.gradNorm / n,
+      learningRate: this.opt.lr,
+      actionStd: std.reduce((a, b) => a + b, 0) / std.length,
+      updateMs: performance.now() - t0,
+    };
+  }
+
+  /** Refresh the plain-JS rollout copies of the networks from the tfjs variables. */
+  syncRuntime(): void {
+    this.actorRt = new RuntimeMlp(this.actor.export(), this.cfg.activation);
+    this.criticRt = new RuntimeMlp(this.critic.export(), this.cfg.activation);
+    this.logStdJs = this.logStd.dataSync() as Float32Array;
+  }
+
+  getState(): PpoState {
+    return {
+      actor: this.actor.export(),
+      critic: this.critic.export(),
+      logStd: Float32Array.from(this.logStdJs),
+      adam: this.opt.getState(),
+      obsNorm: this.obsNorm.toData64(),
+      criticNorm: this.criticNorm ? this.criticNorm.toData64() : null,
+      rng: { noise: this.noiseRng.getState(), minibatch: this.mbRng.getState() },
+    };
+  }
+
+  setState(st: PpoState): void {
+    this.actor.load(st.actor);
+    this.critic.load(st.critic);
+    tf.tidy(() => this.logStd.assign(tf.tensor1d(st.logStd)));
+    this.opt.setState(st.adam);
+    this.obsNorm.load(st.obsNorm);
+    if (this.criticNorm) {
+      if (!st.criticNorm) throw new Error('checkpoint has no critic normalizer but this config uses an asymmetric critic');
+      this.criticNorm.load(st.criticNorm);
+    }
+    this.noiseRng.setState(st.rng.noise);
+    this.mbRng.setState(st.rng.minibatch);
+    this.syncRuntime();
+  }
+
+  dispose(): void {
+    this.actor.dispose();
+    this.critic.dispose();
+    this.logStd.dispose();
+    this.opt.dispose();
+  }
+}
