@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Rng } from '@s2r/sim/rng.ts';
 import { trainBc } from '../src/bc/train.ts';
 import { BcPolicy, loadBcPolicy } from '../src/bc/policy.ts';
-import { saveBcArtifact } from '../src/bc/artifact.ts';
+import { saveArtifact } from '../src/artifact.ts';
 import { datasetFrom } from './diffusion-helpers.ts';
 
 describe('behaviour cloning MLP', () => {
@@ -28,16 +28,16 @@ describe('behaviour cloning MLP', () => {
     for (let k = 0; k < 100; k++) {
       const o = [rng.uniform(-0.9, 0.9), rng.uniform(-0.9, 0.9)];
       pol.reset();
-      const a = pol.act(o);
+      const a = pol.act(Float32Array.from(o));
       err += Math.abs(a[0]! - (0.5 * o[0]! - 0.3 * o[1]!)) + Math.abs(a[1]! - Math.sin(2 * o[0]!));
     }
     expect(err / 200).toBeLessThan(0.06);
     const p = join(mkdtempSync(join(tmpdir(), 's2r-bc-')), 'bc.json');
-    saveBcArtifact(p, artifact);
-    const q = loadBcPolicy(p);
+    await saveArtifact(p, artifact);
+    const q = await loadBcPolicy(p);
     const o = [0.3, -0.2];
     pol.reset();
-    expect(Buffer.from(q.act(o).buffer).equals(Buffer.from(pol.act(o).buffer))).toBe(true);
+    expect(Buffer.from(q.act(Float32Array.from(o)).buffer).equals(Buffer.from(pol.act(Float32Array.from(o)).buffer))).toBe(true);
     expect(() => q.act([1, 2, 3])).toThrow(/3 values, expected 2/);
   });
 });

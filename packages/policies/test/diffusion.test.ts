@@ -5,7 +5,10 @@ import { ddimSample, ddpmSample } from '../src/diffusion/sampler.ts';
 import { FilmMlpRuntime, initParams, type FilmMlpConfig } from '../src/diffusion/film-mlp.ts';
 import { trainDiffusion } from '../src/diffusion/train.ts';
 import { DiffusionPolicy, loadDiffusionPolicy } from '../src/diffusion/policy.ts';
-import { checkDiffusionArtifact, saveDiffusionArtifact } from '../src/diffusion/artifact.ts';
+import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
+import { saveArtifact, buildArtifact } from '../src/artifact.ts';
+import { loadPolicy, registerPolicyKind } from '../src/policy.ts';
+import { fromArtifact } from '../src/diffusion/policy.ts';
 import { datasetFrom } from './diffusion-helpers.ts';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -147,10 +150,10 @@ describe('diffusion policy training', () => {
     const { artifact } = await trainDiffusion({ demos: datasetFrom(eps, 2, 2), config: { iterations: 20, batchSize: 32, width: 32, seed: 3 } });
     const dir = mkdtempSync(join(tmpdir(), 's2r-dp-'));
     const p = join(dir, 'policy.json');
-    saveDiffusionArtifact(p, artifact);
+    await saveArtifact(p, artifact);
     const a = new DiffusionPolicy(artifact, { rng: Rng.seed(9) });
-    const b = loadDiffusionPolicy(p, { rng: Rng.seed(9) });
-    const hist = [[0.1, 0.2], [0.3, -0.4]];
+    const b = await loadDiffusionPolicy(p, { rng: Rng.seed(9) });
+    const hist = [new Float32Array([0.1, 0.2]), new Float32Array([0.3, -0.4])];
     const ca = a.actChunk(hist);
     const cb = b.actChunk(hist);
     expect(ca.length).toBe(16 * 2);
@@ -159,17 +162,27 @@ describe('diffusion policy training', () => {
     a.reset();
     b.reset();
     for (let k = 0; k < 20; k++) {
-      const o = [Math.sin(k), Math.cos(k)];
+      const o = new Float32Array([Math.sin(k), Math.cos(k)]);
       expect(Array.from(b.act(o))).toEqual(Array.from(a.act(o)));
     }
+    // Through the house loader (kind plug-in), the policy exposes its chunk settings.
+    registerPolicyKind('diffusion', fromArtifact);
+    const c = await loadPolicy(p);
+    expect(c.kind).toBe('diffusion');
+    expect(c.chunk).toMatchObject({ horizon: 16, execute: 8, obsHistory: 2 });
 
     const raw = JSON.parse(readFileSync(p, 'utf8'));
-    const bad1 = { ...raw, normalizer: { action: raw.normalizer.action } };
-    expect(() => checkDiffusionArtifact(bad1)).toThrow(/observation normalizer is missing/);
-    const bad2 = { ...raw, net: { ...raw.net, weights: { ...raw.net.weights, 'in.w': raw.net.weights['out.b'] } } };
-    expect(() => checkDiffusionArtifact(bad2)).toThrow(/"in.w"/);
-    expect(() => checkDiffusionArtifact(raw, 'x', 'deadbeefdeadbeef')).toThrow(/task's spec/);
+    const rebuild = (mut: (x: any) => void) => {
+      const x = JSON.parse(JSON.stringify(raw));
+      mut(x);
+      const { integrity: _i, format: _f, schemaVersion: _v, ...body } = x;
+      return buildArtifact({ ...body, specs: { observation: x.specs.observation, action: x.specs.action, privileged: null } });
+    };
+    expect(() => checkDiffusionArtifact(rebuild((x) => delete x.normalizer.var))).toThrow(/normalizer\.var/);
+    expect(() => checkDiffusionArtifact(rebuild((x) => (x.tensors['denoiser.in.w'] = x.tensors['denoiser.out.b'])))).toThrow(/denoiser\.in\.w/);
+    expect(() => checkDiffusionArtifact(rebuild((x) => (x.model.chunk.execute = 17)))).toThrow(/execute/);
+    expect(() => checkDiffusionArtifact(raw, 'x', 'deadbeefdeadbeef')).toThrow(/does not match the robot/);
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...raw, kind: 'ppo' }));
-    expect(() => loadDiffusionPolicy(join(dir, 'bad.json'))).toThrow(/kind is "ppo"/);
+    await expect(loadDiffusionPolicy(join(dir, 'bad.json'))).rejects.toThrow(/integrity|kind/);
   });
 });

@@ -1,73 +1,70 @@
 /**
- * The behaviour-cloning MLP artifact (kind 'bc-mlp'): obs history (To frames, normalized) → one action
- * (normalized to [−1, 1], denormalized at the output). One JSON file, bit-exact base64 float32 weights.
+ * The behaviour-cloning MLP in the house policy artifact (format 's2r-policy', kind 'bc-mlp'):
+ * obs history (To frames, z-scored with `normalizer`) → MLP → action in [−1, 1] → denormalized with
+ * model.actionNormalizer. tensors 'mlp.<i>.w' [in×out] / 'mlp.<i>.b'.
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
-import { b64ToF32, f32ToB64, specHash } from '../diffusion/encode.ts';
-import { checkActionNormalizer, checkNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
-import { POLICY_SCHEMA } from '../diffusion/artifact.ts';
+import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
+import { decodeObsNormalizer, encodeObsNormalizer } from '../diffusion/artifact.ts';
 import type { RuntimeActivation, RuntimeLayer } from '../runtime/mlp.ts';
 
-export const BC_SCHEMA_VERSION = 1;
+export interface BcModel {
+  activation: RuntimeActivation;
+  /** Widths including input (To·O) and output (A). */
+  sizes: number[];
+  obsHistory: number;
+  actionNormalizer: ActionNormalizer;
+}
 
-export interface BcArtifact {
-  schema: typeof POLICY_SCHEMA;
-  schemaVersion: number;
-  kind: 'bc-mlp';
+export function makeBcArtifact(i: {
   task: string;
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
-  specHash: string;
-  normalizer: { obs: ObsNormalizer; action: ActionNormalizer };
+  control: ArtifactControl;
+  obsNormalizer: ObsNormalizer;
+  actionNormalizer: ActionNormalizer;
+  rows: number;
   obsHistory: number;
-  net: { activation: RuntimeActivation; layers: { in: number; out: number; w: string; b: string }[] };
-  trainConfig: Record<string, unknown>;
-}
-
-export function makeBcArtifact(i: Omit<BcArtifact, 'schema' | 'schemaVersion' | 'kind' | 'specHash' | 'net'> & { activation: RuntimeActivation; layers: RuntimeLayer[] }): BcArtifact {
-  return {
-    schema: POLICY_SCHEMA,
-    schemaVersion: BC_SCHEMA_VERSION,
+  activation: RuntimeActivation;
+  layers: RuntimeLayer[];
+  training: Record<string, unknown>;
+}): PolicyArtifact {
+  const tensors: PolicyArtifact['tensors'] = {};
+  i.layers.forEach((l, k) => {
+    tensors[`mlp.${k}.w`] = encodeTensor(l.w, [l.in, l.out]);
+    tensors[`mlp.${k}.b`] = encodeTensor(l.b, [l.out]);
+  });
+  const model: BcModel = { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], obsHistory: i.obsHistory, actionNormalizer: i.actionNormalizer };
+  return buildArtifact({
     kind: 'bc-mlp',
     task: i.task,
-    observationSpec: i.observationSpec,
-    actionSpec: i.actionSpec,
-    specHash: specHash(i.observationSpec, i.actionSpec),
-    normalizer: i.normalizer,
-    obsHistory: i.obsHistory,
-    net: { activation: i.activation, layers: i.layers.map((l) => ({ in: l.in, out: l.out, w: f32ToB64(l.w), b: f32ToB64(l.b) })) },
-    trainConfig: i.trainConfig,
-  };
+    specs: { observation: i.observationSpec, action: i.actionSpec, privileged: null },
+    normalizer: encodeObsNormalizer(i.obsNormalizer, i.rows),
+    control: i.control,
+    model: model as unknown as Record<string, unknown>,
+    tensors,
+    training: i.training,
+  });
 }
 
-export function checkBcArtifact(a: unknown, where = 'bc-mlp artifact', expectSpecHash?: string): { artifact: BcArtifact; layers: RuntimeLayer[] } {
-  const art = a as BcArtifact;
-  if (!art || typeof art !== 'object') throw new Error(`${where}: not an object`);
-  if (art.schema !== POLICY_SCHEMA) throw new Error(`${where}: schema is "${art.schema}", expected "${POLICY_SCHEMA}"`);
-  if (art.kind !== 'bc-mlp') throw new Error(`${where}: kind is "${art.kind}", expected "bc-mlp"`);
-  if (art.schemaVersion !== BC_SCHEMA_VERSION) throw new Error(`${where}: schemaVersion ${art.schemaVersion} is not supported`);
-  const h = specHash(art.observationSpec, art.actionSpec);
-  if (art.specHash !== h) throw new Error(`${where}: specHash ${art.specHash} does not match its own specs (${h})`);
-  if (expectSpecHash !== undefined && expectSpecHash !== h) throw new Error(`${where}: trained for spec ${h}, but the task's spec is ${expectSpecHash}`);
-  const O = art.observationSpec.size;
-  const A = art.actionSpec.size;
-  if (!(Number.isInteger(art.obsHistory) && art.obsHistory >= 1)) throw new Error(`${where}: obsHistory invalid (${art.obsHistory})`);
-  checkNormalizer(art.normalizer?.obs, O, `${where}: normalizer.obs`);
-  checkActionNormalizer(art.normalizer?.action, A, `${where}: normalizer.action`);
-  const layers = (art.net?.layers ?? []).map((l, i) => ({ in: l.in, out: l.out, w: b64ToF32(l.w, l.in * l.out, `${where}: layer ${i} w`), b: b64ToF32(l.b, l.out, `${where}: layer ${i} b`) }));
-  if (layers.length === 0) throw new Error(`${where}: net has no layers`);
-  if (layers[0]!.in !== O * art.obsHistory) throw new Error(`${where}: first layer takes ${layers[0]!.in} inputs, expected ${art.obsHistory}×${O}`);
-  if (layers[layers.length - 1]!.out !== A) throw new Error(`${where}: last layer gives ${layers[layers.length - 1]!.out} outputs, expected ${A}`);
-  return { artifact: art, layers };
-}
-
-export function saveBcArtifact(path: string, a: BcArtifact): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(a));
-}
-
-export function readBcArtifact(path: string, expectSpecHash?: string): { artifact: BcArtifact; layers: RuntimeLayer[] } {
-  return checkBcArtifact(JSON.parse(readFileSync(path, 'utf8')), `bc-mlp artifact ${path}`, expectSpecHash);
+export function checkBcArtifact(raw: unknown, where = 'bc-mlp artifact', expectSpecHash?: string): { artifact: PolicyArtifact; model: BcModel; obsNormalizer: ObsNormalizer; layers: RuntimeLayer[] } {
+  const a = validateArtifact(raw, where, expectSpecHash ? { specHash: expectSpecHash } : {});
+  if (a.kind !== 'bc-mlp') throw new ArtifactError(`${where}: kind`, `is "${a.kind}", expected "bc-mlp"`);
+  const m = a.model as unknown as BcModel;
+  const O = a.specs.observation.size;
+  const A = a.specs.action.size;
+  if (!['elu', 'relu', 'tanh', 'linear'].includes(m.activation)) throw new ArtifactError(`${where}: model.activation`, `unknown ${JSON.stringify(m.activation)}`);
+  if (!(Number.isInteger(m.obsHistory) && m.obsHistory >= 1)) throw new ArtifactError(`${where}: model.obsHistory`, `invalid (${m.obsHistory})`);
+  if (!Array.isArray(m.sizes) || m.sizes.length < 2) throw new ArtifactError(`${where}: model.sizes`, 'must list at least 2 widths');
+  if (m.sizes[0] !== O * m.obsHistory) throw new ArtifactError(`${where}: model.sizes`, `input ${m.sizes[0]} ≠ ${m.obsHistory}×${O}`);
+  if (m.sizes[m.sizes.length - 1] !== A) throw new ArtifactError(`${where}: model.sizes`, `output ${m.sizes[m.sizes.length - 1]} ≠ action size ${A}`);
+  checkActionNormalizer(m.actionNormalizer, A, `${where}: model.actionNormalizer`);
+  const layers: RuntimeLayer[] = [];
+  for (let k = 0; k + 1 < m.sizes.length; k++) {
+    const nin = m.sizes[k]!;
+    const nout = m.sizes[k + 1]!;
+    layers.push({ in: nin, out: nout, w: decodeTensor(a.tensors[`mlp.${k}.w`], `${where}: tensors["mlp.${k}.w"]`, [nin, nout]), b: decodeTensor(a.tensors[`mlp.${k}.b`], `${where}: tensors["mlp.${k}.b"]`, [nout]) });
+  }
+  return { artifact: a, model: m, obsNormalizer: decodeObsNormalizer(a, where), layers };
 }

@@ -1,26 +1,34 @@
-/** The deployable BC-MLP policy: Float32Array MLP, no tfjs; keeps its own To-frame history for act(). */
+/** The deployable BC-MLP policy (house `Policy`, kind 'bc-mlp'): Float32Array MLP, no tfjs; keeps its own history. */
 import { RuntimeMlp } from '../runtime/mlp.ts';
-import { checkBcArtifact, readBcArtifact, type BcArtifact } from './artifact.ts';
-import { denormalizeAction, normalizeObs } from '../demos/normalizer.ts';
-import { ObsHistory, type DemoPolicy } from '../diffusion/chunked-policy.ts';
+import { readArtifact, type PolicyArtifact } from '../artifact.ts';
+import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
+import { checkBcArtifact, type BcModel } from './artifact.ts';
+import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
+import { ObsHistory } from '../diffusion/chunked-policy.ts';
 
-export class BcPolicy implements DemoPolicy {
+export class BcPolicy implements Policy {
   readonly kind = 'bc-mlp';
-  readonly obsDim: number;
-  readonly actDim: number;
-  readonly artifact: BcArtifact;
+  readonly obsSize: number;
+  readonly actSize: number;
+  readonly meta: PolicyMeta;
+  readonly model: BcModel;
+  private readonly obsNorm: ObsNormalizer;
   private readonly mlp: RuntimeMlp;
   private readonly history: ObsHistory;
   private readonly x: Float32Array;
+  private readonly yc: Float32Array;
 
-  constructor(artifact: BcArtifact | unknown, expectSpecHash?: string) {
-    const { artifact: a, layers } = checkBcArtifact(artifact, 'bc-mlp artifact', expectSpecHash);
-    this.artifact = a;
-    this.obsDim = a.observationSpec.size;
-    this.actDim = a.actionSpec.size;
-    this.mlp = new RuntimeMlp(layers, a.net.activation);
-    this.history = new ObsHistory(a.obsHistory, this.obsDim);
-    this.x = new Float32Array(a.obsHistory * this.obsDim);
+  constructor(artifact: PolicyArtifact | unknown, expectSpecHash?: string, where = 'bc-mlp artifact') {
+    const c = checkBcArtifact(artifact, where, expectSpecHash);
+    this.meta = metaFromArtifact(c.artifact, where);
+    this.model = c.model;
+    this.obsNorm = c.obsNormalizer;
+    this.obsSize = c.artifact.specs.observation.size;
+    this.actSize = c.artifact.specs.action.size;
+    this.mlp = new RuntimeMlp(c.layers, c.model.activation);
+    this.history = new ObsHistory(c.model.obsHistory, this.obsSize);
+    this.x = new Float32Array(c.model.obsHistory * this.obsSize);
+    this.yc = new Float32Array(this.actSize);
   }
 
   reset(): void {
@@ -29,18 +37,22 @@ export class BcPolicy implements DemoPolicy {
 
   act(obs: ArrayLike<number>): Float32Array {
     const h = this.history.push(obs, 'BcPolicy.act');
-    const O = this.obsDim;
-    for (let k = 0; k < this.artifact.obsHistory; k++) normalizeObs(this.artifact.normalizer.obs, h.subarray(k * O, (k + 1) * O), this.x, k * O);
+    const O = this.obsSize;
+    for (let k = 0; k < this.model.obsHistory; k++) normalizeObs(this.obsNorm, h.subarray(k * O, (k + 1) * O), this.x, k * O);
     const y = this.mlp.forward(this.x);
-    const out = new Float32Array(this.actDim);
     // Outputs are trained towards [−1, 1]; clamp so an extrapolating net cannot leave the demonstrated range.
-    const yc = new Float32Array(this.actDim);
-    for (let i = 0; i < this.actDim; i++) yc[i] = Math.max(-1, Math.min(1, y[i]!));
-    denormalizeAction(this.artifact.normalizer.action, yc, 0, out);
+    for (let i = 0; i < this.actSize; i++) this.yc[i] = Math.max(-1, Math.min(1, y[i]!));
+    const out = new Float32Array(this.actSize);
+    denormalizeAction(this.model.actionNormalizer, this.yc, 0, out);
     return out;
   }
 }
 
-export function loadBcPolicy(path: string, expectSpecHash?: string): BcPolicy {
-  return new BcPolicy(readBcArtifact(path, expectSpecHash).artifact, expectSpecHash);
+/** House plug-in hook: `loadPolicy` builds kind 'bc-mlp' through this. */
+export function fromArtifact(a: PolicyArtifact, where: string): BcPolicy {
+  return new BcPolicy(a, undefined, where);
+}
+
+export async function loadBcPolicy(path: string, expectSpecHash?: string): Promise<BcPolicy> {
+  return new BcPolicy(await readArtifact(path, expectSpecHash ? { specHash: expectSpecHash } : {}), expectSpecHash, path);
 }

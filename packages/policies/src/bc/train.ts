@@ -12,7 +12,9 @@ import { computeStats, rowsOf } from '../demos/dataset.ts';
 import { loadDemos } from '../demos/store.ts';
 import { makeActionNormalizer, makeObsNormalizer } from '../demos/normalizer.ts';
 import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
-import { makeBcArtifact, saveBcArtifact, type BcArtifact } from './artifact.ts';
+import { makeBcArtifact } from './artifact.ts';
+import { defaultControl } from '../diffusion/artifact.ts';
+import { saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import type { TrainProgress } from '../diffusion/train.ts';
 
 /** tfjs variable names are global per engine; each trained MLP gets its own prefix. */
@@ -46,12 +48,13 @@ export const DEFAULT_BC_TRAIN: BcTrainConfig = {
 export interface BcTrainOptions {
   demos: DemoDataset | string;
   config?: Partial<BcTrainConfig>;
+  control?: Partial<ArtifactControl>;
   out?: string;
   onProgress?: (p: TrainProgress) => void;
   progressEvery?: number;
 }
 
-export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: BcArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
+export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
   const cfg: BcTrainConfig = { ...DEFAULT_BC_TRAIN, ...opts.config };
   await initBackend(cfg.backend, { quiet: true });
   const d = typeof opts.demos === 'string' ? loadDemos(opts.demos) : opts.demos;
@@ -97,12 +100,15 @@ export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: BcArtif
     task: d.meta.task,
     observationSpec: d.meta.observationSpec,
     actionSpec: d.meta.actionSpec,
-    normalizer: { obs: on, action: an },
+    control: defaultControl(d.meta.actionSpec, d.meta.dt, opts.control ?? d.meta.control),
+    obsNormalizer: on,
+    actionNormalizer: an,
+    rows: win.count,
     obsHistory: cfg.obsHistory,
     activation: cfg.activation,
     layers,
-    trainConfig: { ...cfg, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length },
+    training: { algo: 'bc-mlp', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, finalLoss: last },
   });
-  if (opts.out) saveBcArtifact(opts.out, artifact);
+  if (opts.out) await saveArtifact(opts.out, artifact);
   return { artifact, config: cfg, finalLoss: last, seconds: (performance.now() - t0) / 1000 };
 }

@@ -41,6 +41,8 @@ export interface DemoMeta {
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
   createdAt: string;
+  /** Default pose (rad) and PD gains of the task, when the env exposes them; copied into policy artifacts. */
+  control?: { defaultPose?: number[]; kp?: number[] | null; kd?: number[] | null };
 }
 
 export interface DemoDataset {

@@ -1,18 +1,18 @@
 /**
- * The diffusion policy artifact (kind 'diffusion'): one JSON file holding the EMA denoiser weights (bit-exact
- * base64 float32), the normalizers, the chunk settings, the noise schedule, the specs with their hash and the
- * training config. Loading checks every field and fails naming the one that is wrong.
+ * The diffusion policy in the house policy artifact (artifact.ts, format 's2r-policy', kind 'diffusion').
+ *
+ *   normalizer  observation z-score: mean, var (= std², eps 0), clip — what the denoiser's condition sees
+ *   model       { type 'film-mlp', net: FilmMlpConfig, chunk: {horizon, execute, obsHistory, ensemble,
+ *                 ensembleDecay}, diffusion: {schedule 'squaredcos_cap_v2', trainSteps, inferenceSteps, clip,
+ *                 prediction 'epsilon'}, actionNormalizer: {min, max} (actions ↔ [−1, 1]) }
+ *   tensors     'denoiser.<name>' for every FiLM-MLP parameter (EMA weights), shapes from paramShapes()
+ *   control     dt, action scale/mode/bounds, joints, default pose, gains (from the demonstrations' task)
  */
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
+import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { checkConfig, paramShapes, type FilmMlpConfig, type Params } from './film-mlp.ts';
-import { decodeParams, encodeParams, specHash } from './encode.ts';
-import { checkActionNormalizer, checkNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
+import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
 import type { ChunkSettings } from './chunked-policy.ts';
-
-export const POLICY_SCHEMA = 's2r.policy';
-export const DIFFUSION_SCHEMA_VERSION = 1;
 
 export interface DiffusionChunkSettings extends ChunkSettings {
   /** Average overlapping chunks over time (ACT-style temporal ensembling). */
@@ -21,105 +21,127 @@ export interface DiffusionChunkSettings extends ChunkSettings {
   ensembleDecay: number;
 }
 
-export interface DiffusionArtifact {
-  schema: typeof POLICY_SCHEMA;
-  schemaVersion: number;
-  kind: 'diffusion';
-  task: string;
-  observationSpec: SpaceSpec;
-  actionSpec: ActionSpec;
-  specHash: string;
-  normalizer: { obs: ObsNormalizer; action: ActionNormalizer };
+export interface DiffusionSettings {
+  schedule: 'squaredcos_cap_v2';
+  trainSteps: number;
+  inferenceSteps: number;
+  /** x̂₀ clip in normalized action units. */
+  clip: number;
+  prediction: 'epsilon';
+}
+
+export interface DiffusionModel {
+  type: 'film-mlp';
+  net: FilmMlpConfig;
   chunk: DiffusionChunkSettings;
-  diffusion: {
-    schedule: 'squaredcos_cap_v2';
-    trainSteps: number;
-    inferenceSteps: number;
-    /** x̂₀ clip in normalized action units. */
-    clip: number;
-    prediction: 'epsilon';
+  diffusion: DiffusionSettings;
+  actionNormalizer: ActionNormalizer;
+}
+
+/** Control block defaults when the task does not say (no default pose offset, no gains). */
+export function defaultControl(actionSpec: ActionSpec, dt: number, c: Partial<ArtifactControl> = {}): ArtifactControl {
+  return {
+    dt,
+    actionScale: actionSpec.scale,
+    actionMode: actionSpec.mode,
+    actionLow: actionSpec.low,
+    actionHigh: actionSpec.high,
+    jointNames: [...actionSpec.joints],
+    defaultPose: c.defaultPose ?? actionSpec.joints.map(() => 0),
+    kp: c.kp ?? null,
+    kd: c.kd ?? null,
+    ...c,
   };
-  net: { type: 'film-mlp'; config: FilmMlpConfig; weights: Record<string, string> };
-  /** The fully resolved training config (for the record). */
-  trainConfig: Record<string, unknown>;
+}
+
+/** Observation normalizer → artifact block (var = std², eps 0, so deployment divides by the same std). */
+export function encodeObsNormalizer(n: ObsNormalizer, count: number): PolicyArtifact['normalizer'] {
+  return { mean: encodeTensor(n.mean), var: encodeTensor(n.std.map((s) => s * s)), count, clip: n.clip, eps: 0 };
+}
+
+export function decodeObsNormalizer(a: PolicyArtifact, where: string): ObsNormalizer {
+  const O = a.specs.observation.size;
+  const mean = decodeTensor(a.normalizer.mean, `${where}: normalizer.mean`, [O]);
+  const v = decodeTensor(a.normalizer.var, `${where}: normalizer.var`, [O]);
+  const std = Array.from(v, (x) => Math.sqrt(x + a.normalizer.eps));
+  if (std.some((s) => !(s > 0))) throw new ArtifactError(`${where}: normalizer.var`, 'has a zero variance with eps 0 (division by zero)');
+  return { mean: Array.from(mean), std, clip: a.normalizer.clip };
 }
 
 export interface DiffusionArtifactInput {
   task: string;
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
-  normalizer: { obs: ObsNormalizer; action: ActionNormalizer };
+  control: ArtifactControl;
+  obsNormalizer: ObsNormalizer;
+  actionNormalizer: ActionNormalizer;
+  rows: number;
   chunk: DiffusionChunkSettings;
   trainSteps: number;
   inferenceSteps: number;
   clip?: number;
-  config: FilmMlpConfig;
+  net: FilmMlpConfig;
   params: Params;
-  trainConfig: Record<string, unknown>;
+  training: Record<string, unknown>;
 }
 
-export function makeDiffusionArtifact(i: DiffusionArtifactInput): DiffusionArtifact {
-  return {
-    schema: POLICY_SCHEMA,
-    schemaVersion: DIFFUSION_SCHEMA_VERSION,
-    kind: 'diffusion',
-    task: i.task,
-    observationSpec: i.observationSpec,
-    actionSpec: i.actionSpec,
-    specHash: specHash(i.observationSpec, i.actionSpec),
-    normalizer: i.normalizer,
+export function makeDiffusionArtifact(i: DiffusionArtifactInput): PolicyArtifact {
+  const shapes = paramShapes(i.net);
+  const tensors: PolicyArtifact['tensors'] = {};
+  for (const [name, shape] of Object.entries(shapes)) tensors[`denoiser.${name}`] = encodeTensor(i.params[name]!, shape);
+  const model: DiffusionModel = {
+    type: 'film-mlp',
+    net: i.net,
     chunk: i.chunk,
     diffusion: { schedule: 'squaredcos_cap_v2', trainSteps: i.trainSteps, inferenceSteps: i.inferenceSteps, clip: i.clip ?? 1, prediction: 'epsilon' },
-    net: { type: 'film-mlp', config: i.config, weights: encodeParams(i.params) },
-    trainConfig: i.trainConfig,
+    actionNormalizer: i.actionNormalizer,
   };
+  return buildArtifact({
+    kind: 'diffusion',
+    task: i.task,
+    specs: { observation: i.observationSpec, action: i.actionSpec, privileged: null },
+    normalizer: encodeObsNormalizer(i.obsNormalizer, i.rows),
+    control: i.control,
+    model: model as unknown as Record<string, unknown>,
+    tensors,
+    training: i.training,
+  });
 }
 
-export interface CheckedDiffusionArtifact {
-  artifact: DiffusionArtifact;
+export interface CheckedDiffusion {
+  artifact: PolicyArtifact;
+  model: DiffusionModel;
+  obsNormalizer: ObsNormalizer;
   params: Params;
 }
 
-/** Validate a parsed artifact; `expectSpecHash` (the task's current spec hash) must match when given. */
-export function checkDiffusionArtifact(a: unknown, where = 'diffusion artifact', expectSpecHash?: string): CheckedDiffusionArtifact {
-  const art = a as DiffusionArtifact;
-  if (!art || typeof art !== 'object') throw new Error(`${where}: not an object`);
-  if (art.schema !== POLICY_SCHEMA) throw new Error(`${where}: schema is "${art.schema}", expected "${POLICY_SCHEMA}"`);
-  if (art.kind !== 'diffusion') throw new Error(`${where}: kind is "${art.kind}", expected "diffusion"`);
-  if (art.schemaVersion !== DIFFUSION_SCHEMA_VERSION) throw new Error(`${where}: schemaVersion ${art.schemaVersion} is not supported (this build reads ${DIFFUSION_SCHEMA_VERSION})`);
-  if (!art.observationSpec || !art.actionSpec) throw new Error(`${where}: observationSpec/actionSpec missing`);
-  const h = specHash(art.observationSpec, art.actionSpec);
-  if (art.specHash !== h) throw new Error(`${where}: specHash ${art.specHash} does not match its own specs (${h}); the file is corrupt or edited`);
-  if (expectSpecHash !== undefined && expectSpecHash !== h) throw new Error(`${where}: trained for spec ${h}, but the task's spec is ${expectSpecHash} (observation/action layout changed)`);
-  const c = art.net?.config;
-  if (art.net?.type !== 'film-mlp' || !c) throw new Error(`${where}: net.type must be "film-mlp"`);
-  checkConfig(c);
-  if (c.obsDim !== art.observationSpec.size) throw new Error(`${where}: net obsDim ${c.obsDim} ≠ observationSpec.size ${art.observationSpec.size}`);
-  if (c.actDim !== art.actionSpec.size) throw new Error(`${where}: net actDim ${c.actDim} ≠ actionSpec.size ${art.actionSpec.size}`);
-  const ch = art.chunk;
-  if (!ch || ch.horizon !== c.horizon || ch.obsHistory !== c.obsHistory) throw new Error(`${where}: chunk settings disagree with the net (horizon ${ch?.horizon}/${c.horizon}, obsHistory ${ch?.obsHistory}/${c.obsHistory})`);
-  if (!(Number.isInteger(ch.execute) && ch.execute >= 1 && ch.execute <= ch.horizon)) throw new Error(`${where}: chunk.execute must be an integer in [1, ${ch.horizon}], got ${ch.execute}`);
-  const d = art.diffusion;
-  if (!d || d.schedule !== 'squaredcos_cap_v2' || d.prediction !== 'epsilon') throw new Error(`${where}: diffusion.schedule/prediction must be squaredcos_cap_v2/epsilon`);
-  if (!(Number.isInteger(d.trainSteps) && d.trainSteps >= 1)) throw new Error(`${where}: diffusion.trainSteps invalid (${d.trainSteps})`);
-  if (!(Number.isInteger(d.inferenceSteps) && d.inferenceSteps >= 1 && d.inferenceSteps <= d.trainSteps)) throw new Error(`${where}: diffusion.inferenceSteps invalid (${d.inferenceSteps})`);
-  checkNormalizer(art.normalizer?.obs, c.obsDim, `${where}: normalizer.obs`);
-  checkActionNormalizer(art.normalizer?.action, c.actDim, `${where}: normalizer.action`);
-  const params = decodeParams(art.net.weights, paramShapes(c), `${where}: net`);
-  return { artifact: art, params };
-}
-
-export function saveDiffusionArtifact(path: string, a: DiffusionArtifact): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, JSON.stringify(a));
-}
-
-export function readDiffusionArtifact(path: string, expectSpecHash?: string): CheckedDiffusionArtifact {
-  let parsed: unknown;
+/** Validate (house checks + diffusion-specific ones) and decode. Errors name the field. */
+export function checkDiffusionArtifact(raw: unknown, where = 'diffusion artifact', expectSpecHash?: string): CheckedDiffusion {
+  const a = validateArtifact(raw, where, expectSpecHash ? { specHash: expectSpecHash } : {});
+  if (a.kind !== 'diffusion') throw new ArtifactError(`${where}: kind`, `is "${a.kind}", expected "diffusion"`);
+  const m = a.model as unknown as DiffusionModel;
+  if (m.type !== 'film-mlp' || !m.net) throw new ArtifactError(`${where}: model.type`, `must be "film-mlp", got ${JSON.stringify(m.type)}`);
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new Error(`diffusion artifact ${path}: ${(err as Error).message}`);
+    checkConfig(m.net);
+  } catch (e) {
+    throw new ArtifactError(`${where}: model.net`, (e as Error).message);
   }
-  return checkDiffusionArtifact(parsed, `diffusion artifact ${path}`, expectSpecHash);
+  const O = a.specs.observation.size;
+  const A = a.specs.action.size;
+  if (m.net.obsDim !== O) throw new ArtifactError(`${where}: model.net.obsDim`, `${m.net.obsDim} ≠ observation size ${O}`);
+  if (m.net.actDim !== A) throw new ArtifactError(`${where}: model.net.actDim`, `${m.net.actDim} ≠ action size ${A}`);
+  const ch = m.chunk;
+  if (!ch || ch.horizon !== m.net.horizon || ch.obsHistory !== m.net.obsHistory) throw new ArtifactError(`${where}: model.chunk`, `disagrees with the net (horizon ${ch?.horizon}/${m.net.horizon}, obsHistory ${ch?.obsHistory}/${m.net.obsHistory})`);
+  if (!(Number.isInteger(ch.execute) && ch.execute >= 1 && ch.execute <= ch.horizon)) throw new ArtifactError(`${where}: model.chunk.execute`, `must be an integer in [1, ${ch.horizon}], got ${ch.execute}`);
+  const d = m.diffusion;
+  if (!d || d.schedule !== 'squaredcos_cap_v2' || d.prediction !== 'epsilon') throw new ArtifactError(`${where}: model.diffusion`, 'schedule/prediction must be squaredcos_cap_v2/epsilon');
+  if (!(Number.isInteger(d.trainSteps) && d.trainSteps >= 1)) throw new ArtifactError(`${where}: model.diffusion.trainSteps`, `invalid (${d.trainSteps})`);
+  if (!(Number.isInteger(d.inferenceSteps) && d.inferenceSteps >= 1 && d.inferenceSteps <= d.trainSteps)) throw new ArtifactError(`${where}: model.diffusion.inferenceSteps`, `invalid (${d.inferenceSteps})`);
+  checkActionNormalizer(m.actionNormalizer, A, `${where}: model.actionNormalizer`);
+  const params: Params = {};
+  const shapes = paramShapes(m.net);
+  for (const [name, shape] of Object.entries(shapes)) params[name] = decodeTensor(a.tensors[`denoiser.${name}`], `${where}: tensors["denoiser.${name}"]`, shape);
+  const extra = Object.keys(a.tensors).filter((k) => !(k.startsWith('denoiser.') && k.slice(9) in shapes));
+  if (extra.length) throw new ArtifactError(`${where}: tensors`, `unexpected tensors: ${extra.join(', ')}`);
+  return { artifact: a, model: m, obsNormalizer: decodeObsNormalizer(a, where), params };
 }

@@ -1,5 +1,6 @@
 /**
- * The deployable diffusion policy: Float32Array denoiser + DDIM, no tfjs. Deterministic given its Rng.
+ * The deployable diffusion policy (house `Policy`, kind 'diffusion'): Float32Array denoiser + DDIM, no tfjs.
+ * Deterministic given its Rng.
  *
  * `actChunk(history)` returns H×A actions in raw action units. `act(obs)` runs the receding horizon itself:
  * it keeps the To-frame history, re-plans every `execute` steps and serves the queued actions in between;
@@ -7,12 +8,14 @@
  * prediction for that step (i = 0 the oldest), as in ACT.
  */
 import { Rng } from '@s2r/sim/rng.ts';
+import { readArtifact, type PolicyArtifact } from '../artifact.ts';
+import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { FilmMlpRuntime, type ObsContext } from './film-mlp.ts';
 import { squaredCosineSchedule, type NoiseSchedule } from './schedule.ts';
 import { ddimSample } from './sampler.ts';
-import { checkDiffusionArtifact, readDiffusionArtifact, type DiffusionArtifact, type DiffusionChunkSettings } from './artifact.ts';
-import { denormalizeAction, normalizeObs } from '../demos/normalizer.ts';
-import { flattenHistory, ObsHistory, type DemoPolicy } from './chunked-policy.ts';
+import { checkDiffusionArtifact, type DiffusionChunkSettings, type DiffusionModel } from './artifact.ts';
+import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
+import { flattenHistory, ObsHistory } from './chunked-policy.ts';
 
 export interface DiffusionPolicyOptions {
   /** Noise source of the sampler; default Rng.seed(0). */
@@ -26,37 +29,40 @@ export interface DiffusionPolicyOptions {
   expectSpecHash?: string;
 }
 
-export class DiffusionPolicy implements DemoPolicy {
+export class DiffusionPolicy implements Policy {
   readonly kind = 'diffusion';
-  readonly obsDim: number;
-  readonly actDim: number;
+  readonly obsSize: number;
+  readonly actSize: number;
+  readonly meta: PolicyMeta;
   readonly chunk: DiffusionChunkSettings;
-  readonly artifact: DiffusionArtifact;
+  readonly model: DiffusionModel;
   inferenceSteps: number;
+  private readonly obsNorm: ObsNormalizer;
   private readonly net: FilmMlpRuntime;
   private readonly schedule: NoiseSchedule;
   private readonly rng: Rng;
   private readonly history: ObsHistory;
   private readonly normObs: Float32Array;
   private ctx: ObsContext | undefined;
-  /** Live chunks for act(): start step and actions. */
   private chunks: { start: number; actions: Float32Array }[] = [];
   private tStep = 0;
   private lastPlan = -Infinity;
 
-  constructor(artifact: DiffusionArtifact | unknown, opts: DiffusionPolicyOptions = {}) {
-    const { artifact: a, params } = checkDiffusionArtifact(artifact, 'diffusion artifact', opts.expectSpecHash);
-    this.artifact = a;
-    this.obsDim = a.net.config.obsDim;
-    this.actDim = a.net.config.actDim;
-    this.chunk = { ...a.chunk, execute: opts.execute ?? a.chunk.execute, ensemble: opts.ensemble ?? a.chunk.ensemble };
-    if (!(this.chunk.execute >= 1 && this.chunk.execute <= this.chunk.horizon)) throw new Error(`DiffusionPolicy: execute must be in [1, ${this.chunk.horizon}], got ${this.chunk.execute}`);
-    this.inferenceSteps = opts.inferenceSteps ?? a.diffusion.inferenceSteps;
-    this.net = new FilmMlpRuntime(a.net.config, params);
-    this.schedule = squaredCosineSchedule(a.diffusion.trainSteps);
+  constructor(artifact: PolicyArtifact | unknown, opts: DiffusionPolicyOptions = {}, where = 'diffusion artifact') {
+    const c = checkDiffusionArtifact(artifact, where, opts.expectSpecHash);
+    this.meta = metaFromArtifact(c.artifact, where);
+    this.model = c.model;
+    this.obsNorm = c.obsNormalizer;
+    this.obsSize = c.model.net.obsDim;
+    this.actSize = c.model.net.actDim;
+    this.chunk = { ...c.model.chunk, execute: opts.execute ?? c.model.chunk.execute, ensemble: opts.ensemble ?? c.model.chunk.ensemble };
+    if (!(Number.isInteger(this.chunk.execute) && this.chunk.execute >= 1 && this.chunk.execute <= this.chunk.horizon)) throw new Error(`DiffusionPolicy: execute must be an integer in [1, ${this.chunk.horizon}], got ${this.chunk.execute}`);
+    this.inferenceSteps = opts.inferenceSteps ?? c.model.diffusion.inferenceSteps;
+    this.net = new FilmMlpRuntime(c.model.net, c.params);
+    this.schedule = squaredCosineSchedule(c.model.diffusion.trainSteps);
     this.rng = opts.rng ?? Rng.seed(0);
-    this.history = new ObsHistory(this.chunk.obsHistory, this.obsDim);
-    this.normObs = new Float32Array(this.chunk.obsHistory * this.obsDim);
+    this.history = new ObsHistory(this.chunk.obsHistory, this.obsSize);
+    this.normObs = new Float32Array(this.chunk.obsHistory * this.obsSize);
   }
 
   reset(): void {
@@ -66,30 +72,22 @@ export class DiffusionPolicy implements DemoPolicy {
     this.lastPlan = -Infinity;
   }
 
-  /** Normalized-space chunk for a flat raw history (To × O). */
-  private sampleNormalized(flat: Float32Array): Float32Array {
-    const { obsDim: O } = this;
-    const on = this.artifact.normalizer.obs;
-    for (let k = 0; k < this.chunk.obsHistory; k++) normalizeObs(on, flat.subarray(k * O, (k + 1) * O), this.normObs, k * O);
-    this.ctx = this.net.prepareObs(this.normObs, this.ctx);
-    const ctx = this.ctx;
-    const X = this.chunk.horizon * this.actDim;
-    return ddimSample(this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out), X, this.inferenceSteps, this.rng, { clip: this.artifact.diffusion.clip });
-  }
-
   actChunk(obsHistory: ArrayLike<number> | ArrayLike<number>[]): Float32Array {
-    const flat = flattenHistory(obsHistory, this.chunk.obsHistory, this.obsDim, 'DiffusionPolicy.actChunk');
-    const xn = this.sampleNormalized(flat);
-    const A = this.actDim;
+    const flat = flattenHistory(obsHistory, this.chunk.obsHistory, this.obsSize, 'DiffusionPolicy.actChunk');
+    const O = this.obsSize;
+    const A = this.actSize;
+    for (let k = 0; k < this.chunk.obsHistory; k++) normalizeObs(this.obsNorm, flat.subarray(k * O, (k + 1) * O), this.normObs, k * O);
+    const ctx = (this.ctx = this.net.prepareObs(this.normObs, this.ctx));
+    const xn = ddimSample(this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out), this.chunk.horizon * A, this.inferenceSteps, this.rng, { clip: this.model.diffusion.clip });
     const out = new Float32Array(this.chunk.horizon * A);
-    for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(this.artifact.normalizer.action, xn, k * A, out, k * A);
+    for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(this.model.actionNormalizer, xn, k * A, out, k * A);
     return out;
   }
 
   act(obs: ArrayLike<number>): Float32Array {
     const hist = this.history.push(obs, 'DiffusionPolicy.act');
     const { horizon, execute, ensemble, ensembleDecay } = this.chunk;
-    const A = this.actDim;
+    const A = this.actSize;
     if (this.tStep - this.lastPlan >= execute) {
       this.chunks.push({ start: this.tStep, actions: this.actChunk(hist) });
       this.lastPlan = this.tStep;
@@ -115,7 +113,12 @@ export class DiffusionPolicy implements DemoPolicy {
   }
 }
 
-export function loadDiffusionPolicy(path: string, opts: DiffusionPolicyOptions = {}): DiffusionPolicy {
-  const { artifact } = readDiffusionArtifact(path, opts.expectSpecHash);
-  return new DiffusionPolicy(artifact, opts);
+/** House plug-in hook: `loadPolicy` builds kind 'diffusion' through this. */
+export function fromArtifact(a: PolicyArtifact, where: string): DiffusionPolicy {
+  return new DiffusionPolicy(a, {}, where);
+}
+
+export async function loadDiffusionPolicy(path: string, opts: DiffusionPolicyOptions = {}): Promise<DiffusionPolicy> {
+  const a = await readArtifact(path, opts.expectSpecHash ? { specHash: opts.expectSpecHash } : {});
+  return new DiffusionPolicy(a, opts, path);
 }

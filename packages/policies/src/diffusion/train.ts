@@ -12,7 +12,8 @@ import { initBackend } from '../backend.ts';
 import { squaredCosineSchedule } from './schedule.ts';
 import { DEFAULT_FILM_MLP, initParams, timestepEmbedding, type FilmMlpConfig } from './film-mlp.ts';
 import { TfFilmMlp, emaDecay } from './tf-film-mlp.ts';
-import { makeDiffusionArtifact, saveDiffusionArtifact, type DiffusionArtifact } from './artifact.ts';
+import { defaultControl, makeDiffusionArtifact } from './artifact.ts';
+import { saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import type { DemoDataset } from '../demos/dataset.ts';
 import { computeStats, rowsOf } from '../demos/dataset.ts';
 import { loadDemos } from '../demos/store.ts';
@@ -82,6 +83,8 @@ export interface TrainProgress {
 export interface DiffusionTrainOptions {
   demos: DemoDataset | string;
   config?: Partial<DiffusionTrainConfig>;
+  /** Default pose / gains of the task (else taken from the demos' meta.control, else zeros / null). */
+  control?: Partial<ArtifactControl>;
   /** Where to write the artifact (policy.json). */
   out?: string;
   /** Called every `progressEvery` iterations (default 50) — drive a progress bar / metrics.jsonl from it. */
@@ -90,7 +93,7 @@ export interface DiffusionTrainOptions {
 }
 
 export interface DiffusionTrainResult {
-  artifact: DiffusionArtifact;
+  artifact: PolicyArtifact;
   config: DiffusionTrainConfig;
   finalLoss: number;
   seconds: number;
@@ -174,14 +177,17 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
     task: d.meta.task,
     observationSpec: d.meta.observationSpec,
     actionSpec: d.meta.actionSpec,
-    normalizer: { obs: on, action: an },
+    control: defaultControl(d.meta.actionSpec, d.meta.dt, opts.control ?? d.meta.control),
+    obsNormalizer: on,
+    actionNormalizer: an,
+    rows: win.count,
     chunk: { horizon: cfg.horizon, execute: cfg.execute, obsHistory: cfg.obsHistory, ensemble: cfg.ensemble, ensembleDecay: cfg.ensembleDecay },
     trainSteps: T,
     inferenceSteps: cfg.inferenceSteps,
-    config: net,
+    net,
     params,
-    trainConfig: { ...cfg, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length },
+    training: { algo: 'diffusion', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, iterations: cfg.iterations, finalLoss: lossAvg },
   });
-  if (opts.out) saveDiffusionArtifact(opts.out, artifact);
+  if (opts.out) await saveArtifact(opts.out, artifact);
   return { artifact, config: cfg, finalLoss: lossAvg, seconds: (performance.now() - t0) / 1000 };
 }
