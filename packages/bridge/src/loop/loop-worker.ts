@@ -100,9 +100,9 @@ async function main(): Promise<void> {
   } else {
     const s = d.safety;
     if (!s.defaultPose || !s.kp || !s.kd) throw new Error('no policy: safety.defaultPose, kp and kd are needed to hold the robot');
-    const byName = (v: Record<string, number> | number[], what: string) =>
+    const byName = (v: Record<string, number> | number[] | number, what: string) =>
       Float64Array.from(hwJoints, (j, i) => {
-        const x = Array.isArray(v) ? v[i] : v[j];
+        const x = typeof v === 'number' ? v : Array.isArray(v) ? v[i] : v[j];
         if (typeof x !== 'number') throw new Error(`${what} has no value for joint "${j}"`);
         return x;
       });

@@ -33,8 +33,8 @@ export interface SafetyOptions {
   dampingKd?: number;
   /** Only used without a policy (hold a pose): by joint name or in hardware order. */
   defaultPose?: Record<string, number> | number[];
-  kp?: Record<string, number> | number[];
-  kd?: Record<string, number> | number[];
+  kp?: Record<string, number> | number[] | number;
+  kd?: Record<string, number> | number[] | number;
 }
 
 export interface LoopWorkerData {
