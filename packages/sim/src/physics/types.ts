@@ -8,7 +8,11 @@ export type RapierFlavor = 'compat' | 'simd' | 'deterministic';
 
 export interface GroundSpec {
   type: 'plane' | 'heightfield' | 'none';
-  /** heightfield: rows × cols heights (m), row-major, spacing in metres, centred at the origin. */
+  /**
+   * heightfield: rows × cols heights (m), row-major, spacing in metres, centred at the origin.
+   * heights[r·cols + c] is the ground height at x = (r − (rows−1)/2)·spacing, y = (c − (cols−1)/2)·spacing
+   * (rows run along +x, as legged_gym's height_field_raw[x][y]).
+   */
   heights?: Float32Array;
   rows?: number;
   cols?: number;
@@ -41,6 +45,14 @@ export interface AddRobotOptions {
   kd?: number | ArrayLike<number>;
   /** Collide links of this robot with each other (default false; adjacent links never collide). */
   selfCollision?: boolean;
+  /**
+   * 'pd' (default): PD in JS each physics step, exact clamped effort; explicit, so light links need small gains.
+   * 'motor': Rapier's implicit ForceBased joint motor (stiff gains on light arm links); effort is an estimate.
+   */
+  actuator?: 'pd' | 'motor';
+  /** Initial friction / restitution of every collider of the robot (default 1 / 0). */
+  friction?: number;
+  restitution?: number;
 }
 
 export interface LinkContact {
@@ -80,8 +92,16 @@ export interface RobotSim {
   baseAngVel(): Vec3;
   /** IMU on the root body: angular velocity in the base frame and gravity direction (unit) in the base frame. */
   imu(): { angVel: Vec3; projectedGravity: Vec3 };
-  /** Per-link contact flags and force magnitudes from the last step (link order = linkNames). */
+  /**
+   * Per-link contact flags and force magnitudes from the last step, one entry per URDF link that owns collision
+   * geometry, in `contactLinkNames` order. Links merged through fixed joints keep their own entry, so a foot
+   * (FR_foot) is reported apart from the calf it was merged into. Allocates; hot loops use contactForces().
+   */
   contacts(): LinkContact[];
+  /** URDF links that own collision geometry: the order of contacts() and contactForces(). */
+  readonly contactLinkNames: readonly string[];
+  /** Contact force magnitude per contact link (N) from the last step. Owned by the robot; copy to keep. */
+  contactForces(): Float32Array;
   /** World poses of every link: [L × 7] = x y z qx qy qz qw. */
   linkPoses(out?: Float32Array): Float32Array;
 

@@ -33,6 +33,11 @@ export interface Shape {
   geometry: Geometry;
   /** Visual only: RGBA colour from the URDF material, if any. */
   rgba?: [number, number, number, number];
+  /**
+   * The URDF link this shape was declared in. Set by `mergeFixedJoints` when a shape moves into another link,
+   * so per-link contacts can still tell a foot sphere from the calf it was merged into.
+   */
+  link?: string;
 }
 
 export interface Inertial {
@@ -92,4 +97,9 @@ export interface RobotModel {
   warnings: string[];
   /** Raw URDF text, embedded in recordings so a file is self-contained. */
   urdf: string;
+  /**
+   * True when the URDF pins its root to a `world` link with a fixed joint (arms such as the Z1). The parser
+   * drops that `world` link and joint and sets this flag; the simulator then fixes the base by default.
+   */
+  fixedToWorld?: boolean;
 }

@@ -1,0 +1,2 @@
+export { parseStl, StlError, type TriMesh } from './stl.ts';
+export { readMesh } from './load.ts';

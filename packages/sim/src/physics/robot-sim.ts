@@ -1,0 +1,925 @@
+/**
+ * One articulated robot in a Rapier world: one rigid body per link after fixed-joint merging, impulse joints
+ * between them, and joint-space actuation.
+ *
+ * Actuation modes (AddRobotOptions.actuator):
+ * - 'pd' (default): PD computed in JS every physics step and applied as equal and opposite torques on child and
+ *   parent (`resetTorques` + `addTorque`), held over the step as in legged_gym (PD at the physics rate). The
+ *   applied effort is exact and clamped per joint. It is explicit, so it is stable only while
+ *   kd·dt/I and kp·dt²/I stay small (Go1 at dt 0.005: Kd ≤ 0.75); light distal links (arm wrists) need 'motor'.
+ * - 'motor': Rapier's ForceBased joint motor (implicit PD inside the solver, stable for stiff gains on light
+ *   links). The reported effort is the PD law evaluated at the post-step state, clamped: an estimate.
+ *
+ * Joint angles come from body rotations: q_rel = (q_parent·q_origin)⁻¹·q_child, angle = 2·atan2(q_rel.xyz·axis,
+ * q_rel.w), unwrapped against the previous value so joints beyond ±π (Go1 thighs reach 4.5 rad) stay continuous.
+ */
+import type { Geometry, Joint, Link, Quat, RobotModel, Shape, Vec3 } from '../robot/model.ts';
+import { mergeFixedJoints } from '../robot/merge.ts';
+import {
+  inertiaToMat,
+  poseToXform,
+  quatMul,
+  quatToMat,
+  rotateInertia,
+  symEig3,
+  matToQuat,
+  xformMul,
+  quatRotate,
+  quatConj,
+  quatFromAxisAngle,
+  rpyToQuat,
+  type Xform,
+} from '../robot/transform.ts';
+import { readMesh } from '../mesh/load.ts';
+import type { Rapier } from './rapier.ts';
+import type { AddRobotOptions, LinkContact, RobotSim } from './types.ts';
+
+type RWorld = InstanceType<Rapier['World']>;
+type RBody = ReturnType<RWorld['createRigidBody']>;
+type RCollider = ReturnType<RWorld['createCollider']>;
+type RJoint = ReturnType<RWorld['createImpulseJoint']>;
+
+/** Collision groups: membership in the high 16 bits, filter in the low 16. */
+export const GROUP_GROUND = 0x0001;
+export const GROUP_ROBOT = 0x0002;
+export const groups = (membership: number, filter: number): number => ((membership << 16) | filter) >>> 0;
+
+const ROT_X_90: Quat = [Math.SQRT1_2, 0, 0, Math.SQRT1_2]; // URDF cylinders lie along z, Rapier's along y.
+
+/** Convex hull vertices per (mesh path, scale), computed by Rapier once and reused for every world. */
+const hullCache = new Map<string, Float32Array>();
+
+const WRAP = (a: number): number => a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
+
+export interface WorldHooks {
+  R: Rapier;
+  world: RWorld;
+  gravityDir(): Vec3;
+  registerCollider(handle: number, forces: Float32Array, index: number): void;
+  unregisterCollider(handle: number): void;
+  drainContacts(): void;
+}
+
+export class RapierRobot implements RobotSim {
+  readonly model: RobotModel;
+  /** The model after fixed-joint merging: one link per body. */
+  readonly merged: RobotModel;
+  readonly dof: number;
+  readonly jointNames: readonly string[];
+  readonly linkNames: readonly string[];
+  /** URDF links that own collision geometry (merged links keep their own entry): the order of contacts(). */
+  readonly contactLinkNames: readonly string[];
+  readonly fixedBase: boolean;
+  readonly actuator: 'pd' | 'motor';
+  /** Total mass (kg) at nominal scales. */
+  readonly nominalMass: number;
+  /** Things worth telling the user that were decided while building (massless links given a small mass, …). */
+  readonly warnings: string[] = [];
+
+  readonly jointPos: Float32Array;
+  readonly jointVel: Float32Array;
+  readonly jointEffort: Float32Array;
+  /** Per contact link: total contact force magnitude (N) from the last step. Refreshed by contacts()/contactForces(). */
+  private readonly contactForce: Float32Array;
+
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  readonly effortLimit: Float64Array;
+
+  private readonly hooks: WorldHooks;
+  private readonly bodies: RBody[] = [];
+  private readonly colliders: RCollider[] = [];
+  private readonly joints: RJoint[] = [];
+  private readonly parentBody: Int32Array; // per body, −1 for the root
+  /** Per joint: child body, parent body, type (0 revolute/continuous, 1 prismatic). */
+  private readonly jChild: Int32Array;
+  private readonly jParent: Int32Array;
+  private readonly jPrismatic: Uint8Array;
+  private readonly jAxis: Float64Array; // axis in the child frame, 3 per joint
+  private readonly jOriginQ: Float64Array; // rotation of the joint origin in the parent frame, 4 per joint
+  private readonly jOriginP: Float64Array; // translation of the joint origin in the parent frame, 3 per joint
+  private readonly jointOfBody: Int32Array; // per body, index of the joint above it (−1 root)
+  private readonly linkXforms: Xform[]; // joint origin per body (identity for root)
+  private readonly localCom: Float64Array; // per body, 3
+  private readonly nominalMassProps: { mass: number; com: Vec3; inertia: Vec3; frame: Quat }[] = [];
+  private readonly massScale: Float64Array;
+  private payloadMass = 0;
+  private payloadCom: Vec3 = [0, 0, 0];
+
+  // Per-step state (double precision copies of what Rapier reports).
+  private readonly bodyQ: Float64Array;
+  private readonly bodyW: Float64Array;
+  private readonly bodyP: Float64Array;
+  private readonly bodyV: Float64Array;
+  private readonly q64: Float64Array;
+  private readonly qd64: Float64Array;
+  private readonly torque: Float64Array; // per body accumulated torque (N·m), world frame
+  private readonly force: Float64Array; // per body accumulated force (N), world frame (prismatic joints)
+  private readonly actBodies: Int32Array; // bodies that receive actuator torques
+  private readonly hasPrismatic: boolean;
+
+  // Commands.
+  private readonly target: Float64Array;
+  private readonly tauFF: Float64Array;
+  private readonly kp: Float64Array;
+  private readonly kd: Float64Array;
+  private readonly strength: Float64Array;
+  private readonly damping: Float64Array;
+  private motorDirty = true;
+  private ffApplied = false;
+
+  private readonly spawnPos: Vec3;
+  private readonly spawnQuat: Quat;
+  private contactsFresh = false;
+  private freed = false;
+
+  // Scratch objects reused for every Rapier call (Rapier reads them synchronously).
+  private readonly sv = { x: 0, y: 0, z: 0 };
+  private readonly sp = { x: 0, y: 0, z: 0 };
+  private readonly sq = { x: 0, y: 0, z: 0, w: 1 };
+
+  constructor(hooks: WorldHooks, model: RobotModel, options: AddRobotOptions = {}) {
+    this.hooks = hooks;
+    this.model = model;
+    const merged = mergeFixedJoints(model);
+    this.merged = merged;
+    this.fixedBase = options.fixedBase ?? model.fixedToWorld ?? false;
+    this.actuator = options.actuator ?? 'pd';
+    const R = hooks.R;
+    const world = hooks.world;
+
+    // Body order: breadth-first from the root.
+    const linkByName = new Map(merged.links.map((l) => [l.name, l]));
+    const childJoints = new Map<string, Joint[]>();
+    for (const j of merged.joints) childJoints.set(j.parent, [...(childJoints.get(j.parent) ?? []), j]);
+    const order: { link: Link; joint: Joint | null; parent: number }[] = [{ link: linkByName.get(merged.rootLink)!, joint: null, parent: -1 }];
+    for (let i = 0; i < order.length; i++) {
+      for (const j of childJoints.get(order[i]!.link.name) ?? []) order.push({ link: linkByName.get(j.child)!, joint: j, parent: i });
+    }
+    const B = order.length;
+    this.linkNames = order.map((o) => o.link.name);
+    this.jointNames = [...merged.actuatedJoints];
+    const n = this.jointNames.length;
+    this.dof = n;
+    this.parentBody = Int32Array.from(order.map((o) => o.parent));
+    this.linkXforms = order.map((o) => (o.joint ? poseToXform(o.joint.origin) : { p: [0, 0, 0] as Vec3, q: [0, 0, 0, 1] as Quat }));
+    this.jointOfBody = new Int32Array(B).fill(-1);
+
+    const jointByName = new Map(merged.joints.map((j) => [j.name, j]));
+    const bodyOfLink = new Map(order.map((o, i) => [o.link.name, i]));
+    this.jChild = new Int32Array(n);
+    this.jParent = new Int32Array(n);
+    this.jPrismatic = new Uint8Array(n);
+    this.jAxis = new Float64Array(3 * n);
+    this.jOriginQ = new Float64Array(4 * n);
+    this.jOriginP = new Float64Array(3 * n);
+    this.lower = new Float64Array(n);
+    this.upper = new Float64Array(n);
+    this.effortLimit = new Float64Array(n);
+    this.damping = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const j = jointByName.get(this.jointNames[i]!)!;
+      const cb = bodyOfLink.get(j.child)!;
+      this.jChild[i] = cb;
+      this.jParent[i] = bodyOfLink.get(j.parent)!;
+      this.jointOfBody[cb] = i;
+      this.jPrismatic[i] = j.type === 'prismatic' ? 1 : 0;
+      this.jAxis.set(j.axis, 3 * i);
+      const ox = poseToXform(j.origin);
+      this.jOriginQ.set(ox.q, 4 * i);
+      this.jOriginP.set(ox.p, 3 * i);
+      this.lower[i] = j.limits.lower;
+      this.upper[i] = j.limits.upper;
+      this.effortLimit[i] = j.limits.effort;
+      this.damping[i] = j.dynamics.damping;
+      if (j.type === 'prismatic' && j.origin.rpy.some((v) => Math.abs(v) > 1e-12)) {
+        throw new Error(
+          `${model.source}: prismatic joint "${j.name}" has a rotated origin (rpy ${j.origin.rpy.join(' ')}); ` +
+            'the simulator supports prismatic joints only with rpy="0 0 0" — rotate the child link instead',
+        );
+      }
+    }
+    this.hasPrismatic = this.jPrismatic.some((v) => v === 1);
+
+    this.jointPos = new Float32Array(n);
+    this.jointVel = new Float32Array(n);
+    this.jointEffort = new Float32Array(n);
+    this.q64 = new Float64Array(n);
+    this.qd64 = new Float64Array(n);
+    this.target = new Float64Array(n);
+    this.tauFF = new Float64Array(n);
+    this.kp = new Float64Array(n);
+    this.kd = new Float64Array(n);
+    this.strength = new Float64Array(n).fill(1);
+    this.bodyQ = new Float64Array(4 * B);
+    this.bodyW = new Float64Array(3 * B);
+    this.bodyP = new Float64Array(3 * B);
+    this.bodyV = new Float64Array(3 * B);
+    this.torque = new Float64Array(3 * B);
+    this.force = new Float64Array(3 * B);
+    this.localCom = new Float64Array(3 * B);
+    this.massScale = new Float64Array(B).fill(1);
+    const act = new Set<number>();
+    for (let i = 0; i < n; i++) {
+      act.add(this.jChild[i]!);
+      if (!(this.fixedBase && this.jParent[i] === 0)) act.add(this.jParent[i]!);
+    }
+    this.actBodies = Int32Array.from([...act].sort((a, b) => a - b));
+
+    this.setGains(options.kp ?? 0, options.kd ?? 0);
+
+    // Initial configuration.
+    const q0 = new Float64Array(n);
+    if (options.initialJointPos) {
+      if (options.initialJointPos.length !== n) throw new Error(`initialJointPos has ${options.initialJointPos.length} values, the robot has ${n} joints`);
+      for (let i = 0; i < n; i++) q0[i] = options.initialJointPos[i]!;
+    }
+    this.target.set(q0);
+    this.spawnPos = [...(options.basePosition ?? [0, 0, 0])] as Vec3;
+    this.spawnQuat = [...(options.baseQuat ?? [0, 0, 0, 1])] as Quat;
+    const poses = this.forwardKinematics(q0, this.spawnPos, this.spawnQuat);
+
+    // Contact links: the URDF link each collision shape was declared in.
+    const contactNames: string[] = [];
+    const contactIndex = new Map<string, number>();
+    for (const o of order) for (const s of o.link.collisions) {
+      const name = s.link ?? o.link.name;
+      if (!contactIndex.has(name)) {
+        contactIndex.set(name, contactNames.length);
+        contactNames.push(name);
+      }
+    }
+    this.contactLinkNames = contactNames;
+    this.contactForce = new Float32Array(contactNames.length);
+
+    const selfCollision = options.selfCollision ?? false;
+    const colGroups = groups(GROUP_ROBOT, selfCollision ? 0xffff : 0xffff & ~GROUP_ROBOT);
+    const friction = options.friction ?? 1;
+    const restitution = options.restitution ?? 0;
+    let nominalMass = 0;
+
+    for (let b = 0; b < B; b++) {
+      const { link } = order[b]!;
+      const pose = poses[b]!;
+      const desc = b === 0 && this.fixedBase ? R.RigidBodyDesc.fixed() : R.RigidBodyDesc.dynamic();
+      desc.setTranslation(pose.p[0], pose.p[1], pose.p[2]).setRotation(q4(pose.q)).setCanSleep(false);
+      const mp = this.massProps(link, b === 0);
+      this.nominalMassProps.push(mp);
+      nominalMass += link.inertial?.mass ?? 0;
+      this.localCom.set(mp.com, 3 * b);
+      if (!(b === 0 && this.fixedBase)) {
+        desc.setAdditionalMassProperties(mp.mass, v3(mp.com), v3(mp.inertia), q4(mp.frame));
+      }
+      const body = world.createRigidBody(desc);
+      this.bodies.push(body);
+      for (const s of link.collisions) {
+        const cd = this.colliderDesc(s.geometry, s);
+        if (!cd) continue;
+        const sq = rpyToQuat(s.origin.rpy);
+        const rot = s.geometry.type === 'cylinder' ? quatMul(sq, ROT_X_90) : sq;
+        cd.setTranslation(s.origin.xyz[0], s.origin.xyz[1], s.origin.xyz[2])
+          .setRotation(q4(rot))
+          .setDensity(0)
+          .setFriction(friction)
+          .setRestitution(restitution)
+          .setFrictionCombineRule(R.CoefficientCombineRule.Multiply)
+          .setRestitutionCombineRule(R.CoefficientCombineRule.Max)
+          .setCollisionGroups(colGroups)
+          .setActiveEvents(R.ActiveEvents.CONTACT_FORCE_EVENTS)
+          .setContactForceEventThreshold(0);
+        const c = world.createCollider(cd, body);
+        this.colliders.push(c);
+        hooks.registerCollider(c.handle, this.contactForce, contactIndex.get(s.link ?? link.name)!);
+      }
+    }
+    this.nominalMass = nominalMass;
+
+    // Joints.
+    for (let i = 0; i < n; i++) {
+      const cb = this.jChild[i]!, pb = this.jParent[i]!;
+      const ax: Vec3 = [this.jAxis[3 * i]!, this.jAxis[3 * i + 1]!, this.jAxis[3 * i + 2]!];
+      const oq: Quat = [this.jOriginQ[4 * i]!, this.jOriginQ[4 * i + 1]!, this.jOriginQ[4 * i + 2]!, this.jOriginQ[4 * i + 3]!];
+      const anchor1 = v3([this.jOriginP[3 * i]!, this.jOriginP[3 * i + 1]!, this.jOriginP[3 * i + 2]!]);
+      const data = this.jPrismatic[i]
+        ? R.JointData.prismatic(anchor1, v3([0, 0, 0]), v3(ax))
+        : R.JointData.revoluteWithAxes(anchor1, v3([0, 0, 0]), v3(quatRotate(oq, ax)), v3(ax));
+      const joint = world.createImpulseJoint(data, this.bodies[pb]!, this.bodies[cb]!, true);
+      joint.setContactsEnabled(false);
+      this.joints.push(joint);
+      if (this.jPrismatic[i] && Number.isFinite(this.lower[i]!) && Number.isFinite(this.upper[i]!)) {
+        (joint as unknown as { setLimits(a: number, b: number): void }).setLimits(this.lower[i]!, this.upper[i]!);
+      }
+      const unit = joint as unknown as {
+        configureMotorModel(m: number): void;
+        configureMotor(p: number, v: number, k: number, d: number): void;
+        setMotorMaxForce?(f: number): void;
+      };
+      if (this.actuator === 'motor' || this.damping[i]! > 0) unit.configureMotorModel(R.MotorModel.ForceBased);
+    }
+    this.applyMotors();
+    this.setStateFromPoses(q0, new Float64Array(n), poses);
+  }
+
+  // ------------------------------------------------------------------ building helpers
+
+  private massProps(link: Link, isRoot: boolean): { mass: number; com: Vec3; inertia: Vec3; frame: Quat } {
+    const inr = link.inertial;
+    if (!inr || inr.mass <= 0) {
+      if (!(isRoot && this.fixedBase)) {
+        this.warnings.push(`link "${link.name}" has no mass; simulating it as 1 g so the solver stays well-posed`);
+      }
+      return { mass: 1e-3, com: [0, 0, 0], inertia: [1e-7, 1e-7, 1e-7], frame: [0, 0, 0, 1] };
+    }
+    const Ro = quatToMat(rpyToQuat(inr.origin.rpy));
+    const I = rotateInertia(Ro, inertiaToMat(inr.inertia));
+    const { values, R } = symEig3(I);
+    const floor = 1e-9;
+    return {
+      mass: inr.mass,
+      com: [...inr.origin.xyz] as Vec3,
+      inertia: values.map((v) => Math.max(v, floor)) as Vec3,
+      frame: matToQuat(R),
+    };
+  }
+
+  private colliderDesc(g: Geometry, s: Shape) {
+    const R = this.hooks.R;
+    switch (g.type) {
+      case 'box':
+        return R.ColliderDesc.cuboid(Math.max(g.size[0] / 2, 1e-4), Math.max(g.size[1] / 2, 1e-4), Math.max(g.size[2] / 2, 1e-4));
+      case 'sphere':
+        return R.ColliderDesc.ball(g.radius);
+      case 'cylinder':
+        return R.ColliderDesc.cylinder(Math.max(g.length / 2, 1e-4), g.radius);
+      case 'mesh': {
+        if (!g.path) throw new Error(`${this.model.source}: collision mesh "${g.uri}" of link "${s.link ?? '?'}" cannot be resolved`);
+        const key = `${g.path}|${g.scale.join(',')}`;
+        let pts = hullCache.get(key);
+        if (pts) return R.ColliderDesc.convexHull(pts);
+        const mesh = readMesh(g.path, g.scale);
+        const desc = R.ColliderDesc.convexHull(mesh.vertices);
+        if (!desc) throw new Error(`${g.path}: cannot build a convex hull from the mesh (degenerate: all points coplanar?)`);
+        // Build once in a scratch world to read the hull's own vertices back; later worlds use only those.
+        const tmp = new R.World({ x: 0, y: 0, z: 0 });
+        try {
+          const c = tmp.createCollider(desc);
+          pts = new Float32Array(c.vertices());
+        } finally {
+          tmp.free();
+        }
+        hullCache.set(key, pts);
+        return R.ColliderDesc.convexHull(pts);
+      }
+    }
+  }
+
+  /** World pose of every body frame for joint positions q and a root pose. */
+  forwardKinematics(q: ArrayLike<number>, basePos: Vec3, baseQuat: Quat): Xform[] {
+    const B = this.bodies.length || this.parentBody.length;
+    const out: Xform[] = new Array(B);
+    out[0] = { p: [...basePos] as Vec3, q: [...baseQuat] as Quat };
+    for (let b = 1; b < B; b++) {
+      const j = this.jointOfBody[b]!;
+      let local = this.linkXforms[b]!;
+      if (j >= 0) {
+        const ax: Vec3 = [this.jAxis[3 * j]!, this.jAxis[3 * j + 1]!, this.jAxis[3 * j + 2]!];
+        const qj = q[j] ?? 0;
+        local = this.jPrismatic[j]
+          ? xformMul(local, { p: [ax[0] * qj, ax[1] * qj, ax[2] * qj], q: [0, 0, 0, 1] })
+          : xformMul(local, { p: [0, 0, 0], q: quatFromAxisAngle(ax, qj) });
+      }
+      out[b] = xformMul(out[this.parentBody[b]!]!, local);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ actuation
+
+  setPositionTargets(q: ArrayLike<number>): void {
+    this.checkLen(q, 'setPositionTargets');
+    for (let i = 0; i < this.dof; i++) this.target[i] = q[i]!;
+    this.motorDirty = true;
+  }
+
+  setTorques(tau: ArrayLike<number>): void {
+    this.checkLen(tau, 'setTorques');
+    for (let i = 0; i < this.dof; i++) this.tauFF[i] = tau[i]!;
+  }
+
+  setGains(kp: number | ArrayLike<number>, kd: number | ArrayLike<number>): void {
+    fillFrom(this.kp, kp, 'kp');
+    fillFrom(this.kd, kd, 'kd');
+    this.motorDirty = true;
+  }
+
+  setMotorStrength(scale: number | ArrayLike<number>): void {
+    fillFrom(this.strength, scale, 'motor strength');
+    this.motorDirty = true;
+  }
+
+  /** Called by SimWorld.step before Rapier advances. */
+  applyActuation(): void {
+    const n = this.dof;
+    const motor = this.actuator === 'motor';
+    if (motor && this.motorDirty) this.applyMotors();
+    const torque = this.torque;
+    torque.fill(0);
+    if (this.hasPrismatic) this.force.fill(0);
+    const bq = this.bodyQ;
+    let anyFF = !motor;
+    for (let i = 0; i < n; i++) {
+      let tau: number;
+      if (motor) {
+        tau = this.tauFF[i]!;
+        if (tau !== 0) anyFF = true;
+      } else {
+        const lim = this.effortLimit[i]!;
+        tau = this.strength[i]! * (this.kp[i]! * (this.target[i]! - this.q64[i]!) - this.kd[i]! * this.qd64[i]! + this.tauFF[i]!);
+        if (tau > lim) tau = lim;
+        else if (tau < -lim) tau = -lim;
+        this.jointEffort[i] = tau;
+      }
+      if (tau === 0) continue;
+      const cb = this.jChild[i]!, pb = this.jParent[i]!;
+      // Axis in world = R_child · axis_local.
+      const qx = bq[4 * cb]!, qy = bq[4 * cb + 1]!, qz = bq[4 * cb + 2]!, qw = bq[4 * cb + 3]!;
+      const vx = this.jAxis[3 * i]!, vy = this.jAxis[3 * i + 1]!, vz = this.jAxis[3 * i + 2]!;
+      const tx = 2 * (qy * vz - qz * vy), ty = 2 * (qz * vx - qx * vz), tz = 2 * (qx * vy - qy * vx);
+      const ax = vx + qw * tx + (qy * tz - qz * ty);
+      const ay = vy + qw * ty + (qz * tx - qx * tz);
+      const az = vz + qw * tz + (qx * ty - qy * tx);
+      const acc = this.jPrismatic[i] ? this.force : torque;
+      acc[3 * cb] += tau * ax;
+      acc[3 * cb + 1] += tau * ay;
+      acc[3 * cb + 2] += tau * az;
+      if (!this.jPrismatic[i]) {
+        acc[3 * pb] -= tau * ax;
+        acc[3 * pb + 1] -= tau * ay;
+        acc[3 * pb + 2] -= tau * az;
+      }
+    }
+    // Motor mode only pushes torques when there is a feed-forward term now or there was one last step.
+    if (!anyFF && !this.ffApplied && !this.hasPrismatic) return;
+    this.ffApplied = anyFF;
+    const sv = this.sv;
+    const ab = this.actBodies;
+    for (let k = 0; k < ab.length; k++) {
+      const b = ab[k]!;
+      const body = this.bodies[b]!;
+      body.resetTorques(false);
+      sv.x = torque[3 * b]!;
+      sv.y = torque[3 * b + 1]!;
+      sv.z = torque[3 * b + 2]!;
+      if (sv.x !== 0 || sv.y !== 0 || sv.z !== 0) body.addTorque(sv, false);
+    }
+    if (this.hasPrismatic) {
+      const sp = this.sp;
+      for (let k = 0; k < ab.length; k++) this.bodies[ab[k]!]!.resetForces(false);
+      for (let i = 0; i < n; i++) {
+        if (!this.jPrismatic[i]) continue;
+        const cb = this.jChild[i]!, pb = this.jParent[i]!;
+        sv.x = this.force[3 * cb]!;
+        sv.y = this.force[3 * cb + 1]!;
+        sv.z = this.force[3 * cb + 2]!;
+        if (sv.x === 0 && sv.y === 0 && sv.z === 0) continue;
+        this.bodies[cb]!.addForce(sv, false);
+        if (this.fixedBase && pb === 0) continue;
+        // The reaction acts at the same point (the child's centre of mass) so the pair adds no net torque.
+        const c = this.bodies[cb]!.worldCom(sp);
+        sv.x = -sv.x;
+        sv.y = -sv.y;
+        sv.z = -sv.z;
+        this.bodies[pb]!.addForceAtPoint(sv, c, false);
+      }
+    }
+  }
+
+  private applyMotors(): void {
+    const R = this.hooks.R;
+    for (let i = 0; i < this.dof; i++) {
+      const j = this.joints[i] as unknown as {
+        configureMotorModel(m: number): void;
+        configureMotor(p: number, v: number, k: number, d: number): void;
+        setMotorMaxForce?(f: number): void;
+        configureMotorVelocity(v: number, d: number): void;
+      };
+      if (this.actuator === 'motor') {
+        const s = this.strength[i]!;
+        j.configureMotor(this.target[i]! + this.motorOffset(i), 0, this.kp[i]! * s, this.kd[i]! * s + this.damping[i]!);
+      } else if (this.damping[i]! > 0) {
+        // URDF viscous damping, implicit in the solver (explicit damping would be unstable on light links).
+        j.configureMotorVelocity(0, this.damping[i]!);
+      }
+    }
+    void R;
+    this.motorDirty = false;
+  }
+
+  /**
+   * Rapier measures a revolute angle from its own joint frames (built from the axes), which can differ from the
+   * URDF zero by a constant δ about the axis. Motor targets are shifted by δ. Zero for prismatic joints.
+   */
+  private motorOffsets: Float64Array | null = null;
+  private motorOffset(i: number): number {
+    if (!this.motorOffsets) {
+      this.motorOffsets = new Float64Array(this.dof);
+      for (let k = 0; k < this.dof; k++) {
+        if (this.jPrismatic[k]) continue;
+        const ax: Vec3 = [this.jAxis[3 * k]!, this.jAxis[3 * k + 1]!, this.jAxis[3 * k + 2]!];
+        const oq: Quat = [this.jOriginQ[4 * k]!, this.jOriginQ[4 * k + 1]!, this.jOriginQ[4 * k + 2]!, this.jOriginQ[4 * k + 3]!];
+        const f1 = minRotFromX(quatRotate(oq, ax));
+        const f2 = minRotFromX(ax);
+        const d = quatMul(quatConj(f1), quatMul(oq, f2)); // a rotation about x by δ
+        this.motorOffsets[k] = WRAP(2 * Math.atan2(d[0], d[3]));
+      }
+    }
+    return this.motorOffsets[i]!;
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Called by SimWorld.step after Rapier advances: refresh joint positions and velocities. */
+  readState(): void {
+    const B = this.bodies.length;
+    const sq = this.sq, sv = this.sv;
+    const bq = this.bodyQ, bw = this.bodyW;
+    for (let b = 0; b < B; b++) {
+      const body = this.bodies[b]!;
+      body.rotation(sq as never);
+      bq[4 * b] = sq.x;
+      bq[4 * b + 1] = sq.y;
+      bq[4 * b + 2] = sq.z;
+      bq[4 * b + 3] = sq.w;
+      body.angvel(sv as never);
+      bw[3 * b] = sv.x;
+      bw[3 * b + 1] = sv.y;
+      bw[3 * b + 2] = sv.z;
+      if (this.hasPrismatic) {
+        body.translation(sv as never);
+        this.bodyP[3 * b] = sv.x;
+        this.bodyP[3 * b + 1] = sv.y;
+        this.bodyP[3 * b + 2] = sv.z;
+        body.linvel(sv as never);
+        this.bodyV[3 * b] = sv.x;
+        this.bodyV[3 * b + 1] = sv.y;
+        this.bodyV[3 * b + 2] = sv.z;
+      }
+    }
+    this.computeJointState();
+    this.contactsFresh = false;
+    if (this.actuator === 'motor') this.estimateMotorEffort();
+  }
+
+  private computeJointState(): void {
+    const n = this.dof;
+    const bq = this.bodyQ, bw = this.bodyW;
+    for (let i = 0; i < n; i++) {
+      const cb = this.jChild[i]!, pb = this.jParent[i]!;
+      // Parent rotation composed with the joint origin rotation: a = q_p · q_o.
+      const px = bq[4 * pb]!, py = bq[4 * pb + 1]!, pz = bq[4 * pb + 2]!, pw = bq[4 * pb + 3]!;
+      const ox = this.jOriginQ[4 * i]!, oy = this.jOriginQ[4 * i + 1]!, oz = this.jOriginQ[4 * i + 2]!, ow = this.jOriginQ[4 * i + 3]!;
+      const ax = pw * ox + px * ow + py * oz - pz * oy;
+      const ay = pw * oy - px * oz + py * ow + pz * ox;
+      const az = pw * oz + px * oy - py * ox + pz * ow;
+      const aw = pw * ow - px * ox - py * oy - pz * oz;
+      const cx = bq[4 * cb]!, cy = bq[4 * cb + 1]!, cz = bq[4 * cb + 2]!, cw = bq[4 * cb + 3]!;
+      const vx = this.jAxis[3 * i]!, vy = this.jAxis[3 * i + 1]!, vz = this.jAxis[3 * i + 2]!;
+      // Axis in world from the child rotation.
+      const tx = 2 * (cy * vz - cz * vy), ty = 2 * (cz * vx - cx * vz), tz = 2 * (cx * vy - cy * vx);
+      const wx = vx + cw * tx + (cy * tz - cz * ty);
+      const wy = vy + cw * ty + (cz * tx - cx * tz);
+      const wz = vz + cw * tz + (cx * ty - cy * tx);
+      if (!this.jPrismatic[i]) {
+        // r = conj(a) · c
+        const rx = aw * cx - ax * cw - ay * cz + az * cy;
+        const ry = aw * cy + ax * cz - ay * cw - az * cx;
+        const rz = aw * cz - ax * cy + ay * cx - az * cw;
+        const rw = aw * cw + ax * cx + ay * cy + az * cz;
+        const raw = 2 * Math.atan2(rx * vx + ry * vy + rz * vz, rw);
+        const prev = this.q64[i]!;
+        const q = prev + WRAP(raw - prev);
+        this.q64[i] = q;
+        this.jointPos[i] = q;
+        const qd = (bw[3 * cb]! - bw[3 * pb]!) * wx + (bw[3 * cb + 1]! - bw[3 * pb + 1]!) * wy + (bw[3 * cb + 2]! - bw[3 * pb + 2]!) * wz;
+        this.qd64[i] = qd;
+        this.jointVel[i] = qd;
+      } else {
+        // Position: (o_child − (p_parent + R_parent·origin_p)) · axis_world.
+        const op = quatRotate([px, py, pz, pw], [this.jOriginP[3 * i]!, this.jOriginP[3 * i + 1]!, this.jOriginP[3 * i + 2]!]);
+        const dx = this.bodyP[3 * cb]! - this.bodyP[3 * pb]! - op[0];
+        const dy = this.bodyP[3 * cb + 1]! - this.bodyP[3 * pb + 1]! - op[1];
+        const dz = this.bodyP[3 * cb + 2]! - this.bodyP[3 * pb + 2]! - op[2];
+        const q = dx * wx + dy * wy + dz * wz;
+        this.q64[i] = q;
+        this.jointPos[i] = q;
+        // Velocity: child COM velocity minus the parent's velocity at that point.
+        const cc = this.comWorld(cb), pc = this.comWorld(pb);
+        const rx = cc[0] - pc[0], ry = cc[1] - pc[1], rz = cc[2] - pc[2];
+        const pwx = bw[3 * pb]!, pwy = bw[3 * pb + 1]!, pwz = bw[3 * pb + 2]!;
+        const vpx = this.bodyV[3 * pb]! + (pwy * rz - pwz * ry);
+        const vpy = this.bodyV[3 * pb + 1]! + (pwz * rx - pwx * rz);
+        const vpz = this.bodyV[3 * pb + 2]! + (pwx * ry - pwy * rx);
+        const qd = (this.bodyV[3 * cb]! - vpx) * wx + (this.bodyV[3 * cb + 1]! - vpy) * wy + (this.bodyV[3 * cb + 2]! - vpz) * wz;
+        this.qd64[i] = qd;
+        this.jointVel[i] = qd;
+      }
+    }
+  }
+
+  private comWorld(b: number): Vec3 {
+    const q: Quat = [this.bodyQ[4 * b]!, this.bodyQ[4 * b + 1]!, this.bodyQ[4 * b + 2]!, this.bodyQ[4 * b + 3]!];
+    const c = quatRotate(q, [this.localCom[3 * b]!, this.localCom[3 * b + 1]!, this.localCom[3 * b + 2]!]);
+    return [this.bodyP[3 * b]! + c[0], this.bodyP[3 * b + 1]! + c[1], this.bodyP[3 * b + 2]! + c[2]];
+  }
+
+  private estimateMotorEffort(): void {
+    for (let i = 0; i < this.dof; i++) {
+      const lim = this.effortLimit[i]!;
+      let tau = this.strength[i]! * (this.kp[i]! * (this.target[i]! - this.q64[i]!) - this.kd[i]! * this.qd64[i]!) + this.tauFF[i]!;
+      if (tau > lim) tau = lim;
+      else if (tau < -lim) tau = -lim;
+      this.jointEffort[i] = tau;
+    }
+  }
+
+  basePosition(): Vec3 {
+    const t = this.bodies[0]!.translation(this.sv as never);
+    return [t.x, t.y, t.z];
+  }
+
+  baseQuat(): Quat {
+    const r = this.bodies[0]!.rotation(this.sq as never);
+    return [r.x, r.y, r.z, r.w];
+  }
+
+  baseLinVel(): Vec3 {
+    const v = this.bodies[0]!.linvel(this.sv as never);
+    return [v.x, v.y, v.z];
+  }
+
+  baseAngVel(): Vec3 {
+    return [this.bodyW[0]!, this.bodyW[1]!, this.bodyW[2]!];
+  }
+
+  imu(): { angVel: Vec3; projectedGravity: Vec3 } {
+    const q: Quat = [-this.bodyQ[0]!, -this.bodyQ[1]!, -this.bodyQ[2]!, this.bodyQ[3]!];
+    return {
+      angVel: quatRotate(q, [this.bodyW[0]!, this.bodyW[1]!, this.bodyW[2]!]),
+      projectedGravity: quatRotate(q, this.hooks.gravityDir()),
+    };
+  }
+
+  /** Per contact link force magnitudes (N) from the last step, order = contactLinkNames. Owned; copy to keep. */
+  contactForces(): Float32Array {
+    if (!this.contactsFresh) {
+      this.hooks.drainContacts();
+    }
+    return this.contactForce;
+  }
+
+  /** Mark contact arrays as up to date (called by the world after draining its event queue). */
+  markContactsFresh(): void {
+    this.contactsFresh = true;
+  }
+
+  contacts(): LinkContact[] {
+    const f = this.contactForces();
+    return this.contactLinkNames.map((link, i) => ({ link, inContact: f[i]! > 0, force: f[i]! }));
+  }
+
+  /** Index of a link in contactLinkNames, or −1. Use with contactForces() in hot loops. */
+  contactIndex(link: string): number {
+    return this.contactLinkNames.indexOf(link);
+  }
+
+  linkPoses(out?: Float32Array): Float32Array {
+    const B = this.bodies.length;
+    const o = out ?? new Float32Array(7 * B);
+    if (o.length < 7 * B) throw new Error(`linkPoses: output has ${o.length} floats, need ${7 * B}`);
+    for (let b = 0; b < B; b++) {
+      const body = this.bodies[b]!;
+      const t = body.translation(this.sv as never);
+      o[7 * b] = t.x;
+      o[7 * b + 1] = t.y;
+      o[7 * b + 2] = t.z;
+      const r = body.rotation(this.sq as never);
+      o[7 * b + 3] = r.x;
+      o[7 * b + 4] = r.y;
+      o[7 * b + 5] = r.z;
+      o[7 * b + 6] = r.w;
+    }
+    return o;
+  }
+
+  // ------------------------------------------------------------------ resets and DR
+
+  resetState(q: ArrayLike<number>, basePosition?: Vec3, baseQuat?: Quat, qd?: ArrayLike<number>): void {
+    this.checkLen(q, 'resetState q');
+    if (qd) this.checkLen(qd, 'resetState qd');
+    const n = this.dof;
+    const q64 = new Float64Array(n);
+    const qd64 = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      q64[i] = q[i]!;
+      qd64[i] = qd ? qd[i]! : 0;
+    }
+    const pos = basePosition ?? this.spawnPos;
+    const quat = baseQuat ?? this.spawnQuat;
+    const poses = this.forwardKinematics(q64, pos, quat);
+    // Velocities: root at rest; children add the joint's relative motion.
+    const B = this.bodies.length;
+    const w = new Float64Array(3 * B);
+    const v = new Float64Array(3 * B);
+    const com: Vec3[] = poses.map((p, b) => {
+      const c = quatRotate(p.q, [this.localCom[3 * b]!, this.localCom[3 * b + 1]!, this.localCom[3 * b + 2]!]);
+      return [p.p[0] + c[0], p.p[1] + c[1], p.p[2] + c[2]];
+    });
+    for (let b = 1; b < B; b++) {
+      const pb = this.parentBody[b]!;
+      const j = this.jointOfBody[b]!;
+      const pw: Vec3 = [w[3 * pb]!, w[3 * pb + 1]!, w[3 * pb + 2]!];
+      const r: Vec3 = [com[b]![0] - com[pb]![0], com[b]![1] - com[pb]![1], com[b]![2] - com[pb]![2]];
+      let wx = pw[0], wy = pw[1], wz = pw[2];
+      let vx = v[3 * pb]! + (pw[1] * r[2] - pw[2] * r[1]);
+      let vy = v[3 * pb + 1]! + (pw[2] * r[0] - pw[0] * r[2]);
+      let vz = v[3 * pb + 2]! + (pw[0] * r[1] - pw[1] * r[0]);
+      if (j >= 0 && qd64[j] !== 0) {
+        const aw = quatRotate(poses[b]!.q, [this.jAxis[3 * j]!, this.jAxis[3 * j + 1]!, this.jAxis[3 * j + 2]!]);
+        const s = qd64[j]!;
+        if (this.jPrismatic[j]) {
+          vx += aw[0] * s;
+          vy += aw[1] * s;
+          vz += aw[2] * s;
+        } else {
+          wx += aw[0] * s;
+          wy += aw[1] * s;
+          wz += aw[2] * s;
+          const d: Vec3 = [com[b]![0] - poses[b]!.p[0], com[b]![1] - poses[b]!.p[1], com[b]![2] - poses[b]!.p[2]];
+          vx += aw[1] * s * d[2] - aw[2] * s * d[1];
+          vy += aw[2] * s * d[0] - aw[0] * s * d[2];
+          vz += aw[0] * s * d[1] - aw[1] * s * d[0];
+        }
+      }
+      w.set([wx, wy, wz], 3 * b);
+      v.set([vx, vy, vz], 3 * b);
+    }
+    for (let b = 0; b < B; b++) {
+      const body = this.bodies[b]!;
+      const p = poses[b]!;
+      this.sv.x = p.p[0];
+      this.sv.y = p.p[1];
+      this.sv.z = p.p[2];
+      body.setTranslation(this.sv, false);
+      this.sq.x = p.q[0];
+      this.sq.y = p.q[1];
+      this.sq.z = p.q[2];
+      this.sq.w = p.q[3];
+      body.setRotation(this.sq, false);
+      if (body.isFixed()) continue;
+      this.sv.x = v[3 * b]!;
+      this.sv.y = v[3 * b + 1]!;
+      this.sv.z = v[3 * b + 2]!;
+      body.setLinvel(this.sv, false);
+      this.sv.x = w[3 * b]!;
+      this.sv.y = w[3 * b + 1]!;
+      this.sv.z = w[3 * b + 2]!;
+      body.setAngvel(this.sv, false);
+      body.resetForces(false);
+      body.resetTorques(false);
+    }
+    this.setStateFromPoses(q64, qd64, poses, w, v);
+  }
+
+  private setStateFromPoses(q: Float64Array, qd: Float64Array, poses: Xform[], w?: Float64Array, v?: Float64Array): void {
+    for (let b = 0; b < poses.length; b++) {
+      this.bodyQ.set(poses[b]!.q, 4 * b);
+      this.bodyP.set(poses[b]!.p, 3 * b);
+    }
+    if (w) this.bodyW.set(w);
+    else this.bodyW.fill(0);
+    if (v) this.bodyV.set(v);
+    else this.bodyV.fill(0);
+    this.q64.set(q);
+    this.qd64.set(qd);
+    this.jointPos.set(q);
+    this.jointVel.set(qd);
+    this.jointEffort.fill(0);
+    this.contactForce.fill(0);
+    this.contactsFresh = true;
+  }
+
+  setBaseVelocity(lin: Vec3, ang?: Vec3): void {
+    if (this.fixedBase) throw new Error('setBaseVelocity: the robot has a fixed base');
+    const body = this.bodies[0]!;
+    body.setLinvel(v3(lin), true);
+    if (ang) {
+      body.setAngvel(v3(ang), true);
+      this.bodyW.set(ang, 0);
+    }
+  }
+
+  setFriction(mu: number): void {
+    if (!(mu >= 0)) throw new RangeError(`setFriction: friction must be ≥ 0, got ${mu}`);
+    for (const c of this.colliders) c.setFriction(mu);
+  }
+
+  setRestitution(e: number): void {
+    if (!(e >= 0 && e <= 1)) throw new RangeError(`setRestitution: restitution must be in [0, 1], got ${e}`);
+    for (const c of this.colliders) c.setRestitution(e);
+  }
+
+  setLinkMassScale(link: string, scale: number): void {
+    if (!(scale > 0)) throw new RangeError(`setLinkMassScale: scale must be > 0, got ${scale}`);
+    let b = this.linkNames.indexOf(link);
+    if (b < 0) b = this.merged.links.findIndex((l) => l.merged?.includes(link));
+    if (b < 0) throw new Error(`setLinkMassScale: unknown link "${link}" (links: ${this.linkNames.join(', ')})`);
+    this.massScale[b] = scale;
+    this.applyMass(b);
+  }
+
+  setBasePayload(addedMassKg: number, comOffset: Vec3): void {
+    if (!Number.isFinite(addedMassKg)) throw new RangeError(`setBasePayload: mass must be finite, got ${addedMassKg}`);
+    this.payloadMass = addedMassKg;
+    this.payloadCom = [...comOffset] as Vec3;
+    this.applyMass(0);
+  }
+
+  private applyMass(b: number): void {
+    if (b === 0 && this.fixedBase) return;
+    const mp = this.nominalMassProps[b]!;
+    const s = this.massScale[b]!;
+    let mass = mp.mass * s;
+    let com: Vec3 = [...mp.com] as Vec3;
+    if (b === 0) {
+      // Payload: extra mass at the base (kg) and a shift of the base centre of mass (m, base frame), as in
+      // legged_gym's added-mass and Isaac Lab's CoM randomization; inertia keeps its nominal shape.
+      mass = Math.max(mass + this.payloadMass, 1e-3);
+      com = [com[0] + this.payloadCom[0], com[1] + this.payloadCom[1], com[2] + this.payloadCom[2]];
+    }
+    const inertiaScale = b === 0 ? mass / mp.mass : s;
+    this.bodies[b]!.setAdditionalMassProperties(
+      mass,
+      v3(com),
+      v3([mp.inertia[0] * inertiaScale, mp.inertia[1] * inertiaScale, mp.inertia[2] * inertiaScale]),
+      q4(mp.frame),
+      true,
+    );
+    this.localCom.set(com, 3 * b);
+  }
+
+  /** Current total mass (kg) as simulated, including scales and payload. */
+  totalMass(): number {
+    let m = 0;
+    for (let b = 0; b < this.bodies.length; b++) {
+      if (b === 0 && this.fixedBase) continue;
+      m += this.nominalMassProps[b]!.mass * this.massScale[b]! + (b === 0 ? this.payloadMass : 0);
+    }
+    return m;
+  }
+
+  /** The Rapier rigid bodies, root first (for tasks that need raw access, e.g. pushing or reading a foot). */
+  rigidBodies(): readonly RBody[] {
+    return this.bodies;
+  }
+
+  /** Called by SimWorld.free(). */
+  release(): void {
+    if (this.freed) return;
+    this.freed = true;
+    for (const c of this.colliders) this.hooks.unregisterCollider(c.handle);
+  }
+
+  private checkLen(a: ArrayLike<number>, what: string): void {
+    if (a.length !== this.dof) throw new Error(`${what}: got ${a.length} values, the robot has ${this.dof} joints (${this.jointNames.join(', ')})`);
+  }
+}
+
+function fillFrom(dst: Float64Array, src: number | ArrayLike<number>, what: string): void {
+  if (typeof src === 'number') {
+    if (!Number.isFinite(src)) throw new RangeError(`${what} must be finite, got ${src}`);
+    dst.fill(src);
+    return;
+  }
+  if (src.length !== dst.length) throw new Error(`${what}: got ${src.length} values, expected ${dst.length}`);
+  for (let i = 0; i < dst.length; i++) {
+    if (!Number.isFinite(src[i]!)) throw new RangeError(`${what}[${i}] must be finite, got ${src[i]}`);
+    dst[i] = src[i]!;
+  }
+}
+
+function v3(a: ArrayLike<number>) {
+  return { x: a[0]!, y: a[1]!, z: a[2]! };
+}
+function q4(a: ArrayLike<number>) {
+  return { x: a[0]!, y: a[1]!, z: a[2]!, w: a[3]! };
+}
+
+/** The minimal rotation taking +x onto the unit vector a (how Rapier builds a joint frame from an axis). */
+function minRotFromX(a: Vec3): Quat {
+  const d = a[0];
+  if (d < -1 + 1e-9) return [0, 1, 0, 0]; // 180° about y
+  const c: Vec3 = [0, -a[2], a[1]]; // x × a
+  const w = 1 + d;
+  const n = Math.hypot(c[0], c[1], c[2], w);
+  return [c[0] / n, c[1] / n, c[2] / n, w / n];
+}
