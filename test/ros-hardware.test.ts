@@ -1,0 +1,146 @@
+/**
+ * RosHardware (roslib 2.1) against a real WebSocket rosbridge v2 server on 127.0.0.1.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { RosHardware } from '@s2r/bridge/hardware/ros.ts';
+import { makeCommand } from '@s2r/bridge/command.ts';
+import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
+
+const joints = ['shoulder', 'elbow', 'wrist'];
+let server: RosbridgeTestServer | null = null;
+let hw: RosHardware | null = null;
+
+afterEach(async () => {
+  await hw?.deactivate();
+  await server?.close();
+  hw = null;
+  server = null;
+});
+
+const until = async (cond: () => boolean, ms = 3000, what = 'condition') => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('RosHardware over rosbridge v2', () => {
+  it('subscribes to JointState + Imu, maps joints by name, and publishes Float64MultiArray in the controller order', async () => {
+    server = await RosbridgeTestServer.start();
+    hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'] });
+    await hw.configure();
+    await hw.activate();
+    await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 3000, 'subscriptions');
+    // The spec'd subscribe op carries the topic type.
+    const sub = server.ops.find((o) => o.op === 'subscribe' && o.topic === '/joint_states')!;
+    expect(sub.type).toBe('sensor_msgs/JointState');
+    expect(hw.read(0, 0.002)).toBeNull(); // nothing received yet
+
+    // The robot publishes in another order, with an extra joint we do not drive.
+    server.publish('/joint_states', { name: ['elbow', 'gripper', 'wrist', 'shoulder'], position: [0.2, 9, 0.3, 0.1], velocity: [2, 9, 3, 1], effort: [0, 0, 0, 0] });
+    // 90° about x: gravity (world −z) seen in the base frame is −y... rotated: R(q)ᵀ(0,0,−1) = (0, −1, 0).
+    const s = Math.SQRT1_2;
+    server.publish('/imu/data', { orientation: { x: s, y: 0, z: 0, w: s }, angular_velocity: { x: 0.5, y: 0, z: 0 } });
+    await until(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 3000, 'state');
+    const st = hw.read(0, 0.002)!;
+    expect(Array.from(st.jointPos)).toEqual([0.1, 0.2, 0.3]);
+    expect(Array.from(st.jointVel)).toEqual([1, 2, 3]);
+    expect(st.imu!.angVel).toEqual([0.5, 0, 0]);
+    expect(st.imu!.projectedGravity[1]).toBeCloseTo(-1, 9);
+    expect(st.imu!.projectedGravity[2]).toBeCloseTo(0, 9);
+    expect(hw.read(0, 0.002)).toBeNull(); // fresh only once
+
+    const got: unknown[] = [];
+    server.onPublish((m) => got.push(m));
+    const c = makeCommand(3);
+    c.position.set([1, 2, 3]);
+    expect(hw.write(0, 0.002, c)).toBe(true);
+    await until(() => got.length === 1, 3000, 'command');
+    expect(got[0]).toMatchObject({ topic: '/joint_group_position_controller/commands', msg: { data: [3, 1, 2] } });
+    expect(server.topicTypes.get('/joint_group_position_controller/commands')).toBe('std_msgs/Float64MultiArray');
+  });
+
+  it('publishes trajectory_msgs/JointTrajectory with names and one point reached in one period', async () => {
+    server = await RosbridgeTestServer.start();
+    hw = new RosHardware({ url: server.url, jointNames: joints, commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory' });
+    await hw.configure();
+    await hw.activate();
+    const got: any[] = [];
+    server.onPublish((m) => got.push(m.msg));
+    const c = makeCommand(3);
+    c.position.set([0.1, 0.2, 0.3]);
+    hw.write(0, 0.02, c);
+    await until(() => got.length === 1);
+    expect(got[0].joint_names).toEqual(joints);
+    expect(got[0].points[0].positions).toEqual([0.1, 0.2, 0.3]);
+    expect(got[0].points[0].time_from_start).toEqual({ sec: 0, nanosec: 20_000_000 });
+  });
+
+  it('counts and drops malformed messages without throwing or corrupting the state', async () => {
+    server = await RosbridgeTestServer.start();
+    hw = new RosHardware({ url: server.url, jointNames: joints });
+    await hw.configure();
+    await hw.activate();
+    await until(() => server!.subscribers('/joint_states') === 1);
+    server.publish('/joint_states', { name: joints, position: [0.1, 0.2, 0.3], velocity: [0, 0, 0] });
+    await until(() => hw!.stats().state_msgs === 1);
+    expect(hw.read(0, 0.002)).not.toBeNull();
+    const bad = [
+      { name: joints, position: [0.1, 'x', 0.3] }, // wrong type
+      { name: joints, position: [0.1, 0.2] }, // length mismatch
+      { name: ['shoulder', 'elbow'], position: [1, 2] }, // a joint missing
+      { position: [1, 2, 3] }, // no names
+      { name: joints, position: [1, null, 3] }, // null (NaN arrives as null over JSON)
+    ];
+    for (const m of bad) server.publish('/joint_states', m);
+    server.sendRaw('{this is not json', '/joint_states');
+    server.sendRaw(JSON.stringify({ op: 'publish', topic: '/joint_states', msg: 'nope' }));
+    server.publish('/joint_states', { name: joints, position: [0.4, 0.5, 0.6], velocity: [0, 0, 0] });
+    await until(() => hw!.stats().state_msgs === 2, 3000, 'the good message after the garbage');
+    expect(hw.stats().malformed).toBeGreaterThanOrEqual(bad.length + 1);
+    const st = hw.read(0, 0.002)!;
+    expect(Array.from(st.jointPos)).toEqual([0.4, 0.5, 0.6]);
+    expect(hw.stats().connected).toBe(1);
+  });
+
+  it('disconnect: read() is null, write() fails without queueing, and it reconnects with backoff and resubscribes', async () => {
+    server = await RosbridgeTestServer.start();
+    hw = new RosHardware({ url: server.url, jointNames: joints, reconnectInitialMs: 50, reconnectFactor: 2, reconnectMaxMs: 400 });
+    await hw.configure();
+    await hw.activate();
+    await until(() => server!.subscribers('/joint_states') === 1);
+    server.refuse = true;
+    server.dropAll();
+    await until(() => !hw!.isConnected, 3000, 'disconnect');
+    const c = makeCommand(3);
+    const published = server.published.length;
+    for (let i = 0; i < 10; i++) expect(hw.write(0, 0.002, c)).toBe(false);
+    expect(hw.read(0, 0.002)).toBeNull();
+    const t0 = Date.now();
+    await new Promise((r) => setTimeout(r, 700));
+    const attempts = hw.stats().reconnect_attempts;
+    // 50 + 100 + 200 + 400 (capped) ms: ~4-5 attempts in 700 ms, not hundreds.
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(attempts).toBeLessThanOrEqual(7);
+    server.refuse = false;
+    await until(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 3000, 'reconnect + resubscribe');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    // Nothing written while down was replayed on reconnect.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.published.length).toBe(published);
+    c.position.set([0.7, 0.8, 0.9]);
+    expect(hw.write(0, 0.002, c)).toBe(true);
+    await until(() => server!.published.length === published + 1);
+    expect(hw.stats().disconnects).toBe(1);
+  });
+
+  it('configure() fails with a clear error when no rosbridge is listening', async () => {
+    server = await RosbridgeTestServer.start();
+    const url = server.url;
+    await server.close();
+    server = null;
+    hw = new RosHardware({ url, jointNames: joints, connectTimeoutMs: 300 });
+    await expect(hw.configure()).rejects.toThrow(/no rosbridge at ws:\/\/127\.0\.0\.1/);
+  });
+});
