@@ -1,0 +1,150 @@
+/**
+ * Residual RL (ResiP, Ankile et al. 2024; residual policy learning, Silver et al. 2018): PPO trains a Gaussian
+ * MLP residual on top of a frozen base, through the PPO engineer's `PPO` class (ppo/ppo.ts) on a
+ * ResidualVecEnv. The residual sees [obs, a_base], its output is clipped to [−1, 1] and scaled to
+ * `scale` × the action half-range. The last layer starts at gain 0.01 (PPO's actor init), so training starts
+ * from the base policy's behaviour.
+ */
+import { Rng } from '@s2r/sim/rng.ts';
+import type { VecEnv } from '@s2r/sim/env/types.ts';
+import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
+import { initBackend } from '../backend.ts';
+import { readArtifact, saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { PPO } from '../ppo/ppo.ts';
+import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
+import { basePolicyFromArtifact } from './base.ts';
+import { ResidualVecEnv } from './vec-env.ts';
+import { makeResidualArtifact } from './artifact.ts';
+
+export interface ResidualTrainConfig {
+  /** Residual bound as a fraction of the action half-range (ResiP: 0.1 in normalized action units). */
+  scale: number;
+  /** Env steps to train for (all envs together). */
+  totalSteps: number;
+  /** PPO hyper-parameters for the residual (overrides of RESIDUAL_PPO_DEFAULTS). */
+  ppo: DeepPartial<PpoConfig>;
+  backend?: string;
+}
+
+/** Where the residual departs from PPO's base config, and why. */
+export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
+  numEnvs: 32,
+  workers: 2,
+  stepsPerEnv: 32,
+  numEpochs: 5,
+  numMinibatches: 4,
+  actorHidden: [256, 256],
+  criticHidden: [256, 256],
+  activation: 'elu',
+  // Residual units are [−1, 1] of the bound; σ 0.5 explores ±5% of the half-range at scale 0.1.
+  initStd: 0.5,
+  asymmetricCritic: false,
+  learningRate: 3e-4,
+  entropyCoef: 0.0,
+  // r is clipped to [−1, 1] by the env wrapper; PPO's clip keeps the stored actions sane.
+  actionClip: 1,
+};
+
+export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = { scale: 0.1, totalSteps: 500_000, ppo: {} };
+
+export interface ResidualProgress {
+  iteration: number;
+  envSteps: number;
+  totalSteps: number;
+  meanReturn: number | null;
+  successRate: number | null;
+  episodes: number;
+  elapsedS: number;
+  stats: ReturnType<PPO['update']>;
+}
+
+export interface ResidualTrainOptions {
+  task: string;
+  /** The frozen base: an artifact path or an artifact in memory (diffusion, bc-mlp, PPO mlp). */
+  base: string | PolicyArtifact;
+  seed?: number;
+  config?: Partial<Omit<ResidualTrainConfig, 'ppo'>> & { ppo?: DeepPartial<PpoConfig> };
+  /** Use this VecEnv instead of makeVecEnv(task) (tests, custom tasks). It is closed at the end. */
+  vecEnv?: VecEnv;
+  envOverrides?: Record<string, unknown>;
+  control?: Partial<ArtifactControl>;
+  out?: string;
+  onProgress?: (p: ResidualProgress) => void;
+}
+
+export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artifact: PolicyArtifact; config: ResidualTrainConfig & { ppo: PpoConfig }; seconds: number; lastSuccessRate: number | null }> {
+  const seed = opts.seed ?? 0;
+  const rc = { ...DEFAULT_RESIDUAL_TRAIN, ...opts.config };
+  const ppoCfg = mergeConfig<PpoConfig>(mergeConfig<PpoConfig>(basePpoConfig(), RESIDUAL_PPO_DEFAULTS, 'residual.ppo'), (opts.config?.ppo ?? {}) as DeepPartial<PpoConfig>, 'residual.ppo');
+  ppoCfg.seed = seed;
+  validatePpoConfig(ppoCfg);
+  await initBackend(rc.backend, { quiet: true });
+  const baseArt = typeof opts.base === 'string' ? await readArtifact(opts.base) : opts.base;
+  if (baseArt.task !== opts.task) throw new Error(`trainResidual: base policy was trained on "${baseArt.task}", not "${opts.task}"`);
+  const rng = Rng.seed(seed);
+  const inner = opts.vecEnv ?? (await (await import('@s2r/sim/env/vec-env.ts')).makeVecEnv(opts.task, { numEnvs: ppoCfg.numEnvs, workers: ppoCfg.workers, seed, overrides: opts.envOverrides, print: false }));
+  if (inner.numEnvs !== ppoCfg.numEnvs) ppoCfg.numEnvs = inner.numEnvs;
+  const N = inner.numEnvs;
+  const O = inner.observationSpec.size;
+  const A = inner.actionSpec.size;
+  if (baseArt.specs.observation.size !== O || baseArt.specs.action.size !== A) throw new Error(`trainResidual: base is ${baseArt.specs.observation.size}→${baseArt.specs.action.size}, task "${opts.task}" is ${O}→${A}`);
+  const bases = [];
+  for (let i = 0; i < N; i++) bases.push(await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy'));
+  const env = new ResidualVecEnv(inner, bases, rc.scale);
+  const ppo = new PPO(ppoCfg, { obs: O + A, priv: 0, act: A }, rng.split('ppo'), { low: -1, high: 1 });
+  const actions = new Float32Array(N * A);
+  const t0 = performance.now();
+  let envSteps = 0;
+  let it = 0;
+  let lastSuccess: number | null = null;
+  try {
+    await env.reset(seed);
+    while (envSteps < rc.totalSteps) {
+      let rets = 0;
+      let succ = 0;
+      let withSucc = 0;
+      let eps = 0;
+      for (let t = 0; t < ppoCfg.stepsPerEnv; t++) {
+        ppo.act(env.obs, null, actions);
+        const ended = await env.step(actions);
+        ppo.processEnvStep(env.rewards, env.terminated, env.truncated);
+        for (const e of ended) {
+          eps++;
+          rets += e.return;
+          if (e.success !== undefined) {
+            withSucc++;
+            if (e.success) succ++;
+          }
+        }
+      }
+      envSteps += N * ppoCfg.stepsPerEnv;
+      ppo.computeReturns(env.obs, null);
+      const stats = ppo.update();
+      it++;
+      if (withSucc > 0) lastSuccess = succ / withSucc;
+      opts.onProgress?.({ iteration: it, envSteps, totalSteps: rc.totalSteps, meanReturn: eps ? rets / eps : null, successRate: withSucc ? succ / withSucc : null, episodes: eps, elapsedS: (performance.now() - t0) / 1000, stats });
+    }
+  } finally {
+    await env.close();
+  }
+  const norm = ppo.obsNorm.toData64();
+  const layers = ppo.actor.export();
+  const logStd = Array.from(ppo.logStdValues);
+  ppo.dispose();
+  const artifact = makeResidualArtifact({
+    task: opts.task,
+    observationSpec: baseArt.specs.observation,
+    actionSpec: baseArt.specs.action,
+    control: { ...baseArt.control, ...opts.control },
+    base: baseArt,
+    norm: { mean: Float64Array.from(norm.mean), var: Float64Array.from(norm.var), count: norm.count, clip: norm.clip, eps: norm.eps },
+    activation: ppoCfg.activation,
+    layers,
+    logStd,
+    scale: rc.scale,
+    bound: env.bound,
+    training: { algo: 'residual', config: { ...rc, ppo: ppoCfg }, iterations: it, envSteps, lastSuccessRate: lastSuccess },
+  });
+  if (opts.out) await saveArtifact(opts.out, artifact);
+  return { artifact, config: { ...rc, ppo: ppoCfg }, seconds: (performance.now() - t0) / 1000, lastSuccessRate: lastSuccess };
+}
