@@ -46,11 +46,19 @@ async function initOne(name: BackendName): Promise<boolean> {
       if (!(await tryNode('@tensorflow/tfjs-node'))) return false;
       return tf.setBackend('tensorflow');
     case 'wasm': {
+      // The emscripten glue adds process-wide 'uncaughtException'/'unhandledRejection' handlers that rethrow,
+      // which makes Node print the whole minified module source with every later error. Remove exactly the
+      // handlers it added (snapshot before, diff after) so errors print normally.
+      const before = { ue: process.listeners('uncaughtException'), ur: process.listeners('unhandledRejection') };
       const wasm = await import('@tensorflow/tfjs-backend-wasm');
       const dir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
       // Plain paths: the emscripten loader in Node reads them with fs, so nothing touches the network.
       wasm.setWasmPaths(dir, false);
-      return tf.setBackend('wasm');
+      const ok = await tf.setBackend('wasm');
+      await tf.ready();
+      for (const l of process.listeners('uncaughtException')) if (!before.ue.includes(l)) process.removeListener('uncaughtException', l);
+      for (const l of process.listeners('unhandledRejection')) if (!before.ur.includes(l)) process.removeListener('unhandledRejection', l);
+      return ok;
     }
     case 'cpu':
       await import('@tensorflow/tfjs-backend-cpu');

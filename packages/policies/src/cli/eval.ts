@@ -1,0 +1,121 @@
+/**
+ * `npx s2r eval <run|artifact>`: mean return and success rate with 95% bootstrap CIs; over several seeds the
+ * interquartile mean too (rliable style). Ends with one JSON line.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { loadPolicy } from '../policy.ts';
+import { evaluatePolicy, type EvalOptions } from '../evaluate.ts';
+import type { Summary } from '../stats.ts';
+
+const usage = `Usage: npx s2r eval <run-folder|policy.json> [options]
+
+Run the policy deterministically (mean action) and report mean return and success rate with 95% bootstrap
+confidence intervals; with several seeds also the interquartile mean (IQM) of returns, bootstrap stratified by seed.
+Success = the task's success flag, or for tasks without one, episodes that end by time-out (no fall/termination).
+
+Options:
+  --episodes N      episodes per seed (default 20)
+  --seeds 1,2,3     evaluation seeds (default 1)
+  --task <name>     task to evaluate on (default: the task the policy was trained on; specs must match)
+  --envs N          envs in parallel (default min(episodes, 16))
+  --workers W       worker threads (default 0)
+  --set key=value   task config override for evaluation (repeatable), e.g. --set episodeLengthS=20
+  --record <out.mcap>  record env 0 (observations, actions, rewards, episodes) to MCAP
+  --json            print only the JSON line`;
+
+function fmt(s: Summary, digits = 2): string {
+  return `${s.mean.toFixed(digits)}  [95% CI ${s.ci95[0].toFixed(digits)}, ${s.ci95[1].toFixed(digits)}]`;
+}
+
+export const command: Command = {
+  name: 'eval',
+  summary: 'Evaluate a run or policy artifact with confidence intervals',
+  usage,
+  async run(argv) {
+    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'set'], booleans: ['json'] });
+    const target = args.positional[0];
+    if (!target) throw new UsageError('missing <run-folder|policy.json>');
+    let path = target;
+    if (existsSync(target) && statSync(target).isDirectory()) {
+      path = join(target, 'policy.json');
+      if (!existsSync(path)) throw new UsageError(`${target} is a folder without policy.json (not a run folder?)`);
+    } else if (!existsSync(target)) throw new UsageError(`${target}: no such file or folder`);
+    const seeds = args.str('seeds', '1').split(',').map((s) => {
+      const n = Number(s.trim());
+      if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seeds: "${s}" is not a non-negative integer`);
+      return n;
+    });
+    const episodes = args.num('episodes', 20);
+    if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError('--episodes must be a positive integer');
+    const envOverrides: Record<string, unknown> = {};
+    const { parseSets } = await import('../ppo/config.ts');
+    Object.assign(envOverrides, parseSets(args.all('set')));
+    const policy = await loadPolicy(path);
+    const opts: EvalOptions = { task: args.str('task'), episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
+    const recordPath = args.str('record');
+    let recorder: { action(t: number, a: ArrayLike<number>): void; rewardTerms(t: number, terms: Record<string, number>, total?: number): void; write(topic: string, t: number, msg: unknown): void; episode(t: number, e: Record<string, unknown>): void; close(): Promise<void> } | null = null;
+    if (recordPath) {
+      try {
+        const rec = (await import('@s2r/viewer/recording/index.ts')) as unknown as { Recorder: { open(p: string, o: unknown): Promise<typeof recorder> } };
+        recorder = await rec.Recorder.open(recordPath, { meta: { task: opts.task ?? policy.meta.task, policy: path, kind: policy.kind, seeds: seeds.join(','), source: 's2r eval' } });
+      } catch (e) {
+        throw new Error(`--record: the recording module could not open ${recordPath}: ${(e as Error).message}`);
+      }
+      const dt = policy.meta.dt;
+      let tBase = 0;
+      let epIndex = 0;
+      let lastSeed = -1;
+      let lastT = 0;
+      recorder!.episode(0, { index: 0, event: 'start', seed: seeds[0] });
+      opts.onStep = (s) => {
+        if (s.seed !== lastSeed) {
+          if (lastSeed >= 0) tBase += (lastT + 1) * dt;
+          lastSeed = s.seed;
+        }
+        lastT = s.t;
+        const t = tBase + s.t * dt;
+        recorder!.write('/observation', t, { obs: Array.from(s.obs) });
+        recorder!.action(t, s.action);
+        recorder!.rewardTerms(t, {}, s.reward);
+        if (s.done) {
+          recorder!.episode(t, { index: epIndex, event: 'end', seed: s.seed, return: s.done.return, length: s.done.length, reason: s.done.terminated ? 'terminated' : 'truncated' });
+          epIndex++;
+          recorder!.episode(t, { index: epIndex, event: 'start', seed: s.seed });
+        }
+      };
+    }
+    let r;
+    try {
+      r = await evaluatePolicy(policy, opts);
+    } finally {
+      await recorder?.close();
+    }
+    const json = {
+      eval: r.task,
+      policy: path,
+      seeds: r.seeds,
+      episodes_per_seed: r.episodesPerSeed,
+      mean_return: r.return.mean,
+      return_ci95: r.return.ci95,
+      success_rate: r.success.mean,
+      success_ci95: r.success.ci95,
+      mean_length: r.length.mean,
+      return_iqm: r.returnIqm?.mean ?? null,
+      return_iqm_ci95: r.returnIqm?.ci95 ?? null,
+      per_seed: r.perSeed,
+    };
+    if (!args.has('json')) {
+      console.log(`task ${r.task}, ${r.seeds.length} seed(s) × ${r.episodesPerSeed} episodes, policy ${path}`);
+      console.log(`  return        ${fmt(r.return)}`);
+      console.log(`  success rate  ${fmt(r.success, 3)}`);
+      console.log(`  ep length     ${fmt(r.length, 1)}`);
+      if (r.returnIqm) console.log(`  return IQM    ${fmt(r.returnIqm)}  (stratified bootstrap over seeds)`);
+      for (const s of r.perSeed) console.log(`  seed ${s.seed}: return ${s.meanReturn.toFixed(2)}, success ${s.successRate.toFixed(3)}`);
+      if (recordPath) console.log(`  recording → ${recordPath}`);
+    }
+    console.log(JSON.stringify(json));
+    return 0;
+  },
+};

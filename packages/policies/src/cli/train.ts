@@ -1,0 +1,134 @@
+/**
+ * `npx s2r train <task>`: PPO by default; other algorithms (diffusion, residual, bc) plug in as
+ * `src/<algo>/train-cli.ts` modules exporting `trainFromCli(ctx)`.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs, UsageError, type Command, type ParsedArgs } from '@s2r/sim/util/cli.ts';
+import { parseSets } from '../ppo/config.ts';
+
+const usage = `Usage: npx s2r train <task> [options]
+
+Train a policy on a registered task (cartpole, go1-flat, go1-rough, z1-push). Prints a progress bar (plain
+lines when stdout is not a terminal) and writes a run folder:
+  config.json (fully resolved config), command.txt, metrics.jsonl, checkpoints/, policy.json (the artifact).
+
+Options:
+  --algo <ppo|diffusion|residual|bc>  algorithm (default ppo)
+  --config <file.json>   config overrides as JSON (keys of the PPO config, e.g. {"learningRate": 3e-4})
+  --set key=value        one override; repeatable; dots nest (--set envOverrides.episodeLengthS=10);
+                         values parse as JSON when they can (--set actorHidden=[128,128])
+  --seed N               root seed (network init, noise, envs)
+  --envs N               parallel environments
+  --workers W            worker threads stepping the envs (0 = main thread)
+  --steps N              stop after N env steps
+  --minutes M            stop after M minutes of wall clock
+  --out <dir>            run folder (default runs/<task>-<timestamp>)
+  --resume <dir>         continue a run from its newest checkpoint (episodes restart; the learner continues)
+  --backend <b>          tfjs backend: tensorflow-gpu | tensorflow (tfjs-node) | wasm | cpu (default: best available)
+  --demos <dir>          demonstrations (diffusion, bc)
+  --base <artifact>      frozen base policy (residual)
+  --progress <auto|lines|none>
+
+Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
+Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
+
+export interface TrainCliContext {
+  task: string;
+  args: ParsedArgs;
+  argv: string[];
+  command: string;
+  signal: AbortSignal;
+}
+
+function quote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+export const command: Command = {
+  name: 'train',
+  summary: 'Train a policy (PPO, diffusion, residual) on a task',
+  usage,
+  async run(argv) {
+    const args = parseArgs(argv, {
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress'],
+    });
+    const task = args.positional[0];
+    if (!task) throw new UsageError('missing <task>');
+    if (args.positional.length > 1) throw new UsageError(`unexpected argument "${args.positional[1]}"`);
+    if (args.has('steps') && args.has('minutes')) throw new UsageError('give --steps or --minutes, not both');
+    const algo = args.str('algo', 'ppo');
+    const cmd = `npx s2r train ${argv.map(quote).join(' ')}`;
+    const ac = new AbortController();
+    let interrupts = 0;
+    const onSigint = () => {
+      interrupts++;
+      if (interrupts === 1) {
+        process.stderr.write('\ninterrupted: saving a checkpoint and the policy… (Ctrl-C again to exit now)\n');
+        ac.abort();
+      } else process.exit(130);
+    };
+    process.on('SIGINT', onSigint);
+    try {
+      if (algo !== 'ppo') {
+        let mod: { trainFromCli?: (ctx: TrainCliContext) => Promise<number> };
+        try {
+          mod = await import(new URL(`../${algo}/train-cli.ts`, import.meta.url).href);
+        } catch (e) {
+          throw new UsageError(`unknown or unavailable --algo "${algo}" (${(e as Error).message.split('\n')[0]})`);
+        }
+        if (typeof mod.trainFromCli !== 'function') throw new UsageError(`--algo ${algo}: its train-cli.ts exports no trainFromCli()`);
+        return await mod.trainFromCli({ task, args, argv, command: cmd, signal: ac.signal });
+      }
+      const layers: Record<string, unknown>[] = [];
+      const cfgPath = args.str('config');
+      if (cfgPath) {
+        let j: unknown;
+        try {
+          j = JSON.parse(await readFile(cfgPath, 'utf8'));
+        } catch (e) {
+          throw new UsageError(`--config ${cfgPath}: ${(e as Error).message}`);
+        }
+        if (!j || typeof j !== 'object' || Array.isArray(j)) throw new UsageError(`--config ${cfgPath}: expected a JSON object`);
+        // A saved run's config.json nests the PPO config under "ppo": accept both.
+        const o = j as Record<string, unknown>;
+        layers.push((o.ppo && typeof o.ppo === 'object' ? o.ppo : o) as Record<string, unknown>);
+      }
+      try {
+        layers.push(parseSets(args.all('set')));
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const flags: Record<string, unknown> = {};
+      if (args.has('seed')) flags.seed = args.num('seed');
+      if (args.has('envs')) flags.numEnvs = args.num('envs');
+      if (args.has('workers')) flags.workers = args.num('workers');
+      if (args.has('steps')) Object.assign(flags, { totalSteps: args.num('steps'), maxMinutes: 0 });
+      if (args.has('minutes')) Object.assign(flags, { maxMinutes: args.num('minutes'), totalSteps: 0 });
+      layers.push(flags);
+      const { trainPpo } = await import('../ppo/train.ts');
+      const progress = args.str('progress', 'auto');
+      if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none`);
+      let r;
+      try {
+        r = await trainPpo({
+          task,
+          overrides: layers,
+          outDir: args.str('out'),
+          resume: args.str('resume'),
+          backend: args.str('backend'),
+          command: cmd,
+          signal: ac.signal,
+          progress: progress as 'auto' | 'lines' | 'none',
+        });
+      } catch (e) {
+        const m = (e as Error).message;
+        if (e instanceof TypeError || e instanceof RangeError || /^unknown task|^--resume|backend/.test(m)) throw new UsageError(m);
+        throw e;
+      }
+      console.log(`run folder: ${r.runDir}\npolicy:     ${r.artifactPath}\ncheckpoint: ${r.checkpointPath}`);
+      return r.stoppedBy === 'signal' ? 130 : 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
+  },
+};

@@ -1,0 +1,248 @@
+/**
+ * The PPO runner (rsl_rl's OnPolicyRunner): owns the rollout loop, logging, checkpoints and export.
+ * `trainPpo` is the library entry point used by `npx s2r train` and by `npm start -- --train`.
+ *
+ * Run folder:
+ *   config.json     the fully resolved PPO config plus the task's resolved env config
+ *   command.txt     the exact command line (when given)
+ *   metrics.jsonl   one JSON object per iteration
+ *   checkpoints/    ckpt-<iteration>.json (newest `keepCheckpoints` kept)
+ *   policy.json     the exported policy artifact (also refreshed at every checkpoint)
+ */
+import { mkdir, writeFile, appendFile, readFile } from 'node:fs/promises';
+
+import { join, resolve } from 'node:path';
+import { Rng } from '@s2r/sim/rng.ts';
+import type { EpisodeStats, VecEnv } from '@s2r/sim/env/types.ts';
+import { initBackend } from '../backend.ts';
+import { saveArtifact } from '../artifact.ts';
+import { Progress } from '../progress.ts';
+import { resolvePpoConfig, type PpoConfig } from './config.ts';
+import { PPO, type UpdateStats } from './ppo.ts';
+import { encodeCheckpoint, latestCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointCounters } from './checkpoint.ts';
+import { deployFacts, exportPpoArtifact, factsFromDeploy, type EnvFacts } from './export.ts';
+
+export interface IterationMetrics {
+  iteration: number;
+  envSteps: number;
+  wallS: number;
+  stepsPerS: number;
+  /** Mean over the last ≤100 finished episodes (rsl_rl's window), null before the first one ends. */
+  meanReturn: number | null;
+  meanLength: number | null;
+  successRate: number | null;
+  /** Mean per-episode sum of each reward term over the same window. */
+  terms: Record<string, number>;
+  episodesThisIter: number;
+  collectMs: number;
+  update: UpdateStats;
+}
+
+export type MakeVecEnv = (task: string, opts: { numEnvs: number; workers: number; seed: number; overrides: Record<string, unknown> }) => Promise<VecEnv & { config?: unknown }>;
+
+export interface TrainOptions {
+  task: string;
+  /** Layers over the task defaults, applied in order (config file, then --set, then flags). */
+  overrides?: Record<string, unknown>[];
+  /** Run folder; default runs/<task>-<UTC timestamp>. */
+  outDir?: string;
+  /** Continue the run in this folder (its config.json and newest checkpoint). Overrides still apply on top. */
+  resume?: string;
+  backend?: string;
+  /** Exact command line, written to command.txt. */
+  command?: string;
+  /** Aborting saves a checkpoint and exports before returning (Ctrl-C). */
+  signal?: AbortSignal;
+  /** Called after every iteration; return false to stop. */
+  onIteration?: (m: IterationMetrics) => void | boolean;
+  /** Env factory (default: @s2r/sim makeVecEnv). Tests inject toy envs. */
+  makeVecEnv?: MakeVecEnv;
+  /** Progress output: 'auto' (bar on TTY, lines otherwise), 'lines', or 'none'. */
+  progress?: 'auto' | 'lines' | 'none';
+  log?: (s: string) => void;
+}
+
+export interface TrainResult {
+  runDir: string;
+  artifactPath: string;
+  checkpointPath: string;
+  config: PpoConfig;
+  iterations: number;
+  envSteps: number;
+  wallS: number;
+  stoppedBy: 'steps' | 'minutes' | 'signal' | 'callback';
+  last: IterationMetrics | null;
+}
+
+async function defaultMakeVecEnv(task: string, o: Parameters<MakeVecEnv>[1]) {
+  const mod = (await import('@s2r/sim/env/vec-env.ts')) as { makeVecEnv: (t: string, opts: unknown) => Promise<VecEnv & { config?: unknown }> };
+  return mod.makeVecEnv(task, { numEnvs: o.numEnvs, workers: o.workers, seed: o.seed, overrides: o.overrides, print: true });
+}
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
+  const log = opts.log ?? ((s: string) => console.log(s));
+  let counters: CheckpointCounters = { iteration: 0, envSteps: 0, elapsedS: 0, episodes: 0 };
+  let runDir: string;
+  let baseLayer: Record<string, unknown> | undefined;
+  let resumeState: Awaited<ReturnType<typeof readCheckpoint>> | null = null;
+  if (opts.resume) {
+    runDir = resolve(opts.resume);
+    const ck = await latestCheckpoint(join(runDir, 'checkpoints'));
+    if (!ck) throw new Error(`--resume ${opts.resume}: no checkpoints/ckpt-*.json in that folder`);
+    resumeState = await readCheckpoint(ck);
+    const saved = JSON.parse(await readFile(join(runDir, 'config.json'), 'utf8')) as { task: string; ppo: Record<string, unknown> };
+    if (saved.task !== opts.task) throw new Error(`--resume ${opts.resume}: that run trained task "${saved.task}", not "${opts.task}"`);
+    baseLayer = saved.ppo;
+    counters = resumeState.counters;
+    log(`resuming ${runDir} from ${ck} (iteration ${counters.iteration}, ${counters.envSteps} env steps)`);
+  } else {
+    runDir = resolve(opts.outDir ?? join('runs', `${opts.task}-${timestamp()}`));
+  }
+  // On resume the saved config is the base and new overrides (e.g. a larger --steps) apply on top.
+  const cfg = resolvePpoConfig(opts.task, baseLayer, ...(opts.overrides ?? []));
+  const backend = await initBackend(opts.backend, { quiet: true });
+  log(`tfjs backend: ${backend}`);
+
+  const ckDir = join(runDir, 'checkpoints');
+  await mkdir(ckDir, { recursive: true });
+  const root = Rng.seed(cfg.seed);
+  const make = opts.makeVecEnv ?? defaultMakeVecEnv;
+  // A resumed run draws fresh episodes: the env seed moves with the iteration so it never replays the start.
+  const envSeed = (cfg.seed * 1_000_003 + counters.iteration) % 2 ** 31;
+  const vec = await make(opts.task, { numEnvs: cfg.numEnvs, workers: cfg.workers, seed: envSeed, overrides: cfg.envOverrides });
+  const envConfig = (vec as { config?: unknown }).config ?? null;
+  const facts: EnvFacts = {
+    task: opts.task,
+    observationSpec: vec.observationSpec,
+    privilegedSpec: vec.privilegedSpec,
+    actionSpec: vec.actionSpec,
+    dt: vec.dt,
+    envConfig,
+    ...factsFromDeploy(await deployFacts(opts.task, envConfig), vec.actionSpec),
+  };
+  await writeFile(join(runDir, 'config.json'), JSON.stringify({ task: opts.task, backend, ppo: cfg, env: envConfig }, null, 2));
+  if (opts.command) await writeFile(join(runDir, 'command.txt'), `${opts.command}\n`);
+
+  const priv = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
+  const ppo = new PPO(cfg, { obs: vec.observationSpec.size, priv, act: vec.actionSpec.size }, root.split('ppo'), vec.actionSpec);
+  if (resumeState) ppo.setState(resumeState.state);
+
+  const N = cfg.numEnvs;
+  const A = vec.actionSpec.size;
+  const actions = new Float32Array(N * A);
+  const window: EpisodeStats[] = [];
+  const progress = new Progress(process.stdout, 2000, opts.progress === 'lines' ? false : undefined);
+  const showProgress = opts.progress !== 'none';
+  const t0 = performance.now();
+  const wall = () => counters.elapsedS + (performance.now() - t0) / 1000;
+  const startSteps = counters.envSteps;
+  let stoppedBy: TrainResult['stoppedBy'] | null = null;
+  let last: IterationMetrics | null = null;
+  let checkpointPath = '';
+  const artifactPath = join(runDir, 'policy.json');
+
+  const budget = () => {
+    if (cfg.totalSteps > 0 && counters.envSteps >= cfg.totalSteps) return 'steps' as const;
+    if (cfg.maxMinutes > 0 && wall() >= cfg.maxMinutes * 60) return 'minutes' as const;
+    return null;
+  };
+  const fraction = () => {
+    const f: number[] = [];
+    if (cfg.totalSteps > 0) f.push(counters.envSteps / cfg.totalSteps);
+    if (cfg.maxMinutes > 0) f.push(wall() / (cfg.maxMinutes * 60));
+    return f.length ? Math.max(...f) : null;
+  };
+  const save = async () => {
+    const ctr = { ...counters, elapsedS: wall() };
+    checkpointPath = await writeCheckpoint(ckDir, ctr.iteration, encodeCheckpoint(ppo.getState(), ctr, cfg), cfg.keepCheckpoints);
+    await saveArtifact(artifactPath, exportPpoArtifact(ppo, facts, { iterations: ctr.iteration, envSteps: ctr.envSteps, wallS: ctr.elapsedS, backend }));
+  };
+
+  try {
+    stoppedBy = budget();
+    while (!stoppedBy) {
+      const tc = performance.now();
+      let finished = 0;
+      let aborted = false;
+      for (let t = 0; t < cfg.stepsPerEnv; t++) {
+        ppo.act(vec.obs, priv ? vec.privileged : null, actions);
+        const eps = await vec.step(actions);
+        ppo.processEnvStep(vec.rewards, vec.terminated, vec.truncated);
+        for (const e of eps) {
+          window.push(e);
+          if (window.length > 100) window.shift();
+        }
+        finished += eps.length;
+        if (opts.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+      }
+      if (aborted) {
+        // The partial rollout is dropped; the learner state is intact and is what the checkpoint holds.
+        ppo.storage.clear();
+        stoppedBy = 'signal';
+        break;
+      }
+      counters.envSteps += N * cfg.stepsPerEnv;
+      counters.episodes += finished;
+      ppo.computeReturns(vec.obs, priv ? vec.privileged : null);
+      const collectMs = performance.now() - tc;
+      const upd = ppo.update();
+      counters.iteration++;
+      const terms: Record<string, number> = {};
+      for (const e of window) for (const [k, v] of Object.entries(e.terms)) terms[k] = (terms[k] ?? 0) + v / window.length;
+      const succ = window.filter((e) => e.success !== undefined);
+      const w = wall();
+      last = {
+        iteration: counters.iteration,
+        envSteps: counters.envSteps,
+        wallS: w,
+        stepsPerS: (counters.envSteps - startSteps) / ((performance.now() - t0) / 1000),
+        meanReturn: window.length ? window.reduce((a, e) => a + e.return, 0) / window.length : null,
+        meanLength: window.length ? window.reduce((a, e) => a + e.length, 0) / window.length : null,
+        successRate: succ.length ? succ.filter((e) => e.success).length / succ.length : null,
+        terms,
+        episodesThisIter: finished,
+        collectMs,
+        update: upd,
+      };
+      await appendFile(join(runDir, 'metrics.jsonl'), `${JSON.stringify(last)}\n`);
+      if (showProgress) {
+        const f = fraction();
+        const etaS = f !== null && f > 0 ? ((w - counters.elapsedS) * (1 - f)) / Math.max(1e-9, f - (startSteps && cfg.totalSteps ? startSteps / cfg.totalSteps : 0)) : null;
+        progress.update(
+          {
+            iteration: last.iteration,
+            envSteps: last.envSteps,
+            stepsPerS: last.stepsPerS,
+            meanReturn: last.meanReturn,
+            meanLength: last.meanLength,
+            terms,
+            fraction: f,
+            etaS,
+            extra: `collect ${collectMs.toFixed(0)} ms update ${upd.updateMs.toFixed(0)} ms lr ${upd.learningRate.toExponential(1)} std ${upd.actionStd.toFixed(2)}`,
+          },
+          false,
+        );
+      }
+      if (counters.iteration % cfg.checkpointEvery === 0) await save();
+      if (opts.onIteration?.(last) === false) stoppedBy = 'callback';
+      else if (opts.signal?.aborted) stoppedBy = 'signal';
+      else stoppedBy = budget();
+    }
+    await save();
+  } finally {
+    if (showProgress) progress.done();
+    await vec.close();
+    ppo.dispose();
+  }
+  log(`stopped (${stoppedBy}) after ${counters.iteration} iterations, ${counters.envSteps} env steps, ${wall().toFixed(1)} s; policy → ${artifactPath}`);
+  return { runDir, artifactPath, checkpointPath, config: cfg, iterations: counters.iteration, envSteps: counters.envSteps, wallS: wall(), stoppedBy: stoppedBy!, last };
+}
+
+
