@@ -47,7 +47,7 @@ export const groups = (membership: number, filter: number): number => ((membersh
 const ROT_X_90: Quat = [Math.SQRT1_2, 0, 0, Math.SQRT1_2]; // URDF cylinders lie along z, Rapier's along y.
 
 /** Convex hull vertices per (mesh path, scale), computed by Rapier once and reused for every world. */
-const hullCache = new Map<string, Float32Array>();
+const hullCache = new Map<string, { vertices: Float32Array; indices: Uint32Array }>();
 
 const WRAP = (a: number): number => a - 2 * Math.PI * Math.floor((a + Math.PI) / (2 * Math.PI));
 
@@ -354,21 +354,24 @@ export class RapierRobot implements RobotSim {
       case 'mesh': {
         if (!g.path) throw new Error(`${this.model.source}: collision mesh "${g.uri}" of link "${s.link ?? '?'}" cannot be resolved`);
         const key = `${g.path}|${g.scale.join(',')}`;
-        let pts = hullCache.get(key);
-        if (pts) return R.ColliderDesc.convexHull(pts);
-        const mesh = readMesh(g.path, g.scale);
-        const desc = R.ColliderDesc.convexHull(mesh.vertices);
-        if (!desc) throw new Error(`${g.path}: cannot build a convex hull from the mesh (degenerate: all points coplanar?)`);
-        // Build once in a scratch world to read the hull's own vertices back; later worlds use only those.
-        const tmp = new R.World({ x: 0, y: 0, z: 0 });
-        try {
-          const c = tmp.createCollider(desc);
-          pts = new Float32Array(c.vertices());
-        } finally {
-          tmp.free();
+        let hull = hullCache.get(key);
+        if (!hull) {
+          const mesh = readMesh(g.path, g.scale);
+          const desc = R.ColliderDesc.convexHull(mesh.vertices);
+          if (!desc) throw new Error(`${g.path}: cannot build a convex hull from the mesh (degenerate: all points coplanar?)`);
+          // Build once in a scratch world to read the hull back; later worlds reuse it without recomputing.
+          const tmp = new R.World({ x: 0, y: 0, z: 0 });
+          try {
+            const c = tmp.createCollider(desc);
+            hull = { vertices: new Float32Array(c.vertices()), indices: new Uint32Array(c.indices() ?? []) };
+          } finally {
+            tmp.free();
+          }
+          hullCache.set(key, hull);
         }
-        hullCache.set(key, pts);
-        return R.ColliderDesc.convexHull(pts);
+        const d = hull.indices.length ? R.ColliderDesc.convexMesh(hull.vertices, hull.indices) : R.ColliderDesc.convexHull(hull.vertices);
+        if (!d) throw new Error(`${g.path}: cannot rebuild the cached convex hull`);
+        return d;
       }
     }
   }
