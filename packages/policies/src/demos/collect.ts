@@ -8,7 +8,7 @@
  */
 import { Rng } from '@s2r/sim/rng.ts';
 import type { Env } from '@s2r/sim/env/types.ts';
-import { computeStats, rowsOf, type DemoDataset, type EpisodeEntry } from './dataset.ts';
+import { computeStats, rowsOf, type DemoDataset, type DemoMeta, type EpisodeEntry } from './dataset.ts';
 import { saveDemos } from './store.ts';
 
 /** An expert: stateful per episode; `reset` gets the env (scripted planners may read task state through it). */
@@ -36,6 +36,8 @@ export interface CollectOptions {
   /** Safety cap on steps per episode (default: the env's maxEpisodeSteps). */
   maxSteps?: number;
   onEpisode?: (e: EpisodeEntry) => void;
+  /** Default pose / gains of the task, recorded in the index so trained artifacts carry them. */
+  control?: DemoMeta['control'];
 }
 
 export async function collectDemos(opts: CollectOptions): Promise<DemoDataset> {
@@ -113,6 +115,7 @@ export async function collectDemos(opts: CollectOptions): Promise<DemoDataset> {
         observationSpec: env.observationSpec,
         actionSpec: env.actionSpec,
         createdAt: new Date().toISOString(),
+        ...(opts.control ? { control: opts.control } : {}),
       },
       episodes,
       obs: obsA,

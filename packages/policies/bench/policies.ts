@@ -1,0 +1,138 @@
+/**
+ * `npm run bench:policies` — z1-push success (5 seeds × 50 episodes, Wilson 95% CIs) for the scripted expert,
+ * BC-MLP, the diffusion policy and the residual on top of diffusion; plus diffusion chunk latency on one core
+ * (16-step chunk, 10 DDIM steps). Last line: one JSON object.
+ *
+ * Trains what is missing and caches it in the run folder (S2R_BENCH_DIR, default runs/bench-policies):
+ *   demos/ (scripted expert + noise), bc.json, diffusion.json, residual.json. Delete a file to retrain it.
+ * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (200), BENCH_NOISE (0.05), BENCH_DP_ITERS (4000),
+ * BENCH_BC_ITERS (4000), BENCH_RES_STEPS (400000), BENCH_WORKERS (2).
+ */
+import { existsSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Rng } from '@s2r/sim/rng.ts';
+import { load, getTask } from '@s2r/sim/tasks/registry.ts';
+import { collectDemos } from '../src/demos/collect.ts';
+import { scriptedExpert } from '../src/demos/experts.ts';
+import { loadDemos } from '../src/demos/store.ts';
+import { evaluatePolicy, type EvalResult } from '../src/demos/evaluate.ts';
+import { trainBc } from '../src/bc/train.ts';
+import { loadBcPolicy } from '../src/bc/policy.ts';
+import { trainDiffusion } from '../src/diffusion/train.ts';
+import { loadDiffusionPolicy } from '../src/diffusion/policy.ts';
+import { trainResidual } from '../src/residual/train.ts';
+import { loadResidualPolicy } from '../src/residual/policy.ts';
+import { readArtifact } from '../src/artifact.ts';
+import { FilmMlpRuntime } from '../src/diffusion/film-mlp.ts';
+import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
+import { ddimSample } from '../src/diffusion/sampler.ts';
+import { squaredCosineSchedule } from '../src/diffusion/schedule.ts';
+
+const TASK = 'z1-push';
+const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
+const dir = process.env.S2R_BENCH_DIR ?? 'runs/bench-policies';
+const SEEDS = Array.from({ length: env('BENCH_SEEDS', 5) }, (_, i) => 1000 + i);
+const EPISODES = env('BENCH_EPISODES', 50);
+const log = (m: string) => {
+  process.stderr.write(`[bench:policies] ${m}\n`);
+  appendFileSync(join(dir, 'bench.log'), `${new Date().toISOString()} ${m}\n`);
+};
+mkdirSync(dir, { recursive: true });
+
+const makeEnv = () => load(TASK, undefined, { print: false });
+const deploy = getTask(TASK).deploy();
+const control = { defaultPose: Array.from(deploy.defaultJointPos), kp: Array.from(deploy.kp), kd: Array.from(deploy.kd) };
+
+// 1. Demonstrations.
+const demosDir = join(dir, 'demos');
+if (!existsSync(join(demosDir, 'index.json'))) {
+  const e = await makeEnv();
+  const expert = await scriptedExpert(TASK, e);
+  const t0 = performance.now();
+  const d = await collectDemos({ task: TASK, makeEnv: () => e, expert, episodes: env('BENCH_DEMOS', 200), noise: env('BENCH_NOISE', 0.05), seed: 0, out: demosDir, control });
+  log(`demos: ${d.episodes.filter((x) => x.success).length}/${d.episodes.length} successful, ${d.obs.length / d.meta.obsDim} steps, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+}
+const demos = loadDemos(demosDir);
+
+const results: Record<string, EvalResult> = {};
+async function evalNamed(name: string, mk: () => Promise<{ reset(): void; act(o: Float32Array): ArrayLike<number> }>): Promise<void> {
+  const t0 = performance.now();
+  const p = await mk();
+  results[name] = await evaluatePolicy(makeEnv, p, { seeds: SEEDS, episodes: EPISODES });
+  const r = results[name]!;
+  log(`${name}: success ${(100 * r.success).toFixed(1)}% [${(100 * r.ci95[0]).toFixed(1)}, ${(100 * r.ci95[1]).toFixed(1)}] per seed ${r.perSeed.map((s) => (100 * s.success).toFixed(0)).join('/')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  writeFileSync(join(dir, `eval-${name}.json`), JSON.stringify(r, null, 1));
+}
+
+// 2. Scripted expert (no noise).
+await evalNamed('expert', async () => {
+  const e = await makeEnv();
+  const x = await scriptedExpert(TASK, e);
+  e.close();
+  let k = 0;
+  return { reset: () => x.reset(e, Rng.seed(k++)), act: (o) => x.act(o, e) };
+});
+
+// 3. BC-MLP.
+const bcPath = join(dir, 'bc.json');
+if (!existsSync(bcPath)) {
+  const r = await trainBc({ demos, out: bcPath, control, config: { iterations: env('BENCH_BC_ITERS', 4000), seed: 0 } });
+  log(`bc trained: loss ${r.finalLoss.toFixed(4)} in ${r.seconds.toFixed(0)} s`);
+}
+await evalNamed('bc_mlp', () => loadBcPolicy(bcPath));
+
+// 4. Diffusion.
+const dpPath = join(dir, 'diffusion.json');
+if (!existsSync(dpPath)) {
+  const r = await trainDiffusion({
+    demos, out: dpPath, control, config: { iterations: env('BENCH_DP_ITERS', 4000), seed: 0 },
+    onProgress: (p) => p.iteration % 500 === 1 && log(`diffusion it ${p.iteration}/${p.iterations} loss ${p.loss.toFixed(4)} (${p.elapsedS.toFixed(0)} s)`),
+  });
+  log(`diffusion trained: loss ${r.finalLoss.toFixed(4)} in ${r.seconds.toFixed(0)} s`);
+}
+await evalNamed('diffusion', () => loadDiffusionPolicy(dpPath, { rng: Rng.seed(7) }));
+
+// 5. Residual on diffusion.
+const resPath = join(dir, 'residual.json');
+if (!existsSync(resPath)) {
+  const r = await trainResidual({
+    task: TASK, base: dpPath, seed: 0, out: resPath,
+    config: { totalSteps: env('BENCH_RES_STEPS', 400_000), ppo: { workers: env('BENCH_WORKERS', 2) } },
+    onProgress: (p) => p.iteration % 10 === 1 && log(`residual it ${p.iteration} steps ${p.envSteps}/${p.totalSteps} success ${p.successRate === null ? '-' : (100 * p.successRate).toFixed(0)}% return ${p.meanReturn?.toFixed(2) ?? '-'} std ${p.stats.actionStd.toFixed(3)} (${p.elapsedS.toFixed(0)} s)`),
+  });
+  log(`residual trained in ${r.seconds.toFixed(0)} s (last rollout success ${r.lastSuccessRate})`);
+}
+await evalNamed('residual', () => loadResidualPolicy(resPath, { rng: Rng.seed(7) }));
+
+// 6. Diffusion chunk latency, one core, batch 1: 16-step chunk, 10 DDIM steps, after warm-up.
+const dp = checkDiffusionArtifact(await readArtifact(dpPath));
+const rt = new FilmMlpRuntime(dp.model.net, dp.params);
+const sched = squaredCosineSchedule(dp.model.diffusion.trainSteps);
+const rng = Rng.seed(1);
+const obs = new Float32Array(dp.model.net.obsDim * dp.model.net.obsHistory);
+const X = dp.model.net.horizon * dp.model.net.actDim;
+const chunk = () => {
+  const ctx = rt.prepareObs(obs);
+  return ddimSample(sched, (x, t, o) => rt.eps(x, t, ctx, o), X, 10, rng);
+};
+for (let i = 0; i < 300; i++) chunk();
+const ts: number[] = [];
+for (let i = 0; i < 500; i++) {
+  const t0 = performance.now();
+  chunk();
+  ts.push(performance.now() - t0);
+}
+ts.sort((a, b) => a - b);
+const chunkMs = ts[Math.floor(ts.length / 2)]!;
+log(`diffusion chunk (H=${dp.model.net.horizon}, A=${dp.model.net.actDim}, 10 DDIM steps): p50 ${chunkMs.toFixed(3)} ms, p90 ${ts[Math.floor(ts.length * 0.9)]!.toFixed(3)} ms`);
+
+const names = ['expert', 'bc_mlp', 'diffusion', 'residual'] as const;
+const round = (x: number) => Math.round(x * 1000) / 1000;
+console.log(JSON.stringify({
+  bench: 'policies',
+  success: Object.fromEntries(names.map((n) => [n, round(results[n]!.success)])),
+  ci95: Object.fromEntries(names.map((n) => [n, results[n]!.ci95.map(round)])),
+  diffusion_chunk_ms: round(chunkMs),
+  episodes: SEEDS.length * EPISODES,
+  seeds: SEEDS.length,
+}));
