@@ -156,3 +156,52 @@ export const GO1_JOINTS = [
   'FR_hip_joint', 'FR_thigh_joint', 'FR_calf_joint', 'FL_hip_joint', 'FL_thigh_joint', 'FL_calf_joint',
   'RR_hip_joint', 'RR_thigh_joint', 'RR_calf_joint', 'RL_hip_joint', 'RL_thigh_joint', 'RL_calf_joint',
 ];
+
+/**
+ * A man-in-the-middle on the link: device pty ⇄ this process ⇄ bridge pty, forwarding bytes both ways, with
+ * hooks to inject garbage or corrupt bytes in flight. It uses two socat pairs, so both sides still see real ptys.
+ */
+export class Forwarder {
+  private a: import('serialport').SerialPort | null = null;
+  private b: import('serialport').SerialPort | null = null;
+  /** Probability that a forwarded chunk gets one random bit flipped. */
+  flipProbability = 0;
+  flipped = 0;
+  constructor(readonly deviceSide: string, readonly bridgeSide: string, private readonly rng: () => number = Math.random) {}
+
+  async start(): Promise<void> {
+    const { SerialPort } = await import('serialport');
+    const open = (path: string) =>
+      new Promise<import('serialport').SerialPort>((res, rej) => {
+        const p = new SerialPort({ path, baudRate: 1_000_000, autoOpen: false });
+        p.open((e) => (e ? rej(e) : res(p)));
+      });
+    this.a = await open(this.deviceSide);
+    this.b = await open(this.bridgeSide);
+    this.a.on('data', (d: Buffer) => this.b?.write(this.maybeFlip(d)));
+    this.b.on('data', (d: Buffer) => this.a?.write(this.maybeFlip(d)));
+    this.a.on('error', () => {});
+    this.b.on('error', () => {});
+  }
+
+  private maybeFlip(d: Buffer): Buffer {
+    if (this.flipProbability > 0 && d.length > 0 && this.rng() < this.flipProbability) {
+      const c = Buffer.from(d);
+      c[Math.floor(this.rng() * c.length)]! ^= 1 << Math.floor(this.rng() * 8);
+      this.flipped++;
+      return c;
+    }
+    return d;
+  }
+
+  /** Write raw bytes toward the bridge and/or toward the device. */
+  inject(toBridge: Uint8Array | null, toDevice: Uint8Array | null): void {
+    if (toBridge) this.b?.write(Buffer.from(toBridge));
+    if (toDevice) this.a?.write(Buffer.from(toDevice));
+  }
+
+  async stop(): Promise<void> {
+    for (const p of [this.a, this.b]) if (p?.isOpen) await new Promise<void>((r) => p.close(() => r()));
+    this.a = this.b = null;
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * SerialHardware against real parts: socat pty pairs and the C firmware emulator (hardware/firmware/build/s2r-emu).
+ * Covers: state/command round trip, config checks, garbage on the link, link dropped and restored, the firmware
+ * watchdog, e-stop/reset.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Rng } from '@s2r/sim/rng.ts';
+import { SerialHardware, parseSerialSpec } from '../src/hardware/serial.ts';
+import { Status } from '../src/protocol/index.ts';
+import type { RobotCommand, RobotState } from '../src/types.ts';
+import { buildFirmware, Emulator, ensureSocat, Forwarder, PtyPair, waitFor } from './serial-rig.ts';
+
+const JOINTS = ['hip', 'thigh', 'calf'];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function command(pos: number[], kp = 20, kd = 0.5): RobotCommand {
+  const n = pos.length;
+  return {
+    mode: 'position',
+    position: Float64Array.from(pos),
+    velocity: new Float64Array(n),
+    effort: new Float64Array(n),
+    kp: new Float64Array(n).fill(kp),
+    kd: new Float64Array(n).fill(kd),
+  };
+}
+
+/** Drive hw at ~rateHz for ms, collecting fresh states; write() must never throw. */
+async function drive(hw: SerialHardware, cmd: RobotCommand | null, ms: number, rateHz = 500): Promise<{ states: RobotState[]; writesOk: number; writesFailed: number }> {
+  const states: RobotState[] = [];
+  let writesOk = 0;
+  let writesFailed = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    const s = hw.read(performance.now() / 1e3, 1 / rateHz);
+    if (s) states.push(s);
+    if (cmd) (hw.write(performance.now() / 1e3, 1 / rateHz, cmd) ? writesOk++ : writesFailed++);
+    await sleep(1000 / rateHz);
+  }
+  return { states, writesOk, writesFailed };
+}
+
+const cleanups: (() => Promise<unknown> | unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function rig(emuArgs: string[] = [], hwOpts: Partial<ConstructorParameters<typeof SerialHardware>[0]> = {}) {
+  const pair = await PtyPair.start();
+  cleanups.push(() => pair.cleanup());
+  const emu = Emulator.start(['--tty', pair.dev, '--joints', JOINTS.join(','), ...emuArgs]);
+  cleanups.push(() => emu.stop());
+  const hw = new SerialHardware({ path: pair.host, jointNames: JOINTS, ...hwOpts });
+  cleanups.push(() => hw.deactivate());
+  return { pair, emu, hw };
+}
+
+beforeAll(() => {
+  ensureSocat();
+  buildFirmware();
+});
+
+describe('parseSerialSpec', () => {
+  it('parses path and baud, names what is wrong', () => {
+    expect(parseSerialSpec('serial:/dev/ttyUSB0@1000000')).toEqual({ path: '/dev/ttyUSB0', baudRate: 1_000_000 });
+    expect(parseSerialSpec('serial:/dev/ttyACM1')).toEqual({ path: '/dev/ttyACM1', baudRate: 1_000_000 });
+    expect(() => parseSerialSpec('serial:/dev/ttyUSB0@fast')).toThrow(/baud "fast"/);
+    expect(() => parseSerialSpec('serial:@115200')).toThrow(/missing device path/);
+  });
+});
+
+describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
+  it('configures from the device and closes the PD loop through the link', async () => {
+    const { hw } = await rig(['--state-rate', '500']);
+    await hw.configure();
+    await hw.activate();
+    expect(hw.jointNames).toEqual(JOINTS);
+    expect(hw.device?.controlRateHz).toBe(1000);
+    expect(hw.device?.watchdogMs).toBe(50);
+    expect(hw.deviceLimits).toHaveLength(3);
+    // Before any command the firmware idles in damping.
+    await waitFor(() => hw.read(0, 0) !== null, 1000, 'a first state');
+    expect(hw.status & Status.DAMPING).toBeTruthy();
+
+    const target = [0.5, -0.25, 0.1];
+    const { states, writesOk, writesFailed } = await drive(hw, command(target), 800);
+    expect(writesFailed).toBe(0);
+    expect(writesOk).toBeGreaterThan(100);
+    expect(states.length).toBeGreaterThan(100);
+    const last = states.at(-1)!;
+    // The simulated motors settle at the targets (friction leaves a small offset: τ_c/Kp = 0.1/20 = 5 mrad).
+    for (let j = 0; j < 3; j++) expect(Math.abs(last.jointPos[j]! - target[j]!)).toBeLessThan(0.02);
+    expect(last.status! & Status.ACTIVE).toBeTruthy();
+    expect(last.imu?.projectedGravity).toEqual([-0, -0, -1]);
+    // Device timestamps are monotonic, received-at times are on our clock.
+    for (let i = 1; i < states.length; i++) expect(states[i]!.stamp).toBeGreaterThan(states[i - 1]!.stamp);
+    const st = hw.stats();
+    expect(st.frameErrors).toBe(0);
+    expect(st.seqGaps).toBe(0);
+    expect(st.rttCount).toBeGreaterThan(50);
+    expect(st.deviceErrors).toBe(0);
+    // read() hands out each state once: right after a read there is nothing fresh.
+    hw.read(0, 0);
+    expect(hw.read(0, 0)).toBeNull();
+  });
+
+  it('refuses a device whose joints differ (count, or names/order via the hash)', async () => {
+    const { pair } = await rig();
+    const swapped = new SerialHardware({ path: pair.host, jointNames: ['hip', 'calf', 'thigh'], configTimeoutMs: 1500 });
+    await expect(swapped.configure()).rejects.toThrow(/joint-names hash 0x[0-9a-f]{8} ≠ 0x[0-9a-f]{8} for \[hip, calf, thigh\]/);
+    const fewer = new SerialHardware({ path: pair.host, jointNames: ['hip', 'thigh'], configTimeoutMs: 1500 });
+    await expect(fewer.configure()).rejects.toThrow(/device reports 3 joints, expected 2/);
+  });
+
+  it('fails configure with a clear error when nothing answers', async () => {
+    const pair = await PtyPair.start();
+    cleanups.push(() => pair.cleanup());
+    const hw = new SerialHardware({ path: pair.host, jointNames: JOINTS, configTimeoutMs: 400 });
+    await expect(hw.configure()).rejects.toThrow(/no CONFIG from the device within 400 ms/);
+    const missing = new SerialHardware({ path: join(mkdtempSync(join(tmpdir(), 's2r-')), 'nope'), jointNames: JOINTS });
+    await expect(missing.configure()).rejects.toThrow(/cannot open/);
+  });
+
+  it('garbage and bit flips on the link are counted and dropped; control keeps going', async () => {
+    const dev = await PtyPair.start();
+    const br = await PtyPair.start();
+    cleanups.push(() => dev.cleanup(), () => br.cleanup());
+    const emu = Emulator.start(['--tty', dev.dev, '--joints', JOINTS.join(','), '--quiet']);
+    cleanups.push(() => emu.stop());
+    const rng = Rng.seed(7);
+    const fwd = new Forwarder(dev.host, br.dev, () => rng.float());
+    await fwd.start();
+    cleanups.push(() => fwd.stop());
+    const hw = new SerialHardware({ path: br.host, jointNames: JOINTS });
+    cleanups.push(() => hw.deactivate());
+    await hw.configure();
+    await hw.activate();
+
+    const cmd = command([0.3, 0.3, 0.3]);
+    await drive(hw, cmd, 200);
+    const before = hw.stats();
+    fwd.flipProbability = 0.05;
+    const garbage = new Uint8Array(200);
+    let injected = 0;
+    const end = performance.now() + 1000;
+    let states = 0;
+    while (performance.now() < end) {
+      for (let i = 0; i < garbage.length; i++) garbage[i] = rng.int(256);
+      fwd.inject(garbage, garbage);
+      injected++;
+      const r = await drive(hw, cmd, 20);
+      states += r.states.length;
+    }
+    fwd.flipProbability = 0;
+    const after = hw.stats();
+    expect(injected).toBeGreaterThan(20);
+    expect(fwd.flipped).toBeGreaterThan(0);
+    // The bridge counted bad frames and kept receiving good ones all along.
+    expect(after.frameErrors - before.frameErrors).toBeGreaterThan(injected / 2);
+    expect(states).toBeGreaterThan(200);
+    // The firmware saw garbage too (device-side ERROR reports reach us), yet never lost the command stream.
+    expect(after.deviceErrors).toBeGreaterThan(0);
+    const tail = await drive(hw, cmd, 300);
+    expect(tail.states.length).toBeGreaterThan(50);
+    expect(tail.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
+    expect(Math.abs(tail.states.at(-1)!.jointPos[0]! - 0.3)).toBeLessThan(0.03);
+    const emuStats = await emu.stop();
+    expect(Number(emuStats.rx_errors)).toBeGreaterThan(0);
+  });
+
+  it('link dropped mid-run: faults counted without throwing, firmware damps within its watchdog, both sides reconnect', async () => {
+    const { pair, emu, hw } = await rig([], { reconnectMs: 100 });
+    await hw.configure();
+    await hw.activate();
+    const cmd = command([0.4, 0, 0]);
+    await drive(hw, cmd, 300);
+    expect(hw.linkUp).toBe(true);
+
+    const tKill = performance.now();
+    await pair.kill(); // as if the USB-serial adapter were unplugged
+    const down = await drive(hw, cmd, 400);
+    expect(down.writesFailed).toBeGreaterThan(50);
+    expect(hw.linkUp).toBe(false);
+    const st = hw.stats();
+    expect(st.disconnects).toBe(1);
+    expect(st.writesWhileDown).toBeGreaterThan(50);
+
+    // The firmware kept running its loop and went to damping within watchdog_ms (+ one 1 ms tick).
+    const lost = await emu.waitEvent((e) => e.event === 'link_down', 1000, 'link_down');
+    const wd = await emu.waitEvent((e) => e.event === 'watchdog', 1000, 'watchdog');
+    expect(wd.to).toBe('damping');
+    expect(wd.cmd_age_us!).toBeGreaterThanOrEqual(50_000);
+    expect(wd.cmd_age_us!).toBeLessThanOrEqual(52_000);
+    expect(wd.at - tKill).toBeLessThan(300); // host-side view, generous for a loaded 2-core machine
+    expect(lost.at).toBeLessThan(wd.at);
+
+    // Plug it back in: the emulator re-opens its end, SerialHardware re-opens and re-checks CONFIG.
+    await pair.start();
+    await waitFor(() => hw.linkUp, 3000, 'SerialHardware to reconnect');
+    expect(hw.stats().reconnects).toBe(1);
+    const back = await drive(hw, cmd, 400);
+    expect(back.states.length).toBeGreaterThan(50);
+    expect(back.writesFailed).toBe(0);
+    expect(back.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
+    await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 1000, 'emulator link_up');
+  });
+
+  it('firmware goes to damping within its watchdog time when commands stop (state flags)', async () => {
+    const { hw } = await rig(['--watchdog-ms', '40', '--state-rate', '1000']);
+    await hw.configure();
+    await hw.activate();
+    expect(hw.device?.watchdogMs).toBe(40);
+    await drive(hw, command([0.2, 0.2, 0.2]), 300);
+    expect(hw.status & Status.ACTIVE).toBeTruthy();
+    const tStop = performance.now();
+    let flagged: { state: { status: number; cmdAgeUs: number }; at: number } | null = null;
+    const off = hw.onDeviceMessage((m) => {
+      if (!flagged && m.type === 'state' && m.status & Status.WATCHDOG) flagged = { state: m, at: performance.now() };
+    });
+    await waitFor(() => flagged !== null, 2000, 'a state with the WATCHDOG flag');
+    off();
+    const f = flagged!;
+    expect(f.state.status & Status.DAMPING).toBeTruthy();
+    expect(f.state.status & Status.ACTIVE).toBeFalsy();
+    // Device clock: the first flagged state left 40..42 ms after the last command (1 ms ticks, 1 kHz states).
+    expect(f.state.cmdAgeUs).toBeGreaterThanOrEqual(40_000);
+    expect(f.state.cmdAgeUs).toBeLessThanOrEqual(42_000);
+    expect(f.at - tStop).toBeLessThan(250);
+    // Then hold after damp_ms (1 s by default).
+    await waitFor(() => (hw.status & Status.HOLD) !== 0, 3000, 'HOLD after the damping phase');
+  });
+
+  it('e-stop latches on the device until reset()', async () => {
+    const { hw } = await rig();
+    await hw.configure();
+    await hw.activate();
+    const cmd = command([0.2, 0, 0]);
+    await drive(hw, cmd, 100);
+    expect(hw.estop()).toBe(true);
+    await drive(hw, cmd, 200); // commands keep coming: the device rejects them
+    expect(hw.status & Status.ESTOP).toBeTruthy();
+    expect(hw.status & Status.DAMPING).toBeTruthy();
+    expect(hw.stats().deviceError_estopped).toBeGreaterThan(0);
+    expect(hw.reset()).toBe(true);
+    const r = await drive(hw, cmd, 200);
+    expect(r.states.at(-1)!.status! & Status.ESTOP).toBeFalsy();
+    expect(r.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
+  });
+});
