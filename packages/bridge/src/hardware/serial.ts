@@ -27,6 +27,8 @@ export interface SerialHardwareOptions {
   path: string;
   /** Baud rate (ignored by ptys). Default 1 000 000. */
   baudRate?: number;
+  /** Alias of baudRate (the hardware registry passes `baud`). */
+  baud?: number;
   /** Joint names in the order of every array; must match the device's CONFIG (count and names hash). */
   jointNames: readonly string[];
   /** Ask the device to stream STATE at this rate (Hz) during configure; 0 keeps the device's rate. Default 0. */
@@ -80,7 +82,7 @@ export class SerialHardware implements HardwareInterface {
   /** The device's CONFIG once confirmed (limits, rates, watchdog). */
   device: ConfigMsg | null = null;
 
-  private readonly opts: Required<Omit<SerialHardwareOptions, 'log' | 'name'>> & { log?: (line: string) => void };
+  private readonly opts: Required<Omit<SerialHardwareOptions, 'log' | 'name' | 'baud'>> & { log?: (line: string) => void };
   private readonly clock: () => number;
   private readonly n: number;
   private readonly expectedHash: number;
@@ -120,7 +122,7 @@ export class SerialHardware implements HardwareInterface {
     }
     this.opts = {
       path: options.path,
-      baudRate: options.baudRate ?? 1_000_000,
+      baudRate: options.baudRate ?? options.baud ?? 1_000_000,
       jointNames: names,
       stateRateHz: options.stateRateHz ?? 0,
       heartbeatMs: options.heartbeatMs ?? 100,
@@ -574,3 +576,8 @@ export class SerialHardware implements HardwareInterface {
   }
 }
 
+
+/** Factory form used by the hardware registry (`--hardware serial:<path>@<baud>`). */
+export function createSerialHardware(options: SerialHardwareOptions): SerialHardware {
+  return new SerialHardware(options);
+}
