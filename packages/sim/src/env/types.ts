@@ -71,6 +71,20 @@ export interface Env {
   close(): void;
 }
 
+/** What every s2r task env adds to Env: its resolved config, the DR values it drew, and its term tables. */
+export interface TaskEnv<C = unknown> extends Env {
+  /** The fully resolved (defaults + overrides), frozen config. Trainers dump it into the run folder. */
+  readonly config: C;
+  /** Reward term names in order (the keys of info.rewardTerms and EpisodeStats.terms). */
+  readonly rewardTermNames: readonly string[];
+  /** Largest possible episode return when known (cartpole: one per step), else null. */
+  readonly maxReturn: number | null;
+  /** DR values drawn for the current episode: term name → value (scalar or per joint / per link). */
+  drValues(): Record<string, number | number[]>;
+  /** The printed tables of active terms (observations, rewards, terminations, DR events). */
+  termsTable(): string;
+}
+
 /** Statistics of one finished episode, reported by a VecEnv on the step that ended it. */
 export interface EpisodeStats {
   env: number;
@@ -81,6 +95,8 @@ export interface EpisodeStats {
   success?: boolean;
   terminated: boolean;
   truncated: boolean;
+  /** Domain-randomization values drawn for this episode (term name → value), for recordings. */
+  dr?: Record<string, number | number[]>;
 }
 
 /**
