@@ -52,6 +52,8 @@ export interface BcTrainOptions {
   out?: string;
   onProgress?: (p: TrainProgress) => void;
   progressEvery?: number;
+  /** Stop early (Ctrl-C): the weights so far are exported. */
+  signal?: AbortSignal;
 }
 
 export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
@@ -77,7 +79,10 @@ export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyA
   const t0 = performance.now();
   let last = NaN;
   const every = opts.progressEvery ?? 50;
+  let done = 0;
   for (let it = 0; it < cfg.iterations; it++) {
+    if (opts.signal?.aborted) break;
+    done = it + 1;
     sampleBatch(win, cols, B, br, obsB, actB);
     const lr = cfg.lr * 0.5 * (1 + Math.cos((Math.PI * it) / cfg.iterations));
     (opt as unknown as { learningRate: number }).learningRate = lr;
@@ -107,7 +112,7 @@ export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyA
     obsHistory: cfg.obsHistory,
     activation: cfg.activation,
     layers,
-    training: { algo: 'bc-mlp', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, finalLoss: last },
+    training: { algo: 'bc-mlp', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, iterations: done, finalLoss: last },
   });
   if (opts.out) await saveArtifact(opts.out, artifact);
   return { artifact, config: cfg, finalLoss: last, seconds: (performance.now() - t0) / 1000 };

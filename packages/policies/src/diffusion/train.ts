@@ -90,6 +90,8 @@ export interface DiffusionTrainOptions {
   /** Called every `progressEvery` iterations (default 50) — drive a progress bar / metrics.jsonl from it. */
   onProgress?: (p: TrainProgress) => void;
   progressEvery?: number;
+  /** Stop early (Ctrl-C): the weights so far are exported. */
+  signal?: AbortSignal;
 }
 
 export interface DiffusionTrainResult {
@@ -141,7 +143,10 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
   const t0 = performance.now();
   let lossAvg = NaN;
   const every = opts.progressEvery ?? 50;
+  let done = 0;
   for (let it = 0; it < cfg.iterations; it++) {
+    if (opts.signal?.aborted) break;
+    done = it + 1;
     sampleBatch(win, cols, B, batchRng, obsB, x0B);
     noiseRng.fillNormal(epsB);
     for (let b = 0; b < B; b++) {
@@ -186,7 +191,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
     inferenceSteps: cfg.inferenceSteps,
     net,
     params,
-    training: { algo: 'diffusion', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, iterations: cfg.iterations, finalLoss: lossAvg },
+    training: { algo: 'diffusion', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, iterations: done, finalLoss: lossAvg },
   });
   if (opts.out) await saveArtifact(opts.out, artifact);
   return { artifact, config: cfg, finalLoss: lossAvg, seconds: (performance.now() - t0) / 1000 };

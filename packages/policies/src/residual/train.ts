@@ -70,6 +70,8 @@ export interface ResidualTrainOptions {
   control?: Partial<ArtifactControl>;
   out?: string;
   onProgress?: (p: ResidualProgress) => void;
+  /** Stop early (Ctrl-C): the residual so far is exported. */
+  signal?: AbortSignal;
 }
 
 export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artifact: PolicyArtifact; config: ResidualTrainConfig & { ppo: PpoConfig }; seconds: number; lastSuccessRate: number | null }> {
@@ -90,7 +92,9 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   if (baseArt.specs.observation.size !== O || baseArt.specs.action.size !== A) throw new Error(`trainResidual: base is ${baseArt.specs.observation.size}→${baseArt.specs.action.size}, task "${opts.task}" is ${O}→${A}`);
   const bases = [];
   for (let i = 0; i < N; i++) bases.push(await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy'));
-  const env = new ResidualVecEnv(inner, bases, rc.scale);
+  // Scale the residual to the base's demonstrated action range when it has one (diffusion, bc-mlp).
+  const range = (baseArt.model as { actionNormalizer?: { min: number[]; max: number[] } }).actionNormalizer;
+  const env = new ResidualVecEnv(inner, bases, rc.scale, range);
   const ppo = new PPO(ppoCfg, { obs: O + A, priv: 0, act: A }, rng.split('ppo'), { low: -1, high: 1 });
   const actions = new Float32Array(N * A);
   const t0 = performance.now();
@@ -99,7 +103,7 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   let lastSuccess: number | null = null;
   try {
     await env.reset(seed);
-    while (envSteps < rc.totalSteps) {
+    while (envSteps < rc.totalSteps && !opts.signal?.aborted) {
       let rets = 0;
       let succ = 0;
       let withSucc = 0;

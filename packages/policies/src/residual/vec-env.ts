@@ -9,8 +9,17 @@
 import type { ActionSpec, EpisodeStats, SpaceSpec, VecEnv } from '@s2r/sim/env/types.ts';
 import type { Policy } from '../policy.ts';
 
-export function residualBound(spec: ActionSpec, scale: number): number[] {
+/**
+ * Per-dimension residual bound = scale × half-range. The range is the base's demonstrated action range
+ * (its min-max action normalizer, i.e. ResiP's normalized action space) when it has one, else the action
+ * spec's bounds. A spec range like ±6 would make "0.1 of the range" far larger than anything the expert does.
+ */
+export function residualBound(spec: ActionSpec, scale: number, range?: { min: number[]; max: number[] }): number[] {
   if (!(scale > 0)) throw new RangeError(`residual scale must be > 0 (fraction of the action half-range), got ${scale}`);
+  if (range) {
+    if (range.min.length !== spec.size || range.max.length !== spec.size) throw new Error(`residual: action range has ${range.min.length} entries, action size is ${spec.size}`);
+    return range.min.map((lo, j) => (scale * (range.max[j]! - lo)) / 2);
+  }
   if (!Number.isFinite(spec.low) || !Number.isFinite(spec.high)) throw new Error(`residual: the action spec needs finite bounds to scale the residual (got [${spec.low}, ${spec.high}])`);
   return Array.from({ length: spec.size }, () => (scale * (spec.high - spec.low)) / 2);
 }
@@ -39,7 +48,7 @@ export class ResidualVecEnv implements VecEnv {
   readonly baseActions: Float32Array;
   private readonly finalActions: Float32Array;
 
-  constructor(readonly inner: VecEnv, readonly bases: Policy[], scale: number) {
+  constructor(readonly inner: VecEnv, readonly bases: Policy[], scale: number, range?: { min: number[]; max: number[] }) {
     if (bases.length !== inner.numEnvs) throw new Error(`ResidualVecEnv: ${bases.length} base policies for ${inner.numEnvs} envs`);
     const O = inner.observationSpec.size;
     const A = inner.actionSpec.size;
@@ -51,7 +60,7 @@ export class ResidualVecEnv implements VecEnv {
     this.dt = inner.dt;
     this.maxEpisodeSteps = inner.maxEpisodeSteps;
     this.obs = new Float32Array(this.numEnvs * (O + A));
-    this.bound = residualBound(inner.actionSpec, scale);
+    this.bound = residualBound(inner.actionSpec, scale, range);
     this.baseActions = new Float32Array(this.numEnvs * A);
     this.finalActions = new Float32Array(this.numEnvs * A);
   }

@@ -1,0 +1,29 @@
+/** `npx s2r train <task> --algo diffusion --demos DIR`: the plug-in cli/train.ts loads for --algo diffusion. */
+import { UsageError } from '@s2r/sim/util/cli.ts';
+import { DEFAULT_DIFFUSION_TRAIN, trainDiffusion } from './train.ts';
+import { loadDemos } from '../demos/store.ts';
+import { layeredConfig, rejectFlags, RunFolder, type TrainCliCtx } from '../demos/train-cli-common.ts';
+
+export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
+  rejectFlags(ctx, 'diffusion', ['base', 'envs', 'workers', 'steps', 'minutes']);
+  const demosDir = ctx.args.str('demos');
+  if (!demosDir) throw new UsageError('--algo diffusion needs --demos <dir> (from `s2r collect`)');
+  const cfg = layeredConfig(DEFAULT_DIFFUSION_TRAIN, ctx, 'diffusion');
+  if (ctx.args.has('seed')) cfg.seed = ctx.args.num('seed', 0);
+  if (ctx.args.has('backend')) cfg.backend = ctx.args.str('backend');
+  const demos = loadDemos(demosDir);
+  if (demos.meta.task !== ctx.task) throw new UsageError(`--demos ${demosDir} were collected on "${demos.meta.task}", not "${ctx.task}"`);
+  const run = new RunFolder(ctx, 'diffusion');
+  run.writeConfig({ task: ctx.task, algo: 'diffusion', demos: demosDir, diffusion: cfg });
+  const r = await trainDiffusion({
+    demos, config: cfg, out: run.policyPath, signal: ctx.signal,
+    onProgress: (p) => {
+      run.metric({ iteration: p.iteration, loss: p.loss, lr: p.lr, elapsedS: p.elapsedS });
+      const rate = p.iteration / Math.max(1e-9, p.elapsedS);
+      run.show({ iteration: p.iteration, envSteps: 0, stepsPerS: 0, meanReturn: null, meanLength: null, terms: {}, fraction: p.iteration / p.iterations, etaS: (p.iterations - p.iteration) / rate, extra: `loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(1)} ${rate.toFixed(1)} it/s` });
+    },
+  });
+  run.done();
+  console.log(`run folder: ${run.dir}\npolicy:     ${run.policyPath}\nfinal loss ${r.finalLoss.toFixed(4)} after ${r.seconds.toFixed(0)} s`);
+  return ctx.signal.aborted ? 130 : 0;
+}
