@@ -47,6 +47,10 @@ export interface SimHardwareOptions {
   fallTiltRad?: number;
   fallHeightFrac?: number;
   friction?: number;
+  /** 'pd' (JS PD, exact effort) or 'motor' (Rapier's implicit motor; light arm links need it). Default 'pd'. */
+  actuator?: 'pd' | 'motor';
+  /** Physics steps run on a throwaway world during configure() so the wasm is optimised before real time. Default 1500. */
+  warmupSteps?: number;
   /** Extra Rapier PGS iterations (REFERENCE: 4 settles the Go1). */
   internalPgsIterations?: number;
 }

@@ -1,7 +1,6 @@
 /**
- * Inference worker: runs the policy off the control thread. It waits on the request counter with
- * Atomics.waitAsync (keeping its own event loop alive for async backends), runs actChunk (or act), and publishes
- * the result by bumping the result counter. The control thread only ever does non-blocking loads.
+ * Inference worker: runs the policy off the control thread. It waits on the request counter with Atomics.wait,
+ * runs actChunk (or act; awaited, so async backends work), and publishes the result by bumping the result counter. The control thread only ever does non-blocking loads.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
@@ -23,9 +22,9 @@ try {
   parentPort?.postMessage({ type: 'ready' });
   let seen = Atomics.load(ctrl, INF.REQ_SEQ);
   for (;;) {
-    // Atomics.waitAsync is in Node 20 but not in TS's ES2022 lib.
-    const w = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync(ctrl, INF.REQ_SEQ, seen);
-    if (w.async) await w.value;
+    // Block until the next request (this thread has nothing else to do meanwhile). Atomics.waitAsync would keep
+    // the event loop free, but in Node 20 a pending waitAsync does not keep a worker alive: it silently exits.
+    Atomics.wait(ctrl, INF.REQ_SEQ, seen, 100);
     if (Atomics.load(ctrl, INF.SHUTDOWN)) break;
     const seq = Atomics.load(ctrl, INF.REQ_SEQ);
     if (seq === seen) continue;

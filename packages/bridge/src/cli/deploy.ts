@@ -1,0 +1,101 @@
+/**
+ * `npx s2r deploy`: run a policy artifact on hardware at a fixed rate behind the safety layer.
+ * Prints live loop figures on stderr (throttled) and ends with one JSON summary line on stdout.
+ */
+import type { Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError } from '@s2r/sim/util/cli.ts';
+import { deploy, type DeployOptions } from '../deploy.ts';
+
+const usage = `Usage: npx s2r deploy --policy <artifact> --robot <urdf> --hardware <hw> [options]
+
+Runs read → policy → safety → write at a fixed rate in a dedicated thread. Before anything moves it checks that the
+policy's joints match the robot's and the hardware's (order may differ: arrays are mapped by name).
+
+Hardware:
+  sim                           the s2r simulator in real time in its own thread (the sim2sim check)
+  serial:/dev/ttyUSB0@1000000   the s2r serial protocol (hardware/PROTOCOL.md), port path and baud
+  ros:ws://host:9090            rosbridge v2: JointState/Imu in, Float64MultiArray or JointTrajectory out
+  mock                          commands copied into state (tests)
+
+Options:
+  --rate HZ              command rate (default 500)
+  --policy-rate HZ       policy rate (default 50); must divide --rate
+  --duration S           seconds of policy control after the soft start (default: until Ctrl-C)
+  --commands SPEC        velocity commands 'vx,vy,wz@t;...' (m/s, m/s, rad/s from t seconds), e.g. '0.5,0,0@0;0,0,0.5@10'
+  --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP)
+  --dry-run              run the whole loop but never write to the hardware
+  --seed N               seed for the sim's noise, latency and drops (default 0)
+  --latency-ms X         sim: one-way command latency (ms)
+  --noise X              sim: sensor noise, × legged_gym's levels (1 = 0.01 rad, 0.075 rad/s, 0.05 rad/s gyro, 0.05 g)
+  --drop P               sim: probability of losing a command or state packet
+  --overrun skip|late-once   what to do after a missed deadline (default skip)
+  --between interpolate|hold targets between policy ticks (default interpolate)
+  --soft-start S         ramp from the measured pose to the default pose over S seconds (default 2)
+  --max-step RAD         max change of a position target per tick (default 0.05)
+  --watchdog N           no fresh state for N periods → damping (default 10)
+  --ros-state-topic T --ros-imu-topic T --ros-command-topic T --ros-command-type TYPE --ros-command-joints a,b,c
+  --quiet                no live lines
+
+Safety: Ctrl-C, space or 'e' latch the e-stop (damping); only 'r' (explicit reset) clears it. On exit the robot damps.
+Output: the last line is one JSON object with distance_m and falls (when the hardware knows the base position),
+loop_p50_us / loop_p99_us / loop_max_us, missed_deadlines and safety_interventions by kind.`;
+
+export const command: Command = {
+  name: 'deploy',
+  summary: 'Run a policy on hardware (sim, serial, ROS) at a fixed rate behind the safety layer',
+  usage,
+  async run(argv) {
+    const a = parseArgs(argv, {
+      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
+        'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints'],
+      booleans: ['dry-run', 'quiet'],
+    });
+    if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
+    const policy = a.str('policy');
+    const robot = a.str('robot');
+    const hardware = a.str('hardware');
+    if (!policy) throw new UsageError('--policy <artifact> is required');
+    if (!robot) throw new UsageError('--robot <urdf> is required');
+    if (!hardware) throw new UsageError('--hardware sim | serial:<port>@<baud> | ros:ws://<host>:<port> is required');
+    const overrun = a.str('overrun', 'skip');
+    if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
+    const between = a.str('between', 'interpolate');
+    if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
+    const quiet = a.has('quiet');
+    const ros: DeployOptions['ros'] = {};
+    if (a.str('ros-state-topic')) ros.stateTopic = a.str('ros-state-topic');
+    if (a.str('ros-imu-topic')) ros.imuTopic = a.str('ros-imu-topic');
+    if (a.str('ros-command-topic')) ros.commandTopic = a.str('ros-command-topic');
+    if (a.str('ros-command-type')) ros.commandType = a.str('ros-command-type') as NonNullable<DeployOptions['ros']>['commandType'];
+    if (a.str('ros-command-joints')) ros.commandJointOrder = a.str('ros-command-joints')!.split(',').map((s) => s.trim());
+    const safety: NonNullable<DeployOptions['safety']> = {};
+    if (a.num('soft-start') !== undefined) safety.softStartS = a.num('soft-start');
+    if (a.num('max-step') !== undefined) safety.maxStep = a.num('max-step');
+    if (a.num('watchdog') !== undefined) safety.watchdogPeriods = a.num('watchdog');
+    const duration = a.num('duration');
+    const summary = await deploy({
+      policy,
+      robot,
+      hardware,
+      rateHz: a.num('rate', 500),
+      policyRateHz: a.num('policy-rate', 50),
+      durationS: duration,
+      commands: a.str('commands'),
+      record: a.str('record'),
+      dryRun: a.has('dry-run'),
+      seed: a.num('seed', 0),
+      latencyMs: a.num('latency-ms'),
+      noise: a.num('noise'),
+      dropRate: a.num('drop'),
+      overrun,
+      between,
+      ros,
+      safety,
+      handleSigint: true,
+      stdinKeys: process.stdin.isTTY === true,
+      log: quiet ? undefined : (line) => process.stderr.write(line + '\n'),
+    });
+    process.stdout.write(JSON.stringify(summary) + '\n');
+    return summary.deploy === 'done' ? 0 : 3;
+  },
+};

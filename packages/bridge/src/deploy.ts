@@ -1,0 +1,375 @@
+/**
+ * deploy(opts): run a policy on hardware (sim, serial, ROS, mock) at a fixed rate behind the safety layer, optionally
+ * recording MCAP, and return one summary. This is what `npx s2r deploy` and `npm start` call.
+ *
+ * Order of events: parse the URDF → load the policy's facts and check its joints against the robot → start the
+ * control thread, which configures the hardware and checks its joints too (all before anything moves) → activate →
+ * soft start → policy → soft stop (damping) → deactivate. SIGINT and the stdin keys (space / e) latch the e-stop;
+ * `r` is the explicit reset. Everything but the control thread's hot path happens here, in the main thread.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import { limitsFromModel } from './safety/limits.ts';
+import { checkJointSets } from './loop/joint-map.ts';
+import { startControlLoop, type LoopHandle, type SafetyOptions } from './loop/run-loop.ts';
+import type { OverrunPolicy } from './loop/control-loop.ts';
+import type { Between } from './loop/policy-controller.ts';
+import { F, MODES } from './loop/tick-ring.ts';
+import { PHASES } from './loop/shared.ts';
+import { parseCommandSchedule, type CommandStep } from './policy/command-schedule.ts';
+import { loadDeployPolicy } from './policy/load.ts';
+import type { PolicySource } from './policy/types.ts';
+import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
+import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
+import type { RosHardwareOptions } from './hardware/ros.ts';
+import type { SafetyEvent } from './safety/safety-layer.ts';
+
+export interface DeployOptions {
+  /** Policy artifact path, or a PolicySource (module factory). */
+  policy: string | PolicySource;
+  /** Robot URDF path (the single source of joint names and limits). */
+  robot: string;
+  /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
+  hardware: string | HardwareSpec;
+  /** Command rate (Hz). Default 500. */
+  rateHz?: number;
+  /** Policy rate (Hz). Default 50. Must divide rateHz. */
+  policyRateHz?: number;
+  /** Seconds of policy control (after the soft start) before the soft stop. Default: until stopped (Infinity). */
+  durationS?: number;
+  /** Velocity commands 'vx,vy,wz@t;...' (or parsed). */
+  commands?: string | CommandStep[];
+  /** MCAP output path. */
+  record?: string;
+  /** Also stream the recording to a live viewer (ws://…/live). */
+  recordLive?: string;
+  /** Run everything, never write to the hardware. */
+  dryRun?: boolean;
+  seed?: number;
+  /** Sim hardware fault injection: one-way command latency (ms), noise (× legged_gym levels, or per reading), drops. */
+  latencyMs?: number;
+  noise?: number | SimNoise;
+  dropRate?: number;
+  sim?: Partial<SimHardwareOptions>;
+  ros?: Partial<Omit<RosHardwareOptions, 'url'>>;
+  serial?: Record<string, unknown>;
+  overrun?: OverrunPolicy;
+  between?: Between;
+  inference?: 'auto' | 'inline' | 'worker';
+  safety?: SafetyOptions;
+  /** Latch the e-stop on SIGINT (and stop). Default true. */
+  handleSigint?: boolean;
+  /** E-stop on space / 'e' from stdin, reset on 'r'. Default false (the CLI turns it on for a TTY). */
+  stdinKeys?: boolean;
+  /** Live status lines (throttled, main thread). Default: none. */
+  log?: (line: string) => void;
+  /** Seconds between live lines. Default 1. */
+  liveEveryS?: number;
+}
+
+export interface DeploySummary {
+  deploy: 'done' | 'estopped';
+  policy: string;
+  robot: string;
+  hardware: string;
+  dry_run: boolean;
+  rate_hz: number;
+  policy_rate_hz: number;
+  /** Wall time the loop ran (s), including soft start and soft stop. */
+  duration_s: number;
+  ticks: number;
+  /** Base path length while the policy was in control (m), sampled at 10 Hz; null when the hardware has no base position. */
+  distance_m: number | null;
+  /** Straight-line base displacement over the same span (m). */
+  displacement_m: number | null;
+  /** Falls (tilt > 60° or base below 40% of spawn height) while the policy was in control; null if unknown. */
+  falls: number | null;
+  loop_p50_us: number;
+  loop_p99_us: number;
+  loop_max_us: number;
+  exec_p99_us: number;
+  missed_deadlines: number;
+  /** Safety interventions by kind (ticks on which each fired). */
+  safety_interventions: Record<string, number>;
+  safety_interventions_total: number;
+  estop: string | null;
+  recording: string | null;
+  hardware_stats: Record<string, number>;
+  policy_stats: Record<string, unknown>;
+}
+
+interface Sidecar {
+  spawnHeight?: number;
+  baseHeight?: number;
+  fixedBase?: boolean;
+  actuator?: 'pd' | 'motor';
+}
+
+/** s2r.json beside the URDF (or one folder up, for urdf/ layouts): spawn height, fixed base, actuator. */
+function readSidecar(urdf: string): Sidecar {
+  for (const dir of [dirname(urdf), resolve(dirname(urdf), '..')]) {
+    const p = join(dir, 's2r.json');
+    if (existsSync(p)) {
+      try {
+        return JSON.parse(readFileSync(p, 'utf8')) as Sidecar;
+      } catch (e) {
+        throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
+      }
+    }
+  }
+  return {};
+}
+
+function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>): { spec: HardwareSpec; label: string } {
+  if (typeof o.hardware !== 'string') return { spec: o.hardware, label: o.hardware.kind };
+  const h = parseHardwareArg(o.hardware);
+  const joints = [...model.actuatedJoints];
+  switch (h.kind) {
+    case 'mock':
+      return { spec: { kind: 'mock', jointNames: joints, initialPos: joints.map((j) => policyDefault[j] ?? 0) }, label: 'mock' };
+    case 'sim': {
+      const side = readSidecar(model.source);
+      const noise = typeof o.noise === 'number'
+        ? { jointPos: LEGGED_GYM_NOISE.jointPos * o.noise, jointVel: LEGGED_GYM_NOISE.jointVel * o.noise, angVel: LEGGED_GYM_NOISE.angVel * o.noise, gravity: LEGGED_GYM_NOISE.gravity * o.noise }
+        : o.noise;
+      const options: SimHardwareOptions = {
+        urdf: model.source,
+        spawnPose: policyDefault,
+        baseHeight: side.spawnHeight ?? side.baseHeight ?? 0.42,
+        fixedBase: side.fixedBase ?? model.fixedToWorld ?? false,
+        actuator: side.actuator,
+        latencyMs: o.latencyMs ?? 0,
+        dropRate: o.dropRate ?? 0,
+        seed: o.seed ?? 0,
+        ...(noise ? { noise } : {}),
+        ...(o.sim ?? {}),
+      };
+      return { spec: { kind: 'sim', options }, label: 'sim' };
+    }
+    case 'ros':
+      return { spec: { kind: 'ros', options: { url: h.url, jointNames: joints, ...(o.ros ?? {}) } }, label: `ros:${h.url}` };
+    case 'serial':
+      return { spec: { kind: 'serial', path: h.path, baud: h.baud, options: { jointNames: joints, ...(o.serial ?? {}) } }, label: `serial:${h.path}@${h.baud}` };
+  }
+}
+
+export async function deploy(o: DeployOptions): Promise<DeploySummary> {
+  const rateHz = o.rateHz ?? 500;
+  const policyRateHz = o.policyRateHz ?? 50;
+  if (!(rateHz > 0 && rateHz <= 10_000)) throw new Error(`rate must be in (0, 10000] Hz, got ${rateHz}`);
+  if (!(policyRateHz > 0 && policyRateHz <= rateHz)) throw new Error(`policy rate must be in (0, rate], got ${policyRateHz} Hz at rate ${rateHz} Hz`);
+  const k = rateHz / policyRateHz;
+  if (Math.abs(k - Math.round(k)) > 1e-9) throw new Error(`rate ${rateHz} Hz is not an integer multiple of policy rate ${policyRateHz} Hz`);
+  const log = o.log ?? (() => {});
+
+  // 1) The robot description.
+  const model = loadUrdf(o.robot);
+  const joints = [...model.actuatedJoints];
+  const limits = limitsFromModel(model, joints);
+
+  // 2) The policy's facts, checked against the robot before anything else starts.
+  const source: PolicySource = typeof o.policy === 'string' ? { artifact: resolve(o.policy) } : o.policy;
+  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : o.policy.artifact;
+  const facts = await loadDeployPolicy(source);
+  checkJointSets(facts.jointNames, `policy ${policyLabel}`, joints, `robot ${model.source}`);
+  const policyDefault: Record<string, number> = {};
+  facts.jointNames.forEach((j, i) => (policyDefault[j] = facts.defaultPose[i]!));
+  facts.dispose?.();
+
+  const { spec, label } = hardwareSpec(o, model, policyDefault);
+  const commands = typeof o.commands === 'string' ? parseCommandSchedule(o.commands) : (o.commands ?? []);
+  const softStartS = o.safety?.softStartS ?? 2;
+  const durationS = o.durationS === undefined ? Infinity : softStartS + o.durationS;
+  log(`deploy: ${policyLabel} → ${label} (${model.name}, ${joints.length} joints) at ${rateHz} Hz, policy ${policyRateHz} Hz${o.dryRun ? ', DRY RUN (no writes)' : ''}`);
+
+  // 3) Recording (optional).
+  let recorder: any = null;
+  if (o.record || o.recordLive) {
+    const spec = '@s2r/viewer/recording/index.ts';
+    const { Recorder } = (await import(spec)) as { Recorder: { open(p: string | null, opts: unknown): Promise<unknown> } };
+    recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
+      robot: model,
+      live: o.recordLive,
+      meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+    });
+  }
+
+  // 4) The control thread.
+  const safetyEvents: SafetyEvent[] = [];
+  const h: LoopHandle = startControlLoop({
+    hardware: spec,
+    policy: source,
+    robotName: model.name,
+    robotLimits: { names: joints, lower: [...limits.lower], upper: [...limits.upper], velocity: [...limits.velocity], effort: [...limits.effort] },
+    rateHz,
+    policyRateHz,
+    overrun: o.overrun,
+    dryRun: o.dryRun,
+    durationS,
+    between: o.between,
+    inference: o.inference,
+    commands,
+    safety: { ...o.safety, softStartS },
+    verboseSafety: true,
+    onLog: (m) => log(m),
+    onSafety: (ev) => safetyEvents.push(...ev),
+  });
+
+  // Figures from the tick stream: distance and falls while the policy is in control.
+  const sim = spec.kind === 'sim' ? spec.options : null;
+  const spawnZ = sim?.baseHeight ?? 0.42;
+  const cosTilt = Math.cos(sim?.fallTiltRad ?? Math.PI / 3);
+  const fallZ = (sim?.fallHeightFrac ?? 0.4) * spawnZ;
+  let hasBase = false;
+  let pathLen = 0;
+  let first: [number, number] | null = null;
+  let lastS: [number, number] | null = null;
+  let lastSampleT = -Infinity;
+  let falls = 0;
+  let fallen = false;
+  let hwJoints: string[] = joints;
+  let policyTicks = 0;
+  let recordErrors = 0;
+  const RUNNING = PHASES.indexOf('running');
+  const onRecord = (r: import('./loop/tick-ring.ts').TickRecord) => {
+    const f = r.f;
+    const t = f[F.t]!;
+    const running = f[F.phase] === RUNNING;
+    if (f[F.has_base]) {
+      hasBase = true;
+      const x = f[F.base_x]!, y = f[F.base_y]!, z = f[F.base_z]!;
+      const qx = f[F.qx]!, qy = f[F.qy]!;
+      const up = 1 - 2 * (qx * qx + qy * qy); // cos(tilt)
+      const isFallen = up < cosTilt || z < fallZ;
+      if (running) {
+        if (isFallen && !fallen) falls++;
+        if (!first) first = [x, y];
+        if (t - lastSampleT >= 0.1) {
+          if (lastS) pathLen += Math.hypot(x - lastS[0], y - lastS[1]);
+          lastS = [x, y];
+          lastSampleT = t;
+        }
+      }
+      fallen = isFallen;
+    }
+    if (f[F.policy_tick]) policyTicks++;
+    if (recorder) {
+      try {
+        recorder.jointState(t, { names: hwJoints, position: r.q, velocity: r.qd, effort: r.tau });
+        recorder.command(t, { names: hwJoints, mode: MODES[f[F.mode]!] ?? 'position', position: r.cmdPos, kp: r.cmdKp, kd: r.cmdKd });
+        recorder.timing(t, { lateness_us: f[F.lateness_us]!, exec_us: f[F.exec_us]!, missed: f[F.missed]!, tick: f[F.tick]! });
+        if (f[F.has_base]) {
+          recorder.linkPoses(t, [model.rootLink], [f[F.base_x]!, f[F.base_y]!, f[F.base_z]!, f[F.qx]!, f[F.qy]!, f[F.qz]!, f[F.qw]!]);
+        }
+        if (f[F.policy_tick]) {
+          recorder.action(t, r.action);
+          recorder.velocityCommand(t, { vx: f[F.cmd_vx]!, vy: f[F.cmd_vy]!, yaw_rate: f[F.cmd_wz]! });
+        }
+      } catch (e) {
+        if (recordErrors++ === 0) log(`recording error (recording continues without that message): ${(e as Error).message}`);
+      }
+    }
+  };
+
+  // Operator inputs: SIGINT and stdin keys latch the e-stop; 'r' resets it.
+  let sigints = 0;
+  const onSigint = () => {
+    sigints++;
+    if (sigints === 1) {
+      log('SIGINT: e-stop latched (damping); stopping. Press Ctrl-C again to abort immediately.');
+      h.estop('SIGINT');
+      h.stop();
+    } else {
+      void h.worker.terminate();
+    }
+  };
+  if (o.handleSigint ?? true) process.on('SIGINT', onSigint);
+  const stdin = process.stdin;
+  let rawSet = false;
+  const onKey = (buf: Buffer) => {
+    for (const ch of buf.toString('utf8')) {
+      if (ch === ' ' || ch === 'e' || ch === 'E') {
+        log('stdin: e-stop latched (press r to reset)');
+        h.estop('stdin key');
+      } else if (ch === 'r' || ch === 'R') {
+        log('stdin: e-stop reset; soft start');
+        h.reset();
+      } else if (ch === '\u0003') onSigint();
+    }
+  };
+  if (o.stdinKeys) {
+    if (stdin.isTTY) {
+      stdin.setRawMode(true);
+      rawSet = true;
+    }
+    stdin.on('data', onKey);
+    stdin.resume();
+  }
+
+  const liveEvery = (o.liveEveryS ?? 1) * 1000;
+  let lastLive = Date.now();
+  const timer = setInterval(() => {
+    h.drain(onRecord);
+    if (o.log && Date.now() - lastLive >= liveEvery) {
+      lastLive = Date.now();
+      const L = h.live();
+      log(`[loop] ticks=${L.ticks} phase=${L.phase} lateness p50=${L.lateness.p50_us} p99=${L.lateness.p99_us} max=${L.lateness.max_us} µs exec p99=${L.exec.p99_us} µs missed=${L.missed}`);
+    }
+  }, 50);
+
+  try {
+    const started = await h.started;
+    hwJoints = started.jointNames;
+    const res = await h.done;
+    h.drain(onRecord);
+    if (recorder) {
+      for (const e of safetyEvents) {
+        recorder.safety(Math.max(0, e.t), { kind: e.kind, ...(e.joint >= 0 ? { joint: hwJoints[e.joint] } : {}), ...(Number.isFinite(e.requested) ? { value: e.requested } : {}), ...(Number.isFinite(e.sent) ? { limit: e.sent } : {}) });
+      }
+      await recorder.close();
+    }
+    const total = Object.values(res.interventions).reduce((a, b) => a + b, 0);
+    const disp = first && lastS ? Math.hypot(lastS[0] - first[0], lastS[1] - first[1]) : null;
+    return {
+      deploy: res.finalPhase === 'estop' ? 'estopped' : 'done',
+      policy: policyLabel,
+      robot: model.source,
+      hardware: label,
+      dry_run: !!o.dryRun,
+      rate_hz: rateHz,
+      policy_rate_hz: policyRateHz,
+      duration_s: round(res.durationS, 3),
+      ticks: res.ticks,
+      distance_m: hasBase ? round(pathLen, 3) : null,
+      displacement_m: hasBase && disp !== null ? round(disp, 3) : null,
+      falls: hasBase ? falls : null,
+      loop_p50_us: res.lateness.p50_us,
+      loop_p99_us: res.lateness.p99_us,
+      loop_max_us: res.lateness.max_us,
+      exec_p99_us: res.exec.p99_us,
+      missed_deadlines: res.missed,
+      safety_interventions: res.interventions,
+      safety_interventions_total: total,
+      estop: res.estopReason || null,
+      recording: o.record ? resolve(o.record) : null,
+      hardware_stats: res.hardware,
+      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped },
+    };
+  } finally {
+    clearInterval(timer);
+    if (o.handleSigint ?? true) process.off('SIGINT', onSigint);
+    if (o.stdinKeys) {
+      stdin.off('data', onKey);
+      if (rawSet) stdin.setRawMode(false);
+      stdin.pause();
+    }
+    if (recorder && !recorder.closed) await recorder.close().catch(() => {});
+  }
+}
+
+function round(x: number, d: number): number {
+  const m = 10 ** d;
+  return Math.round(x * m) / m;
+}
