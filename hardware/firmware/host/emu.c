@@ -31,6 +31,9 @@
 #define HIST 100000u /* lateness histogram bins, 1 µs each */
 
 static volatile sig_atomic_t running = 1;
+/* Lateness (µs) of the control tick being run, reported with events so a test can tell a late tick on a loaded
+ * host from a firmware timing bug. */
+static uint32_t cur_late_us;
 static void on_signal(int s) { (void)s; running = 0; }
 
 typedef struct {
@@ -89,8 +92,8 @@ static size_t hal_link_write(void *ctx, const uint8_t *buf, size_t len) {
 static void hal_event(void *ctx, const char *what, uint8_t from, uint8_t to, uint32_t age) {
   host_t *h = ctx;
   if (h->quiet) return;
-  fprintf(stderr, "{\"event\":\"%s\",\"t_us\":%u,\"from\":\"%s\",\"to\":\"%s\",\"cmd_age_us\":%u}\n", what,
-          hal_micros(ctx), s2r_mode_name(from), s2r_mode_name(to), age);
+  fprintf(stderr, "{\"event\":\"%s\",\"t_us\":%u,\"from\":\"%s\",\"to\":\"%s\",\"cmd_age_us\":%u,\"tick_late_us\":%u}\n",
+          what, hal_micros(ctx), s2r_mode_name(from), s2r_mode_name(to), age, cur_late_us);
 }
 
 static void link_event(host_t *h, const char *what) {
@@ -222,7 +225,7 @@ int main(int argc, char **argv) {
   static char names[S2R_MAX_JOINTS][64];
   const char *ptrs[S2R_MAX_JOINTS];
   const char *tty = NULL, *link = NULL, *joints = NULL, *init = NULL, *stats_path = NULL;
-  int use_pty = 0, rt = 0, i, n;
+  int use_pty = 0, rt = 0, rt_ok = 0, i, n;
   double duration = 0;
   long spin_ns = 0;
   s2r_hal_t hal;
@@ -299,6 +302,7 @@ int main(int argc, char **argv) {
     struct sched_param sp;
     sp.sched_priority = 50;
     if (sched_setscheduler(0, SCHED_FIFO, &sp) != 0) perror("s2r-emu: SCHED_FIFO (continuing without)");
+    else rt_ok = 1;
     if (mlockall(MCL_CURRENT | MCL_FUTURE) != 0) perror("s2r-emu: mlockall (continuing without)");
   }
 
@@ -368,6 +372,7 @@ int main(int argc, char **argv) {
       float dt;
       unsigned j;
       late = t - next;
+      cur_late_us = (uint32_t)(late / 1000u);
       hist[late / 1000u < HIST ? late / 1000u : HIST - 1]++;
       if (late > late_max) late_max = late;
       ticks++;
@@ -409,11 +414,11 @@ int main(int argc, char **argv) {
             "{\"emu\":\"stats\",\"ticks\":%llu,\"late_p50_us\":%llu,\"late_p99_us\":%llu,\"late_max_us\":%.1f,"
             "\"missed\":%llu,\"overruns\":%u,\"rx_bytes\":%u,\"rx_frames\":%u,\"rx_errors\":%u,\"cmds_ok\":%u,"
             "\"cmds_rejected\":%u,\"tx_frames\":%u,\"tx_dropped\":%u,\"states_sent\":%u,\"limit_hits\":%u,"
-            "\"link_downs\":%u,\"reopens\":%u,\"mode\":\"%s\"}\n",
+            "\"link_downs\":%u,\"reopens\":%u,\"rt\":%d,\"mode\":\"%s\"}\n",
             (unsigned long long)ticks, (unsigned long long)p50, (unsigned long long)p99, late_max / 1000.0,
             (unsigned long long)missed, fw.overruns, h.rx_bytes, fw.dec.frames, s2r_decoder_error_total(&fw.dec),
             fw.cmds_ok, fw.cmds_rejected, fw.tx_frames, fw.tx_dropped, fw.states_sent, fw.limit_hits, h.link_downs,
-            h.reopens, s2r_mode_name(fw.mode));
+            h.reopens, rt_ok, s2r_mode_name(fw.mode));
     if (out != stdout) fclose(out);
     else fflush(stdout);
   }

@@ -88,6 +88,8 @@ export interface EmuEvent {
   from?: string;
   to?: string;
   cmd_age_us?: number;
+  /** Lateness (µs) of the control tick that emitted the event. */
+  tick_late_us?: number;
   path?: string;
   /** Host time (performance.now ms) the line was read. */
   at: number;
