@@ -3,7 +3,7 @@
  * normalized action, same demonstrations, windows and normalizers as the diffusion policy.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-core/dist/register_all_gradients.js';
+import { mse } from '../diffusion/tf-ops.ts';
 import { Rng } from '@s2r/sim/rng.ts';
 import { initBackend } from '../backend.ts';
 import { TfMlp, initMlp } from '../nn/mlp.ts';
@@ -89,7 +89,7 @@ export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyA
     const loss = tf.tidy((): tf.Scalar => {
       const x = tf.tensor2d(obsB, [B, cfg.obsHistory * O]);
       const y = tf.tensor2d(actB, [B, A]);
-      return opt.minimize(() => tf.mean(tf.square(tf.sub(mlp.forward(x), y))) as tf.Scalar, true, mlp.variables)!;
+      return opt.minimize(() => mse(mlp.forward(x), y), true, mlp.variables)!;
     });
     if (it % every === 0 || it === cfg.iterations - 1) {
       last = (await loss.data())[0]!;

@@ -12,6 +12,7 @@ import { initBackend } from '../backend.ts';
 import { squaredCosineSchedule } from './schedule.ts';
 import { DEFAULT_FILM_MLP, initParams, timestepEmbedding, type FilmMlpConfig } from './film-mlp.ts';
 import { TfFilmMlp, emaDecay } from './tf-film-mlp.ts';
+import { mse } from './tf-ops.ts';
 import { defaultControl, makeDiffusionArtifact } from './artifact.ts';
 import { saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import type { DemoDataset } from '../demos/dataset.ts';
@@ -164,7 +165,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
       const te = tf.tensor2d(tEmbB, [B, E]);
       const ob = tf.tensor2d(obsB, [B, cfg.obsHistory * O]);
       const target = tf.tensor2d(epsB, [B, X]);
-      return opt.minimize(() => tf.mean(tf.square(tf.sub(model.forward(xt, te, ob), target))) as tf.Scalar, true, model.trainable)!;
+      return opt.minimize(() => mse(model.forward(xt, te, ob), target), true, model.trainable)!;
     });
     model.updateEma(emaDecay(it, cfg.emaPower, cfg.emaMaxDecay));
     if (it % every === 0 || it === cfg.iterations - 1) {
