@@ -52,7 +52,6 @@ export function nominalDrState(robot: RobotSim, nominalFriction = 1, nominalRest
   };
 }
 
-const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 const u = (a: [number, number]) => `U(${a[0]}, ${a[1]})`;
 
 function applyGains(t: DrTarget): void {
@@ -77,7 +76,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         t.dr.friction = rng.uniform(p.range[0], p.range[1]);
         t.robot.setFriction(t.dr.friction);
-        return r4(t.dr.friction);
+        return t.dr.friction;
       },
     });
   }
@@ -87,7 +86,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         t.dr.restitution = rng.uniform(p.range[0], p.range[1]);
         t.robot.setRestitution(t.dr.restitution);
-        return r4(t.dr.restitution);
+        return t.dr.restitution;
       },
     });
   }
@@ -102,7 +101,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
           t.dr.linkMassScale[i] = rng.uniform(p.range[0], p.range[1]);
           t.robot.setLinkMassScale(names[i]!, t.dr.linkMassScale[i]!);
         }
-        return Array.from(t.dr.linkMassScale, r4);
+        return Array.from(t.dr.linkMassScale);
       },
     });
   }
@@ -113,7 +112,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         t.dr.addedBaseMass = rng.uniform(p.range[0], p.range[1]);
         t.robot.setBasePayload(t.dr.addedBaseMass, t.dr.comOffset);
-        return r4(t.dr.addedBaseMass);
+        return t.dr.addedBaseMass;
       },
     });
   }
@@ -123,7 +122,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         t.dr.comOffset = [rng.uniform(-p.xy, p.xy), rng.uniform(-p.xy, p.xy), rng.uniform(-p.z, p.z)];
         t.robot.setBasePayload(t.dr.addedBaseMass, t.dr.comOffset);
-        return t.dr.comOffset.map(r4);
+        return t.dr.comOffset;
       },
     });
   }
@@ -133,7 +132,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         t.dr.kpScale = rng.uniform(p.range[0], p.range[1]);
         applyGains(t);
-        return r4(t.dr.kpScale);
+        return t.dr.kpScale;
       },
     });
   }
@@ -143,7 +142,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         t.dr.kdScale = rng.uniform(p.range[0], p.range[1]);
         applyGains(t);
-        return r4(t.dr.kdScale);
+        return t.dr.kdScale;
       },
     });
   }
@@ -153,7 +152,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       fn: (t, rng, p) => {
         for (let j = 0; j < t.dr.motorStrength.length; j++) t.dr.motorStrength[j] = rng.uniform(p.range[0], p.range[1]);
         t.robot.setMotorStrength(t.dr.motorStrength);
-        return Array.from(t.dr.motorStrength, r4);
+        return Array.from(t.dr.motorStrength);
       },
     });
   }
@@ -162,7 +161,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
       name: 'joint_pos_offset', mode: cfg.jointPosOffset.mode, params: cfg.jointPosOffset, describe: `${u(cfg.jointPosOffset.range)} rad per joint`,
       fn: (t, rng, p) => {
         for (let j = 0; j < t.dr.jointPosOffset.length; j++) t.dr.jointPosOffset[j] = rng.uniform(p.range[0], p.range[1]);
-        return Array.from(t.dr.jointPosOffset, r4);
+        return Array.from(t.dr.jointPosOffset);
       },
     });
   }
@@ -186,7 +185,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
         const vx = rng.uniform(-p.maxVelXY, p.maxVelXY);
         const vy = rng.uniform(-p.maxVelXY, p.maxVelXY);
         t.robot.setBaseVelocity([vx, vy, v[2]], t.robot.baseAngVel());
-        return [r4(vx), r4(vy)];
+        return [vx, vy];
       },
     });
   }
@@ -197,7 +196,7 @@ export function buildDrEvents<E extends DrTarget>(cfg: DrConfig, opts: { links?:
         const g: Vec3 = [rng.uniform(p.range[0], p.range[1]), rng.uniform(p.range[0], p.range[1]), -STANDARD_GRAVITY + rng.uniform(p.range[0], p.range[1])];
         t.dr.gravity = g;
         t.world.setGravity(g);
-        return g.map(r4);
+        return g;
       },
     });
   }

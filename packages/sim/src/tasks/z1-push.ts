@@ -214,11 +214,11 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
     if (b.randomize) {
       events.push({
         name: 'block_mass', mode: 'reset', params: { range: b.massRange }, describe: `U(${b.massRange[0]}, ${b.massRange[1]}) kg`,
-        fn: (e, rng, p) => { e.blockMass = rng.uniform(p.range[0], p.range[1]); e.blockCollider.setMass(e.blockMass); return Math.round(e.blockMass * 1e4) / 1e4; },
+        fn: (e, rng, p) => { e.blockMass = rng.uniform(p.range[0], p.range[1]); e.blockCollider.setMass(e.blockMass); return e.blockMass; },
       });
       events.push({
         name: 'block_friction', mode: 'reset', params: { range: b.frictionRange }, describe: `U(${b.frictionRange[0]}, ${b.frictionRange[1]})`,
-        fn: (e, rng, p) => { e.blockFriction = rng.uniform(p.range[0], p.range[1]); e.blockCollider.setFriction(e.blockFriction); return Math.round(e.blockFriction * 1e4) / 1e4; },
+        fn: (e, rng, p) => { e.blockFriction = rng.uniform(p.range[0], p.range[1]); e.blockCollider.setFriction(e.blockFriction); return e.blockFriction; },
       });
     }
     this.initManagers({
