@@ -7,7 +7,7 @@
  * write(command s) → the STATE acknowledging s (minus the µs the device held it) = host→device + device→host,
  * including serialport's write path, libuv polling and our decoding.
  *
- *   npm run bench:serial [-- --n 20000 --link pty|socat]
+ *   npm run bench:serial [-- --n 20000 --link pty|socat --no-rt]
  * Default link: a pty the emulator owns (one kernel pty hop each way, like a USB-serial device node); `socat`
  * adds socat's copy between two ptys (the test setup). Goal: p99 ≤ 0.5 ms. Last line: one JSON object.
  */
@@ -23,6 +23,9 @@ const arg = (k: string, d: string) => {
 const N = Number(arg('n', '20000'));
 const WARMUP = 1000;
 const link = arg('link', 'pty');
+// The emulator stands in for an MCU with its own core: SCHED_FIFO when permitted (it warns and carries on
+// otherwise). The Node side runs at normal priority, as the bridge would.
+const RT = args.includes('--no-rt') ? [] : ['--rt'];
 const JOINTS = ['FR_hip_joint', 'FR_thigh_joint', 'FR_calf_joint', 'FL_hip_joint', 'FL_thigh_joint', 'FL_calf_joint',
   'RR_hip_joint', 'RR_thigh_joint', 'RR_calf_joint', 'RL_hip_joint', 'RL_thigh_joint', 'RL_calf_joint'];
 
@@ -36,10 +39,10 @@ export async function measureRtt(opts: { n: number; link: string; quietLog?: boo
   let hostPath: string;
   if (opts.link === 'socat') {
     pair = await PtyPair.start();
-    emu = Emulator.start(['--tty', pair.dev, '--state-rate', '0', '--heartbeat-ms', '0', '--quiet']);
+    emu = Emulator.start(['--tty', pair.dev, '--state-rate', '0', '--heartbeat-ms', '0', '--quiet', ...RT]);
     hostPath = pair.host;
   } else {
-    emu = Emulator.start(['--pty', '--state-rate', '0', '--heartbeat-ms', '0', '--quiet']);
+    emu = Emulator.start(['--pty', '--state-rate', '0', '--heartbeat-ms', '0', '--quiet', ...RT]);
     await waitFor(() => /PTY (\S+)/.test(emu.stdout), 5000, 'emulator pty path');
     hostPath = /PTY (\S+)/.exec(emu.stdout)![1]!;
   }

@@ -10,10 +10,17 @@
  * - The link is watched: a closed port, or silence for `silenceMs`, marks it down; the port is re-opened every
  *   `reconnectMs`, and states are accepted again only after the device's CONFIG matches again.
  *
- * The port is event-driven (serialport / libuv): the thread that owns a SerialHardware must let its event loop
- * run between control ticks, or bytes are not read.
+ * Transport: the port is opened and configured (baud, raw 8N1, exclusive lock) by serialport's native binding
+ * (@serialport/bindings-cpp), then read through a libuv TTY handle (node:tty) and written with write(2). We do
+ * not use serialport's stream: its poller is registered on the process' *default* loop (bindings-cpp
+ * src/poller.cpp: uv_poll_init(uv_default_loop(), …)), so in a worker thread — where the control loop runs — its
+ * data callback enters the worker's isolate from the main thread and Node aborts ("Entering the V8 API without
+ * proper locking"). A TTY handle lives on the calling thread's own loop, so this works in any thread.
+ * Reads are event-driven: the owning thread must let its event loop run between control ticks.
  */
-import { SerialPort } from 'serialport';
+import { writeSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { ReadStream } from 'node:tty';
 import { nowS } from '../timing/clock.ts';
 import type { HardwareInterface, RobotCommand, RobotState } from '../types.ts';
 import {
@@ -41,8 +48,6 @@ export interface SerialHardwareOptions {
   reconnectMs?: number;
   /** No frame at all for this long (ms) = link silent: states are held back until CONFIG is confirmed again. Default 300. */
   silenceMs?: number;
-  /** Bytes allowed queued in the port before write() drops a command (counted): never build up latency. Default 2048. */
-  maxQueuedBytes?: number;
   /** Monotonic clock in seconds; must be the control loop's clock (RobotState.receivedAt uses it). */
   clock?: () => number;
   /** Name in logs; default `serial:<path>`. */
@@ -86,7 +91,7 @@ export class SerialHardware implements HardwareInterface {
   private readonly clock: () => number;
   private readonly n: number;
   private readonly expectedHash: number;
-  private port: SerialPort | null = null;
+  private port: TtyLink | null = null;
   private open = false;
   private wanted = false; // between configure() and deactivate(): keep the link up
   private configOk = false;
@@ -129,7 +134,6 @@ export class SerialHardware implements HardwareInterface {
       configTimeoutMs: options.configTimeoutMs ?? 2000,
       reconnectMs: options.reconnectMs ?? 250,
       silenceMs: options.silenceMs ?? 300,
-      maxQueuedBytes: options.maxQueuedBytes ?? 2048,
       clock: options.clock ?? nowS,
       log: options.log,
     };
@@ -247,7 +251,6 @@ export class SerialHardware implements HardwareInterface {
       const zero = new Float64Array(n);
       const kd = new Float64Array(n);
       this.write(this.clock(), 0, { mode: 'damping', position: zero, velocity: zero, effort: zero, kp: zero, kd });
-      await new Promise<void>((r) => (this.port ? this.port.drain(() => r()) : r()));
     }
     await this.shutdown();
   }
@@ -338,17 +341,16 @@ export class SerialHardware implements HardwareInterface {
   }
 
   private send(wire: Uint8Array, isCommand: boolean): boolean {
-    const port = this.port!;
-    if (port.writableLength > this.opts.maxQueuedBytes) {
+    const r = this.port!.write(wire);
+    if (r === 'dropped') {
+      // The kernel buffer is full (device not reading, or the baud is too low for the rate): drop rather than
+      // queue, so a command is never delivered late. A partial frame is terminated by the next write.
       this.counts.txDropped++;
       return false;
     }
-    try {
-      port.write(Buffer.from(wire), (err) => {
-        if (err) this.counts.writeErrors++;
-      });
-    } catch {
+    if (r === 'error') {
       this.counts.writeErrors++;
+      this.linkDown('write failed');
       return false;
     }
     if (isCommand) this.sentAt[this.txSeq] = this.clock();
@@ -358,52 +360,34 @@ export class SerialHardware implements HardwareInterface {
     return true;
   }
 
-  private openPort(first: boolean): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let port: SerialPort;
-      try {
-        port = new SerialPort({ path: this.path, baudRate: this.baudRate, autoOpen: false });
-      } catch (e) {
-        this.counts.openFailures++;
-        if (first) reject(new Error(`${this.name}: ${(e as Error).message}`));
-        else resolve();
-        return;
-      }
-      port.open((err) => {
-        if (err) {
-          this.counts.openFailures++;
-          if (first) reject(new Error(`${this.name}: cannot open ${this.path}: ${err.message}`));
-          else resolve();
-          return;
-        }
-        if (!this.wanted) {
-          port.close();
-          resolve();
-          return;
-        }
-        this.port = port;
-        this.open = true;
-        this.configOk = false;
-        this.decoder.reset();
-        this.lastRxSeq = -1;
-        this.lastRxAt = this.clock();
-        port.on('data', (chunk: Buffer) => this.onData(chunk));
-        port.on('error', (e: Error) => this.linkDown(`error: ${e.message}`));
-        port.on('close', () => this.linkDown('closed'));
-        // A lone delimiter ends whatever half frame the device may hold from before, then ask who it is.
-        try {
-          port.write(Buffer.of(0));
-        } catch {
-          this.counts.writeErrors++;
-        }
-        if (!first) {
-          this.counts.reconnects++;
-          this.opts.log?.(`${this.name}: port re-opened`);
-          this.requestConfig();
-        }
-        resolve();
-      });
-    });
+  private async openPort(first: boolean): Promise<void> {
+    let port: TtyLink;
+    try {
+      port = await TtyLink.open(this.path, this.baudRate);
+    } catch (e) {
+      this.counts.openFailures++;
+      if (first) throw new Error(`${this.name}: cannot open ${this.path}: ${(e as Error).message}`);
+      return;
+    }
+    if (!this.wanted) {
+      port.close();
+      return;
+    }
+    this.port = port;
+    this.open = true;
+    this.configOk = false;
+    this.decoder.reset();
+    this.lastRxSeq = -1;
+    this.lastRxAt = this.clock();
+    port.onData = (chunk) => this.onData(chunk);
+    port.onClose = (why) => this.linkDown(why);
+    // A lone delimiter ends whatever half frame the device may hold from before; then ask who it is.
+    port.write(Uint8Array.of(0));
+    if (!first) {
+      this.counts.reconnects++;
+      this.opts.log?.(`${this.name}: port re-opened`);
+      this.requestConfig();
+    }
   }
 
   private linkDown(why: string): void {
@@ -415,12 +399,7 @@ export class SerialHardware implements HardwareInterface {
     this.opts.log?.(`${this.name}: link down (${why})`);
     const port = this.port;
     this.port = null;
-    if (port) {
-      port.removeAllListeners('data');
-      port.removeAllListeners('close');
-      port.on('error', () => {}); // late errors from a dead port must not become uncaught exceptions
-      if (port.isOpen) port.close(() => {});
-    }
+    port?.close();
     this.scheduleReconnect();
   }
 
@@ -567,15 +546,76 @@ export class SerialHardware implements HardwareInterface {
     this.port = null;
     this.open = false;
     this.configOk = false;
-    if (port) {
-      port.removeAllListeners('close');
-      port.removeAllListeners('data');
-      port.on('error', () => {});
-      if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
-    }
+    port?.close();
   }
 }
 
+const bindingRequire = createRequire(import.meta.url);
+type AsyncOpen = (path: string, options: Record<string, unknown>) => Promise<number>;
+let asyncOpen: AsyncOpen | null = null;
+
+/**
+ * One open serial device: configured by serialport's native binding, read via a TTY handle on this thread's
+ * loop, written synchronously with write(2) on the non-blocking fd (a frame is a few hundred bytes: the
+ * syscall copies it into the kernel buffer and returns; nothing queues in JS).
+ */
+class TtyLink {
+  onData: (chunk: Buffer) => void = () => {};
+  onClose: (why: string) => void = () => {};
+  private closed = false;
+  private partial = false;
+
+  private constructor(private readonly fd: number, private readonly rs: ReadStream) {
+    rs.on('data', (d: Buffer) => this.onData(d));
+    rs.on('error', (e: Error) => this.lost(`error: ${e.message}`));
+    rs.on('end', () => this.lost('device closed'));
+    rs.on('close', () => this.lost('closed'));
+  }
+
+  static async open(path: string, baudRate: number): Promise<TtyLink> {
+    asyncOpen ??= (bindingRequire('@serialport/bindings-cpp/dist/load-bindings.js') as { asyncOpen: AsyncOpen }).asyncOpen;
+    // The same defaults serialport's LinuxPortBinding uses: raw 8N1, no flow control, exclusive lock.
+    const fd = await asyncOpen(path, {
+      path, baudRate, dataBits: 8, stopBits: 1, parity: 'none', lock: true,
+      rtscts: false, xon: false, xoff: false, xany: false, hupcl: true, vmin: 1, vtime: 0,
+    });
+    return new TtyLink(fd, new ReadStream(fd));
+  }
+
+  /** 'ok', 'dropped' (kernel buffer full), or 'error' (the device is gone). */
+  write(bytes: Uint8Array): 'ok' | 'dropped' | 'error' {
+    if (this.closed) return 'error';
+    try {
+      if (this.partial) {
+        // The previous frame went out cut short: a delimiter makes the device drop it and resync.
+        if (writeSync(this.fd, ZERO) !== 1) return 'dropped';
+        this.partial = false;
+      }
+      const n = writeSync(this.fd, bytes);
+      if (n === bytes.length) return 'ok';
+      this.partial = n > 0;
+      return 'dropped';
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'EAGAIN' || code === 'EWOULDBLOCK' ? 'dropped' : 'error';
+    }
+  }
+
+  private lost(why: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.rs.destroy(); // closes the TTY handle and with it the fd (and its lock)
+    this.onClose(why);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.rs.destroy();
+  }
+}
+
+const ZERO = Uint8Array.of(0);
 
 /** Factory form used by the hardware registry (`--hardware serial:<path>@<baud>`). */
 export function createSerialHardware(options: SerialHardwareOptions): SerialHardware {
