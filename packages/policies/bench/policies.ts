@@ -5,7 +5,7 @@
  *
  * Trains what is missing and caches it in the run folder (S2R_BENCH_DIR, default runs/bench-policies):
  *   demos/ (scripted expert + noise), bc.json, diffusion.json, residual.json. Delete a file to retrain it.
- * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (200), BENCH_NOISE (0.05), BENCH_DP_ITERS (4000),
+ * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (200), BENCH_NOISE (0.02), BENCH_DP_ITERS (4000),
  * BENCH_BC_ITERS (4000), BENCH_RES_STEPS (400000), BENCH_WORKERS (2).
  */
 import { existsSync, mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -49,7 +49,7 @@ if (!existsSync(join(demosDir, 'index.json'))) {
   const e = await makeEnv();
   const expert = await scriptedExpert(TASK, e);
   const t0 = performance.now();
-  const d = await collectDemos({ task: TASK, makeEnv: () => e, expert, episodes: env('BENCH_DEMOS', 200), noise: env('BENCH_NOISE', 0.05), seed: 0, out: demosDir, control });
+  const d = await collectDemos({ task: TASK, makeEnv: () => e, expert, episodes: env('BENCH_DEMOS', 200), noise: env('BENCH_NOISE', 0.02), seed: 0, out: demosDir, control });
   log(`demos: ${d.episodes.filter((x) => x.success).length}/${d.episodes.length} successful, ${d.obs.length / d.meta.obsDim} steps, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 const demos = loadDemos(demosDir);
