@@ -53,6 +53,8 @@ const WRAP = (a: number): number => a - 2 * Math.PI * Math.floor((a + Math.PI) /
 
 export interface WorldHooks {
   R: Rapier;
+  /** Physics step (s). */
+  dt: number;
   world: RWorld;
   gravityDir(): Vec3;
   registerCollider(handle: number, forces: Float32Array, index: number): void;
@@ -127,7 +129,14 @@ export class RapierRobot implements RobotSim {
   private readonly damping: Float64Array;
   private motorDirty = true;
   private ffApplied = false;
+  /**
+   * Joints driven by a Rapier motor (actuator 'motor', or URDF damping). Measured here: under load, Rapier's soft
+   * motor leaves a steady bias in the body velocities (an arm holding still under gravity read 0.1–0.2 rad/s), so
+   * these joints report velocity as the finite difference of position over the step instead.
+   */
+  private readonly jMotor: Uint8Array = new Uint8Array(0);
 
+  private readonly invDt: number;
   private readonly spawnPos: Vec3;
   private readonly spawnQuat: Quat;
   private contactsFresh = false;
@@ -140,6 +149,7 @@ export class RapierRobot implements RobotSim {
 
   constructor(hooks: WorldHooks, model: RobotModel, options: AddRobotOptions = {}) {
     this.hooks = hooks;
+    this.invDt = 1 / hooks.dt;
     this.model = model;
     const merged = mergeFixedJoints(model);
     this.merged = merged;
@@ -177,6 +187,9 @@ export class RapierRobot implements RobotSim {
     this.upper = new Float64Array(n);
     this.effortLimit = new Float64Array(n);
     this.damping = new Float64Array(n);
+    this.axisSign = new Int8Array(n).fill(1);
+    this.jMotor = new Uint8Array(n);
+    this.rapierOffset = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const j = jointByName.get(this.jointNames[i]!)!;
       const cb = bodyOfLink.get(j.child)!;
@@ -300,27 +313,60 @@ export class RapierRobot implements RobotSim {
       const ax: Vec3 = [this.jAxis[3 * i]!, this.jAxis[3 * i + 1]!, this.jAxis[3 * i + 2]!];
       const oq: Quat = [this.jOriginQ[4 * i]!, this.jOriginQ[4 * i + 1]!, this.jOriginQ[4 * i + 2]!, this.jOriginQ[4 * i + 3]!];
       const anchor1 = v3([this.jOriginP[3 * i]!, this.jOriginP[3 * i + 1]!, this.jOriginP[3 * i + 2]!]);
+      const sgn = this.jPrismatic[i] ? 1 : this.chooseAxisSign(i);
+      const sax: Vec3 = [sgn * ax[0], sgn * ax[1], sgn * ax[2]];
       const data = this.jPrismatic[i]
         ? R.JointData.prismatic(anchor1, v3([0, 0, 0]), v3(ax))
-        : R.JointData.revoluteWithAxes(anchor1, v3([0, 0, 0]), v3(quatRotate(oq, ax)), v3(ax));
+        : R.JointData.revoluteWithAxes(anchor1, v3([0, 0, 0]), v3(quatRotate(oq, sax)), v3(sax));
       const joint = world.createImpulseJoint(data, this.bodies[pb]!, this.bodies[cb]!, true);
       joint.setContactsEnabled(false);
       this.joints.push(joint);
-      if (this.jPrismatic[i] && Number.isFinite(this.lower[i]!) && Number.isFinite(this.upper[i]!)) {
-        (joint as unknown as { setLimits(a: number, b: number): void }).setLimits(this.lower[i]!, this.upper[i]!);
-      }
+      this.applyLimits(i, joint as unknown as { setLimits(a: number, b: number): void });
       const unit = joint as unknown as {
         configureMotorModel(m: number): void;
         configureMotor(p: number, v: number, k: number, d: number): void;
         setMotorMaxForce?(f: number): void;
       };
-      if (this.actuator === 'motor' || this.damping[i]! > 0) unit.configureMotorModel(R.MotorModel.ForceBased);
+      if (this.actuator === 'motor' || this.damping[i]! > 0) {
+        unit.configureMotorModel(R.MotorModel.ForceBased);
+        this.jMotor[i] = 1;
+      }
     }
     this.applyMotors();
     this.setStateFromPoses(q0, new Float64Array(n), poses);
   }
 
   // ------------------------------------------------------------------ building helpers
+
+  /**
+   * URDF position limits, enforced by Rapier's joint limits (stiff, inside the solver). Rapier measures revolute
+   * angles as s·q + δ (see offsetFor) and compares sin(θ/2), so a limit must lie in [−π, π] in its frame: ranges
+   * that reach beyond (the Go1 thigh goes to 4.5 rad) are cut at ±π, with a note in `warnings`.
+   */
+  private applyLimits(i: number, joint: { setLimits(a: number, b: number): void }): void {
+    const lo = this.lower[i]!, hi = this.upper[i]!;
+    if (!Number.isFinite(lo) || !Number.isFinite(hi)) return;
+    if (this.jPrismatic[i]) {
+      joint.setLimits(lo, hi);
+      return;
+    }
+    if (hi - lo >= 2 * Math.PI - 1e-6) return;
+    const s = this.axisSign[i]!, d = this.rapierOffset[i]!;
+    let a = Math.min(s * lo, s * hi) + d, b = Math.max(s * lo, s * hi) + d;
+    const shift = 2 * Math.PI * Math.round((a + b) / 2 / (2 * Math.PI));
+    a -= shift;
+    b -= shift;
+    const ca = Math.max(a, -Math.PI), cb = Math.min(b, Math.PI);
+    if (ca !== a || cb !== b) {
+      const back = (t: number) => (t + shift - d) * s;
+      const [x, y] = [back(ca), back(cb)].sort((u, v) => u - v);
+      this.warnings.push(
+        `joint "${this.jointNames[i]}" range [${lo}, ${hi}] rad reaches past ±π from its zero; the simulator limits it to ` +
+          `[${x!.toFixed(3)}, ${y!.toFixed(3)}] rad`,
+      );
+    }
+    joint.setLimits(ca, cb);
+  }
 
   private massProps(link: Link, isRoot: boolean): { mass: number; com: Vec3; inertia: Vec3; frame: Quat } {
     const inr = link.inertial;
@@ -508,7 +554,10 @@ export class RapierRobot implements RobotSim {
       };
       if (this.actuator === 'motor') {
         const s = this.strength[i]!;
-        j.configureMotor(this.target[i]! + this.motorOffset(i), 0, this.kp[i]! * s, this.kd[i]! * s + this.damping[i]!);
+        const k = this.kp[i]! * s, d = this.kd[i]! * s + this.damping[i]!;
+        // Rapier's motor with zero stiffness and damping locks the joint; switch it off with a zero force bound.
+        j.setMotorMaxForce!(k === 0 && d === 0 ? 0 : this.effortLimit[i]!);
+        j.configureMotor(this.toRapier(i, this.target[i]!), 0, k, d);
       } else if (this.damping[i]! > 0) {
         // URDF viscous damping, implicit in the solver (explicit damping would be unstable on light links).
         j.configureMotorVelocity(0, this.damping[i]!);
@@ -519,24 +568,52 @@ export class RapierRobot implements RobotSim {
   }
 
   /**
-   * Rapier measures a revolute angle from its own joint frames (built from the axes), which can differ from the
-   * URDF zero by a constant δ about the axis. Motor targets are shifted by δ. Zero for prismatic joints.
+   * Rapier measures a revolute angle θ from its own joint frames (built from the axes we pass), which differ from
+   * the URDF zero: θ = s·q + δ, where s = ±1 is the sign of the axis handed to Rapier and δ a constant (zero when
+   * the joint origin has no rotation). Motor targets and limits are mapped through this.
    */
-  private motorOffsets: Float64Array | null = null;
-  private motorOffset(i: number): number {
-    if (!this.motorOffsets) {
-      this.motorOffsets = new Float64Array(this.dof);
-      for (let k = 0; k < this.dof; k++) {
-        if (this.jPrismatic[k]) continue;
-        const ax: Vec3 = [this.jAxis[3 * k]!, this.jAxis[3 * k + 1]!, this.jAxis[3 * k + 2]!];
-        const oq: Quat = [this.jOriginQ[4 * k]!, this.jOriginQ[4 * k + 1]!, this.jOriginQ[4 * k + 2]!, this.jOriginQ[4 * k + 3]!];
-        const f1 = minRotFromX(quatRotate(oq, ax));
-        const f2 = minRotFromX(ax);
-        const d = quatMul(quatConj(f1), quatMul(oq, f2)); // a rotation about x by δ
-        this.motorOffsets[k] = WRAP(2 * Math.atan2(d[0], d[3]));
+  private readonly axisSign: Int8Array = new Int8Array(0);
+  private readonly rapierOffset: Float64Array = new Float64Array(0);
+
+  private offsetFor(i: number, sgn: number): number {
+    const ax: Vec3 = [sgn * this.jAxis[3 * i]!, sgn * this.jAxis[3 * i + 1]!, sgn * this.jAxis[3 * i + 2]!];
+    const oq: Quat = [this.jOriginQ[4 * i]!, this.jOriginQ[4 * i + 1]!, this.jOriginQ[4 * i + 2]!, this.jOriginQ[4 * i + 3]!];
+    const f1 = minRotFromX(quatRotate(oq, ax));
+    const f2 = minRotFromX(ax);
+    const d = quatMul(quatConj(f1), quatMul(oq, f2)); // a rotation about x by δ
+    return WRAP(2 * Math.atan2(d[0], d[3]));
+  }
+
+  /**
+   * Rapier compares sin(θ/2) against its limits, so a limited range must not cross θ = ±π. Of the two axis signs,
+   * pick the one whose mapped range stays clear of ±π (keeping + when both do).
+   */
+  private chooseAxisSign(i: number): number {
+    const lo = this.lower[i]!, hi = this.upper[i]!;
+    let best = 1, bestCut = Infinity;
+    for (const sgn of [1, -1]) {
+      const d = this.offsetFor(i, sgn);
+      let cut = 0;
+      if (Number.isFinite(lo) && Number.isFinite(hi) && hi - lo < 2 * Math.PI - 1e-6) {
+        let a = Math.min(sgn * lo, sgn * hi) + d, b = Math.max(sgn * lo, sgn * hi) + d;
+        const shift = 2 * Math.PI * Math.round((a + b) / 2 / (2 * Math.PI));
+        a -= shift;
+        b -= shift;
+        cut = Math.max(0, -Math.PI - a) + Math.max(0, b - Math.PI);
+      }
+      if (cut < bestCut - 1e-12) {
+        best = sgn;
+        bestCut = cut;
       }
     }
-    return this.motorOffsets[i]!;
+    (this.axisSign as Int8Array)[i] = best;
+    (this.rapierOffset as Float64Array)[i] = this.offsetFor(i, best);
+    return best;
+  }
+
+  /** URDF joint position → Rapier's angle for joint i. */
+  private toRapier(i: number, q: number): number {
+    return this.jPrismatic[i] ? q : this.axisSign[i]! * q + this.rapierOffset[i]!;
   }
 
   // ------------------------------------------------------------------ state
@@ -603,7 +680,9 @@ export class RapierRobot implements RobotSim {
         const q = prev + WRAP(raw - prev);
         this.q64[i] = q;
         this.jointPos[i] = q;
-        const qd = (bw[3 * cb]! - bw[3 * pb]!) * wx + (bw[3 * cb + 1]! - bw[3 * pb + 1]!) * wy + (bw[3 * cb + 2]! - bw[3 * pb + 2]!) * wz;
+        const qd = this.jMotor[i]
+          ? (q - prev) * this.invDt
+          : (bw[3 * cb]! - bw[3 * pb]!) * wx + (bw[3 * cb + 1]! - bw[3 * pb + 1]!) * wy + (bw[3 * cb + 2]! - bw[3 * pb + 2]!) * wz;
         this.qd64[i] = qd;
         this.jointVel[i] = qd;
       } else {
@@ -613,8 +692,14 @@ export class RapierRobot implements RobotSim {
         const dy = this.bodyP[3 * cb + 1]! - this.bodyP[3 * pb + 1]! - op[1];
         const dz = this.bodyP[3 * cb + 2]! - this.bodyP[3 * pb + 2]! - op[2];
         const q = dx * wx + dy * wy + dz * wz;
+        const prevQ = this.q64[i]!;
         this.q64[i] = q;
         this.jointPos[i] = q;
+        if (this.jMotor[i]) {
+          this.qd64[i] = (q - prevQ) * this.invDt;
+          this.jointVel[i] = this.qd64[i]!;
+          continue;
+        }
         // Velocity: child COM velocity minus the parent's velocity at that point.
         const cc = this.comWorld(cb), pc = this.comWorld(pb);
         const rx = cc[0] - pc[0], ry = cc[1] - pc[1], rz = cc[2] - pc[2];
@@ -834,7 +919,10 @@ export class RapierRobot implements RobotSim {
   setLinkMassScale(link: string, scale: number): void {
     if (!(scale > 0)) throw new RangeError(`setLinkMassScale: scale must be > 0, got ${scale}`);
     let b = this.linkNames.indexOf(link);
-    if (b < 0) b = this.merged.links.findIndex((l) => l.merged?.includes(link));
+    if (b < 0) {
+      const owner = this.merged.links.find((l) => l.merged?.includes(link));
+      if (owner) b = this.linkNames.indexOf(owner.name);
+    }
     if (b < 0) throw new Error(`setLinkMassScale: unknown link "${link}" (links: ${this.linkNames.join(', ')})`);
     this.massScale[b] = scale;
     this.applyMass(b);

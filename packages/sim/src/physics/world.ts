@@ -66,6 +66,7 @@ class World implements RapierSimWorld {
     this.addGround(this.ground);
     this.hooks = {
       R,
+      dt: opts.dt,
       world: this.world,
       gravityDir: () => this.gDir,
       registerCollider: (h, arr, idx) => this.slots.set(h, { arr, idx }),
