@@ -8,12 +8,15 @@ import { loadUrdf } from '@s2r/sim/robot/load.ts';
 import { createWorld } from '@s2r/sim/physics/world.ts';
 import { Rng } from '@s2r/sim/rng.ts';
 import { nowS, sleepUntil } from '../timing/clock.ts';
+import { setThreadPriority, type ThreadPriority } from '../timing/priority.ts';
 import { makeSimChannel, SIM_CTR, SIM_FLAG } from './sim-channel.ts';
 import type { SimHardwareOptions } from './sim.ts';
 
-const o = (workerData as { options: SimHardwareOptions }).options;
+const o = (workerData as { options: SimHardwareOptions & { priority?: ThreadPriority } }).options;
 
 async function main(): Promise<void> {
+  // The simulated robot is a real-time system too: SCHED_FIFO just below the control thread (49 vs 50).
+  setThreadPriority(o.priority ?? { policy: 'fifo', rtPriority: 49, nice: -5 });
   const model = loadUrdf(o.urdf);
   const dt = o.physicsDt ?? 0.002;
   const world = await createWorld({ dt, flavor: o.flavor ?? 'simd', internalPgsIterations: o.internalPgsIterations ?? 4 });

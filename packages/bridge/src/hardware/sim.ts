@@ -49,6 +49,8 @@ export interface SimHardwareOptions {
   friction?: number;
   /** 'pd' (JS PD, exact effort) or 'motor' (Rapier's implicit motor; light arm links need it). Default 'pd'. */
   actuator?: 'pd' | 'motor';
+  /** Scheduling of the simulator thread (default SCHED_FIFO 49, just below the control thread; fallback nice −5). */
+  priority?: import('../timing/priority.ts').ThreadPriority;
   /** Physics steps run on a throwaway world during configure() so the wasm is optimised before real time. Default 1500. */
   warmupSteps?: number;
   /** Extra Rapier PGS iterations (REFERENCE: 4 settles the Go1). */

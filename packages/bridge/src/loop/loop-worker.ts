@@ -4,13 +4,17 @@
  * histograms, the tick ring) plus occasional postMessage from the housekeeping slice — never on the hot path.
  */
 import { parentPort, workerData, type Worker } from 'node:worker_threads';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { spawnWorker } from '@s2r/sim/util/worker.ts';
 import { createHardware, needsEventLoop } from '../hardware/registry.ts';
 import { loadDeployPolicy } from '../policy/load.ts';
+import type { DeployPolicy } from '../policy/types.ts';
 import { SafetyLayer } from '../safety/safety-layer.ts';
 import type { JointLimitTable } from '../safety/limits.ts';
 import { LatencyStats } from '../timing/latency-stats.ts';
 import { nowS } from '../timing/clock.ts';
+import { setThreadPriority } from '../timing/priority.ts';
 import { ControlLoop } from './control-loop.ts';
 import { PolicyController } from './policy-controller.ts';
 import { InlineSource, QueuedSource, makeInferenceChannel, type ActionSource } from './action-source.ts';
@@ -20,10 +24,23 @@ import { PHASES } from './shared.ts';
 import type { LoopWorkerData } from './run-loop.ts';
 
 const d = workerData as LoopWorkerData;
+
+/** A full garbage collection now (V8's gc() exposed for this isolate). Best effort. */
+function fullGc(): void {
+  try {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as (() => void) | undefined;
+    gc?.();
+    gc?.();
+  } catch {
+    // not available: the first major GC may land during control
+  }
+}
 const post = (m: unknown) => parentPort!.postMessage(m);
 const log = (msg: string) => post({ type: 'log', msg });
 
 async function main(): Promise<void> {
+  log(`control thread: ${setThreadPriority(d.loop.priority ?? { policy: 'fifo', rtPriority: 50, nice: -10 })}`);
   const hw = await createHardware(d.hardware);
   await hw.configure();
   const hwJoints = hw.jointNames;
@@ -47,8 +64,10 @@ async function main(): Promise<void> {
   let kp: Float64Array;
   let kd: Float64Array;
   let actSize = 0;
+  let warmPolicy: DeployPolicy | null = null;
   if (d.policy) {
     const policy = await loadDeployPolicy(d.policy);
+    warmPolicy = policy;
     checkJointSets(policy.jointNames, 'policy', hwJoints, `hardware "${hw.name}"`);
     checkJointSets(policy.jointNames, 'policy', L.names, `robot "${d.robotName}"`);
     const note = orderNote(policy.jointNames, hwJoints, `hardware "${hw.name}"`);
@@ -77,6 +96,7 @@ async function main(): Promise<void> {
       });
       source = new QueuedSource(ch, spec, policy.obsSize, policy.actSize, 1 / d.loop.policyRateHz);
     }
+    if (mode !== 'inline') warmPolicy = null; // chunked: inference (and its warm-up) lives in the inference worker
     controller = new PolicyController({
       policy,
       source,
@@ -115,6 +135,15 @@ async function main(): Promise<void> {
   const ringBufs = makeTickRing(d.ringSlots ?? 4096, hwJoints.length, actSize);
   const ring = new TickRing(ringBufs);
   let seenEvents = 0;
+  // Warm-up before real time: JIT-compile the policy (its first calls run interpreted, milliseconds each), then
+  // collect the garbage that loading left, so neither lands in the first seconds of control.
+  // The deployed instance itself is warmed (JIT feedback is per closure), then reset() before control starts.
+  if (controller && warmPolicy?.act) {
+    const obs = new Float32Array(warmPolicy.obsSize);
+    for (let i = 0; i < (d.loop.warmupCalls ?? 300); i++) warmPolicy.act(obs);
+    warmPolicy.reset();
+  }
+  fullGc();
   await hw.activate();
   post({ type: 'started', jointNames: [...hwJoints], policyJoints: controller ? [...controller.map.hwIndex] : null, ring: ringBufs });
 
@@ -125,6 +154,7 @@ async function main(): Promise<void> {
     rateHz: d.loop.rateHz,
     overrun: d.loop.overrun,
     dryRun: d.loop.dryRun,
+    spinS: d.loop.spinS,
     durationS: d.loop.durationS,
     control: new Int32Array(d.shared.control),
     latency: new LatencyStats(d.shared.latency),

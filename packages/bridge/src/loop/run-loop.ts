@@ -14,6 +14,7 @@ import { LatencyStats, type LatencySummary } from '../timing/latency-stats.ts';
 import type { LoopResult, OverrunPolicy } from './control-loop.ts';
 import type { Between } from './policy-controller.ts';
 import { CTRL, PHASES } from './shared.ts';
+import type { ThreadPriority } from '../timing/priority.ts';
 import { TickRing, type TickRecord, type TickRingBuffers } from './tick-ring.ts';
 
 export interface RobotLimitsData {
@@ -52,6 +53,11 @@ export interface LoopWorkerData {
     inference: 'auto' | 'inline' | 'worker';
     commands: CommandStep[];
     ioSliceMinSlackS?: number;
+    priority?: ThreadPriority;
+    /** Seconds before each deadline the loop stops sleeping and spins (default 0.0002). */
+    spinS?: number;
+    /** Policy calls made before real time to JIT-compile it (default 300). */
+    warmupCalls?: number;
   };
   safety: SafetyOptions;
   shared: { control: SharedArrayBuffer; latency: SharedArrayBuffer; exec: SharedArrayBuffer };
@@ -74,6 +80,10 @@ export interface StartLoopOptions {
   inference?: 'auto' | 'inline' | 'worker';
   commands?: CommandStep[];
   safety?: SafetyOptions;
+  /** Seconds before each deadline the control thread stops sleeping and spins (default 0.0002 s). */
+  spinS?: number;
+  /** Scheduling of the control thread. Default SCHED_FIFO 50 (ros2_control's), falling back to nice −10. */
+  priority?: ThreadPriority;
   ringSlots?: number;
   /** Print safety phase changes and first interventions as they happen. */
   verboseSafety?: boolean;
@@ -127,6 +137,8 @@ export function startControlLoop(o: StartLoopOptions): LoopHandle {
       between: o.between ?? 'interpolate',
       inference: o.inference ?? 'auto',
       commands: o.commands ?? [],
+      priority: o.priority,
+      spinS: o.spinS,
     },
     safety: o.safety ?? {},
     shared: { control, latency, exec },

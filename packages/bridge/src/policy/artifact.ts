@@ -9,6 +9,7 @@ import { observationFromSpec, type ObsTermSpec } from './observation.ts';
 import { validateDeployPolicy } from './load.ts';
 
 type Any = Record<string, any>;
+type ObsInputLike = import('./types.ts').ObsInput;
 
 function pick<T>(obj: Any | undefined, keys: string[]): T | undefined {
   if (!obj) return undefined;
@@ -56,8 +57,10 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
   const joints = pick<string[]>(meta, ['jointNames', 'actionSpec.joints', 'specs.action.joints', 'joints']);
   if (!joints?.length) throw new Error(`policy artifact ${path}: no joint names (meta.actionSpec.joints)`);
   const defaultPose = perJoint(pick(meta, ['defaultPose', 'default_pose', 'defaultJointPos', 'config.defaultPose']), joints, 'default pose', path);
-  const kp = perJoint(pick(meta, ['kp', 'gains.kp', 'pd.kp', 'config.kp', 'config.pd.kp']), joints, 'kp', path);
-  const kd = perJoint(pick(meta, ['kd', 'gains.kd', 'pd.kd', 'config.kd', 'config.pd.kd']), joints, 'kd', path);
+  const actionMode0 = pick<string>(meta, ['actionMode', 'actionSpec.mode']);
+  // Torque policies carry no PD gains (kp/kd null): the drive gets none.
+  const kp = actionMode0 === 'torque' && pick(meta, ['kp']) == null ? new Float64Array(joints.length) : perJoint(pick(meta, ['kp', 'gains.kp', 'pd.kp', 'config.kp', 'config.pd.kp']), joints, 'kp', path);
+  const kd = actionMode0 === 'torque' && pick(meta, ['kd']) == null ? new Float64Array(joints.length) : perJoint(pick(meta, ['kd', 'gains.kd', 'pd.kd', 'config.kd', 'config.pd.kd']), joints, 'kd', path);
   const actionScale = pick<number>(meta, ['actionScale', 'action_scale', 'actionSpec.scale', 'specs.action.scale']);
   if (typeof actionScale !== 'number') throw new Error(`policy artifact ${path}: no action scale (meta.actionSpec.scale)`);
   const actionMode = (pick<string>(meta, ['actionSpec.mode', 'actionMode']) ?? 'position') as 'position' | 'torque';
@@ -69,17 +72,39 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
   let observe: DeployPolicy['observe'] | undefined;
   const taskName = taskOverride ?? pick<string>(meta, ['task', 'config.task', 'taskName']);
   if (taskName) {
+    // The task's DeploySpec.observe is the very function the env used in training (@s2r/sim tasks/types.ts).
+    let spec: Any | undefined;
     try {
       const simSpec = '@s2r/sim';
       const sim = (await import(simSpec)) as Any;
-      const load = sim.load ?? sim.loadTask;
-      if (typeof load === 'function') {
-        const task = await load(taskName);
-        const fn = task?.observe ?? task?.deployObservation;
-        if (typeof fn === 'function') observe = (inp, out) => fn.call(task, inp, out);
+      if (typeof sim.getTask === 'function') {
+        const def = sim.getTask(taskName);
+        const cfg = pick<Any>(meta, ['envConfig']);
+        try {
+          spec = def.deploy(cfg ?? undefined);
+        } catch {
+          spec = def.deploy();
+        }
       }
     } catch {
-      // fall back to the spec below; if that fails too the error names the terms
+      spec = undefined; // task not registered here: fall back to the spec's term names below
+    }
+    if (spec && typeof spec.observe === 'function') {
+      const names: string[] = spec.jointNames ?? joints;
+      if (names.join(',') !== joints.join(',')) {
+        throw new Error(`policy artifact ${path}: task "${taskName}" observes joints in order [${names.join(', ')}] but the artifact acts on [${joints.join(', ')}]`);
+      }
+      // One readings object bound to the controller's (reused) arrays; `command` is the task's name for the
+      // velocity command.
+      let bound: ObsInputLike | null = null;
+      let readings: Any | null = null;
+      observe = (inp, out) => {
+        if (bound !== inp) {
+          bound = inp;
+          readings = { jointPos: inp.jointPos, jointVel: inp.jointVel, angVel: inp.angVel, projectedGravity: inp.projectedGravity, command: inp.commands, lastAction: inp.lastAction };
+        }
+        spec!.observe(readings, out);
+      };
     }
   }
   if (!observe) {
