@@ -38,6 +38,7 @@ export async function createLocomotionEnv(name: string, cfg: LocomotionConfig, o
   const world = await createWorld({
     dt: cfg.physicsDt,
     flavor: cfg.physics.flavor,
+    ...(cfg.physics.solverIterations !== null ? { solverIterations: cfg.physics.solverIterations } : {}),
     ...(cfg.physics.internalPgsIterations !== null ? { internalPgsIterations: cfg.physics.internalPgsIterations } : {}),
     ground: terrain ? { type: 'heightfield', heights: terrain.heights, rows: terrain.rows, cols: terrain.cols, spacing: terrain.spacing } : { type: 'plane' },
   });

