@@ -1,0 +1,89 @@
+/**
+ * deploy end to end: a real policy artifact (@s2r/policies 'mlp'), the s2r-go1 URDF, the sim hardware (Rapier in
+ * real time in its own thread), the CLI, and the MCAP recording read back with the viewer's reader.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { deploy } from '../src/deploy.ts';
+import { readRecording } from '@s2r/viewer/recording/reader.ts';
+import { writeGo1Artifact } from './helpers/artifact.ts';
+
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+const ROBOT = join(ROOT, 'hardware/robots/s2r-go1/s2r-go1.urdf');
+const dir = mkdtempSync(join(tmpdir(), 's2r-deploy-'));
+const artifact = join(dir, 'go1.json');
+
+beforeAll(async () => {
+  await writeGo1Artifact(artifact);
+});
+
+describe('s2r deploy', () => {
+  it('CLI: artifact → sim hardware with latency/noise/drops, records MCAP, ends with one JSON summary line', async () => {
+    const out = join(dir, 'run.mcap');
+    const r = spawnSync('node', [join(ROOT, 'packages/cli/bin/s2r.mjs'), 'deploy', '--policy', artifact, '--robot', ROBOT, '--hardware', 'sim',
+      '--rate', '500', '--policy-rate', '50', '--duration', '1', '--soft-start', '0.5', '--commands', '0.3,0,0@0;0,0,0.3@0.5',
+      '--record', out, '--latency-ms', '5', '--noise', '1', '--drop', '0.02', '--seed', '3', '--quiet'], { encoding: 'utf8', cwd: ROOT, timeout: 90_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    const s = JSON.parse(lines[lines.length - 1]!);
+    expect(s.deploy).toBe('done');
+    expect(s.hardware).toBe('sim');
+    expect(s.falls).toBe(0);
+    expect(typeof s.distance_m).toBe('number');
+    for (const k of ['loop_p50_us', 'loop_p99_us', 'loop_max_us', 'missed_deadlines']) expect(typeof s[k]).toBe('number');
+    expect(s.ticks).toBeGreaterThan(700); // 0.5 s ramp + 1 s policy + 0.5 s soft stop at 500 Hz, minus skips
+    expect(s.safety_interventions.soft_start).toBeGreaterThan(100);
+    expect(s.safety_interventions.soft_stop).toBeGreaterThan(100);
+    // Fault injection really happened (seeded): packets were lost both ways.
+    expect(s.hardware_stats.commands_dropped).toBeGreaterThan(0);
+    expect(s.hardware_stats.states_dropped).toBeGreaterThan(0);
+    expect(s.policy_stats.policy_steps).toBeGreaterThanOrEqual(45);
+
+    const rec = await readRecording(out);
+    expect(rec.complete).toBe(true);
+    const count = (topic: string) => rec.messages.filter((m) => m.topic === topic).length;
+    expect(count('/joint_states')).toBe(s.ticks);
+    expect(count('/command')).toBe(s.ticks);
+    expect(count('/loop_timing')).toBe(s.ticks);
+    expect(count('/action')).toBe(s.policy_stats.policy_steps);
+    const vc = rec.messages.filter((m) => m.topic === '/velocity_command').map((m) => m.data);
+    expect(vc[0]).toEqual({ vx: 0.3, vy: 0, yaw_rate: 0 });
+    expect(vc[vc.length - 1]).toEqual({ vx: 0, vy: 0, yaw_rate: 0.3 });
+    expect(rec.attachments.some((a) => a.name === 'robot.urdf')).toBe(true);
+    expect(rec.meta.kind).toBe('deployment');
+  });
+
+  it('--dry-run runs the whole loop but never writes: the simulated robot receives no command', async () => {
+    const s = await deploy({ policy: artifact, robot: ROBOT, hardware: 'sim', dryRun: true, durationS: 0.5, safety: { softStartS: 0.2, softStopS: 0.1 }, handleSigint: false });
+    expect(s.dry_run).toBe(true);
+    expect(s.ticks).toBeGreaterThan(300);
+    expect(s.hardware_stats.writes).toBe(0);
+    expect(s.hardware_stats.commands_applied).toBe(0);
+    expect(s.hardware_stats.reads).toBe(s.ticks);
+    expect(s.policy_stats.policy_steps).toBeGreaterThan(10); // the policy still ran
+  });
+
+  it('refuses an artifact whose joints differ from the robot, naming them, before anything starts', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeGo1Artifact(bad, { jointNames: (n) => n.map((j) => (j === 'FR_calf_joint' ? 'FR_knee_joint' : j)) });
+    await expect(deploy({ policy: bad, robot: ROBOT, hardware: 'sim', durationS: 1, handleSigint: false })).rejects.toThrow(/FR_knee_joint|FR_calf_joint/);
+  });
+
+  it('rejects bad arguments with a message naming the flag', async () => {
+    const run = (...args: string[]) => spawnSync('node', [join(ROOT, 'packages/cli/bin/s2r.mjs'), 'deploy', ...args], { encoding: 'utf8', cwd: ROOT, timeout: 30_000 });
+    const r1 = run('--policy', artifact, '--robot', ROBOT, '--hardware', 'can:bus0');
+    expect(r1.status).not.toBe(0);
+    expect(r1.stderr).toMatch(/--hardware "can:bus0"/);
+    const r2 = run('--policy', artifact, '--robot', ROBOT, '--hardware', 'sim', '--rate', '500', '--policy-rate', '30');
+    expect(r2.stderr).toMatch(/not an integer multiple/);
+    const r3 = run('--policy', artifact, '--robot', ROBOT, '--hardware', 'sim', '--commands', '1,2@0');
+    expect(r3.stderr).toMatch(/--commands entry 1/);
+    const r4 = run('--help');
+    expect(r4.stdout).toMatch(/--dry-run/);
+    writeFileSync(join(dir, 'x.txt'), readFileSync(artifact)); // keep dir non-empty for inspection on failure
+  });
+});
