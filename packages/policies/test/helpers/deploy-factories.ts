@@ -1,0 +1,55 @@
+/**
+ * DeployPolicy factories for the chunked-deployment test (loaded by module path inside the bridge's control /
+ * inference threads). They wrap the real diffusion / residual policies from their artifacts. z1-push observes
+ * a block and a goal that joint hardware cannot report, so a fixed block pose and goal stand in for the
+ * tracker the real cell would have; everything else is the task's own observation function.
+ */
+import { readFileSync } from 'node:fs';
+import { z1Push } from '@s2r/sim/tasks/z1-push.ts';
+import { Rng } from '@s2r/sim/rng.ts';
+import { DiffusionPolicy } from '../../src/diffusion/policy.ts';
+import { ResidualPolicy } from '../../src/residual/policy.ts';
+import type { Policy } from '../../src/policy.ts';
+
+export interface FactoryOptions {
+  artifact: string;
+  block?: number[];
+  goal?: number[];
+}
+
+async function wrap(p: Policy, o: FactoryOptions, chunked: boolean) {
+  const spec = z1Push.deploy();
+  const block = o.block ?? [0.5, 0.05, 0.025, 0, 0, 0, 1];
+  const goal = o.goal ?? [0.55, 0.15];
+  const m = p.meta;
+  const readings = { jointPos: new Float64Array(0) as ArrayLike<number>, jointVel: new Float64Array(0) as ArrayLike<number>, blockPose: block, goal, lastAction: new Float32Array(0) as ArrayLike<number> };
+  return {
+    jointNames: m.jointNames,
+    obsSize: p.obsSize,
+    actSize: p.actSize,
+    defaultPose: Float64Array.from(m.defaultPose),
+    actionScale: m.actionScale,
+    actionMode: m.actionMode,
+    kp: Float64Array.from(m.kp ?? spec.kp),
+    kd: Float64Array.from(m.kd ?? spec.kd),
+    policyRate: m.policyRate,
+    observe(input: { jointPos: Float64Array; jointVel: Float64Array; lastAction: Float32Array }, out: Float32Array) {
+      readings.jointPos = input.jointPos;
+      readings.jointVel = input.jointVel;
+      readings.lastAction = input.lastAction;
+      spec.observe(readings, out);
+    },
+    ...(chunked
+      ? { actChunk: (h: Float32Array[]) => p.actChunk!(h), chunk: p.chunk }
+      : { act: (obs: Float32Array) => p.act(obs) }),
+    reset: () => p.reset(),
+  };
+}
+
+export async function diffusionDeployPolicy(o: FactoryOptions) {
+  return wrap(new DiffusionPolicy(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) }), o, true);
+}
+
+export async function residualDeployPolicy(o: FactoryOptions) {
+  return wrap(await ResidualPolicy.create(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) }), o, false);
+}
