@@ -6,7 +6,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { deploy } from '../src/deploy.ts';
 import { readRecording } from '@s2r/viewer/recording/reader.ts';
@@ -85,5 +85,57 @@ describe('s2r deploy', () => {
     const r4 = run('--help');
     expect(r4.stdout).toMatch(/--dry-run/);
     writeFileSync(join(dir, 'x.txt'), readFileSync(artifact)); // keep dir non-empty for inspection on failure
+  });
+});
+
+describe('operator e-stop through the CLI', () => {
+  const start = (extra: string[] = []) => {
+    return spawn('node', [join(ROOT, 'packages/cli/bin/s2r.mjs'), 'deploy', '--policy', artifact, '--robot', ROBOT, '--hardware', 'mock', '--duration', '60', '--soft-start', '0.2', '--stdin-keys', ...extra], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  };
+  const finish = (p: ReturnType<typeof start>) =>
+    new Promise<{ code: number | null; out: string; err: string }>((res) => {
+      let out = '';
+      let err = '';
+      p.stdout!.on('data', (d) => (out += d));
+      p.stderr!.on('data', (d) => (err += d));
+      p.on('exit', (code) => res({ code, out, err }));
+    });
+  const waitFor = (p: ReturnType<typeof start>, re: RegExp) =>
+    new Promise<void>((res) => {
+      let buf = '';
+      p.stderr!.on('data', (d) => {
+        buf += d;
+        if (re.test(buf)) res();
+      });
+    });
+
+  it("a key on stdin latches the e-stop (damping) and a later reset key doesn't need a restart; SIGINT ends the run damped", async () => {
+    const p = start();
+    const done = finish(p);
+    await waitFor(p, /phase running/);
+    p.stdin!.write('e');
+    await waitFor(p, /phase estop \(stdin key\)/);
+    p.stdin!.write('r');
+    await waitFor(p, /phase running/);
+    p.stdin!.write(' ');
+    await waitFor(p, /phase estop/);
+    p.kill('SIGINT');
+    const r = await done;
+    const s = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(s.deploy).toBe('estopped');
+    expect(s.estop).toBe('stdin key'); // the first reason of the current latch is kept
+    expect(s.safety_interventions.estop).toBeGreaterThan(0);
+    expect(r.code).toBe(3);
+  });
+
+  it('SIGINT alone latches the e-stop and stops', async () => {
+    const p = start();
+    const done = finish(p);
+    await waitFor(p, /phase running/);
+    p.kill('SIGINT');
+    const r = await done;
+    const s = JSON.parse(r.out.trim().split('\n').pop()!);
+    expect(s.estop).toBe('SIGINT');
+    expect(r.err).toMatch(/SIGINT: e-stop latched/);
   });
 });

@@ -12,8 +12,11 @@ export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIRMWARE_DIR = join(REPO, 'hardware/firmware');
 export const EMU = join(FIRMWARE_DIR, 'build/s2r-emu');
 
-/** Build the emulator (make is incremental). Throws with make's output if it fails. */
+const built = new Set<string>();
+/** Build the emulator (make is incremental; once per process and target). Throws with make's output if it fails. */
 export function buildFirmware(target = 'all'): void {
+  if (built.has(target)) return;
+  built.add(target);
   const r = spawnSync('make', ['-s', '-C', FIRMWARE_DIR, target], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`make -C hardware/firmware ${target} failed:\n${r.stdout}\n${r.stderr}`);
 }

@@ -35,6 +35,7 @@ Options:
   --watchdog N           no fresh state for N periods → damping (default 10)
   --ros-state-topic T --ros-imu-topic T --ros-command-topic T --ros-command-type TYPE --ros-command-joints a,b,c
   --quiet                no live lines
+  --stdin-keys           read e-stop keys from stdin even when it is not a terminal (pipes, tests)
 
 Safety: Ctrl-C, space or 'e' latch the e-stop (damping); only 'r' (explicit reset) clears it. On exit the robot damps.
 Output: the last line is one JSON object with distance_m and falls (when the hardware knows the base position),
@@ -48,7 +49,7 @@ export const command: Command = {
     const a = parseArgs(argv, {
       values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints'],
-      booleans: ['dry-run', 'quiet'],
+      booleans: ['dry-run', 'quiet', 'stdin-keys'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     const policy = a.str('policy');
@@ -92,7 +93,7 @@ export const command: Command = {
       ros,
       safety,
       handleSigint: true,
-      stdinKeys: process.stdin.isTTY === true,
+      stdinKeys: process.stdin.isTTY === true || a.has('stdin-keys'),
       log: quiet ? undefined : (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(summary) + '\n');

@@ -184,4 +184,4 @@ async function main(): Promise<void> {
   world.free();
 }
 
-main().catch((e) => parentPort!.postMessage({ type: 'fatal', message: (e as Error)?.stack ?? String(e) }));
+main().catch((e) => parentPort!.postMessage({ type: 'fatal', message: (e as Error)?.message ?? String(e) }));

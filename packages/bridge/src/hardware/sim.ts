@@ -100,7 +100,10 @@ export class SimHardware implements HardwareInterface {
           this.state.baseLinVel = [0, 0, 0];
           this.state.basePosition = [0, 0, 0];
           resolve();
-        } else if (m.type === 'fatal') reject(new Error(`sim hardware: ${m.message}`));
+        } else if (m.type === 'fatal') {
+          reject(new Error(`sim hardware: ${m.message}`));
+          void w.terminate();
+        }
       });
       w.on('error', reject);
       w.on('exit', (code) => reject(new Error(`sim hardware: simulator thread exited (${code}) during configure`)));
@@ -176,6 +179,10 @@ export class SimHardware implements HardwareInterface {
     if (!this.worker) return;
     const w = this.worker;
     this.worker = null;
+    if (!this.flags) {
+      await w.terminate(); // never configured (or configure failed)
+      return;
+    }
     const exited = new Promise<void>((r) => w.once('exit', () => r()));
     Atomics.store(this.flags, SIM_FLAG.STOP, 1);
     Atomics.notify(this.flags, SIM_FLAG.ACTIVE);
