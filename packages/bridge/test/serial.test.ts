@@ -145,22 +145,27 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     fwd.flipProbability = 0.05;
     const garbage = new Uint8Array(200);
     let injected = 0;
-    const end = performance.now() + 1000;
-    let states = 0;
+    const t0 = performance.now();
+    const end = t0 + 1000;
+    let roundsWithState = 0;
     while (performance.now() < end) {
       for (let i = 0; i < garbage.length; i++) garbage[i] = rng.int(256);
       fwd.inject(garbage, garbage);
       injected++;
       const r = await drive(hw, cmd, 20);
-      states += r.states.length;
+      if (r.states.length > 0) roundsWithState++;
     }
+    const elapsedS = (performance.now() - t0) / 1000;
     fwd.flipProbability = 0;
     const after = hw.stats();
     expect(injected).toBeGreaterThan(20);
     expect(fwd.flipped).toBeGreaterThan(0);
     // The bridge counted bad frames and kept receiving good ones all along.
     expect(after.frameErrors - before.frameErrors).toBeGreaterThan(injected / 2);
-    expect(states).toBeGreaterThan(200);
+    // Good states kept coming between the bursts: nearly every 20 ms round saw one, and the device's 500 Hz
+    // stream got through at a healthy rate (bound loose for a loaded 2-core host).
+    expect(roundsWithState).toBeGreaterThanOrEqual(0.8 * injected);
+    expect((after.states - before.states) / elapsedS).toBeGreaterThan(100);
     // The firmware saw garbage too (device-side ERROR reports reach us), yet never lost the command stream.
     expect(after.deviceErrors).toBeGreaterThan(0);
     const tail = await drive(hw, cmd, 300);
@@ -182,11 +187,13 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     const tKill = performance.now();
     await pair.kill(); // as if the USB-serial adapter were unplugged
     const down = await drive(hw, cmd, 400);
-    expect(down.writesFailed).toBeGreaterThan(50);
+    // Every write while the link is down fails cleanly (how many fit in 400 ms depends on this host's load).
+    expect(down.writesOk).toBe(0);
+    expect(down.writesFailed).toBeGreaterThan(10);
     expect(hw.linkUp).toBe(false);
     const st = hw.stats();
     expect(st.disconnects).toBe(1);
-    expect(st.writesWhileDown).toBeGreaterThan(50);
+    expect(st.writesWhileDown).toBeGreaterThanOrEqual(down.writesFailed);
 
     // The firmware kept running its loop and went to damping within watchdog_ms (+ one 1 ms tick).
     const lost = await emu.waitEvent((e) => e.event === 'link_down', 1000, 'link_down');
