@@ -13,9 +13,11 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-export function crc32(buf: Uint8Array, crc = 0xffffffff): number {
+/** CRC-32 (IEEE 802.3, as PNG uses): init 0xffffffff, reflected, final XOR. */
+export function crc32(buf: Uint8Array): number {
+  let crc = 0xffffffff;
   for (let i = 0; i < buf.length; i++) crc = CRC_TABLE[(crc ^ buf[i]!) & 0xff]! ^ (crc >>> 8);
-  return crc >>> 0;
+  return (crc ^ 0xffffffff) >>> 0;
 }
 
 function chunk(type: string, data: Uint8Array): Buffer {

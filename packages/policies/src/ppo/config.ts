@@ -64,6 +64,12 @@ export interface PpoConfig {
   /** Actions sent to the env are clipped to ±actionClip (and to the task's action bounds). */
   actionClip: number;
 
+  /**
+   * Rollout inference path: 'js' (plain Float32Array MLP), 'tfjs' (batched on the tfjs backend), or 'auto'
+   * (time both on the actual network and env count at start, keep the faster).
+   */
+  rolloutInference: 'auto' | 'js' | 'tfjs';
+
   /** Save a checkpoint every N iterations (and at the end, and on Ctrl-C). */
   checkpointEvery: number;
   /** Keep the newest N periodic checkpoints (0 = all). */
@@ -105,6 +111,7 @@ export function basePpoConfig(): PpoConfig {
     normalizeObs: true,
     obsClip: 5,
     actionClip: 100,
+    rolloutInference: 'auto',
     checkpointEvery: 50,
     keepCheckpoints: 3,
     envOverrides: {},
@@ -131,7 +138,7 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     initStd: 1.0,
     learningRate: 3e-3,
     entropyCoef: 0.0,
-    totalSteps: 60_000,
+    totalSteps: 100_000,
     checkpointEvery: 20,
   },
   'go1-flat': {
@@ -244,6 +251,7 @@ export function validatePpoConfig(c: PpoConfig): void {
   if ((c.numEnvs * c.stepsPerEnv) % c.numMinibatches !== 0) bad('numMinibatches', `must divide numEnvs×stepsPerEnv = ${c.numEnvs * c.stepsPerEnv}`);
   for (const k of ['actorHidden', 'criticHidden'] as const) if (!c[k].every((h) => Number.isInteger(h) && h > 0)) bad(k, 'must list positive integer widths');
   if (!['elu', 'tanh', 'relu'].includes(c.activation)) bad('activation', `must be elu, tanh or relu, got ${c.activation}`);
+  if (!['auto', 'js', 'tfjs'].includes(c.rolloutInference)) bad('rolloutInference', `must be auto, js or tfjs, got ${c.rolloutInference}`);
   if (!['adaptive', 'fixed'].includes(c.schedule)) bad('schedule', `must be adaptive or fixed, got ${c.schedule}`);
   if (!(c.gamma > 0 && c.gamma <= 1)) bad('gamma', 'must be in (0, 1]');
   if (!(c.lam >= 0 && c.lam <= 1)) bad('lam', 'must be in [0, 1]');

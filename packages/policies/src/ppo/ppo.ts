@@ -3,8 +3,9 @@
  *
  * Networks: Gaussian MLP actor with a state-independent log σ, MLP critic (optionally on actor obs ⊕ privileged
  * obs). Rollout inference runs on a plain Float32Array copy of the weights (RuntimeMlp, refreshed after each
- * update) — measured faster than tfjs-wasm for the tens-of-envs batches a CPU run uses. The update runs on
- * tfjs with hand-written backward passes (nn/dense.ts) and the analytic loss gradient (ppo/loss.ts).
+ * update) or batched on tfjs, whichever measures faster for the network and env count at start
+ * (cfg.rolloutInference). The update runs on tfjs with hand-written backward passes (nn/dense.ts) and the
+ * analytic loss gradient (ppo/loss.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Rng } from '@s2r/sim/rng.ts';
@@ -100,6 +101,7 @@ export class PPO {
     this.criticScratch = new Float32Array(cfg.numEnvs * this.criticDim);
     this.lastScratch = new Float32Array(cfg.numEnvs * dims.obs);
     this.lastCriticScratch = new Float32Array(cfg.numEnvs * this.criticDim);
+    this.inferencePath = this.chooseInferencePath();
     const S = cfg.stepsPerEnv * cfg.numEnvs;
     this.mb = new Minibatch(S / cfg.numMinibatches, this.storage);
     this.perm = new Uint32Array(S);
@@ -147,9 +149,9 @@ export class PPO {
       cobs = s.criticObs.subarray(o * this.criticDim, (o + N) * this.criticDim);
       this.criticNorm.normalize(this.criticScratch, N, cobs);
     }
-    const mu = this.actorRt.forward(obs, N);
+    const mu = this.actorForward(obs, N);
     s.mu.set(mu, o * A);
-    s.values.set(this.criticRt.forward(cobs, N), o);
+    s.values.set(this.criticForward(cobs, N), o);
     const ls = this.logStdJs;
     for (let i = 0; i < N; i++) {
       let logp = 0;
@@ -198,7 +200,7 @@ export class PPO {
       this.concatCritic(lastObsRaw, lastPrivRaw!, N, this.lastCriticScratch);
       cobs = this.criticNorm.normalize(this.lastCriticScratch, N, this.lastCriticScratch);
     }
-    const last = Float32Array.from(this.criticRt.forward(cobs, N));
+    const last = Float32Array.from(this.criticForward(cobs, N));
     computeGae(s.rewards, s.values, s.dones, last, s.T, N, this.cfg.gamma, this.cfg.lam, s.advantages, s.returns);
     if (this.cfg.normalizeAdvantages) standardize(s.advantages);
   }
@@ -271,6 +273,45 @@ export class PPO {
       updateMs: performance.now() - t0,
     };
   }
+
+  /** Which path rollout inference takes ('js' or 'tfjs'), decided at construction. */
+  inferencePath: 'js' | 'tfjs' = 'js';
+
+  private actorForward(x: Float32Array, rows: number): Float32Array {
+    if (this.inferencePath === 'js') return this.actorRt.forward(x, rows);
+    return tf.tidy(() => this.actor.forward(tf.tensor2d(x, [rows, this.dims.obs])).dataSync() as Float32Array);
+  }
+
+  private criticForward(x: Float32Array, rows: number): Float32Array {
+    if (this.inferencePath === 'js') return this.criticRt.forward(x, rows);
+    return tf.tidy(() => this.critic.forward(tf.tensor2d(x, [rows, this.criticDim])).dataSync() as Float32Array);
+  }
+
+  /** Time both inference paths at the rollout batch size (median of a few calls) and keep the faster. */
+  private chooseInferencePath(): 'js' | 'tfjs' {
+    if (this.cfg.rolloutInference !== 'auto') return this.cfg.rolloutInference;
+    const N = this.cfg.numEnvs;
+    const xa = new Float32Array(N * this.dims.obs).fill(0.1);
+    const xc = new Float32Array(N * this.criticDim).fill(0.1);
+    const time = (path: 'js' | 'tfjs') => {
+      this.inferencePath = path;
+      const ts: number[] = [];
+      for (let i = 0; i < 9; i++) {
+        const t0 = performance.now();
+        this.actorForward(xa, N);
+        this.criticForward(xc, N);
+        ts.push(performance.now() - t0);
+      }
+      return ts.sort((a, b) => a - b)[4]!;
+    };
+    const js = time('js');
+    const tfjs = time('tfjs');
+    this.inferenceTiming = { jsMs: js, tfjsMs: tfjs };
+    return js <= tfjs ? 'js' : 'tfjs';
+  }
+
+  /** Median ms per rollout step (actor + critic) of both paths, when 'auto' measured them. */
+  inferenceTiming: { jsMs: number; tfjsMs: number } | null = null;
 
   /** Refresh the plain-JS rollout copies of the networks from the tfjs variables. */
   syncRuntime(): void {

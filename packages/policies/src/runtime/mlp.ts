@@ -2,8 +2,9 @@
  * A plain Float32Array MLP: the deployable forward pass with no tfjs. Weights are [in×out] row-major, the
  * layout TfMlp exports, so one weight array serves training and deployment bit for bit.
  *
- * Batch 1 (the control loop) runs ~10× faster here than through tfjs-wasm's per-op dispatch; batched
- * (rollouts) it loops i-k-j so the inner loop streams a contiguous weight row.
+ * Batch 1 (the control loop) runs much faster here than through tfjs-wasm's per-op dispatch. Accumulation is
+ * in float64 (JS numbers), so results differ from tfjs' float32 kernels in the last bits, but one artifact always
+ * gives bitwise the same actions through this class.
  */
 export type RuntimeActivation = 'elu' | 'tanh' | 'relu' | 'linear';
 
@@ -19,6 +20,8 @@ export class RuntimeMlp {
   readonly activation: RuntimeActivation;
   readonly inSize: number;
   readonly outSize: number;
+  /** Weights transposed to [out×in] for the dot-product loop. */
+  private readonly wT: Float32Array[];
   private bufs: Float32Array[] = [];
   private bufBatch = 0;
 
@@ -31,6 +34,11 @@ export class RuntimeMlp {
       if (i > 0 && l.in !== layers[i - 1]!.out) throw new Error(`RuntimeMlp layer ${i}: input ${l.in} != previous output ${layers[i - 1]!.out}`);
     }
     this.layers = layers;
+    this.wT = layers.map((l) => {
+      const t = new Float32Array(l.in * l.out);
+      for (let k = 0; k < l.in; k++) for (let j = 0; j < l.out; j++) t[j * l.in + k] = l.w[k * l.out + j]!;
+      return t;
+    });
     this.activation = activation;
     this.inSize = layers[0]!.in;
     this.outSize = layers[layers.length - 1]!.out;
@@ -53,23 +61,39 @@ export class RuntimeMlp {
     let h = x;
     const nl = this.layers.length;
     for (let li = 0; li < nl; li++) {
-      const { in: nin, out: nout, w, b } = this.layers[li]!;
+      const l = this.layers[li]!;
       const y = this.bufs[li]!;
-      for (let r = 0; r < batch; r++) {
-        const yo = r * nout;
-        const xo = r * nin;
-        for (let j = 0; j < nout; j++) y[yo + j] = b[j]!;
-        for (let k = 0; k < nin; k++) {
-          const xv = h[xo + k]!;
-          if (xv === 0) continue;
-          const wo = k * nout;
-          for (let j = 0; j < nout; j++) y[yo + j]! += xv * w[wo + j]!;
-        }
-      }
-      if (li + 1 < nl) applyActivation(y, batch * nout, this.activation);
+      denseRows(h, this.wT[li]!, l.b, y, batch, l.in, l.out);
+      if (li + 1 < nl) applyActivation(y, batch * l.out, this.activation);
       h = y;
     }
     return batch * this.outSize === h.length ? h : h.subarray(0, batch * this.outSize);
+  }
+}
+
+/**
+ * y[r, j] = b[j] + Σ_k x[r, k]·Wᵀ[j, k]. Dot-product order (weights pre-transposed to [out×in]) keeps the
+ * accumulator in a register: measured ~10× faster in V8 than the axpy order that stores y every step.
+ * Four independent accumulators hide the FP add latency.
+ */
+function denseRows(x: Float32Array, wT: Float32Array, b: Float32Array, y: Float32Array, batch: number, nin: number, nout: number): void {
+  const n4 = nin & ~3;
+  for (let r = 0; r < batch; r++) {
+    const xo = r * nin;
+    const yo = r * nout;
+    for (let j = 0; j < nout; j++) {
+      const wo = j * nin;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let k = 0;
+      for (; k < n4; k += 4) {
+        s0 += x[xo + k]! * wT[wo + k]!;
+        s1 += x[xo + k + 1]! * wT[wo + k + 1]!;
+        s2 += x[xo + k + 2]! * wT[wo + k + 2]!;
+        s3 += x[xo + k + 3]! * wT[wo + k + 3]!;
+      }
+      for (; k < nin; k++) s0 += x[xo + k]! * wT[wo + k]!;
+      y[yo + j] = b[j]! + (s0 + s1 + (s2 + s3));
+    }
   }
 }
 

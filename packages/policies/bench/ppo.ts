@@ -1,0 +1,142 @@
+/**
+ * `npm run bench:ppo`: PPO update throughput and policy inference latency.
+ *
+ *  samples_per_s      one PPO minibatch step (actor + critic [256, 256] ELU, obs 48, act 12, minibatch 4096):
+ *                     forward, loss + gradient, backward, global grad-norm clip, Adam — the trainer's real code
+ *                     path (PPO.update with one epoch of one minibatch), median of repeated steps.
+ *  torch_*            the same step in PyTorch on one thread, when `python3 -c "import torch"` works.
+ *  infer_us_p50       batch-1 act() of the exported [256, 256] policy artifact (no tfjs), median.
+ *  rollout_*          batched actor inference at rollout size (64 envs, go1 [256,128,64]): plain JS vs tfjs.
+ * Last line: one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { Rng } from '@s2r/sim/rng.ts';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backend.ts';
+import { PPO } from '../src/ppo/ppo.ts';
+import { defaultPpoConfig } from '../src/ppo/config.ts';
+import { exportPpoArtifact } from '../src/ppo/export.ts';
+import { policyFromArtifact } from '../src/policy.ts';
+import { TfMlp, initMlp } from '../src/nn/mlp.ts';
+import { RuntimeMlp } from '../src/runtime/mlp.ts';
+
+const B = 4096, OBS = 48, ACT = 12, H = [256, 256];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const backend = await initBackend(process.env.S2R_BACKEND);
+const cfg = { ...defaultPpoConfig('bench'), numEnvs: B, stepsPerEnv: 1, numMinibatches: 1, numEpochs: 1, actorHidden: H, criticHidden: H, activation: 'elu' as const, asymmetricCritic: false };
+const actSpec = { size: ACT, joints: Array.from({ length: ACT }, (_, i) => `j${i}`), low: -100, high: 100, mode: 'position' as const, scale: 0.25, unit: 'rad' };
+const obsSpec = { size: OBS, terms: [{ name: 'obs', size: OBS, unit: '1' }] };
+const ppo = new PPO(cfg, { obs: OBS, priv: 0, act: ACT }, Rng.seed(1), actSpec);
+const rng = Rng.seed(2);
+const obs = new Float32Array(B * OBS);
+const actions = new Float32Array(B * ACT);
+const rewards = new Float32Array(B);
+const zeros = new Uint8Array(B);
+function fill(): void {
+  rng.fillNormal(obs);
+  ppo.act(obs, null, actions);
+  rng.fillNormal(rewards);
+  ppo.processEnvStep(rewards, zeros, zeros);
+  rng.fillNormal(obs);
+  ppo.computeReturns(obs, null);
+}
+const times: number[] = [];
+for (let i = 0; i < 14; i++) {
+  fill();
+  const st = ppo.update();
+  if (i >= 3) times.push(st.updateMs);
+}
+const stepMs = median(times);
+const samplesPerS = B / (stepMs / 1000);
+console.log(`tfjs ${backend}: PPO minibatch step ${stepMs.toFixed(1)} ms (${B} samples, actor+critic [${H}]) → ${samplesPerS.toFixed(0)} samples/s; tensors alive ${tf.memory().numTensors}`);
+
+// batch-1 inference of the exported artifact
+const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null }, {});
+const policy = await policyFromArtifact(art);
+const x = new Float32Array(OBS);
+rng.fillNormal(x);
+for (let i = 0; i < 20000; i++) policy.act(x);
+const lat: number[] = [];
+for (let i = 0; i < 20000; i++) {
+  const t0 = process.hrtime.bigint();
+  policy.act(x);
+  lat.push(Number(process.hrtime.bigint() - t0) / 1000);
+}
+const inferUs = median(lat);
+console.log(`policy.act batch 1 ([${H}] actor): p50 ${inferUs.toFixed(2)} µs, p99 ${[...lat].sort((a, b) => a - b)[Math.floor(lat.length * 0.99)]!.toFixed(2)} µs`);
+
+// rollout-sized batched inference: plain JS vs tfjs (decides the rollout path)
+const gl = initMlp([OBS, 256, 128, 64, ACT], Rng.seed(3), 0.01);
+const rt = new RuntimeMlp(gl, 'elu');
+const tfm = new TfMlp(gl, 'elu', 'r');
+const xb = new Float32Array(64 * OBS);
+rng.fillNormal(xb);
+const tJs: number[] = [];
+const tTf: number[] = [];
+for (let i = 0; i < 300; i++) {
+  let t0 = performance.now();
+  rt.forward(xb, 64);
+  tJs.push((performance.now() - t0) * 1000);
+  t0 = performance.now();
+  tf.tidy(() => tfm.forward(tf.tensor2d(xb, [64, OBS])).dataSync());
+  tTf.push((performance.now() - t0) * 1000);
+}
+const rollJs = median(tJs.slice(50));
+const rollTf = median(tTf.slice(50));
+console.log(`rollout inference, 64 envs, [256,128,64]: plain JS ${rollJs.toFixed(0)} µs, tfjs-${backend} ${rollTf.toFixed(0)} µs`);
+
+// PyTorch on one thread, same step
+const PY = String.raw`
+import time, math, torch, json
+torch.set_num_threads(1); torch.manual_seed(0)
+B, OBS, ACT, H = 4096, 48, 12, 256
+def mlp(i, o): return torch.nn.Sequential(torch.nn.Linear(i, H), torch.nn.ELU(), torch.nn.Linear(H, H), torch.nn.ELU(), torch.nn.Linear(H, o))
+actor, critic = mlp(OBS, ACT), mlp(OBS, 1)
+log_std = torch.nn.Parameter(torch.zeros(ACT))
+params = list(actor.parameters()) + [log_std] + list(critic.parameters())
+opt = torch.optim.Adam(params, lr=1e-3)
+obs = torch.randn(B, OBS); act = torch.randn(B, ACT); old_logp = torch.randn(B); adv = torch.randn(B); ret = torch.randn(B); old_v = torch.randn(B)
+def step():
+    mu = actor(obs); v = critic(obs).squeeze(-1)
+    dist = torch.distributions.Normal(mu, log_std.exp())
+    logp = dist.log_prob(act).sum(-1); ent = dist.entropy().sum(-1).mean()
+    r = torch.exp(logp - old_logp)
+    surr = torch.max(-adv * r, -adv * torch.clamp(r, 0.8, 1.2)).mean()
+    vc = old_v + (v - old_v).clamp(-0.2, 0.2)
+    vl = torch.max((v - ret) ** 2, (vc - ret) ** 2).mean()
+    loss = surr + 1.0 * vl - 0.01 * ent
+    opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step()
+for _ in range(3): step()
+ts = []
+for _ in range(15):
+    t0 = time.perf_counter(); step(); ts.append(time.perf_counter() - t0)
+ts.sort()
+print(json.dumps({"step_ms": ts[len(ts)//2] * 1000, "torch": torch.__version__}))
+`;
+let torchSps: number | null = null;
+for (const py of ['python3', '/usr/bin/python3']) {
+  const r = spawnSync(py, ['-c', PY], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } });
+  if (r.status === 0) {
+    const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    torchSps = B / (j.step_ms / 1000);
+    console.log(`PyTorch ${j.torch} (${py}, 1 thread): step ${j.step_ms.toFixed(1)} ms → ${torchSps.toFixed(0)} samples/s`);
+    break;
+  }
+}
+if (torchSps === null) console.log('PyTorch not available (python3 -c "import torch" failed): torch figures are null');
+ppo.dispose();
+tfm.dispose();
+console.log(
+  JSON.stringify({
+    bench: 'ppo',
+    samples_per_s: Math.round(samplesPerS),
+    torch_samples_per_s: torchSps === null ? null : Math.round(torchSps),
+    ratio_vs_torch: torchSps === null ? null : Number((samplesPerS / torchSps).toFixed(3)),
+    infer_us_p50: Number(inferUs.toFixed(2)),
+    backend,
+    step_ms: Number(stepMs.toFixed(1)),
+    rollout_infer_js_us: Math.round(rollJs),
+    rollout_infer_tfjs_us: Math.round(rollTf),
+  }),
+);
