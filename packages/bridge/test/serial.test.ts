@@ -217,6 +217,30 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 1000, 'emulator link_up');
   });
 
+  it('device dies and reboots behind a live port: states held back while silent, resumed after its CONFIG', async () => {
+    const { pair, emu, hw } = await rig([], { silenceMs: 150 });
+    await hw.configure();
+    await hw.activate();
+    const cmd = command([0.1, 0.1, 0.1]);
+    await drive(hw, cmd, 200);
+    emu.kill(); // the firmware crashes; the USB-serial adapter (socat) stays
+    await sleep(100);
+    const silent = await drive(hw, cmd, 500);
+    expect(hw.linkUp).toBe(false);
+    expect(hw.stats().silences).toBe(1);
+    // Nothing stale is handed out, and commands are refused (counted) instead of sent into the void.
+    expect(silent.states.length).toBeLessThanOrEqual(2); // at most what was already in flight
+    expect(silent.writesFailed).toBeGreaterThan(10);
+
+    const reborn = Emulator.start(['--tty', pair.dev, '--joints', JOINTS.join(',')]);
+    cleanups.push(() => reborn.stop());
+    await waitFor(() => hw.linkUp, 3000, 'the rebooted device to be confirmed by its CONFIG');
+    const back = await drive(hw, cmd, 300);
+    expect(back.states.length).toBeGreaterThan(20);
+    expect(back.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
+    expect(hw.stats().disconnects).toBe(0); // the port itself never closed
+  });
+
   it('firmware goes to damping within its watchdog time when commands stop (state flags)', async () => {
     const { hw, emu } = await rig(['--watchdog-ms', '40', '--state-rate', '1000']);
     await hw.configure();
