@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type * as TF from '@tensorflow/tfjs-core';
 import { Rng } from '@s2r/sim/rng.ts';
 import { cosineAlphaBar, ddimTimesteps, squaredCosineSchedule } from '../src/diffusion/schedule.ts';
 import { ddimSample, ddpmSample } from '../src/diffusion/sampler.ts';
@@ -199,7 +200,7 @@ describe('tfjs training graph', () => {
     const b = [0.1, 0.0, -0.3];
     const t = [0.2, 0.1, -0.5];
     const f = (zz: number[], gg: number[]) => tf.tidy(() => mse(silu(film(tf.tensor2d([zz]), tf.tensor2d([gg]), tf.tensor2d([b]))), tf.tensor2d([t])).dataSync()[0]!);
-    const grads = tf.grads((zt: tf.Tensor, gt: tf.Tensor) => mse(silu(film(zt as tf.Tensor2D, gt as tf.Tensor2D, tf.tensor2d([b]))), tf.tensor2d([t])));
+    const grads = tf.grads((zt: TF.Tensor, gt: TF.Tensor) => mse(silu(film(zt as TF.Tensor2D, gt as TF.Tensor2D, tf.tensor2d([b]))), tf.tensor2d([t])));
     const [dz, dg] = grads([tf.tensor2d([z]), tf.tensor2d([g])]).map((x) => Array.from(x.dataSync()));
     const h = 1e-3;
     for (let i = 0; i < 3; i++) {
