@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseStl, StlError } from '../src/mesh/stl.ts';
 import { readMesh } from '../src/mesh/load.ts';
+import { supportPoints } from '../src/mesh/support-points.ts';
 import { tmpDir } from './helpers/robots.ts';
 
 /** A unit tetrahedron's 4 faces as triangles. */
@@ -83,5 +84,29 @@ describe('STL', () => {
     for (const v of m.vertices) maxAbs = Math.max(maxAbs, Math.abs(v));
     expect(maxAbs).toBeGreaterThan(0.02);
     expect(maxAbs).toBeLessThan(0.2);
+  });
+
+  it('supportPoints keeps ≤ N original points whose extent matches the dense set in every direction', () => {
+    const m = readMesh('/work/shared/robots/z1/meshes/collision/z1_Link01.STL');
+    const reduced = supportPoints(m.vertices, 256);
+    expect(reduced.length / 3).toBeLessThanOrEqual(256);
+    const original = new Set<string>();
+    for (let i = 0; i < m.vertices.length; i += 3) original.add(`${m.vertices[i]},${m.vertices[i + 1]},${m.vertices[i + 2]}`);
+    for (let i = 0; i < reduced.length; i += 3) expect(original.has(`${reduced[i]},${reduced[i + 1]},${reduced[i + 2]}`)).toBe(true);
+    const extent = (p: Float32Array, d: number[]) => {
+      let best = -Infinity;
+      for (let i = 0; i < p.length; i += 3) best = Math.max(best, p[i]! * d[0]! + p[i + 1]! * d[1]! + p[i + 2]! * d[2]!);
+      return best;
+    };
+    let size = 0;
+    for (const v of m.vertices) size = Math.max(size, Math.abs(v));
+    for (let k = 0; k < 50; k++) {
+      const d = [Math.sin(k * 1.3) * Math.cos(k * 0.7), Math.sin(k * 1.3) * Math.sin(k * 0.7), Math.cos(k * 1.3)];
+      const gap = extent(m.vertices, d) - extent(reduced, d);
+      expect(gap).toBeGreaterThanOrEqual(0); // inner approximation
+      expect(gap).toBeLessThan(0.02 * size);
+    }
+    const few = new Float32Array([0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1]);
+    expect(supportPoints(few, 256)).toBe(few);
   });
 });

@@ -31,6 +31,7 @@ import {
   type Xform,
 } from '../robot/transform.ts';
 import { readMesh } from '../mesh/load.ts';
+import { supportPoints } from '../mesh/support-points.ts';
 import type { Rapier } from './rapier.ts';
 import type { AddRobotOptions, LinkContact, RobotSim } from './types.ts';
 
@@ -45,6 +46,9 @@ export const GROUP_ROBOT = 0x0002;
 export const groups = (membership: number, filter: number): number => ((membership << 16) | filter) >>> 0;
 
 const ROT_X_90: Quat = [Math.SQRT1_2, 0, 0, Math.SQRT1_2]; // URDF cylinders lie along z, Rapier's along y.
+
+/** Support directions kept per convex hull (see supportPoints). */
+const HULL_DIRECTIONS = 256;
 
 /** Convex hull vertices per (mesh path, scale), computed by Rapier once and reused for every world. */
 const hullCache = new Map<string, { vertices: Float32Array; indices: Uint32Array }>();
@@ -409,7 +413,16 @@ export class RapierRobot implements RobotSim {
           const tmp = new R.World({ x: 0, y: 0, z: 0 });
           try {
             const c = tmp.createCollider(desc);
-            hull = { vertices: new Float32Array(c.vertices()), indices: new Uint32Array(c.indices() ?? []) };
+            let vertices = new Float32Array(c.vertices());
+            // CAD meshes give hulls of thousands of vertices (the Z1's up to ~5,700); keep 256 support points.
+            const reduced = supportPoints(vertices, HULL_DIRECTIONS);
+            let indices = new Uint32Array(c.indices() ?? []);
+            if (reduced !== vertices) {
+              const c2 = tmp.createCollider(R.ColliderDesc.convexHull(reduced)!);
+              vertices = new Float32Array(c2.vertices());
+              indices = new Uint32Array(c2.indices() ?? []);
+            }
+            hull = { vertices, indices };
           } finally {
             tmp.free();
           }
