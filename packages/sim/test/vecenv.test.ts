@@ -49,6 +49,32 @@ describe('VecEnv', () => {
     }
   });
 
+  it('reset(seed) after stepping reproduces the same episodes (in-process and in workers)', async () => {
+    for (const workers of [0, 2]) {
+      const v = await makeVecEnv('go1-flat', { numEnvs: 2, workers, seed: 9, print: false });
+      try {
+        const run = async () => {
+          const rng = Rng.seed(4);
+          const A = new Float32Array(v.numEnvs * 12);
+          const out: number[] = [...v.obs];
+          for (let t = 0; t < 20; t++) {
+            for (let i = 0; i < A.length; i++) A[i] = rng.normal();
+            await v.step(A);
+            out.push(...v.obs, ...v.rewards);
+          }
+          return out;
+        };
+        const first = await run();
+        await v.reset(9);
+        expect(await run()).toEqual(first);
+        await v.reset(10);
+        expect((await run()).slice(0, 40)).not.toEqual(first.slice(0, 40));
+      } finally {
+        await v.close();
+      }
+    }
+  });
+
   it('auto-resets: an env that ended already shows the first observation of its next episode', async () => {
     const v = await makeVecEnv('cartpole', { numEnvs: 3, workers: 0, seed: 1, print: false });
     try {

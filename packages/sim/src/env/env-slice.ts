@@ -10,23 +10,44 @@ import type { TaskEnv } from './types.ts';
 import type { VecBuffers, VecLayout } from './vec-buffers.ts';
 
 export class EnvSlice {
+  /** True once any env has stepped: a seeded reset then rebuilds the envs (see reset). */
+  private stepped = false;
   private readonly ret: Float64Array;
   private readonly len: Int32Array;
   private readonly termSums: Float64Array;
   private episodeDr: Record<string, number | number[]>[] = [];
 
   constructor(
-    readonly envs: TaskEnv[],
+    public envs: TaskEnv[],
     readonly start: number,
     readonly buf: VecBuffers,
     readonly layout: VecLayout,
+    /** Builds a fresh env of the task (for rebuilds). */
+    private readonly factory: () => Promise<TaskEnv>,
   ) {
     this.ret = new Float64Array(envs.length);
     this.len = new Int32Array(envs.length);
     this.termSums = new Float64Array(envs.length * layout.termNames.length);
   }
 
-  reset(seed: number): void {
+  /**
+   * Reset every env from `seed`. Envs that have stepped are rebuilt first: Rapier keeps solver warm-start caches
+   * (joint and contact impulses) across teleports, so only a fresh world makes a seed reproduce its episodes
+   * exactly. Auto-resets inside a run don't rebuild (they continue each env's own streams).
+   */
+  async reset(seed: number): Promise<void> {
+    if (this.stepped) {
+      const fresh: TaskEnv[] = [];
+      try {
+        for (let i = 0; i < this.envs.length; i++) fresh.push(await this.factory());
+      } catch (e) {
+        for (const f of fresh) f.close();
+        throw e;
+      }
+      for (const e of this.envs) e.close();
+      this.envs = fresh;
+      this.stepped = false;
+    }
     const root = Rng.seed(seed).split('env');
     for (let i = 0; i < this.envs.length; i++) {
       const g = this.start + i;
@@ -40,6 +61,7 @@ export class EnvSlice {
   }
 
   step(): void {
+    this.stepped = true;
     const { obsSize: D, actSize: A, privSize: P, termNames, statsStride: S } = this.layout;
     const T = termNames.length;
     const b = this.buf;

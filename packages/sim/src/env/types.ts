@@ -120,7 +120,10 @@ export interface VecEnv {
   readonly rewards: Float32Array;
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
-  /** Resets every env from the seed given at construction (or this one). */
+  /**
+   * Resets every env from the seed given at construction (or this one). The same seed reproduces the same
+   * episodes (envs that have stepped are rebuilt, so no physics cache survives).
+   */
   reset(seed?: number): Promise<void>;
   /** actions: [N × act]. Fills the buffers above; returns episodes that ended on this step. */
   step(actions: Float32Array): Promise<EpisodeStats[]>;

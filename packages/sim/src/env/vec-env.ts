@@ -75,7 +75,7 @@ export async function makeVecEnv(task: string, opts: VecEnvOptions): Promise<Tas
   if (W <= 1) {
     const envs: TaskEnv[] = [];
     for (let i = 0; i < N; i++) envs.push(await load(task, opts.overrides as never, { print: false }));
-    v.local = new EnvSlice(envs, 0, viewSabs(sabs), layout);
+    v.local = new EnvSlice(envs, 0, viewSabs(sabs), layout, () => load(task, opts.overrides as never, { print: false }));
   } else {
     await v.startWorkers(opts.overrides);
   }
@@ -165,7 +165,7 @@ class VecEnvImpl implements TaskVecEnv {
 
   async reset(seed?: number): Promise<void> {
     if (seed !== undefined) this.seed = seed;
-    if (this.local) this.local.reset(this.seed);
+    if (this.local) await this.local.reset(this.seed);
     else {
       this.seedView[0] = this.seed;
       await this.command(CMD.RESET);

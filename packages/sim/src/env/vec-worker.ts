@@ -23,7 +23,7 @@ let slice: EnvSlice;
 try {
   const envs: TaskEnv[] = [];
   for (let i = start; i < end; i++) envs.push(await load(task, overrides as never, { print: false }));
-  slice = new EnvSlice(envs, start, viewSabs(sabs), layout);
+  slice = new EnvSlice(envs, start, viewSabs(sabs), layout, () => load(task, overrides as never, { print: false }));
   parentPort!.postMessage({ type: 'ready' });
 } catch (e) {
   parentPort!.postMessage({ type: 'error', message: errText(e) });
@@ -36,7 +36,7 @@ for (;;) {
   const cmd = Atomics.load(ctrl, CTRL.CMD);
   let stop = false;
   try {
-    if (cmd === CMD.RESET) slice.reset(seedView[0]!);
+    if (cmd === CMD.RESET) await slice.reset(seedView[0]!);
     else if (cmd === CMD.STEP) slice.step();
     else if (cmd === CMD.CLOSE) {
       slice.close();
