@@ -47,6 +47,9 @@ export const groups = (membership: number, filter: number): number => ((membersh
 
 const ROT_X_90: Quat = [Math.SQRT1_2, 0, 0, Math.SQRT1_2]; // URDF cylinders lie along z, Rapier's along y.
 
+/** Fixed-joint merging per model object: envs build one world each from the same model. Models are treated as immutable. */
+const mergedCache = new WeakMap<RobotModel, RobotModel>();
+
 /** Support directions kept per convex hull (see supportPoints). */
 const HULL_DIRECTIONS = 256;
 
@@ -155,7 +158,11 @@ export class RapierRobot implements RobotSim {
     this.hooks = hooks;
     this.invDt = 1 / hooks.dt;
     this.model = model;
-    const merged = mergeFixedJoints(model);
+    let merged = mergedCache.get(model);
+    if (!merged) {
+      merged = mergeFixedJoints(model);
+      mergedCache.set(model, merged);
+    }
     this.merged = merged;
     this.fixedBase = options.fixedBase ?? model.fixedToWorld ?? false;
     this.actuator = options.actuator ?? 'pd';
