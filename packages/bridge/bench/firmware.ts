@@ -1,8 +1,9 @@
 /**
  * bench:firmware — the firmware as the bridge sees it:
  *  - loop_p99_us: lateness of the emulator's 1 kHz control loop (tick start − deadline), p99, while the bridge
- *    streams 500 Hz commands to it and it streams 500 Hz states back over a socat pty pair;
- *  - rtt_p99_ms: bridge ⇄ emulator round trip over that pty pair during the same run: write(command s) → the
+ *    streams 500 Hz commands to it and it streams 500 Hz states back over a pty (the emulator's own, or with
+ *    --link socat a socat pty pair);
+ *  - rtt_p99_ms: bridge ⇄ emulator round trip over that pty during the same run: write(command s) → the
  *    STATE acknowledging s, minus the time the device held it (it streams, so a command waits up to 2 ms);
  *  - fuzz_inputs / fuzz_crashes: random and mutated frames through both stream decoders — the C one (with the
  *    whole firmware behind it, ASan+UBSan build, several processes) and the TS FrameDecoder — ≥ 10^6 each;
@@ -10,7 +11,7 @@
  *    failures (a frame neither delivered nor counted, a non-finite or over-limit torque) are reported too;
  *  - flash_bytes / ram_bytes: the STM32F411 board image (text+data / data+bss), null without arm-none-eabi-gcc.
  *
- *   npm run bench:firmware [-- --seconds 10 --fuzz 1000000 --no-rt]
+ *   npm run bench:firmware [-- --seconds 10 --fuzz 1000000 --link pty|socat --no-rt]
  * Last line: one JSON object.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +21,7 @@ import { Rng } from '@s2r/sim/rng.ts';
 import { FrameDecoder, FRAME_ERRORS, encodeFrame, type Message } from '../src/protocol/index.ts';
 import { SerialHardware } from '../src/hardware/serial.ts';
 import type { RobotCommand } from '../src/types.ts';
-import { buildFirmware, Emulator, FIRMWARE_DIR, GO1_JOINTS, PtyPair } from '../test/serial-rig.ts';
+import { buildFirmware, Emulator, FIRMWARE_DIR, GO1_JOINTS, PtyPair, waitFor } from '../test/serial-rig.ts';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: string) => {
@@ -30,16 +31,29 @@ const arg = (k: string, d: string) => {
 const SECONDS = Number(arg('seconds', '10'));
 const FUZZ = Number(arg('fuzz', '1000000'));
 const RT = !args.includes('--no-rt');
+const LINK = arg('link', 'pty');
 const log = (s: string) => console.error(s);
 const pct = (a: Float64Array, p: number) => a[Math.min(a.length - 1, Math.floor(p * a.length))]!;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function loopAndRtt(): Promise<{ rt: number; loopP99: number; loopP50: number; loopMax: number; missed: number; rttP50: number; rttP99: number; samples: number }> {
-  const pair = await PtyPair.start();
   // --rt: SCHED_FIFO for the emulator, standing in for a dedicated MCU core; without the privilege it warns and
   // runs at normal priority (reported as "emu_rt": 0), and on a loaded shared machine its tail then shows it.
-  const emu = Emulator.start(['--tty', pair.dev, '--state-rate', '500', '--quiet', ...(RT ? ['--rt'] : [])]);
-  const hw = new SerialHardware({ path: pair.host, jointNames: GO1_JOINTS });
+  const common = ['--state-rate', '500', '--quiet', ...(RT ? ['--rt'] : [])];
+  let pair: PtyPair | null = null;
+  let emu: Emulator;
+  let path: string;
+  if (LINK === 'socat') {
+    pair = await PtyPair.start();
+    emu = Emulator.start(['--tty', pair.dev, ...common]);
+    path = pair.host;
+  } else {
+    // The emulator's own pty: one kernel pty between the two programs, as with a USB-serial device node.
+    emu = Emulator.start(['--pty', ...common]);
+    await waitFor(() => /PTY (\S+)/.test(emu.stdout), 5000, 'emulator pty path');
+    path = /PTY (\S+)/.exec(emu.stdout)![1]!;
+  }
+  const hw = new SerialHardware({ path, jointNames: GO1_JOINTS });
   await hw.configure();
   await hw.activate();
   const n = GO1_JOINTS.length;
@@ -62,7 +76,7 @@ async function loopAndRtt(): Promise<{ rt: number; loopP99: number; loopP50: num
   const rtt = Float64Array.from(hw.rttSamplesMs()).sort();
   await hw.deactivate();
   const st = await emu.stop();
-  await pair.cleanup();
+  await pair?.cleanup();
   return {
     rt: Number(st.rt ?? 0),
     loopP50: Number(st.late_p50_us), loopP99: Number(st.late_p99_us), loopMax: Number(st.late_max_us), missed: Number(st.missed),
@@ -155,7 +169,7 @@ function boardSize(): { flash: number | null; ram: number | null } {
 
 buildFirmware();
 buildFirmware('fuzz');
-log(`emulator loop + RTT: ${SECONDS} s at 1 kHz PD, 500 Hz states and commands, 12 joints, socat pty pair`);
+log(`emulator loop + RTT: ${SECONDS} s at 1 kHz PD, 500 Hz states and commands, 12 joints, link ${LINK}`);
 const lr = await loopAndRtt();
 log(`  loop lateness p50 ${lr.loopP50} µs, p99 ${lr.loopP99} µs, max ${lr.loopMax} µs, missed ${lr.missed}; RTT p50 ${lr.rttP50.toFixed(3)} ms p99 ${lr.rttP99.toFixed(3)} ms (${lr.samples})`);
 log(`C fuzz: ${FUZZ} inputs…`);
@@ -178,6 +192,7 @@ console.log(JSON.stringify({
   loop_max_us: lr.loopMax,
   loop_missed: lr.missed,
   emu_rt: lr.rt,
+  link: LINK,
   rtt_p50_ms: r3(lr.rttP50),
   fuzz_inputs_c: fc.inputs,
   fuzz_inputs_ts: ft.inputs,

@@ -233,9 +233,26 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   let policyTicks = 0;
   let recordErrors = 0;
   const RUNNING = PHASES.indexOf('running');
+  let lastRecordedT = 0;
+  // Safety events arrive by message, ticks through the ring; write events once the ticks around them are written,
+  // so the recording's log times stay non-decreasing.
+  const writeSafety = (upTo: number) => {
+    if (!recorder) return;
+    let k = 0;
+    for (; k < safetyEvents.length && safetyEvents[k]!.t <= upTo; k++) {
+      const e = safetyEvents[k]!;
+      try {
+        recorder.safety(Math.max(0, e.t), { kind: e.kind, ...(e.joint >= 0 ? { joint: hwJoints[e.joint] } : {}), ...(Number.isFinite(e.requested) ? { value: e.requested } : {}), ...(Number.isFinite(e.sent) ? { limit: e.sent } : {}) });
+      } catch (err) {
+        if (recordErrors++ === 0) log(`recording error (recording continues without that message): ${(err as Error).message}`);
+      }
+    }
+    safetyEvents.splice(0, k);
+  };
   const onRecord = (r: import('./loop/tick-ring.ts').TickRecord) => {
     const f = r.f;
     const t = f[F.t]!;
+    lastRecordedT = t;
     const running = f[F.phase] === RUNNING;
     if (f[F.has_base]) {
       hasBase = true;
@@ -312,6 +329,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   let lastLive = Date.now();
   const timer = setInterval(() => {
     h.drain(onRecord);
+    writeSafety(lastRecordedT);
     if (o.log && Date.now() - lastLive >= liveEvery) {
       lastLive = Date.now();
       const L = h.live();
@@ -325,9 +343,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     const res = await h.done;
     h.drain(onRecord);
     if (recorder) {
-      for (const e of safetyEvents) {
-        recorder.safety(Math.max(0, e.t), { kind: e.kind, ...(e.joint >= 0 ? { joint: hwJoints[e.joint] } : {}), ...(Number.isFinite(e.requested) ? { value: e.requested } : {}), ...(Number.isFinite(e.sent) ? { limit: e.sent } : {}) });
-      }
+      writeSafety(Infinity);
       await recorder.close();
     }
     const total = Object.values(res.interventions).reduce((a, b) => a + b, 0);

@@ -265,7 +265,7 @@ export class RosHardware implements HardwareInterface {
     this.counters.malformed++;
   }
 
-  read(): RobotState | null {
+  read(_t?: number, _period?: number): RobotState | null {
     if (!this.fresh || !this.connected) return null;
     this.fresh = false;
     return this.state;

@@ -117,7 +117,7 @@ export class SimHardware implements HardwareInterface {
     Atomics.notify(this.flags, SIM_FLAG.ACTIVE);
   }
 
-  read(): RobotState | null {
+  read(_t?: number, _period?: number): RobotState | null {
     this.reads++;
     const f = this.flags;
     for (let attempt = 0; attempt < 3; attempt++) {

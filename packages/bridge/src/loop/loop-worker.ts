@@ -131,7 +131,8 @@ async function main(): Promise<void> {
     kd = byName(s.kd, 'kd');
   }
 
-  const safety = new SafetyLayer({ ...d.safety, limits, period, defaultPose, kp, kd, onEvent: d.verboseSafety ? log : undefined });
+  // Event ring: 4096 entries hold every per-joint clamp between two housekeeping slices (50 ms) even at 1 kHz.
+  const safety = new SafetyLayer({ logSize: 4096, ...d.safety, limits, period, defaultPose, kp, kd, onEvent: d.verboseSafety ? log : undefined });
   const ringBufs = makeTickRing(d.ringSlots ?? 4096, hwJoints.length, actSize);
   const ring = new TickRing(ringBufs);
   let seenEvents = 0;
