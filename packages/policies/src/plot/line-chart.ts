@@ -12,7 +12,8 @@ const FONT: Record<string, number[]> = {
   r: [0, 0, 6, 4, 4], e: [7, 5, 7, 4, 7], t: [2, 7, 2, 2, 3], u: [0, 0, 5, 5, 7], ' ': [0, 0, 0, 0, 0], s: [7, 4, 7, 1, 7],
   M: [5, 7, 7, 5, 5], R: [6, 5, 6, 5, 5], T: [7, 2, 2, 2, 2], E: [7, 4, 6, 4, 7], U: [5, 5, 5, 5, 7], N: [5, 7, 7, 7, 5],
   I: [7, 2, 2, 2, 7], W: [5, 5, 7, 7, 5], A: [2, 5, 7, 5, 5], L: [4, 4, 4, 4, 7], C: [7, 4, 4, 4, 7], O: [7, 5, 5, 5, 7],
-  K: [5, 5, 6, 5, 5], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], '/': [1, 1, 2, 4, 4], ':': [0, 2, 0, 2, 0],
+  K: [5, 5, 6, 5, 5], G: [7, 4, 5, 5, 7], F: [7, 4, 6, 4, 4], P: [7, 5, 7, 4, 4], H: [5, 5, 7, 5, 5], V: [5, 5, 5, 5, 2],
+  X: [5, 5, 2, 5, 5], Y: [5, 5, 2, 2, 2], D: [6, 5, 5, 5, 6], B: [6, 5, 6, 5, 6], S: [7, 4, 7, 1, 7], J: [1, 1, 1, 5, 7], Q: [7, 5, 5, 7, 1], Z: [7, 1, 2, 4, 7], '(': [1, 2, 2, 2, 1], ')': [4, 2, 2, 2, 4], '/': [1, 1, 2, 4, 4], ':': [0, 2, 0, 2, 0],
 };
 
 type RGB = [number, number, number];
@@ -43,7 +44,7 @@ class Canvas {
   text(x: number, y: number, s: string, c: RGB, scale = 2): void {
     let cx = x;
     for (const ch of s) {
-      const g = FONT[ch] ?? FONT[ch.toUpperCase()] ?? FONT[' ']!;
+      const g = FONT[ch] ?? FONT[ch.toUpperCase()] ?? FONT[ch.toLowerCase()] ?? FONT[' ']!;
       for (let r = 0; r < 5; r++)
         for (let b = 0; b < 3; b++)
           if ((g[r]! >> (2 - b)) & 1) for (let sx = 0; sx < scale; sx++) for (let sy = 0; sy < scale; sy++) this.set(cx + b * scale + sx, y + r * scale + sy, c);

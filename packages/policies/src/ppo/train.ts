@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { Rng } from '@s2r/sim/rng.ts';
 import type { EpisodeStats, VecEnv } from '@s2r/sim/env/types.ts';
 import { initBackend } from '../backend.ts';
-import { saveArtifact } from '../artifact.ts';
+import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
 import { Progress } from '../progress.ts';
 import { resolvePpoConfig, type PpoConfig } from './config.ts';
 import { PPO, type UpdateStats } from './ppo.ts';
@@ -53,8 +53,12 @@ export interface TrainOptions {
   command?: string;
   /** Aborting saves a checkpoint and exports before returning (Ctrl-C). */
   signal?: AbortSignal;
-  /** Called after every iteration; return false to stop. */
-  onIteration?: (m: IterationMetrics) => void | boolean;
+  /**
+   * Called after every iteration; return (or resolve to) false to stop. Time spent inside it (e.g. an
+   * evaluation) is not counted in the run's wall clock or its --minutes budget. `ctx.artifact()` exports the
+   * current policy.
+   */
+  onIteration?: (m: IterationMetrics, ctx: { artifact(): PolicyArtifact; runDir: string }) => void | boolean | Promise<void | boolean>;
   /** Env factory (default: @s2r/sim makeVecEnv). Tests inject toy envs. */
   makeVecEnv?: MakeVecEnv;
   /** Progress output: 'auto' (bar on TTY, lines otherwise), 'lines', or 'none'. */
@@ -140,7 +144,8 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   const progress = new Progress(process.stdout, 2000, opts.progress === 'lines' ? false : undefined);
   const showProgress = opts.progress !== 'none';
   const t0 = performance.now();
-  const wall = () => counters.elapsedS + (performance.now() - t0) / 1000;
+  let excludedMs = 0; // time inside onIteration callbacks
+  const wall = () => counters.elapsedS + (performance.now() - t0 - excludedMs) / 1000;
   const startSteps = counters.envSteps;
   let stoppedBy: TrainResult['stoppedBy'] | null = null;
   let last: IterationMetrics | null = null;
@@ -164,6 +169,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
     await saveArtifact(artifactPath, exportPpoArtifact(ppo, facts, { iterations: ctr.iteration, envSteps: ctr.envSteps, wallS: ctr.elapsedS, backend }));
   };
 
+  const f0 = fraction() ?? 0;
   try {
     stoppedBy = budget();
     while (!stoppedBy) {
@@ -204,7 +210,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
         iteration: counters.iteration,
         envSteps: counters.envSteps,
         wallS: w,
-        stepsPerS: (counters.envSteps - startSteps) / ((performance.now() - t0) / 1000),
+        stepsPerS: (counters.envSteps - startSteps) / ((performance.now() - t0 - excludedMs) / 1000),
         meanReturn: window.length ? window.reduce((a, e) => a + e.return, 0) / window.length : null,
         meanLength: window.length ? window.reduce((a, e) => a + e.length, 0) / window.length : null,
         successRate: succ.length ? succ.filter((e) => e.success).length / succ.length : null,
@@ -216,7 +222,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
       await appendFile(join(runDir, 'metrics.jsonl'), `${JSON.stringify(last)}\n`);
       if (showProgress) {
         const f = fraction();
-        const etaS = f !== null && f > 0 ? ((w - counters.elapsedS) * (1 - f)) / Math.max(1e-9, f - (startSteps && cfg.totalSteps ? startSteps / cfg.totalSteps : 0)) : null;
+        const etaS = f !== null && f > f0 ? ((w - counters.elapsedS) * Math.max(0, 1 - f)) / (f - f0) : null;
         progress.update(
           {
             iteration: last.iteration,
@@ -233,7 +239,17 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
         );
       }
       if (counters.iteration % cfg.checkpointEvery === 0) await save();
-      if (opts.onIteration?.(last) === false) stoppedBy = 'callback';
+      let verdict: void | boolean = undefined;
+      if (opts.onIteration) {
+        const tcb = performance.now();
+        const iterWall = wall();
+        verdict = await opts.onIteration(last, {
+          artifact: () => exportPpoArtifact(ppo, facts, { iterations: counters.iteration, envSteps: counters.envSteps, wallS: iterWall, backend }),
+          runDir,
+        });
+        excludedMs += performance.now() - tcb;
+      }
+      if (verdict === false) stoppedBy = 'callback';
       else if (opts.signal?.aborted) stoppedBy = 'signal';
       else stoppedBy = budget();
     }
