@@ -92,6 +92,8 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   // --- episode state the terms read ---
   /** Control steps taken in this episode. */
   episodeStep = 0;
+  /** Set before rewards: this step ended the episode by a termination (not a time-out). */
+  terminatedNow = false;
   /** Policy action (clipped) of this step and of the previous step. */
   action!: Float32Array;
   lastAction!: Float32Array;
@@ -198,6 +200,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     for (const t of this.eventTerms) if (t.mode === 'interval') delete this.drDrawn[t.name];
     for (const t of this.eventTerms) if (t.mode === 'reset') this.runEvent(t);
     this.episodeStep = 0;
+    this.terminatedNow = false;
     this.action.fill(0);
     this.lastAction.fill(0);
     this.appliedAction.fill(0);
@@ -253,6 +256,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     }
     if (this.episodeStep >= this.maxEpisodeSteps) truncated = true;
     if (terminated) truncated = false;
+    this.terminatedNow = terminated;
 
     const scale = this.config.rewards.multiplyByDt ? this.dt : 1;
     let total = 0;

@@ -105,6 +105,10 @@ export interface LocomotionConfig extends BaseEnvConfig {
     collision: number;
     dof_pos_limits: number;
     base_height: number;
+    /** Constant per step while alive (off by default; legged_gym has none). */
+    alive: number;
+    /** 1 on the step that terminates (fall / base contact), not on a time-out. legged_gym: 0 (off). */
+    termination: number;
   };
   rewardParams: {
     /** σ² of tracking rewards exp(−err²/σ²) (m²/s², rad²/s²). */
@@ -162,6 +166,8 @@ export function defaultLocomotionConfig(): Omit<LocomotionConfig, 'dr'> {
       collision: -1.0,
       dof_pos_limits: -10.0,
       base_height: 0,
+      alive: 0,
+      termination: 0,
     },
     rewardParams: { trackingSigma: 0.25, baseHeightTarget: 0.3, feetAirTimeTarget: 0.5, softDofPosLimit: 0.9 },
     termination: { baseContact: true, maxTilt: 1.0, minBaseHeight: 0.1 },
@@ -314,6 +320,8 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
         return r;
       } },
       { name: 'base_height', weight: s.base_height, params: { target: p.baseHeightTarget }, fn: (e, q) => (e.baseHeight - q.target) ** 2 },
+      { name: 'alive', weight: s.alive, fn: (e) => (e.terminatedNow ? 0 : 1) },
+      { name: 'termination', weight: s.termination, fn: (e) => (e.terminatedNow ? 1 : 0) },
     ];
     const t = cfg.termination;
     const cosMax = Math.cos(t.maxTilt);
