@@ -312,6 +312,61 @@ describe('domain randomization setters', () => {
   });
 });
 
+describe('more setters', () => {
+  it('restitution makes a dropped body bounce (combined with the ground by max)', async () => {
+    const ball = parseUrdf(
+      `<robot name="ball"><link name="b"><collision><geometry><sphere radius="0.05"/></geometry></collision>
+       <inertial><mass value="0.2"/><inertia ixx="0.0002" iyy="0.0002" izz="0.0002" ixy="0" ixz="0" iyz="0"/></inertial></link></robot>`,
+      { source: '/virtual/ball.urdf' },
+    );
+    const peak: number[] = [];
+    for (const e of [0, 0.8]) {
+      const world = await createWorld({ dt: DT });
+      const r = world.addRobot(ball, { basePosition: [0, 0, 0.55] });
+      r.setRestitution(e);
+      let bounced = 0, falling = true;
+      for (let i = 0; i < 200; i++) {
+        world.step();
+        const vz = r.baseLinVel()[2];
+        if (falling && vz > 0) falling = false;
+        if (!falling) bounced = Math.max(bounced, r.basePosition()[2] - 0.05);
+      }
+      peak.push(bounced);
+      world.free();
+    }
+    expect(peak[0]!).toBeLessThan(0.02);
+    // e = 0.8 from 0.5 m: back up to about e² · 0.5 = 0.32 m.
+    expect(peak[1]!).toBeGreaterThan(0.25);
+    expect(peak[1]!).toBeLessThan(0.4);
+  });
+
+  it('motor strength scales the implicit motor too: half strength, twice the sag', async () => {
+    const sag: number[] = [];
+    for (const s of [1, 0.5]) {
+      // 4 internal PGS iterations bring the ForceBased motor to ~95% of its nominal stiffness (70% with 1).
+      const world = await createWorld({ dt: DT, internalPgsIterations: 4 });
+      // Arm along +x from a y-axis hinge: gravity pulls it down with 0.5 kg · 9.81 · 0.2 m ≈ 0.98 N·m.
+      const model = parseUrdf(
+        `<robot name="p"><link name="base"/><link name="arm"><inertial><origin xyz="0.2 0 0"/><mass value="0.5"/>
+         <inertia ixx="0.0001" iyy="0.002" izz="0.002" ixy="0" ixz="0" iyz="0"/></inertial></link>
+         <joint name="j" type="revolute"><parent link="base"/><child link="arm"/><origin xyz="0 0 1"/><axis xyz="0 1 0"/>
+         <limit lower="-2" upper="2" effort="50" velocity="10"/></joint></robot>`,
+        { source: '/virtual/p.urdf' },
+      );
+      const r = world.addRobot(model, { fixedBase: true, kp: 50, kd: 2, actuator: 'motor' });
+      r.setMotorStrength(s);
+      for (let i = 0; i < 600; i++) world.step();
+      sag.push(r.jointPos[0]!);
+      world.free();
+    }
+    // Positive rotation about +y tips +x downward; static sag = m g l / Kp within 10%.
+    expect(sag[0]! / ((0.5 * G * 0.2) / 50)).toBeGreaterThan(0.95);
+    expect(sag[0]! / ((0.5 * G * 0.2) / 50)).toBeLessThan(1.1);
+    expect(sag[1]! / sag[0]!).toBeGreaterThan(1.8);
+    expect(sag[1]! / sag[0]!).toBeLessThan(2.2);
+  });
+});
+
 describe('ground', () => {
   it('a heightfield puts the ground where GroundSpec says (rows along +x, columns along +y)', async () => {
     // A gentle tilted plane (slopes 0.04 along x, −0.06 along y) so resting boxes stay where they land; an axis

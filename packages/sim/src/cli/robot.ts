@@ -90,7 +90,8 @@ export async function standRobot(
     `stand: ${opts.seconds} s at dt ${dt} s, ${cfg.source ? `config ${cfg.source}` : 'no s2r.json: zero pose, Kp 20, Kd 0.5'}, ` +
       `${fixed ? 'fixed' : 'floating'} base at z ${z0.toFixed(3)} m, actuator ${cfg.actuator}`,
   );
-  const world = await createWorld({ dt, flavor: opts.flavor });
+  // The implicit motor needs internal PGS iterations to reach its nominal stiffness (see RapierRobot warnings).
+  const world = await createWorld({ dt, flavor: opts.flavor, internalPgsIterations: cfg.actuator === 'motor' ? 4 : undefined });
   try {
     const robot = world.addRobot(model, { basePosition: [0, 0, z0], initialJointPos: q0, kp, kd, fixedBase: fixed, actuator: cfg.actuator });
     for (const w of robot.warnings) log(`  note: ${w}`);
