@@ -71,6 +71,26 @@ describe('TfMlp hand-written backward', () => {
     net.dispose();
   });
 
+  it('the WebAssembly SIMD kernel matches the scalar path, including widths that are not multiples of 4', () => {
+    const rng = Rng.seed(6);
+    for (const sizes of [[3, 5, 7, 2], [45, 256, 128, 64, 12], [1, 1]]) {
+      const layers = initMlp(sizes, rng, 1.0);
+      const simd = new RuntimeMlp(layers, 'elu');
+      const js = new RuntimeMlp(layers, 'elu', { simd: false });
+      expect(simd.backend).toBe('simd');
+      expect(js.backend).toBe('js');
+      const B = 3;
+      const x = Float32Array.from({ length: B * sizes[0]! }, () => rng.normal());
+      const a = Float32Array.from(simd.forward(x, B));
+      const b = js.forward(x, B);
+      const r = ref(layers, Array.from(x), B);
+      for (let i = 0; i < a.length; i++) {
+        expect(a[i]).toBeCloseTo(r[i]!, 4);
+        expect(b[i]).toBeCloseTo(r[i]!, 5);
+      }
+    }
+  });
+
   it('Adam matches the torch update rule and clips the global gradient norm', () => {
     const p = tf.variable(tf.tensor1d([1, -2]));
     const opt = new Adam([p], 0.1);
