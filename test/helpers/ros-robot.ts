@@ -22,6 +22,8 @@ export class FakeRosRobot {
   commandsReceived = 0;
   /** Every command received: data in the robot's joint order. */
   readonly commands: number[][] = [];
+  /** The robot's position when each command arrived. */
+  readonly posAtCommand: number[][] = [];
   publishing = true;
   private timer: NodeJS.Timeout;
   private off: () => void;
@@ -37,6 +39,7 @@ export class FakeRosRobot {
       if (!Array.isArray(data) || data.length !== o.joints.length) return;
       this.commandsReceived++;
       this.commands.push([...data]);
+      this.posAtCommand.push([...this.pos]);
       for (let i = 0; i < data.length; i++) this.target[i] = data[i]!;
     });
     this.timer = setInterval(() => this.tick(), 1000 / (o.rateHz ?? 200));

@@ -277,8 +277,16 @@ export class RosHardware implements HardwareInterface {
       return false;
     }
     const n = this.cmdIndex.length;
+    // A position interface cannot damp: damping / zero-torque become "hold where you are", using the freshest pose
+    // this interface measured itself. Before any state has arrived there is no safe setpoint, so nothing is sent.
+    const hold = c.mode !== 'position';
+    if (hold && this.counters.state_msgs === 0) {
+      this.counters.unpublished++;
+      return false;
+    }
+    const src = hold ? this.state.jointPos : c.position;
     const positions = new Array<number>(n);
-    for (let k = 0; k < n; k++) positions[k] = c.position[this.cmdIndex[k]!]!;
+    for (let k = 0; k < n; k++) positions[k] = src[this.cmdIndex[k]!]!;
     let msg: Msg;
     if (this.o.commandType.includes('JointTrajectory')) {
       const ns = Math.round(period * 1e9);
