@@ -12,3 +12,30 @@ export type { PolicyArtifact, ArtifactControl, ArtifactNormalizer, ArtifactSpecs
 export { MlpPolicy, encodeMlp } from './mlp-policy.ts';
 export { RuntimeMlp } from './runtime/mlp.ts';
 export { RunningNormalizer } from './normalizer.ts';
+
+// Training. tfjs loads only when training is called, so deployment imports of this index stay tfjs-free.
+// `trainPpo` is what `npx s2r train` and `npm start -- --train` run.
+import type { TrainOptions, TrainResult } from './ppo/train.ts';
+export type { TrainOptions, TrainResult, IterationMetrics, MakeVecEnv } from './ppo/train.ts';
+export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
+  return (await import('./ppo/train.ts')).trainPpo(opts);
+}
+export { trainPpo as train };
+export { defaultPpoConfig, basePpoConfig, resolvePpoConfig, parseSets, TASK_PPO_DEFAULTS, validatePpoConfig } from './ppo/config.ts';
+export type { PpoConfig } from './ppo/config.ts';
+export { exportPpoArtifact } from './ppo/export.ts';
+export { computeGae, bootstrapTimeouts } from './ppo/gae.ts';
+export { ppoLoss } from './ppo/loss.ts';
+export type { BackendName } from './backend.ts';
+/** Select and initialise the tfjs backend (tfjs-node-gpu → tfjs-node → wasm → cpu); returns the chosen name. */
+export async function initBackend(prefer?: string, opts?: { quiet?: boolean }): Promise<import('./backend.ts').BackendName> {
+  return (await import('./backend.ts')).initBackend(prefer, opts);
+}
+
+// Evaluation and statistics.
+export { evaluatePolicy } from './evaluate.ts';
+export type { EvalOptions, EvalResult, EvalEpisode } from './evaluate.ts';
+export { mean, iqm, bootstrapCI, stratifiedBootstrapCI, iqmStratified, summarize } from './stats.ts';
+export type { Summary, BootstrapOptions } from './stats.ts';
+export { lineChartPng } from './plot/line-chart.ts';
+export { encodePng } from './plot/png.ts';

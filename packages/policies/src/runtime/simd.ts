@@ -110,7 +110,7 @@ let compiled: WebAssembly.Module | null | undefined;
 export function createSimdKernel(): SimdKernel | null {
   if (compiled === undefined) {
     try {
-      compiled = new WebAssembly.Module(assemble());
+      compiled = new WebAssembly.Module(assemble() as Uint8Array<ArrayBuffer>);
     } catch {
       compiled = null;
     }
