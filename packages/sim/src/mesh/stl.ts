@@ -45,7 +45,11 @@ export function parseStl(bytes: Uint8Array, source = '<stl>', scale: [number, nu
   if (bytes.length >= 84) {
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const count = dv.getUint32(80, true);
-    if (84 + count * 50 === bytes.length) {
+    // A size match decides, unless the file also reads as ASCII from end to end ("solid" … "endsolid").
+    const tail = new TextDecoder('latin1').decode(bytes.subarray(Math.max(0, bytes.length - 256)));
+    const head = new TextDecoder('latin1').decode(bytes.subarray(0, 5));
+    const looksAscii = head === 'solid' && /endsolid[^\n]*\s*$/.test(tail);
+    if (84 + count * 50 === bytes.length && !looksAscii) {
       if (count === 0) throw new StlError('binary STL with zero triangles', source);
       const raw = new Float32Array(count * 9);
       for (let t = 0; t < count; t++) {

@@ -7,6 +7,7 @@ import type { Quat, RobotModel, Vec3 } from '../robot/model.ts';
 export type RapierFlavor = 'compat' | 'simd' | 'deterministic';
 
 export interface GroundSpec {
+  /** 'plane': flat ground with its top at z = 0, 1 km × 1 km centred at the origin. */
   type: 'plane' | 'heightfield' | 'none';
   /**
    * heightfield: rows × cols heights (m), row-major, spacing in metres, centred at the origin.

@@ -80,7 +80,10 @@ class World implements RapierSimWorld {
     if (g.type === 'none') return;
     let desc;
     if (g.type === 'plane') {
-      desc = new R.ColliderDesc(new R.HalfSpace({ x: 0, y: 0, z: 1 }));
+      // A 1 km × 1 km slab with its top at z = 0 rather than a half-space: a half-space's AABB is infinite, so
+      // Rapier runs the narrow phase between it and every robot collider each step (39 on the Go1); the slab only
+      // pairs with colliders that come near the ground. Measured here: 48 → 40 µs CPU per Go1 step.
+      desc = R.ColliderDesc.cuboid(PLANE_HALF_EXTENT_M, PLANE_HALF_EXTENT_M, 1).setTranslation(0, 0, -1);
     } else if (g.type === 'heightfield') {
       const { heights, rows, cols, spacing } = g;
       if (!heights || !rows || !cols || !spacing || rows < 2 || cols < 2 || heights.length !== rows * cols || !(spacing > 0)) {
@@ -185,6 +188,9 @@ class World implements RapierSimWorld {
     if (this.freed) throw new Error('SimWorld used after free()');
   }
 }
+
+/** Half-size (m) of the flat ground slab. */
+const PLANE_HALF_EXTENT_M = 500;
 
 function noop(): void {}
 
