@@ -12,6 +12,7 @@
  * adds socat's copy between two ptys (the test setup). Goal: p99 ≤ 0.5 ms. Last line: one JSON object.
  */
 import { SerialHardware } from '../src/hardware/serial.ts';
+import { setThreadPriority } from '../src/timing/priority.ts';
 import type { RobotCommand } from '../src/types.ts';
 import { Emulator, PtyPair, waitFor } from '../test/serial-rig.ts';
 
@@ -26,6 +27,9 @@ const link = arg('link', 'pty');
 // The emulator stands in for an MCU with its own core: SCHED_FIFO when permitted (it warns and carries on
 // otherwise). The Node side runs at normal priority, as the bridge would.
 const RT = args.includes('--no-rt') ? [] : ['--rt'];
+// The bridge side gets what `s2r deploy` gives its control thread: SCHED_FIFO 50 when permitted (else a nice
+// value). Serial I/O of this benchmark runs on the main thread, so that is the thread raised.
+const HOST_PRIORITY = args.includes('--no-rt') ? 'normal priority' : setThreadPriority({ policy: 'fifo', rtPriority: 50 });
 const JOINTS = ['FR_hip_joint', 'FR_thigh_joint', 'FR_calf_joint', 'FL_hip_joint', 'FL_thigh_joint', 'FL_calf_joint',
   'RR_hip_joint', 'RR_thigh_joint', 'RR_calf_joint', 'RL_hip_joint', 'RL_thigh_joint', 'RL_calf_joint'];
 
@@ -96,6 +100,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     rtt_max_ms: r(sorted[sorted.length - 1]!),
     samples: sorted.length,
     link,
+    host_priority: HOST_PRIORITY,
     frame_errors: stats.frameErrors,
   }));
 }
