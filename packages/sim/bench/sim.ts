@@ -19,6 +19,7 @@ import { Rng } from '../src/rng.ts';
 import { createWorld } from '../src/physics/world.ts';
 import { loadUrdf } from '../src/robot/load.ts';
 import { loadRobotConfig } from '../src/robot/load-config.ts';
+import { go1FlatConfig } from '../src/tasks/go1-flat.ts';
 
 const PHYSICS_DT = 0.005; // s
 const DECIMATION = 4;
@@ -27,6 +28,8 @@ const MEASURE_S = Number(process.env.BENCH_SECONDS ?? 4);
 const KP = 20; // N·m/rad
 const KD = 0.5; // N·m·s/rad
 const ACTION_SCALE = 0.25; // rad
+/** The task's Rapier solver iterations, so the bare figure is the task's physics without the env. */
+const SOLVER_ITERATIONS = go1FlatConfig().physics.solverIterations ?? 4;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const SHARED_GO1 = '/work/shared/robots/go1/urdf/go1.urdf';
@@ -68,7 +71,7 @@ async function rapierEnv(workers: number): Promise<{ envSteps: number; seconds: 
 async function rapierBare(urdf: string): Promise<number> {
   const model = loadUrdf(urdf);
   const q0 = Float64Array.from(model.actuatedJoints, (j) => defaultPose.get(j) ?? 0);
-  const world = await createWorld({ dt: PHYSICS_DT, ground: { type: 'plane' } });
+  const world = await createWorld({ dt: PHYSICS_DT, ground: { type: 'plane' }, solverIterations: SOLVER_ITERATIONS });
   try {
     const robot = world.addRobot(model, { basePosition: [0, 0, 0.34], initialJointPos: q0, kp: KP, kd: KD });
     const rng = Rng.seed(3);
@@ -99,8 +102,9 @@ async function rapierBare(urdf: string): Promise<number> {
 }
 
 /** MuJoCo WASM: the URDF with visuals stripped, a free joint (URDF 'floating' → MJCF free) and a ground plane. */
+let mjModule: any = null;
 async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number; ngeom: number }> {
-  const mj = (await loadMujoco()) as any;
+  const mj = (mjModule ??= await loadMujoco()) as any;
   let text = readFileSync(urdf, 'utf8').replace(/<visual>[\s\S]*?<\/visual>/g, '');
   const model = loadUrdf(urdf);
   text = text.replace(
@@ -108,7 +112,7 @@ async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number;
     `<robot$1>\n<mujoco><compiler discardvisual="true" fusestatic="true" balanceinertia="true"/></mujoco>\n` +
       `<link name="s2r_world"/><joint name="s2r_free" type="floating"><parent link="s2r_world"/><child link="${model.rootLink}"/></joint>`,
   );
-  mj.FS.mkdir('/bench');
+  if (!mj.FS.analyzePath('/bench').exists) mj.FS.mkdir('/bench');
   mj.FS.writeFile('/bench/robot.urdf', text);
   const fromUrdf = mj.MjModel.loadFromXML('/bench/robot.urdf');
   mj.mj_saveLastXML('/bench/robot.xml', fromUrdf);
@@ -178,16 +182,20 @@ async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number;
 
 const r1 = await rapierEnv(1);
 const env1 = r1.envSteps / r1.seconds;
-log(`rapier go1-flat, ${NUM_ENVS} envs, 1 worker:  ${env1.toFixed(0)} env steps/s = ${(env1 * DECIMATION).toFixed(0)} physics steps/s`);
+log(`rapier go1-flat (${OUR_GO1}), ${NUM_ENVS} envs, 1 worker:  ${env1.toFixed(0)} env steps/s = ${(env1 * DECIMATION).toFixed(0)} physics steps/s`);
 const r2 = await rapierEnv(2);
 const env2 = r2.envSteps / r2.seconds;
 log(`rapier go1-flat, ${NUM_ENVS} envs, 2 workers: ${env2.toFixed(0)} env steps/s = ${(env2 * DECIMATION).toFixed(0)} physics steps/s`);
 const bare = await rapierBare(mujocoUrdf);
-log(`rapier bare (${mujocoUrdf}), 1 robot, JS PD: ${bare.toFixed(0)} physics steps/s`);
+log(`rapier bare (${mujocoUrdf}), 1 robot, ${SOLVER_ITERATIONS} solver iterations, JS PD: ${bare.toFixed(0)} physics steps/s`);
 const mjr = await mujoco(mujocoUrdf);
 log(`mujoco-js (${mujocoUrdf}, ${mjr.nbody} bodies, ${mjr.ngeom} geoms), JS PD: ${mjr.stepsPerS.toFixed(0)} physics steps/s`);
+const bareOurs = mujocoUrdf === OUR_GO1 ? bare : await rapierBare(OUR_GO1);
+const mjOurs = mujocoUrdf === OUR_GO1 ? mjr : await mujoco(OUR_GO1);
+log(`same robot as the task (${OUR_GO1}): rapier bare ${bareOurs.toFixed(0)}, mujoco-js ${mjOurs.stepsPerS.toFixed(0)} physics steps/s`);
 
 const round = (x: number) => Math.round(x);
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
 console.log(JSON.stringify({
   bench: 'sim',
   task: 'go1-flat',
@@ -195,16 +203,21 @@ console.log(JSON.stringify({
   rapier_steps_per_s_1w: round(env1 * DECIMATION),
   rapier_steps_per_s_2w: round(env2 * DECIMATION),
   mujoco_steps_per_s_1w: round(mjr.stepsPerS),
-  ratio_1w: Math.round(((env1 * DECIMATION) / mjr.stepsPerS) * 1000) / 1000,
-  units: 'physics steps/s (rapier_*: go1-flat env steps × decimation 4, with observations, rewards and DR)',
+  ratio_1w: r3((env1 * DECIMATION) / mjr.stepsPerS),
+  units: 'physics steps/s; rapier_steps_*: go1-flat env steps × decimation 4, including observations, rewards and DR',
   decimation: DECIMATION,
   num_envs: NUM_ENVS,
   rapier_env_steps_per_s_1w: round(env1),
   rapier_env_steps_per_s_2w: round(env2),
-  rapier_bare_steps_per_s_1w: round(bare),
-  ratio_bare_1w: Math.round((bare / mjr.stepsPerS) * 1000) / 1000,
+  rapier_solver_iterations: SOLVER_ITERATIONS,
   mujoco_urdf: mujocoUrdf,
   rapier_task_urdf: OUR_GO1,
+  rapier_bare_steps_per_s_1w: round(bare),
+  ratio_bare_1w: r3(bare / mjr.stepsPerS),
+  rapier_bare_task_robot_steps_per_s_1w: round(bareOurs),
+  mujoco_task_robot_steps_per_s_1w: round(mjOurs.stepsPerS),
+  ratio_task_robot_1w: r3((env1 * DECIMATION) / mjOurs.stepsPerS),
   rapier_flavor: 'simd',
   cores: (await import('node:os')).cpus().length,
+  load_avg_1m: r3((await import('node:os')).loadavg()[0]!),
 }));
