@@ -15,6 +15,7 @@ export interface BcModel {
   sizes: number[];
   obsHistory: number;
   actionNormalizer: ActionNormalizer;
+  obsMask?: number[];
 }
 
 export function makeBcArtifact(i: {
@@ -35,7 +36,7 @@ export function makeBcArtifact(i: {
     tensors[`mlp.${k}.w`] = encodeTensor(l.w, [l.in, l.out]);
     tensors[`mlp.${k}.b`] = encodeTensor(l.b, [l.out]);
   });
-  const model: BcModel = { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], obsHistory: i.obsHistory, actionNormalizer: i.actionNormalizer };
+  const model: BcModel = { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], obsHistory: i.obsHistory, actionNormalizer: i.actionNormalizer, ...(i.obsNormalizer.mask ? { obsMask: i.obsNormalizer.mask } : {}) };
   return buildArtifact({
     kind: 'bc-mlp',
     task: i.task,

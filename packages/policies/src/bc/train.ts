@@ -10,7 +10,7 @@ import { TfMlp, initMlp } from '../nn/mlp.ts';
 import type { DemoDataset } from '../demos/dataset.ts';
 import { computeStats, rowsOf } from '../demos/dataset.ts';
 import { loadDemos } from '../demos/store.ts';
-import { makeActionNormalizer, makeObsNormalizer } from '../demos/normalizer.ts';
+import { makeActionNormalizer, makeObsNormalizer, termMask } from '../demos/normalizer.ts';
 import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
 import { makeBcArtifact } from './artifact.ts';
 import { defaultControl } from '../diffusion/artifact.ts';
@@ -30,6 +30,8 @@ export interface BcTrainConfig {
   lr: number;
   successOnly: boolean;
   label: 'expert' | 'executed';
+  /** Observation terms zeroed after normalization (e.g. ['last_action'] against copycat imitation). */
+  ignoreObsTerms: string[];
   backend?: string;
 }
 
@@ -43,6 +45,7 @@ export const DEFAULT_BC_TRAIN: BcTrainConfig = {
   lr: 1e-3,
   successOnly: true,
   label: 'expert',
+  ignoreObsTerms: [],
 };
 
 export interface BcTrainOptions {
@@ -65,7 +68,7 @@ export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyA
   const O = d.meta.obsDim;
   const A = d.meta.actDim;
   const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
-  const on = makeObsNormalizer(stats.obs);
+  const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
   const an = makeActionNormalizer(stats.action);
   const cols = normalizeColumns(d, on, an, cfg.label);
   const win = buildWindows(eps, cfg.obsHistory, 1);

@@ -10,6 +10,18 @@ export interface ObsNormalizer {
   mean: number[];
   std: number[];
   clip: number;
+  /** 1 keeps a dimension, 0 zeroes it after normalization (observation terms the learner must ignore). */
+  mask?: number[];
+}
+
+/** The 0/1 mask that drops the named observation terms (e.g. 'last_action', against copycat BC). */
+export function termMask(spec: { terms: { name: string; size: number }[]; size: number }, ignore: string[]): number[] | undefined {
+  if (ignore.length === 0) return undefined;
+  const names = spec.terms.map((t) => t.name);
+  for (const n of ignore) if (!names.includes(n)) throw new Error(`ignoreObsTerms: no observation term "${n}" (terms: ${names.join(', ')})`);
+  const m: number[] = [];
+  for (const t of spec.terms) for (let i = 0; i < t.size; i++) m.push(ignore.includes(t.name) ? 0 : 1);
+  return m;
 }
 
 export interface ActionNormalizer {
@@ -17,8 +29,8 @@ export interface ActionNormalizer {
   max: number[];
 }
 
-export function makeObsNormalizer(s: FeatureStats, minStd = 1e-3, clip = 5): ObsNormalizer {
-  return { mean: [...s.mean], std: s.std.map((v) => (v < minStd ? 1 : v)), clip };
+export function makeObsNormalizer(s: FeatureStats, minStd = 1e-3, clip = 5, mask?: number[]): ObsNormalizer {
+  return { mean: [...s.mean], std: s.std.map((v) => (v < minStd ? 1 : v)), clip, ...(mask ? { mask } : {}) };
 }
 
 export function makeActionNormalizer(s: FeatureStats, minRange = 1e-4): ActionNormalizer {
@@ -47,7 +59,7 @@ export function normalizeObs(n: ObsNormalizer, x: ArrayLike<number>, out: Float3
     let v = (x[i]! - n.mean[i]!) / n.std[i]!;
     if (v > n.clip) v = n.clip;
     else if (v < -n.clip) v = -n.clip;
-    out[off + i] = v;
+    out[off + i] = n.mask ? v * n.mask[i]! : v;
   }
 }
 

@@ -36,6 +36,8 @@ export interface DiffusionModel {
   chunk: DiffusionChunkSettings;
   diffusion: DiffusionSettings;
   actionNormalizer: ActionNormalizer;
+  /** 0/1 per observation dimension: terms the denoiser ignores (see ignoreObsTerms). */
+  obsMask?: number[];
 }
 
 /** Control block defaults when the task does not say (no default pose offset, no gains). */
@@ -65,7 +67,9 @@ export function decodeObsNormalizer(a: PolicyArtifact, where: string): ObsNormal
   const v = decodeTensor(a.normalizer.var, `${where}: normalizer.var`, [O]);
   const std = Array.from(v, (x) => Math.sqrt(x + a.normalizer.eps));
   if (std.some((s) => !(s > 0))) throw new ArtifactError(`${where}: normalizer.var`, 'has a zero variance with eps 0 (division by zero)');
-  return { mean: Array.from(mean), std, clip: a.normalizer.clip };
+  const mask = (a.model as { obsMask?: unknown }).obsMask;
+  if (mask !== undefined && (!Array.isArray(mask) || mask.length !== O || !mask.every((x) => x === 0 || x === 1))) throw new ArtifactError(`${where}: model.obsMask`, `must be ${O} entries of 0/1`);
+  return { mean: Array.from(mean), std, clip: a.normalizer.clip, ...(mask ? { mask: mask as number[] } : {}) };
 }
 
 export interface DiffusionArtifactInput {
@@ -95,6 +99,7 @@ export function makeDiffusionArtifact(i: DiffusionArtifactInput): PolicyArtifact
     chunk: i.chunk,
     diffusion: { schedule: 'squaredcos_cap_v2', trainSteps: i.trainSteps, inferenceSteps: i.inferenceSteps, clip: i.clip ?? 1, prediction: 'epsilon' },
     actionNormalizer: i.actionNormalizer,
+    ...(i.obsNormalizer.mask ? { obsMask: i.obsNormalizer.mask } : {}),
   };
   return buildArtifact({
     kind: 'diffusion',

@@ -18,7 +18,7 @@ import { saveArtifact, type ArtifactControl, type PolicyArtifact } from '../arti
 import type { DemoDataset } from '../demos/dataset.ts';
 import { computeStats, rowsOf } from '../demos/dataset.ts';
 import { loadDemos } from '../demos/store.ts';
-import { makeActionNormalizer, makeObsNormalizer } from '../demos/normalizer.ts';
+import { makeActionNormalizer, makeObsNormalizer, termMask } from '../demos/normalizer.ts';
 import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
 
 export interface DiffusionTrainConfig {
@@ -50,6 +50,8 @@ export interface DiffusionTrainConfig {
   successOnly: boolean;
   /** Learn the expert's clean action (DART-style labels, default) or the executed noisy one. */
   label: 'expert' | 'executed';
+  /** Observation terms zeroed after normalization (e.g. ['last_action'] against copycat imitation). */
+  ignoreObsTerms: string[];
   backend?: string;
 }
 
@@ -71,6 +73,7 @@ export const DEFAULT_DIFFUSION_TRAIN: DiffusionTrainConfig = {
   ...DEFAULT_FILM_MLP,
   successOnly: true,
   label: 'expert',
+  ignoreObsTerms: [],
 };
 
 export interface TrainProgress {
@@ -112,7 +115,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
   const O = d.meta.obsDim;
   const A = d.meta.actDim;
   const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
-  const on = makeObsNormalizer(stats.obs);
+  const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
   const an = makeActionNormalizer(stats.action);
   const cols = normalizeColumns(d, on, an, cfg.label);
   const win = buildWindows(eps, cfg.obsHistory, cfg.horizon);
