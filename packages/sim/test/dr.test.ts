@@ -77,6 +77,19 @@ describe('domain randomization: sampled values', () => {
     expect(robot.totalMass()).toBeCloseTo(expected, 2);
     expect(robot.totalMass()).not.toBeCloseTo(nominal, 3);
     expect(env.dr.kpScale).toBe(dr.kp_scale);
+    // Every robot collider carries the drawn friction and restitution (the ground is nominal: 1 and 0).
+    const w = (env.world as RapierSimWorld).world;
+    const frictions: number[] = [];
+    const restitutions: number[] = [];
+    w.forEachCollider((c) => {
+      if (c.parent()) {
+        frictions.push(c.friction());
+        restitutions.push(c.restitution());
+      }
+    });
+    expect(frictions.length).toBeGreaterThan(4);
+    for (const f of frictions) expect(f).toBeCloseTo(dr.friction as number, 5);
+    for (const r of restitutions) expect(r).toBeCloseTo(dr.restitution as number, 5);
     // Gravity is drawn every 0.04 s (2 control steps) and the world uses it.
     env.step(new Float32Array(12));
     env.step(new Float32Array(12));
