@@ -25,16 +25,21 @@ import type { LoopWorkerData } from './run-loop.ts';
 
 const d = workerData as LoopWorkerData;
 
-/** A full garbage collection now (V8's gc() exposed for this isolate). Best effort. */
-function fullGc(): void {
+/** V8's gc() for this isolate (exposed at run time), or null. */
+function exposeGc(): ((o?: { type: 'minor' | 'major' }) => void) | null {
   try {
     v8.setFlagsFromString('--expose-gc');
-    const gc = vm.runInNewContext('gc') as (() => void) | undefined;
-    gc?.();
-    gc?.();
+    return (vm.runInNewContext('gc') as (o?: { type: 'minor' | 'major' }) => void) ?? null;
   } catch {
-    // not available: the first major GC may land during control
+    return null;
   }
+}
+const gc = exposeGc();
+
+/** A full garbage collection now, so what loading left behind is not collected during control. Best effort. */
+function fullGc(): void {
+  gc?.();
+  gc?.();
 }
 const post = (m: unknown) => parentPort!.postMessage(m);
 const log = (msg: string) => post({ type: 'log', msg });
@@ -156,6 +161,7 @@ async function main(): Promise<void> {
     overrun: d.loop.overrun,
     dryRun: d.loop.dryRun,
     spinS: d.loop.spinS,
+    minorGc: gc ? () => gc({ type: 'minor' }) : null,
     durationS: d.loop.durationS,
     control: new Int32Array(d.shared.control),
     latency: new LatencyStats(d.shared.latency),
