@@ -367,6 +367,36 @@ describe('more setters', () => {
   });
 });
 
+describe('self-collision', () => {
+  it('off by default; on, a folding link stops against a non-adjacent one (adjacent pairs never collide)', async () => {
+    const I = '<inertia ixx="0.001" iyy="0.001" izz="0.001" ixy="0" ixz="0" iyz="0"/>';
+    // l2 hinges at l1's tip, 3 cm above it, and folds back over l1 (adjacent: no contact) into the base box.
+    const m = parseUrdf(
+      `<robot name="fold">
+       <link name="base"><collision><geometry><box size="0.1 0.1 0.1"/></geometry></collision><inertial><mass value="1"/>${I}</inertial></link>
+       <link name="l1"><collision><origin xyz="0.2 0 0"/><geometry><box size="0.2 0.02 0.02"/></geometry></collision><inertial><origin xyz="0.15 0 0"/><mass value="0.2"/>${I}</inertial></link>
+       <link name="l2"><collision><origin xyz="0.25 0 0"/><geometry><box size="0.4 0.02 0.02"/></geometry></collision><inertial><origin xyz="0.2 0 0"/><mass value="0.2"/>${I}</inertial></link>
+       <joint name="j1" type="revolute"><parent link="base"/><child link="l1"/><origin xyz="0.05 0 0"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="50" velocity="9"/></joint>
+       <joint name="j2" type="revolute"><parent link="l1"/><child link="l2"/><origin xyz="0.35 0 0.03"/><axis xyz="0 0 1"/><limit lower="-3.1" upper="3.1" effort="50" velocity="9"/></joint>
+       </robot>`,
+      { source: '/virtual/fold.urdf' },
+    );
+    const end: Record<string, { q: number; touching: string[] }> = {};
+    for (const self of [false, true]) {
+      const world = await createWorld({ dt: DT, gravity: [0, 0, 0] });
+      const r = world.addRobot(m, { fixedBase: true, basePosition: [0, 0, 1], kp: 5, kd: 0.2, selfCollision: self });
+      r.setPositionTargets([0, -3.0]);
+      for (let i = 0; i < 600; i++) world.step();
+      end[String(self)] = { q: r.jointPos[1]!, touching: r.contacts().filter((c) => c.inContact).map((c) => c.link).sort() };
+      world.free();
+    }
+    expect(end.false!.q).toBeCloseTo(-3.0, 2);
+    expect(end.false!.touching).toEqual([]);
+    expect(end.true!.q).toBeGreaterThan(-2.99);
+    expect(end.true!.touching).toEqual(['base', 'l2']);
+  });
+});
+
 describe('ground', () => {
   it('a heightfield puts the ground where GroundSpec says (rows along +x, columns along +y)', async () => {
     // A gentle tilted plane (slopes 0.04 along x, −0.06 along y) so resting boxes stay where they land; an axis
