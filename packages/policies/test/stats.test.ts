@@ -44,7 +44,7 @@ describe('PNG', () => {
     // chunk CRCs are correct
     let o = 8;
     const types: string[] = [];
-    let idat = Buffer.alloc(0);
+    let idat: Buffer = Buffer.alloc(0);
     while (o < png.length) {
       const len = png.readUInt32BE(o);
       const type = png.toString('ascii', o + 4, o + 8);

@@ -142,7 +142,7 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     checkpointEvery: 20,
   },
   'go1-flat': {
-    numEnvs: 64,
+    numEnvs: 128,
     workers: 2,
     stepsPerEnv: 24,
     numEpochs: 4,
@@ -153,7 +153,7 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     maxMinutes: 30,
   },
   'go1-rough': {
-    numEnvs: 64,
+    numEnvs: 128,
     workers: 2,
     actorHidden: [256, 128, 64],
     criticHidden: [256, 128, 64],

@@ -129,7 +129,8 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
     ...factsFromDeploy(await deployFacts(opts.task, envConfig), vec.actionSpec),
   };
   await writeFile(join(runDir, 'config.json'), JSON.stringify({ task: opts.task, backend, ppo: cfg, env: envConfig }, null, 2));
-  if (opts.command) await writeFile(join(runDir, 'command.txt'), `${opts.command}\n`);
+  // Appended, so a resumed run keeps the history of commands that produced it.
+  if (opts.command) await appendFile(join(runDir, 'command.txt'), `${opts.command}\n`);
 
   const priv = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
   const ppo = new PPO(cfg, { obs: vec.observationSpec.size, priv, act: vec.actionSpec.size }, root.split('ppo'), vec.actionSpec);

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../../..');
+const BIN = join(ROOT, 'packages/cli/bin/s2r.mjs');
+
+function s2r(args: string[]) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+}
+
+describe('s2r train / eval CLIs (real processes, real cartpole)', () => {
+  it('train writes the run folder; eval prints mean return and success with CIs as one JSON line', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-cli-')), 'run');
+    const t = s2r(['train', 'cartpole', '--steps', '1024', '--envs', '4', '--set', 'stepsPerEnv=32', '--set', 'actorHidden=[16]', '--out', out, '--seed', '3']);
+    expect(t.stderr).not.toMatch(/Error/);
+    expect(t.status).toBe(0);
+    expect(t.stdout).toMatch(/tfjs backend: (wasm|tensorflow|cpu)/);
+    expect(t.stdout).toMatch(/it \d+ \| .* steps\/s \| return/); // plain progress lines when not a TTY
+    const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
+    expect(cfg.ppo.actorHidden).toEqual([16]);
+    expect(cfg.ppo.seed).toBe(3);
+    expect(cfg.env.forceScale).toBeTypeOf('number'); // the task's resolved config rides along
+    expect(readFileSync(join(out, 'command.txt'), 'utf8')).toMatch(/^npx s2r train cartpole --steps 1024 .*--set 'actorHidden=\[16\]'/);
+    expect(readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').length).toBe(8);
+    const e = s2r(['eval', out, '--episodes', '4', '--seeds', '1,2']);
+    expect(e.status).toBe(0);
+    const j = JSON.parse(e.stdout.trim().split('\n').pop()!);
+    expect(j.seeds).toEqual([1, 2]);
+    expect(j.return_ci95[0]).toBeLessThanOrEqual(j.mean_return);
+    expect(j.return_ci95[1]).toBeGreaterThanOrEqual(j.mean_return);
+    expect(j.success_rate).toBeGreaterThanOrEqual(0);
+    expect(j.return_iqm).toBeTypeOf('number');
+    expect(e.stdout).toMatch(/return IQM/);
+  }, 120_000);
+
+  it('bad input is a usage error naming the problem', () => {
+    const a = s2r(['train', 'cartpole', '--set', 'learningRat=1', '--steps', '10']);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/ppo\.learningRat: unknown config key/);
+    const b = s2r(['train', 'no-such-task', '--steps', '10']);
+    expect(b.status).not.toBe(0);
+    expect(b.stderr).toMatch(/unknown task "no-such-task"/);
+    const c = s2r(['eval', '/nonexistent/policy.json']);
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/no such file or folder/);
+  }, 60_000);
+
+  it('Ctrl-C (SIGINT) saves a checkpoint and the policy, then exits 130', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-cli-')), 'run');
+    const child = spawn(process.execPath, [BIN, 'train', 'cartpole', '--steps', '10000000', '--envs', '4', '--set', 'stepsPerEnv=16', '--out', out], { cwd: ROOT, env: { ...process.env, CI: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const metrics = join(out, 'metrics.jsonl');
+    const t0 = Date.now();
+    while (!(existsSync(metrics) && readFileSync(metrics, 'utf8').split('\n').length > 3)) {
+      if (Date.now() - t0 > 90_000) throw new Error('training never started');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted: saving a checkpoint/);
+    expect(readdirSync(join(out, 'checkpoints')).some((f) => /^ckpt-\d+\.json$/.test(f))).toBe(true);
+    expect(existsSync(join(out, 'policy.json'))).toBe(true);
+  }, 120_000);
+});
