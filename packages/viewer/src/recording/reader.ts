@@ -56,7 +56,7 @@ export interface ReadOptions {
   /** JSON-parse message bodies (default true). */
   parse?: boolean;
   /** Visit each message instead of collecting them (then `messages` is empty). */
-  onMessage?: (m: RecordedMessage) => void;
+  onMessage?: (m: RecordedMessage, channel: RecordedChannel) => void;
 }
 
 const READ_BLOCK = 4 * 1024 * 1024;
@@ -133,7 +133,7 @@ export function readRecording(path: string, opts: ReadOptions = {}): Recording {
             const m: RecordedMessage = { topic: ch.topic, channelId: rec.channelId, logTime: rec.logTime, t, data };
             if (t < start) start = t;
             if (t > end) end = t;
-            if (opts.onMessage) opts.onMessage(m);
+            if (opts.onMessage) opts.onMessage(m, ch);
             else messages.push(m);
             break;
           }

@@ -1,0 +1,444 @@
+/**
+ * The s2r viewer page. Loads a recording (JSON meta + one binary blob of columnar series) or joins a live
+ * stream, renders the robot at the playback time, and keeps timeline and plots in sync.
+ * `window.__s2r` is a small hook for the browser tests and the benchmark.
+ */
+import * as THREE from 'three';
+import { Track, type TrackMeta } from './track.ts';
+import { RobotView, meshStats } from './robot-view.ts';
+import { World } from './world.ts';
+import { Plots } from './plots.ts';
+import type { SceneMsg } from '../recording/topics.ts';
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+
+interface Hook {
+  ready: boolean;
+  error: string | null;
+  firstFrameMs: number | null;
+  meshesLoadedMs: number | null;
+  frames: number;
+  time: number;
+  start: number;
+  end: number;
+  playing: boolean;
+  speed: number;
+  notes: string[];
+  plots: number;
+  liveMessages: number;
+  setTime(t: number): void;
+  play(): void;
+  pause(): void;
+  setSpeed(s: number): void;
+  step(dir: 1 | -1): void;
+  linkWorldPose(name: string, ghost?: boolean): number[] | null;
+  recordedPose(name: string, t: number): number[] | null;
+  renderedAt(): number;
+  /** True when the last rendered frame shows the current time and nothing is waiting to be drawn. */
+  settled(): boolean;
+  meshStats: typeof meshStats;
+}
+
+const hook: Hook = {
+  ready: false,
+  error: null,
+  firstFrameMs: null,
+  meshesLoadedMs: null,
+  frames: 0,
+  time: 0,
+  start: 0,
+  end: 0,
+  playing: false,
+  speed: 1,
+  notes: [],
+  plots: 0,
+  liveMessages: 0,
+  setTime: (t) => setTime(t),
+  play: () => setPlaying(true),
+  pause: () => setPlaying(false),
+  setSpeed: (s) => {
+    hook.speed = s;
+    $<HTMLSelectElement>('speed').value = String(s);
+  },
+  step: (d) => step(d),
+  linkWorldPose(name, ghost = false) {
+    const view = ghost ? ghostView : mainView;
+    const g = view?.links.get(name);
+    if (!g) return null;
+    const p = new THREE.Vector3();
+    const q = new THREE.Quaternion();
+    const s = new THREE.Vector3();
+    g.matrixWorld.decompose(p, q, s);
+    return [p.x, p.y, p.z, q.x, q.y, q.z, q.w];
+  },
+  recordedPose(name, t) {
+    const p = main?.recordedPose(name, t);
+    return p ? Array.from(p) : null;
+  },
+  renderedAt: () => renderedTime,
+  settled: () => !dirty && !needsRender && renderedTime === t,
+  meshStats,
+};
+(window as unknown as { __s2r: Hook }).__s2r = hook;
+
+let world: World;
+let main: Track | null = null;
+let ghost: Track | null = null;
+let mainView: RobotView | null = null;
+let ghostView: RobotView | null = null;
+let plots: Plots;
+let t = 0;
+let renderedTime = Number.NaN;
+let lastWall = 0;
+let dirty = true;
+let needsRender = true;
+let lastSceneT = Number.NaN;
+let liveMode = false;
+
+function note(msg: string, error = false): void {
+  if (hook.notes.includes(msg)) return;
+  hook.notes.push(msg);
+  const d = document.createElement('div');
+  d.className = error ? 'note error' : 'note';
+  d.textContent = msg;
+  $('notes').appendChild(d);
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
+  return (await r.json()) as T;
+}
+
+async function loadTrack(id: string): Promise<Track> {
+  const [meta, buf] = await Promise.all([
+    getJson<TrackMeta>(`/api/rec/${id}/meta`),
+    fetch(`/api/rec/${id}/data`).then((r) => {
+      if (!r.ok) throw new Error(`/api/rec/${id}/data: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    }),
+  ]);
+  return Track.fromBinary(meta, buf);
+}
+
+function attachRobot(track: Track, isGhost: boolean): RobotView | null {
+  const robot = track.meta.robot;
+  if (!robot) {
+    note(`${track.meta.name}: no robot shown — ${track.meta.robotError ?? 'no URDF in the recording'}`, true);
+    return null;
+  }
+  const view = new RobotView(robot, {
+    ghost: isGhost,
+    onNote: (m) => {
+      if (!isGhost) note(m);
+    },
+  });
+  world.scene.add(view.root);
+  view.ready.then(() => {
+    if (!isGhost && hook.meshesLoadedMs === null) hook.meshesLoadedMs = performance.now();
+    dirty = true;
+  });
+  return view;
+}
+
+function sceneAt(track: Track, time: number): SceneMsg | null {
+  let last: SceneMsg | null = null;
+  for (const e of track.events.scene) {
+    if (e.t <= time || last === null) last = e as unknown as SceneMsg;
+    else break;
+  }
+  return last;
+}
+
+function setTime(nt: number): void {
+  if (!main) return;
+  t = Math.min(Math.max(nt, main.start), Math.max(main.end, ghost?.end ?? -Infinity));
+  hook.time = t;
+  dirty = true;
+}
+
+function setPlaying(p: boolean): void {
+  hook.playing = p;
+  $('play').textContent = p ? '⏸' : '▶';
+  if (p && main && t >= main.end - 1e-9 && !liveMode) setTime(main.start);
+  lastWall = performance.now();
+}
+
+function step(dir: 1 | -1): void {
+  if (!main) return;
+  setPlaying(false);
+  const ft = main.frameTimes();
+  if (!ft.length) return;
+  let lo = 0;
+  let hi = ft.length - 1;
+  // nearest index with time > t (forward) or < t (back)
+  if (dir > 0) {
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (ft[m]! > t + 1e-12) hi = m;
+      else lo = m + 1;
+    }
+    setTime(ft[lo]!);
+  } else {
+    while (lo < hi) {
+      const m = (lo + hi + 1) >> 1;
+      if (ft[m]! < t - 1e-12) lo = m;
+      else hi = m - 1;
+    }
+    setTime(ft[lo]!);
+  }
+}
+
+const _base = new THREE.Vector3();
+
+function drawTimeline(): void {
+  const c = $<HTMLCanvasElement>('timeline');
+  const w = c.clientWidth;
+  if (c.width !== w) c.width = w;
+  const g = c.getContext('2d')!;
+  g.clearRect(0, 0, c.width, c.height);
+  if (!main) return;
+  const s = main.start;
+  const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
+  const x = (tt: number): number => ((tt - s) / (e - s)) * (w - 1);
+  g.fillStyle = '#2a2f38';
+  g.fillRect(0, 0, w, c.height);
+  // episode spans, alternating shades, with start/end boundaries
+  const eps = main.events.episode;
+  let shade = 0;
+  for (const ev of eps) {
+    if (ev.event === 'start') {
+      const endEv = eps.find((o) => o.index === ev.index && o.event === 'end' && o.t >= ev.t);
+      g.fillStyle = shade++ % 2 ? '#33404f' : '#2d3846';
+      g.fillRect(x(ev.t), 0, Math.max(1, x(endEv ? endEv.t : e) - x(ev.t)), c.height);
+    }
+  }
+  for (const ev of eps) {
+    g.fillStyle = ev.event === 'start' ? '#7fd0ff' : '#ff9f6b';
+    g.fillRect(Math.round(x(ev.t)), 0, 2, c.height);
+    if (ev.event === 'start') {
+      g.fillStyle = '#cde';
+      g.font = '10px sans-serif';
+      g.fillText(`ep ${String(ev.index)}`, x(ev.t) + 4, 10);
+    }
+  }
+  g.fillStyle = '#ff4d4d';
+  for (const ev of main.events.safety) g.fillRect(Math.round(x(ev.t)), c.height - 8, 1, 8);
+}
+
+function drawCursor(): void {
+  if (!main) return;
+  const s = main.start;
+  const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
+  const scrub = $<HTMLInputElement>('scrub');
+  if (document.activeElement !== scrub || !scrubbing) scrub.value = String(Math.round(((t - s) / (e - s)) * 100000));
+  $('clock').textContent = `${t.toFixed(3)} s / ${e.toFixed(2)} s`;
+  plots?.setCursor(t);
+}
+
+let scrubbing = false;
+let timelineDrawnFor = '';
+
+function frame(now: number): void {
+  requestAnimationFrame(frame);
+  const dtWall = (now - lastWall) / 1000;
+  lastWall = now;
+  if (main && hook.playing && !liveMode) {
+    const end = Math.max(main.end, ghost?.end ?? -Infinity);
+    let nt = t + dtWall * hook.speed;
+    if (nt > end) nt = $<HTMLInputElement>('loop').checked ? main.start + (nt - end) : end;
+    if (nt >= end && !$<HTMLInputElement>('loop').checked) setPlaying(false);
+    setTime(nt);
+  }
+  if (main && liveMode && $<HTMLInputElement>('livefollow').checked && t !== main.end) setTime(main.end);
+  if (main && dirty) {
+    if (mainView && main.kin) {
+      mainView.setPoses(main.kin, main.computePoses(t));
+      const bi = main.kin.index.get(main.kin.nodes[0]!.link)!;
+      _base.set(main.poses[bi * 7]!, main.poses[bi * 7 + 1]!, main.poses[bi * 7 + 2]!);
+    }
+    if (ghostView && ghost?.kin) ghostView.setPoses(ghost.kin, ghost.computePoses(t));
+    const sc = sceneAt(main, t);
+    const sceneKey = sc ? (sc as unknown as { t: number }).t : Number.NaN;
+    if (!Object.is(sceneKey, lastSceneT)) {
+      lastSceneT = sceneKey;
+      world.setScene(sc);
+    }
+    world.updateBodies(main, t);
+    const view = mainView;
+    world.updateContacts(
+      main,
+      (link, out) => {
+        const g = view?.links.get(link);
+        if (!g) return false;
+        out.copy(g.position);
+        return true;
+      },
+      t,
+      $<HTMLInputElement>('contacts').checked,
+      $<HTMLInputElement>('forces').checked,
+    );
+    world.follow(mainView ? _base : null, $<HTMLInputElement>('follow').checked);
+    const key = `${main.events.episode.length}:${main.events.safety.length}:${main.end}`;
+    if (key !== timelineDrawnFor) {
+      timelineDrawnFor = key;
+      drawTimeline();
+    }
+    drawCursor();
+    dirty = false;
+    needsRender = true;
+  }
+  // Render on demand: an idle, paused viewer costs nothing (software renderers share the CPU with everything).
+  if (needsRender) {
+    needsRender = false;
+    world.render();
+    renderedTime = t;
+    hook.frames++;
+    if (main && hook.firstFrameMs === null) {
+      hook.firstFrameMs = performance.now();
+      hook.ready = true;
+    }
+  }
+}
+
+async function showTracks(mainId: string, cmpId: string): Promise<void> {
+  const tracks = await Promise.all([loadTrack(mainId), cmpId ? loadTrack(cmpId) : Promise.resolve(null)]);
+  setTracks(tracks[0], tracks[1]);
+}
+
+function setTracks(m: Track, g: Track | null): void {
+  mainView?.dispose();
+  ghostView?.dispose();
+  main = m;
+  ghost = g;
+  hook.notes = [];
+  $('notes').textContent = '';
+  if (m.meta.error) note(`${m.meta.name}: ${m.meta.error}`, true);
+  if (!m.meta.complete && !liveMode) note(`${m.meta.name} was not closed cleanly (no footer): showing everything up to its last complete chunk.`);
+  mainView = attachRobot(m, false);
+  ghostView = g ? attachRobot(g, true) : null;
+  hook.start = m.start;
+  hook.end = Math.max(m.end, g?.end ?? -Infinity);
+  lastSceneT = Number.NaN;
+  timelineDrawnFor = '';
+  setTime(m.start);
+  $('legend').textContent = g ? `ghost (blue): ${g.meta.name}` : '';
+  $('status').textContent = `${m.meta.robot?.name ?? ''} · ${(m.end - m.start).toFixed(2)} s${m.meta.meta.task ? ` · ${m.meta.meta.task}` : ''}${m.meta.meta.policy ? ` · ${m.meta.meta.policy}` : ''}`;
+  // Plots after the first frame: the robot shows first, then uPlot builds its paths.
+  setTimeout(() => {
+    plots.setTracks(g ? [m, g] : [m]);
+    hook.plots = plots.count;
+    dirty = true;
+  }, 0);
+}
+
+function startLive(): void {
+  liveMode = true;
+  $('livewrap').hidden = false;
+  $('status').textContent = 'live: waiting for a stream…';
+  const ws = new WebSocket(`ws://${location.host}/live?role=viewer`);
+  let lastRefresh = 0;
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(ev.data as string);
+    if (msg.op === 'robot') {
+      const meta: TrackMeta = {
+        id: 'live',
+        name: 'live',
+        start: 0,
+        end: 0,
+        complete: true,
+        meta: msg.meta ?? {},
+        robot: msg.robot,
+        robotError: msg.robotError,
+        jointNames: msg.jointNames ?? [],
+        layout: [],
+        events: { safety: [], episode: [], dr: [], scene: [] },
+      };
+      setTracks(Track.live(meta), null);
+      $('status').textContent = `live: ${msg.robot?.name ?? 'no robot'}`;
+    } else if (msg.op === 'batch' && main?.ingest) {
+      for (const m of msg.msgs) main.ingest.add(m.topic, m.t, m.data);
+      hook.liveMessages += msg.msgs.length;
+      hook.end = main.end;
+      dirty = true;
+      const now = performance.now();
+      if (now - lastRefresh > 500) {
+        lastRefresh = now;
+        plots.refresh();
+        hook.plots = plots.count;
+        timelineDrawnFor = '';
+      }
+    }
+  };
+  ws.onclose = () => note('live stream closed');
+}
+
+async function boot(): Promise<void> {
+  world = new World($('view3d'));
+  world.controls.addEventListener('change', () => (needsRender = true));
+  new ResizeObserver(() => (needsRender = true)).observe($('view3d'));
+  plots = new Plots($('plots'), (tt) => {
+    setPlaying(false);
+    setTime(tt);
+  });
+  requestAnimationFrame(frame);
+  const params = new URLSearchParams(location.search);
+  const session = await getJson<{ recordings: { id: string; name: string }[]; live: boolean }>('/api/session');
+  const recSel = $<HTMLSelectElement>('rec');
+  const cmpSel = $<HTMLSelectElement>('cmp');
+  for (const r of session.recordings) {
+    recSel.add(new Option(r.name, r.id));
+    cmpSel.add(new Option(r.name, r.id));
+  }
+  if (session.live) recSel.add(new Option('live stream', 'live'));
+  const wantLive = params.get('live') === '1' || session.recordings.length === 0;
+  const mainId = wantLive ? 'live' : (params.get('rec') ?? session.recordings[0]!.id);
+  const cmpId = params.get('cmp') ?? '';
+  recSel.value = mainId;
+  cmpSel.value = cmpId;
+  const reload = (): void => {
+    const p = new URLSearchParams();
+    if (recSel.value === 'live') p.set('live', '1');
+    else p.set('rec', recSel.value);
+    if (cmpSel.value) p.set('cmp', cmpSel.value);
+    location.search = p.toString();
+  };
+  recSel.onchange = reload;
+  cmpSel.onchange = reload;
+
+  $('play').onclick = () => setPlaying(!hook.playing);
+  $('back').onclick = () => step(-1);
+  $('fwd').onclick = () => step(1);
+  $<HTMLSelectElement>('speed').onchange = (e) => (hook.speed = Number((e.target as HTMLSelectElement).value));
+  for (const id of ['contacts', 'forces', 'follow']) $(id).onchange = () => (dirty = true);
+  const scrub = $<HTMLInputElement>('scrub');
+  scrub.oninput = () => {
+    if (!main) return;
+    scrubbing = true;
+    const e = Math.max(main.end, ghost?.end ?? 0);
+    setTime(main.start + (Number(scrub.value) / 100000) * (e - main.start));
+  };
+  scrub.onchange = () => (scrubbing = false);
+  window.addEventListener('keydown', (e) => {
+    if ((e.target as HTMLElement).tagName === 'SELECT') return;
+    if (e.key === ' ') {
+      e.preventDefault();
+      setPlaying(!hook.playing);
+    } else if (e.key === 'ArrowRight') step(1);
+    else if (e.key === 'ArrowLeft') step(-1);
+  });
+  window.addEventListener('resize', () => {
+    timelineDrawnFor = '';
+    dirty = true;
+  });
+
+  if (wantLive) startLive();
+  else await showTracks(mainId, cmpId);
+  if (params.get('play') === '1') setPlaying(true);
+}
+
+boot().catch((e: Error) => {
+  hook.error = e.message;
+  note(`viewer failed to start: ${e.message}`, true);
+  console.error(e);
+});

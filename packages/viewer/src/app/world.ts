@@ -1,0 +1,183 @@
+/**
+ * The 3D stage: renderer, Z-up camera with orbit controls and base-following, ground grid, terrain
+ * heightfield, scene bodies (z1-push block and goal), contact markers and force arrows.
+ * Per-frame code reuses module-level scratch objects (no allocation in the render loop).
+ */
+import * as THREE from 'three';
+import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
+import type { SceneMsg } from '../recording/topics.ts';
+import type { Track } from './track.ts';
+
+const _v = new THREE.Vector3();
+const _dir = new THREE.Vector3();
+const FORCE_SCALE = 0.004; // m of arrow per N: a 12 kg robot's ~30 N per foot → 12 cm
+
+export class World {
+  readonly renderer: THREE.WebGLRenderer;
+  readonly scene = new THREE.Scene();
+  readonly camera: THREE.PerspectiveCamera;
+  readonly controls: OrbitControls;
+  readonly ground: THREE.Group;
+  #terrain: THREE.Mesh | null = null;
+  #bodies = new Map<string, THREE.Object3D>();
+  #markers = new Map<string, { dot: THREE.Mesh; arrow: THREE.ArrowHelper }>();
+  #followPrev: THREE.Vector3 | null = null;
+  readonly container: HTMLElement;
+
+  constructor(container: HTMLElement) {
+    this.container = container;
+    this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'high-performance' });
+    this.renderer.setPixelRatio(1);
+    container.appendChild(this.renderer.domElement);
+    this.scene.background = new THREE.Color(0x20242c);
+    this.camera = new THREE.PerspectiveCamera(45, 1, 0.02, 200);
+    this.camera.up.set(0, 0, 1);
+    this.camera.position.set(1.1, -1.3, 0.75);
+    this.controls = new OrbitControls(this.camera, this.renderer.domElement);
+    this.controls.target.set(0, 0, 0.25);
+    this.controls.update();
+    this.scene.add(new THREE.HemisphereLight(0xdde6ff, 0x404040, 1.6));
+    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+    sun.position.set(2, -3, 5);
+    this.scene.add(sun);
+    this.ground = new THREE.Group();
+    const grid = new THREE.GridHelper(20, 40, 0x556070, 0x39404c);
+    grid.rotation.x = Math.PI / 2; // GridHelper lies in XZ; the world is Z-up
+    this.ground.add(grid);
+    const plane = new THREE.Mesh(new THREE.PlaneGeometry(20, 20), new THREE.MeshLambertMaterial({ color: 0x2b3038 }));
+    plane.position.z = -0.001;
+    this.ground.add(plane);
+    this.scene.add(this.ground);
+    this.resize();
+    new ResizeObserver(() => this.resize()).observe(container);
+  }
+
+  resize(): void {
+    const w = Math.max(this.container.clientWidth, 16);
+    const h = Math.max(this.container.clientHeight, 16);
+    this.renderer.setSize(w, h, false);
+    this.camera.aspect = w / h;
+    this.camera.updateProjectionMatrix();
+  }
+
+  /** Apply the latest /scene message: terrain and non-robot bodies. */
+  setScene(msg: SceneMsg | null): void {
+    if (this.#terrain) {
+      this.#terrain.geometry.dispose();
+      this.#terrain.removeFromParent();
+      this.#terrain = null;
+    }
+    for (const b of this.#bodies.values()) b.removeFromParent();
+    this.#bodies.clear();
+    if (!msg) return;
+    const tr = msg.terrain;
+    if (tr && tr.type === 'heightfield') {
+      const { rows, cols, spacing, heights } = tr;
+      const g = new THREE.PlaneGeometry((rows - 1) * spacing, (cols - 1) * spacing, rows - 1, cols - 1);
+      const pos = g.attributes.position as THREE.BufferAttribute;
+      // PlaneGeometry vertices run along x fastest, from +y down; map them onto the row-major (x-index) grid.
+      for (let k = 0; k < pos.count; k++) {
+        const x = pos.getX(k);
+        const y = pos.getY(k);
+        const i = Math.round(x / spacing + (rows - 1) / 2);
+        const j = Math.round(y / spacing + (cols - 1) / 2);
+        pos.setZ(k, heights[i * cols + j] ?? 0);
+      }
+      g.computeVertexNormals();
+      this.#terrain = new THREE.Mesh(g, new THREE.MeshLambertMaterial({ color: 0x6b7b5a, side: THREE.DoubleSide }));
+      this.#terrain.name = 'terrain';
+      this.scene.add(this.#terrain);
+    }
+    this.ground.visible = tr?.type !== 'none';
+    for (const b of msg.bodies ?? []) {
+      const color = new THREE.Color(b.color ?? (b.role === 'goal' ? '#3fbf5f' : '#d0b040'));
+      const mat = new THREE.MeshLambertMaterial({ color, transparent: b.role === 'goal', opacity: b.role === 'goal' ? 0.55 : 1 });
+      let geo: THREE.BufferGeometry;
+      const sh = b.shape;
+      if (sh.type === 'box') geo = new THREE.BoxGeometry(sh.size[0], sh.size[1], sh.size[2]);
+      else if (sh.type === 'sphere') geo = new THREE.SphereGeometry(sh.radius, 24, 16);
+      else {
+        geo = new THREE.CylinderGeometry(sh.radius, sh.radius, sh.length, 24);
+        geo.rotateX(Math.PI / 2);
+      }
+      const m = new THREE.Mesh(geo, mat);
+      m.name = b.name;
+      if (b.pose) {
+        m.position.set(...b.pose.position);
+        m.quaternion.set(...b.pose.orientation);
+      }
+      this.#bodies.set(b.name, m);
+      this.scene.add(m);
+    }
+  }
+
+  /** Move scene bodies that have recorded poses. */
+  updateBodies(track: Track, t: number): void {
+    for (const [name, obj] of this.#bodies) {
+      const p = track.recordedPose(name, t);
+      if (p) {
+        obj.position.set(p[0]!, p[1]!, p[2]!);
+        obj.quaternion.set(p[3]!, p[4]!, p[5]!, p[6]!);
+      }
+    }
+  }
+
+  /** Contact markers (dot at the link, green when in contact) and force arrows, from /contacts at t. */
+  updateContacts(track: Track, linkPos: (link: string, out: THREE.Vector3) => boolean, t: number, showDots: boolean, showArrows: boolean): void {
+    const s = track.series.get('contacts');
+    if (!s) return;
+    for (const f of s.cols.keys()) {
+      if (!f.endsWith('/in')) continue;
+      const link = f.slice(0, -3);
+      let m = this.#markers.get(link);
+      if (!m) {
+        const dot = new THREE.Mesh(new THREE.SphereGeometry(0.018, 12, 8), new THREE.MeshBasicMaterial({ color: 0x40ff70 }));
+        const arrow = new THREE.ArrowHelper(new THREE.Vector3(0, 0, 1), new THREE.Vector3(), 0.1, 0xff5040, 0.03, 0.02);
+        dot.name = `contact:${link}`;
+        this.scene.add(dot, arrow);
+        m = { dot, arrow };
+        this.#markers.set(link, m);
+      }
+      const inContact = track.held('contacts', f, t) > 0.5;
+      const have = linkPos(link, _v);
+      m.dot.visible = showDots && have && inContact;
+      m.dot.position.copy(_v);
+      const fx = track.held('contacts', `${link}/fx`, t);
+      const fy = track.held('contacts', `${link}/fy`, t);
+      const fz = track.held('contacts', `${link}/fz`, t);
+      const fm = track.held('contacts', `${link}/f`, t);
+      if (Number.isFinite(fx) && Number.isFinite(fy) && Number.isFinite(fz)) _dir.set(fx, fy, fz);
+      else _dir.set(0, 0, Number.isFinite(fm) ? fm : 0); // only a magnitude was recorded: draw it as a normal force
+      const len = _dir.length();
+      m.arrow.visible = showArrows && have && inContact && len > 1e-6;
+      if (m.arrow.visible) {
+        m.arrow.position.copy(_v);
+        m.arrow.setDirection(_dir.normalize());
+        m.arrow.setLength(Math.max(len * FORCE_SCALE, 0.02), 0.03, 0.02);
+      }
+    }
+  }
+
+  /** Keep the camera's offset to the base constant. */
+  follow(base: THREE.Vector3 | null, on: boolean): void {
+    if (!on || !base) {
+      this.#followPrev = null;
+      return;
+    }
+    if (this.#followPrev) {
+      _v.subVectors(base, this.#followPrev);
+      this.camera.position.add(_v);
+      this.controls.target.add(_v);
+    } else {
+      _v.subVectors(base, this.controls.target);
+      this.camera.position.add(_v);
+      this.controls.target.copy(base);
+    }
+    this.#followPrev = (this.#followPrev ?? new THREE.Vector3()).copy(base);
+    this.controls.update();
+  }
+
+  render(): void {
+    this.renderer.render(this.scene, this.camera);
+  }
+}

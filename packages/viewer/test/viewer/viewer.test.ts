@@ -1,0 +1,271 @@
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readRecording } from '../../src/recording/reader.ts';
+import { Recorder } from '../../src/recording/recorder.ts';
+import { serveViewer, type ViewerServer } from '../../src/server/serve.ts';
+import { recordGo1Rollout } from '../../src/testing/go1-rollout.ts';
+import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { launchBrowser, nextFrame, openViewer } from '../helpers/browser.ts';
+
+const GO1 = '/work/shared/robots/go1/urdf/go1.urdf';
+const Z1_STL = '/work/shared/robots/z1/meshes/collision/z1_Link02.STL';
+
+let dir: string;
+let go1Path: string;
+let go1b: string;
+let customPath: string;
+let server: ViewerServer;
+let browser: Browser;
+let page: Page;
+
+/** A URDF of our own: one link with an STL visual that exists, one whose visual mesh is missing. */
+function writeCustomRobot(root: string): string {
+  mkdirSync(join(root, 'urdf'), { recursive: true });
+  mkdirSync(join(root, 'meshes'), { recursive: true });
+  copyFileSync(Z1_STL, join(root, 'meshes', 'arm.stl'));
+  const urdf = `<?xml version="1.0"?>
+<robot name="twolink">
+  <link name="base"><visual><geometry><box size="0.2 0.2 0.1"/></geometry></visual>
+    <collision><geometry><box size="0.2 0.2 0.1"/></geometry></collision></link>
+  <link name="arm"><visual><geometry><mesh filename="package://twolink/meshes/arm.stl"/></geometry></visual>
+    <collision><geometry><cylinder radius="0.03" length="0.3"/></geometry></collision></link>
+  <link name="tool"><visual><geometry><mesh filename="package://twolink/meshes/not_there.dae"/></geometry></visual>
+    <collision><origin xyz="0 0 0.05"/><geometry><box size="0.04 0.04 0.1"/></geometry></collision></link>
+  <joint name="j1" type="revolute"><parent link="base"/><child link="arm"/><origin xyz="0 0 0.1"/><axis xyz="0 0 1"/><limit lower="-3" upper="3" effort="10" velocity="5"/></joint>
+  <joint name="j2" type="revolute"><parent link="arm"/><child link="tool"/><origin xyz="0 0 0.3"/><axis xyz="0 1 0"/><limit lower="-2" upper="2" effort="10" velocity="5"/></joint>
+</robot>`;
+  const p = join(root, 'urdf', 'twolink.urdf');
+  writeFileSync(p, urdf);
+  return p;
+}
+
+function rawGet(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    // http.request sends the path byte-for-byte (no URL normalisation, unlike fetch).
+    const req = request({ host: '127.0.0.1', port, path, method: 'GET', headers }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const hook = <T>(p: Page, fn: string, ...args: unknown[]): Promise<T> =>
+  p.evaluate(([f, a]) => (window as any).__s2r[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 's2r-view-'));
+  go1Path = join(dir, 'go1-seed1.mcap');
+  go1b = join(dir, 'go1-seed2.mcap');
+  await recordGo1Rollout(go1Path, { urdfPath: GO1, seconds: 1.0, seed: 1, episodes: 2, meta: { policy: 'scripted' } });
+  await recordGo1Rollout(go1b, { urdfPath: GO1, seconds: 1.0, seed: 2, amplitude: 0.15 });
+  // Custom robot: joint states only (no link poses): the viewer must pose it by forward kinematics.
+  const model = loadUrdf(writeCustomRobot(join(dir, 'twolink')));
+  customPath = join(dir, 'z-custom.mcap');
+  const rec = await Recorder.open(customPath, { robot: model });
+  for (let i = 0; i <= 100; i++) rec.jointState(i * 0.01, { position: [i * 0.01, 0.5] });
+  await rec.close();
+  server = await serveViewer({ paths: [dir], port: 0 });
+  browser = await launchBrowser();
+  page = await openViewer(browser, server.url);
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe('s2r viewer in headless Chromium', () => {
+  it('serves the run folder recordings and renders a first frame', async () => {
+    expect(server.recordings.map((r) => r.name)).toEqual(['go1-seed1.mcap', 'go1-seed2.mcap', 'z-custom.mcap']);
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    const s = await page.evaluate(() => ({ ...(window as any).__s2r }));
+    expect(s.firstFrameMs).toBeGreaterThan(0);
+    expect(s.start).toBeCloseTo(0, 6);
+    expect(s.end).toBeGreaterThan(1.9);
+    expect((page as any).s2rErrors).toEqual([]);
+  });
+
+  it('playback advances, pauses, and frame-steps to recorded samples', async () => {
+    await hook(page, 'setTime', 0);
+    await hook(page, 'play');
+    await page.waitForFunction(() => (window as any).__s2r.time > 0.2, null, { timeout: 20_000 });
+    await hook(page, 'pause');
+    const t1 = await page.evaluate(() => (window as any).__s2r.time);
+    await page.waitForTimeout(300);
+    expect(await page.evaluate(() => (window as any).__s2r.time)).toBe(t1);
+    await hook(page, 'setTime', 0.5);
+    await hook(page, 'step', 1);
+    const t2 = await page.evaluate(() => (window as any).__s2r.time);
+    expect(t2).toBeGreaterThan(0.5);
+    expect(t2).toBeLessThan(0.5 + 0.0051); // next 200 Hz sample
+    await hook(page, 'step', -1);
+    expect(await page.evaluate(() => (window as any).__s2r.time)).toBeLessThan(t2);
+  });
+
+  it('scrubbing the timeline seeks', async () => {
+    await page.locator('#scrub').fill('50000');
+    const t = await page.evaluate(() => (window as any).__s2r.time);
+    const end = await page.evaluate(() => (window as any).__s2r.end);
+    expect(t).toBeCloseTo(end / 2, 2);
+  });
+
+  it("renders a link at time t exactly where the recording put it (recorded and forward-kinematics links)", async () => {
+    const rec = readRecording(go1Path, { topics: ['/tf'] });
+    const sample = rec.messages[137]!;
+    const tr = sample.data.transforms.find((x: any) => x.child_frame_id === 'FL_calf');
+    await hook(page, 'setTime', sample.t);
+    await nextFrame(page);
+    expect(await page.evaluate(() => (window as any).__s2r.renderedAt())).toBe(sample.t);
+    const pose = (await hook<number[]>(page, 'linkWorldPose', 'FL_calf'))!;
+    const want = [tr.translation.x, tr.translation.y, tr.translation.z, tr.rotation.x, tr.rotation.y, tr.rotation.z, tr.rotation.w];
+    // Float32 columns: 1e-5 m / 1e-5 in quaternion components. Sign of q is free.
+    const sign = Math.sign(pose[6]!) === Math.sign(want[6]!) ? 1 : -1;
+    pose.forEach((v, i) => expect(Math.abs((i >= 3 ? sign * v : v) - want[i]!)).toBeLessThan(1e-5));
+    // FL_foot has no recorded pose: the viewer derives it from FL_calf and the fixed joint (0, 0, -0.213).
+    const foot = (await hook<number[]>(page, 'linkWorldPose', 'FL_foot'))!;
+    const [x, y, z, w] = [tr.rotation.x, tr.rotation.y, tr.rotation.z, tr.rotation.w];
+    // R·(0,0,-0.213): third column of R scaled
+    const c = [2 * (x * z + y * w), 2 * (y * z - x * w), 1 - 2 * (x * x + y * y)];
+    const expFoot = [want[0]! - 0.213 * c[0]!, want[1]! - 0.213 * c[1]!, want[2]! - 0.213 * c[2]!];
+    for (let i = 0; i < 3; i++) expect(Math.abs(foot[i]! - expFoot[i]!)).toBeLessThan(1e-5);
+  });
+
+  it('draws a non-blank picture', async () => {
+    await hook(page, 'setTime', 0.3);
+    await nextFrame(page);
+    const png = await page.locator('#view3d canvas').screenshot();
+    const stats = await page.evaluate(async (b64) => {
+      const img = new Image();
+      img.src = `data:image/png;base64,${b64}`;
+      await img.decode();
+      const c = document.createElement('canvas');
+      c.width = img.width;
+      c.height = img.height;
+      const g = c.getContext('2d')!;
+      g.drawImage(img, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      const colors = new Set<number>();
+      const bg = [d[0], d[1], d[2]];
+      let differ = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        colors.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+        if (Math.abs(d[i]! - bg[0]!) + Math.abs(d[i + 1]! - bg[1]!) + Math.abs(d[i + 2]! - bg[2]!) > 30) differ++;
+      }
+      return { colors: colors.size, differFrac: differ / (d.length / 4), w: c.width, h: c.height };
+    }, png.toString('base64'));
+    expect(stats.w).toBeGreaterThan(300);
+    expect(stats.colors).toBeGreaterThan(50);
+    expect(stats.differFrac).toBeGreaterThan(0.05);
+  });
+
+  it("shows the missing-mesh fallback for the Go1's trunk", async () => {
+    const notes = await page.locator('#notes').innerText();
+    expect(notes).toContain('meshes/trunk.dae');
+    expect(notes).toMatch(/collision geometry/);
+    expect(await page.locator('#notes .note').first().isVisible()).toBe(true);
+    // The trunk link shows its collision box in place of the missing mesh.
+    const kids = await page.evaluate(() => (window as any).__s2r.linkWorldPose('trunk') !== null);
+    expect(kids).toBe(true);
+  });
+
+  it('poses a custom URDF from joint states, loads its STL, and notes its missing mesh', async () => {
+    const p2 = await openViewer(browser, `${server.url}?rec=2`);
+    try {
+      await p2.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null, null, { timeout: 60_000 });
+      const notes = await p2.locator('#notes').innerText();
+      expect(notes).toContain('not_there.dae');
+      expect(notes).toContain('link tool');
+      expect(notes).not.toContain('arm.stl');
+      await hook(p2, 'setTime', 0.5);
+      await nextFrame(p2);
+      // j1 = 0.5 rad about z at 0.1 m; tool at 0.3 m above the arm, rotated 0.5 rad about y.
+      const arm = (await hook<number[]>(p2, 'linkWorldPose', 'arm'))!;
+      expect(arm[2]).toBeCloseTo(0.1, 6);
+      expect(arm[5]).toBeCloseTo(Math.sin(0.25), 5);
+      const tool = (await hook<number[]>(p2, 'linkWorldPose', 'tool'))!;
+      expect(tool[2]).toBeCloseTo(0.4, 6);
+    } finally {
+      await p2.close();
+    }
+  });
+
+  it('compares two recordings: ghost robot on the same time axis, plots for both', async () => {
+    const p3 = await openViewer(browser, `${server.url}?rec=0&cmp=1`);
+    try {
+      await p3.waitForFunction(() => (window as any).__s2r.plots >= 4, null, { timeout: 30_000 });
+      const rec = readRecording(go1b, { topics: ['/tf'] });
+      const sample = rec.messages[60]!;
+      const tr = sample.data.transforms.find((x: any) => x.child_frame_id === 'base');
+      await hook(p3, 'setTime', sample.t);
+      await nextFrame(p3);
+      const g = (await hook<number[]>(p3, 'linkWorldPose', 'base', true))!;
+      expect(g[0]).toBeCloseTo(tr.translation.x, 5);
+      expect(g[2]).toBeCloseTo(tr.translation.z, 5);
+      expect(await p3.locator('#legend').innerText()).toContain('go1-seed2.mcap');
+      // Joint plot carries measured, target and compare series.
+      const legend = await p3.locator('#plots .plot').first().innerText();
+      expect(legend).toContain('FL_calf_joint target');
+      expect(legend).toContain('FL_calf_joint (cmp)');
+    } finally {
+      await p3.close();
+    }
+  });
+
+  it('plays a live stream from a Recorder', async () => {
+    const p4 = await browser.newPage({ viewport: { width: 960, height: 600 } });
+    try {
+      await p4.goto(`${server.url}?live=1`);
+      await p4.waitForFunction(() => (window as any).__s2r !== undefined);
+      const model = loadUrdf(GO1);
+      const rec = await Recorder.open(null, { robot: model, live: server.liveUrl });
+      await p4.waitForFunction(() => (window as any).__s2r.ready, null, { timeout: 30_000 });
+      const names = ['base'];
+      for (let i = 0; i <= 50; i++) {
+        rec.jointState(i * 0.02, { position: new Array(12).fill(0.1 * Math.sin(i / 5)) });
+        rec.linkPoses(i * 0.02, names, [i * 0.01, 0, 0.3, 0, 0, 0, 1]);
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 60));
+      }
+      await rec.close();
+      await p4.waitForFunction(() => (window as any).__s2r.liveMessages >= 102, null, { timeout: 30_000 });
+      await p4.waitForFunction(() => Math.abs((window as any).__s2r.time - 1.0) < 1e-9, null, { timeout: 10_000 });
+      await nextFrame(p4);
+      const base = (await hook<number[]>(p4, 'linkWorldPose', 'base'))!;
+      expect(base[0]).toBeCloseTo(0.5, 5);
+      expect(base[2]).toBeCloseTo(0.3, 5);
+    } finally {
+      await p4.close();
+    }
+  });
+
+  it('refuses path traversal and serves only what it was given', async () => {
+    const port = server.port;
+    const attacks = [
+      '/../../../../etc/passwd',
+      '/mesh/0/0/../../../../etc/passwd',
+      '/%2e%2e/%2e%2e/etc/passwd',
+      '/mesh/0/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd',
+      '/api/rec/..%2f..%2fetc%2fpasswd/meta',
+      '/mesh/0/0/..%252f..%252fetc%252fpasswd',
+      '/..%5c..%5cetc%5cpasswd',
+      '/mesh/0/0/%00.dae',
+    ];
+    for (const a of attacks) {
+      const r = await rawGet(port, a);
+      expect(r.status, a).toBe(400);
+      expect(r.body).not.toContain('root:');
+    }
+    expect((await rawGet(port, '/etc/passwd')).status).toBe(404);
+    expect((await rawGet(port, '/mesh/0/999/x.dae')).status).toBe(404);
+    expect((await rawGet(port, '/api/rec/7/meta')).status).toBe(404);
+    expect((await rawGet(port, '/mesh/0/0/mesh.dae')).status).toBe(200);
+    // DNS rebinding: another host name pointing here is refused.
+    expect((await rawGet(port, '/api/session', { host: 'evil.example:80' })).status).toBe(403);
+  });
+});
