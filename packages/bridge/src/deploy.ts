@@ -67,6 +67,8 @@ export interface DeployOptions {
   log?: (line: string) => void;
   /** Seconds between live lines. Default 1. */
   liveEveryS?: number;
+  /** Aborting it stops the run the normal way (soft stop, then deactivate); deploy() still resolves with a summary. */
+  signal?: AbortSignal;
 }
 
 export interface DeploySummary {
@@ -303,6 +305,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     }
   };
   if (o.handleSigint ?? true) process.on('SIGINT', onSigint);
+  const onAbort = () => h.stop();
+  if (o.signal?.aborted) h.stop();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
   const stdin = process.stdin;
   let rawSet = false;
   const onKey = (buf: Buffer) => {
@@ -375,6 +380,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     };
   } finally {
     clearInterval(timer);
+    o.signal?.removeEventListener('abort', onAbort);
     if (o.handleSigint ?? true) process.off('SIGINT', onSigint);
     if (o.stdinKeys) {
       stdin.off('data', onKey);

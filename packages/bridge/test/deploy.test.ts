@@ -73,6 +73,18 @@ describe('s2r deploy', () => {
     expect(s.policy_stats.policy_steps).toBeGreaterThan(10); // the policy still ran
   });
 
+  it('an AbortSignal stops an open-ended run the normal way (soft stop), and deploy() still returns its summary', async () => {
+    const ac = new AbortController();
+    const s = await deploy({
+      policy: artifact, robot: ROBOT, hardware: 'mock', safety: { softStartS: 0.1, softStopS: 0.1 }, handleSigint: false, signal: ac.signal,
+      log: (line) => { if (/phase running/.test(line)) setTimeout(() => ac.abort(), 200); },
+    });
+    expect(s.deploy).toBe('done');
+    expect(s.safety_interventions.soft_stop).toBeGreaterThan(0);
+    expect(s.falls).toBeNull(); // mock hardware knows no base position
+    expect(s.distance_m).toBeNull();
+  });
+
   it('refuses an artifact whose joints differ from the robot, naming them, before anything starts', async () => {
     const bad = join(dir, 'bad.json');
     await writeGo1Artifact(bad, { jointNames: (n) => n.map((j) => (j === 'FR_calf_joint' ? 'FR_knee_joint' : j)) });
