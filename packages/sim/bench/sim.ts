@@ -67,37 +67,56 @@ async function rapierEnv(workers: number): Promise<{ envSteps: number; seconds: 
   }
 }
 
-/** Bare Rapier: one robot, one world, PD toward default + 0.25·N(0,1) targets changed every 4 steps. */
-async function rapierBare(urdf: string): Promise<number> {
+interface BareOptions {
+  flavor?: 'simd' | 'compat';
+  solverIterations?: number;
+  /** Robots per world (they never collide with each other) and worlds, stepped round-robin. */
+  robotsPerWorld?: number;
+  worlds?: number;
+  /** Step only RAPIER's world.step(): no actuation, no state read-back (the cost of the JS↔WASM glue). */
+  rawStep?: boolean;
+  seconds?: number;
+}
+
+/**
+ * Bare Rapier: robots in SimWorlds, PD toward default + 0.25·N(0,1) targets changed every 4 steps.
+ * Returns robot physics steps/s (robots × world steps per second).
+ */
+async function rapierBare(urdf: string, o: BareOptions = {}): Promise<number> {
   const model = loadUrdf(urdf);
   const q0 = Float64Array.from(model.actuatedJoints, (j) => defaultPose.get(j) ?? 0);
-  const world = await createWorld({ dt: PHYSICS_DT, ground: { type: 'plane' }, solverIterations: SOLVER_ITERATIONS });
+  const R = o.robotsPerWorld ?? 1;
+  const worlds = await Promise.all(Array.from({ length: o.worlds ?? 1 }, () =>
+    createWorld({ dt: PHYSICS_DT, ground: { type: 'plane' }, solverIterations: o.solverIterations ?? SOLVER_ITERATIONS, flavor: o.flavor ?? 'simd' })));
   try {
-    const robot = world.addRobot(model, { basePosition: [0, 0, 0.34], initialJointPos: q0, kp: KP, kd: KD });
+    const robots = worlds.map((w) => Array.from({ length: R }, () => w.addRobot(model, { basePosition: [0, 0, 0.34], initialJointPos: q0, kp: KP, kd: KD })));
     const rng = Rng.seed(3);
     const target = new Float64Array(q0.length);
-    let n = 0;
     const run = (ms: number) => {
       const t0 = performance.now();
       let k = 0;
       while (performance.now() - t0 < ms) {
-        for (let i = 0; i < 100; i++, k++) {
-          if (k % DECIMATION === 0) {
-            for (let j = 0; j < q0.length; j++) target[j] = q0[j]! + ACTION_SCALE * rng.normal();
-            robot.setPositionTargets(target);
+        for (let i = 0; i < 20; i++, k++) {
+          for (let w = 0; w < worlds.length; w++) {
+            for (const robot of robots[w]!) {
+              if (k % DECIMATION === 0) {
+                for (let j = 0; j < q0.length; j++) target[j] = q0[j]! + ACTION_SCALE * rng.normal();
+                robot.setPositionTargets(target);
+              }
+              if (k % 4000 === 0 || robot.basePosition()[2] < 0.12) robot.resetState(q0, [0, 0, 0.34], [0, 0, 0, 1]);
+            }
+            if (o.rawStep) worlds[w]!.world.step();
+            else worlds[w]!.step();
           }
-          if (k % 4000 === 0 || robot.basePosition()[2] < 0.12) robot.resetState(q0, [0, 0, 0.34], [0, 0, 0, 1]);
-          world.step();
         }
       }
       return { k, s: (performance.now() - t0) / 1000 };
     };
-    run(1500);
-    const r = run(MEASURE_S * 1000);
-    n = r.k / r.s;
-    return n;
+    run(1000);
+    const r = run((o.seconds ?? MEASURE_S) * 1000);
+    return (r.k * R * worlds.length) / r.s;
   } finally {
-    world.free();
+    for (const w of worlds) w.free();
   }
 }
 
@@ -194,6 +213,18 @@ const bareOurs = mujocoUrdf === OUR_GO1 ? bare : await rapierBare(OUR_GO1);
 const mjOurs = mujocoUrdf === OUR_GO1 ? mjr : await mujoco(OUR_GO1);
 log(`same robot as the task (${OUR_GO1}): rapier bare ${bareOurs.toFixed(0)}, mujoco-js ${mjOurs.stepsPerS.toFixed(0)} physics steps/s`);
 
+// What limits Rapier: each factor alone, on the task's robot, 2 s each.
+const A = 2;
+const limits = {
+  solver_iterations_4: await rapierBare(OUR_GO1, { solverIterations: 4, seconds: A }),
+  solver_iterations_2: await rapierBare(OUR_GO1, { solverIterations: 2, seconds: A }),
+  compat_build_iterations_2: await rapierBare(OUR_GO1, { flavor: 'compat', solverIterations: 2, seconds: A }),
+  raw_world_step_only: await rapierBare(OUR_GO1, { rawStep: true, seconds: A }),
+  robots_8_in_1_world: await rapierBare(OUR_GO1, { robotsPerWorld: 8, seconds: A }),
+  robots_8_in_8_worlds: await rapierBare(OUR_GO1, { worlds: 8, seconds: A }),
+};
+log(`limits (task robot, robot physics steps/s): ${Object.entries(limits).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+
 const round = (x: number) => Math.round(x);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 console.log(JSON.stringify({
@@ -218,6 +249,7 @@ console.log(JSON.stringify({
   mujoco_task_robot_steps_per_s_1w: round(mjOurs.stepsPerS),
   ratio_task_robot_1w: r3((env1 * DECIMATION) / mjOurs.stepsPerS),
   rapier_flavor: 'simd',
+  rapier_limits_steps_per_s: Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, round(v)])),
   cores: (await import('node:os')).cpus().length,
   load_avg_1m: r3((await import('node:os')).loadavg()[0]!),
 }));
