@@ -397,6 +397,26 @@ describe('self-collision', () => {
   });
 });
 
+describe('collision subset', () => {
+  it('collisionLinks keeps only the named links\' shapes (the Go1 still stands on its feet)', async () => {
+    const model = loadUrdf(GO1_URDF);
+    const q0 = go1DefaultPose(model.actuatedJoints);
+    const links = model.links.map((l) => l.name).filter((n) => /^(trunk|.._thigh|.._calf|.._foot)$/.test(n));
+    const world = await createWorld({ dt: DT });
+    const r = world.addRobot(model, { basePosition: [0, 0, standingSpawnHeight(model, q0)], initialJointPos: q0, kp: 20, kd: 0.5, collisionLinks: links });
+    expect([...r.contactLinkNames].sort()).toEqual([...links].sort());
+    let colliders = 0;
+    (world.world as unknown as { forEachCollider(f: () => void): void }).forEachCollider(() => colliders++);
+    expect(colliders).toBe(1 + 13); // ground + trunk + 4 × (thigh, calf, foot)
+    r.setPositionTargets(q0);
+    for (let i = 0; i < 400; i++) world.step();
+    expect(r.basePosition()[2]).toBeGreaterThan(0.22);
+    expect(r.contacts().filter((c) => c.inContact).map((c) => c.link).sort()).toEqual(['FL_foot', 'FR_foot', 'RL_foot', 'RR_foot']);
+    expect(() => world.addRobot(model, { collisionLinks: ['FR_knee'] })).toThrow(/collisionLinks: go1 has no link "FR_knee"/);
+    world.free();
+  });
+});
+
 describe('ground', () => {
   it('a heightfield puts the ground where GroundSpec says (rows along +x, columns along +y)', async () => {
     // A gentle tilted plane (slopes 0.04 along x, −0.06 along y) so resting boxes stay where they land; an axis

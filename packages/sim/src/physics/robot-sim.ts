@@ -280,9 +280,18 @@ export class RapierRobot implements RobotSim {
     const poses = this.forwardKinematics(q0, this.spawnPos, this.spawnQuat);
 
     // Contact links: the URDF link each collision shape was declared in.
+    let keep: Set<string> | null = null;
+    if (options.collisionLinks) {
+      keep = new Set(options.collisionLinks);
+      const known = new Set(model.links.map((l) => l.name));
+      const unknown = [...keep].filter((n) => !known.has(n));
+      if (unknown.length) throw new Error(`collisionLinks: ${model.name} has no link ${unknown.map((u) => `"${u}"`).join(', ')}`);
+    }
+    const kept = (s: Shape, owner: string) => !keep || keep.has(s.link ?? owner);
     const contactNames: string[] = [];
     const contactIndex = new Map<string, number>();
     for (const o of order) for (const s of o.link.collisions) {
+      if (!kept(s, o.link.name)) continue;
       const name = s.link ?? o.link.name;
       if (!contactIndex.has(name)) {
         contactIndex.set(name, contactNames.length);
@@ -313,6 +322,7 @@ export class RapierRobot implements RobotSim {
       const body = world.createRigidBody(desc);
       this.bodies.push(body);
       for (const s of link.collisions) {
+        if (!kept(s, link.name)) continue;
         const cd = this.colliderDesc(s.geometry, s);
         if (!cd) continue;
         const sq = rpyToQuat(s.origin.rpy);
