@@ -6,10 +6,14 @@
  *                     path (PPO.update with one epoch of one minibatch), median of repeated steps.
  *  torch_*            the same step in PyTorch on one thread, when `python3 -c "import torch"` works.
  *  infer_us_p50       batch-1 act() of the exported [256, 256] policy artifact (no tfjs), median.
- *  rollout_*          batched actor inference at rollout size (64 envs, go1 [256,128,64]): plain JS vs tfjs.
+ *  rollout_*          batched actor inference at rollout size (64 envs, go1 [256,128,64]): the deployable MLP
+ *                     (WebAssembly SIMD kernel) vs tfjs. The trainer picks the faster at start ('auto').
+ *  matmul_*           the wasm transpose trap: xᵀ·dz via transposeA vs an explicit transpose.
+ *  load_avg_1m        this machine is shared: the 1-minute load average when the bench ran.
  * Last line: one JSON object.
  */
 import { spawnSync } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { Rng } from '@s2r/sim/rng.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend.ts';
@@ -86,6 +90,25 @@ const rollJs = median(tJs.slice(50));
 const rollTf = median(tTf.slice(50));
 console.log(`rollout inference, 64 envs, [256,128,64]: plain JS ${rollJs.toFixed(0)} µs, tfjs-${backend} ${rollTf.toFixed(0)} µs`);
 
+// The wasm transpose trap: dW = xᵀ·dz through matMul's transposeA flag (what tfjs autodiff emits) vs an
+// explicit tf.transpose first (what nn/dense.ts does), at the [256, 256] layer's backward size.
+const xT = tf.randomNormal([B, 256]) as tf.Tensor2D;
+const dzT = tf.randomNormal([B, 256]) as tf.Tensor2D;
+const timeOp = (f: () => tf.Tensor, n: number) => {
+  const ts: number[] = [];
+  for (let i = 0; i < n + 1; i++) {
+    const t0 = performance.now();
+    tf.tidy(() => f().dataSync());
+    if (i > 0) ts.push(performance.now() - t0);
+  }
+  return median(ts);
+};
+const flagMs = timeOp(() => tf.matMul(xT, dzT, true, false), 3);
+const explicitMs = timeOp(() => tf.matMul(tf.transpose(xT) as tf.Tensor2D, dzT), 7);
+xT.dispose();
+dzT.dispose();
+console.log(`dW = xᵀ·dz (4096×256 each): transposeA flag ${flagMs.toFixed(1)} ms, explicit transpose ${explicitMs.toFixed(1)} ms (${(flagMs / explicitMs).toFixed(1)}×)`);
+
 // PyTorch on one thread, same step
 const PY = String.raw`
 import time, math, torch, json
@@ -138,5 +161,8 @@ console.log(
     step_ms: Number(stepMs.toFixed(1)),
     rollout_infer_js_us: Math.round(rollJs),
     rollout_infer_tfjs_us: Math.round(rollTf),
+    matmul_transposeA_ms: Number(flagMs.toFixed(1)),
+    matmul_explicit_transpose_ms: Number(explicitMs.toFixed(1)),
+    load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
   }),
 );

@@ -43,8 +43,9 @@ export class TfMlp {
     this.activation = activation;
     this.sizes = [layers[0]!.in, ...layers.map((l) => l.out)];
     layers.forEach((l, i) => {
-      this.weights.push(tf.variable(tf.tensor2d(l.w, [l.in, l.out]), true, `${name}/w${i}`));
-      this.biases.push(tf.variable(tf.tensor1d(l.b), true, `${name}/b${i}`));
+      // Inside tidy: the initial-value tensors are freed, the variables (never tidied) stay.
+      this.weights.push(tf.tidy(() => tf.variable(tf.tensor2d(l.w, [l.in, l.out]), true, `${name}/w${i}`)));
+      this.biases.push(tf.tidy(() => tf.variable(tf.tensor1d(l.b), true, `${name}/b${i}`)));
     });
   }
 

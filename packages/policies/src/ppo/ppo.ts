@@ -83,7 +83,7 @@ export class PPO {
     this.actor = new TfMlp(initMlp([dims.obs, ...cfg.actorHidden, dims.act], init.split('actor'), 0.01), cfg.activation, 'actor');
     this.critic = new TfMlp(initMlp([this.criticDim, ...cfg.criticHidden, 1], init.split('critic'), 1.0), cfg.activation, 'critic');
     this.logStdJs = new Float32Array(dims.act).fill(Math.log(cfg.initStd));
-    this.logStd = tf.variable(tf.tensor1d(this.logStdJs), true, 'actor/logStd');
+    this.logStd = tf.tidy(() => tf.variable(tf.tensor1d(this.logStdJs), true, 'actor/logStd'));
     this.opt = new Adam([...this.actor.variables, this.logStd, ...this.critic.variables], cfg.learningRate);
     this.obsNorm = new RunningNormalizer(dims.obs, cfg.obsClip);
     this.criticNorm = asym ? new RunningNormalizer(this.criticDim, cfg.obsClip) : null;
