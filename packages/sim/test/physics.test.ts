@@ -192,6 +192,25 @@ describe('actuation', () => {
   });
 });
 
+describe('explicit PD stability check', () => {
+  it('computes each joint subtree inertia about its axis and warns when Kd·dt/I is near the limit', async () => {
+    const model = loadUrdf(GO1_URDF);
+    const world = await createWorld({ dt: DT });
+    const ok = world.addRobot(model, { initialJointPos: go1DefaultPose(model.actuatedJoints), kp: 20, kd: 0.75 });
+    // Calf + foot about the knee: (0.0011004 + 0.135862·(0.006197² + 0.116695²)) + (9.6e-6 + 0.06·0.213²) kg·m².
+    const calf = ok.jointNames.indexOf('FR_calf_joint');
+    const expected = 0.0011004 + 0.135862 * (0.006197 ** 2 + 0.116695 ** 2) + 9.6e-6 + 0.06 * 0.213 ** 2;
+    expect(ok.axisInertia![calf]!).toBeCloseTo(expected, 6);
+    expect(ok.warnings.filter((w) => w.includes('stability'))).toEqual([]);
+    // Kd 1 makes the Go1 fall over with explicit PD at dt 0.005 (REFERENCE); the four calves are flagged.
+    const stiff = world.addRobot(model, { initialJointPos: go1DefaultPose(model.actuatedJoints), kp: 20, kd: 1, basePosition: [2, 0, 0.4] });
+    expect(stiff.warnings.filter((w) => w.includes('stability')).map((w) => w.split('"')[1])).toEqual([
+      'FR_calf_joint', 'FL_calf_joint', 'RR_calf_joint', 'RL_calf_joint',
+    ]);
+    world.free();
+  });
+});
+
 describe('state read-back', () => {
   it('joint velocity matches the finite difference of joint position, including past ±π on a continuous joint', async () => {
     // Zero gravity so a small hinge torque spins the pole through turns (≈1.5 rad/s² on a 1 m, 0.1 kg pole).

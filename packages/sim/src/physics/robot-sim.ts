@@ -374,6 +374,8 @@ export class RapierRobot implements RobotSim {
     }
     this.applyMotors();
     this.setStateFromPoses(q0, new Float64Array(n), poses);
+    this.axisInertia = this.computeAxisInertia(poses);
+    this.checkExplicitStability();
     if (this.actuator === 'motor' && world.numInternalPgsIterations < 4) {
       // Measured here on a 1-DoF arm at dt 0.005 with 4 solver iterations: the ForceBased motor's static stiffness
       // is ~68% of Kp with 1 internal PGS iteration, ~95% with 4.
@@ -516,6 +518,67 @@ export class RapierRobot implements RobotSim {
     fillFrom(this.kp, kp, 'kp');
     fillFrom(this.kd, kd, 'kd');
     this.motorDirty = true;
+    if (this.axisInertia) this.checkExplicitStability();
+  }
+
+  /**
+   * Inertia (kg·m²) of each joint's subtree about its axis at the spawn pose: the load the explicit JS PD drives.
+   * An explicit damper is stable for kd·dt/I < 2 and a spring for kp·dt²/I < 4 on one isolated joint; coupled joints
+   * on a moving base are less forgiving (measured: the Go1 stands at Kd 0.75, kd·dt/I = 0.66 for the calf, and falls
+   * over at Kd 1, 0.88). Warnings start at 0.8 and 2.
+   */
+  axisInertia: Float64Array | null = null;
+  private readonly stabilityWarned = new Set<number>();
+
+  private computeAxisInertia(poses: Xform[]): Float64Array {
+    const B = this.parentBody.length;
+    const out = new Float64Array(this.dof);
+    const inSubtree = (b: number, root: number): boolean => {
+      for (let x = b; x >= 0; x = this.parentBody[x]!) if (x === root) return true;
+      return false;
+    };
+    for (let i = 0; i < this.dof; i++) {
+      if (this.jPrismatic[i]) continue;
+      const cb = this.jChild[i]!;
+      const a = quatRotate(poses[cb]!.q, [this.jAxis[3 * i]!, this.jAxis[3 * i + 1]!, this.jAxis[3 * i + 2]!]);
+      const p = poses[cb]!.p;
+      let I = 0;
+      for (let b = 0; b < B; b++) {
+        if (!inSubtree(b, cb)) continue;
+        const mp = this.nominalMassProps[b]!;
+        const frame = quatMul(poses[b]!.q, mp.frame);
+        for (let k = 0; k < 3; k++) {
+          const e = quatRotate(frame, [k === 0 ? 1 : 0, k === 1 ? 1 : 0, k === 2 ? 1 : 0]);
+          const d = a[0] * e[0] + a[1] * e[1] + a[2] * e[2];
+          I += mp.inertia[k]! * d * d;
+        }
+        const c = quatRotate(poses[b]!.q, mp.com);
+        const r: Vec3 = [poses[b]!.p[0] + c[0] - p[0], poses[b]!.p[1] + c[1] - p[1], poses[b]!.p[2] + c[2] - p[2]];
+        const along = r[0] * a[0] + r[1] * a[1] + r[2] * a[2];
+        I += mp.mass * (r[0] * r[0] + r[1] * r[1] + r[2] * r[2] - along * along);
+      }
+      out[i] = I;
+    }
+    return out;
+  }
+
+  private checkExplicitStability(): void {
+    if (this.actuator !== 'pd' || !this.axisInertia) return;
+    const dt = 1 / this.invDt;
+    for (let i = 0; i < this.dof; i++) {
+      const I = this.axisInertia[i]!;
+      if (!(I > 0) || this.stabilityWarned.has(i)) continue;
+      const d = (this.kd[i]! * dt) / I, k = (this.kp[i]! * dt * dt) / I;
+      // Implicit URDF damping at least as large as Kd keeps the explicit D term in check.
+      const dampingCovers = this.damping[i]! >= this.kd[i]!;
+      if ((d > 0.8 && !dampingCovers) || k > 2) {
+        this.stabilityWarned.add(i);
+        this.warnings.push(
+          `joint "${this.jointNames[i]}": explicit PD near its stability limit at dt ${dt} s (I ≈ ${I.toExponential(2)} kg·m² about the axis, ` +
+            `kd·dt/I = ${d.toFixed(2)}, kp·dt²/I = ${k.toFixed(2)}); lower the gains or dt, or use actuator 'motor'`,
+        );
+      }
+    }
   }
 
   setMotorStrength(scale: number | ArrayLike<number>): void {
