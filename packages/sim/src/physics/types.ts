@@ -77,6 +77,8 @@ export interface RobotSim {
   readonly jointNames: readonly string[];
   /** Rigid bodies after fixed-joint merging, root first. */
   readonly linkNames: readonly string[];
+  /** Notes from building the robot (massless links, limits cut at ±π, explicit-PD stability, …). */
+  readonly warnings: readonly string[];
 
   // --- actuation (applied on every physics substep by SimWorld.step) ---
   /** PD position control toward these targets (rad or m). */
