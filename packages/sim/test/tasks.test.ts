@@ -78,6 +78,7 @@ describe('go1-rough', () => {
     const t = env.terrain!;
     expect(t.rows * t.cols).toBe(t.heights.length);
     const start = env.level;
+    expect(env.drValues().terrain_level).toBe(start); // reported per episode, e.g. in EpisodeStats.dr
     expect(start).toBeGreaterThanOrEqual(0);
     expect(start).toBeLessThanOrEqual(5);
     // Standing on the tile centre platform: the base is above the local terrain.

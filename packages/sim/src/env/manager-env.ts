@@ -338,6 +338,14 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     this.onSeed(rng);
   }
 
+  /**
+   * Record a value drawn for this episode outside the DR events (e.g. the terrain level a curriculum picked),
+   * reported with the DR values (`info.dr`, `drValues()`, `EpisodeStats.dr`).
+   */
+  protected recordEpisodeValue(name: string, v: DrValue): void {
+    this.drDrawn[name] = v;
+  }
+
   /** Hook for tasks that keep state across episodes (e.g. terrain curriculum). */
   protected onSeed(_rng: Rng): void {}
 

@@ -373,7 +373,11 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
   protected resetScene(rng: Rng): void {
     const c = this.config;
     const J = this.robot.dof;
-    if (this.terrain && c.terrain) this.updateCurriculum(rng);
+    if (this.terrain && c.terrain) {
+      this.updateCurriculum(rng);
+      this.recordEpisodeValue('terrain_level', this.level);
+      this.recordEpisodeValue('terrain_type', this.terrainType);
+    }
     const q = new Float32Array(J);
     const [lo, hi] = c.init.jointPosScale;
     for (let i = 0; i < J; i++) q[i] = this.defaultJointPos[i]! * rng.uniform(lo, hi);
