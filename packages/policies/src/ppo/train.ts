@@ -78,9 +78,10 @@ export interface TrainResult {
   last: IterationMetrics | null;
 }
 
-async function defaultMakeVecEnv(task: string, o: Parameters<MakeVecEnv>[1]) {
+async function defaultMakeVecEnv(task: string, o: Parameters<MakeVecEnv>[1] & { print?: boolean; log?: (s: string) => void }) {
   const mod = (await import('@s2r/sim/env/vec-env.ts')) as { makeVecEnv: (t: string, opts: unknown) => Promise<VecEnv & { config?: unknown }> };
-  return mod.makeVecEnv(task, { numEnvs: o.numEnvs, workers: o.workers, seed: o.seed, overrides: o.overrides, print: true });
+  // The env prints its table of active terms (observations, rewards, terminations, DR) once at start.
+  return mod.makeVecEnv(task, { numEnvs: o.numEnvs, workers: o.workers, seed: o.seed, overrides: o.overrides, print: o.print ?? true, log: o.log });
 }
 
 function timestamp(): string {
@@ -114,7 +115,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   const ckDir = join(runDir, 'checkpoints');
   await mkdir(ckDir, { recursive: true });
   const root = Rng.seed(cfg.seed);
-  const make = opts.makeVecEnv ?? defaultMakeVecEnv;
+  const make: MakeVecEnv = opts.makeVecEnv ?? ((t, o) => defaultMakeVecEnv(t, { ...o, print: opts.progress !== 'none', log }));
   // A resumed run draws fresh episodes: the env seed moves with the iteration so it never replays the start.
   const envSeed = (cfg.seed * 1_000_003 + counters.iteration) % 2 ** 31;
   const vec = await make(opts.task, { numEnvs: cfg.numEnvs, workers: cfg.workers, seed: envSeed, overrides: cfg.envOverrides });
