@@ -128,6 +128,12 @@ describe('actuation', () => {
     r.resetState([0]);
     world.step();
     expect(r.jointEffort[0]).toBe(-2);
+    // Bad commands are refused where they enter, naming the joint; the world keeps running.
+    expect(() => r.setPositionTargets([NaN])).toThrow(/setPositionTargets: target for joint "j" is NaN/);
+    expect(() => r.setTorques([Infinity])).toThrow(/setTorques: torque for joint "j" is Infinity/);
+    expect(() => r.setPositionTargets([1, 2])).toThrow(/got 2 values, the robot has 1 joints/);
+    world.step();
+    expect(Number.isFinite(r.jointPos[0]!)).toBe(true);
     world.free();
   });
 

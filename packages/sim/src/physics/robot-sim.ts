@@ -27,6 +27,7 @@ import {
   quatRotate,
   quatConj,
   quatFromAxisAngle,
+  quatNormalize,
   rpyToQuat,
   type Xform,
 } from '../robot/transform.ts';
@@ -505,13 +506,22 @@ export class RapierRobot implements RobotSim {
 
   setPositionTargets(q: ArrayLike<number>): void {
     this.checkLen(q, 'setPositionTargets');
-    for (let i = 0; i < this.dof; i++) this.target[i] = q[i]!;
+    // A NaN would reach Rapier as a NaN torque and poison the whole world; refuse it where it enters.
+    for (let i = 0; i < this.dof; i++) {
+      const v = q[i]!;
+      if (!Number.isFinite(v)) throw new RangeError(`setPositionTargets: target for joint "${this.jointNames[i]}" is ${v}`);
+      this.target[i] = v;
+    }
     this.motorDirty = true;
   }
 
   setTorques(tau: ArrayLike<number>): void {
     this.checkLen(tau, 'setTorques');
-    for (let i = 0; i < this.dof; i++) this.tauFF[i] = tau[i]!;
+    for (let i = 0; i < this.dof; i++) {
+      const v = tau[i]!;
+      if (!Number.isFinite(v)) throw new RangeError(`setTorques: torque for joint "${this.jointNames[i]}" is ${v}`);
+      this.tauFF[i] = v;
+    }
   }
 
   setGains(kp: number | ArrayLike<number>, kd: number | ArrayLike<number>): void {
@@ -937,8 +947,14 @@ export class RapierRobot implements RobotSim {
       q64[i] = q[i]!;
       qd64[i] = qd ? qd[i]! : 0;
     }
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(q64[i]!) || !Number.isFinite(qd64[i]!)) {
+        throw new RangeError(`resetState: joint "${this.jointNames[i]}" has position ${q64[i]} and velocity ${qd64[i]}`);
+      }
+    }
     const pos = basePosition ?? this.spawnPos;
-    const quat = baseQuat ?? this.spawnQuat;
+    const quat = quatNormalize(baseQuat ?? this.spawnQuat);
+    if (![...pos, ...quat].every(Number.isFinite)) throw new RangeError(`resetState: base pose ${pos} / ${quat} is not finite`);
     const poses = this.forwardKinematics(q64, pos, quat);
     // Velocities: root at rest; children add the joint's relative motion.
     const B = this.bodies.length;
