@@ -143,6 +143,8 @@ export class ControlLoop {
     let lastGc = t0;
     const minorGc = this.o.minorGc ?? null;
     const gcEvery = this.o.gcEveryS ?? 0.1;
+    let gcCost = 0.0005; // s, first guess; then measured
+    const spinS = this.o.spinS ?? DEFAULT_SPIN_S;
     let missedSinceLast = 0;
     safety.start(0);
     for (;;) {
@@ -247,9 +249,15 @@ export class ControlLoop {
         lastHk = now;
         this.o.onHousekeeping?.();
       }
-      if (minorGc && now - lastGc >= gcEvery && deadline - this.clock() > period * 0.5) {
-        lastGc = now;
-        minorGc();
+      // Only when the slack left covers twice what a minor GC has been costing (measured), plus the spin margin.
+      if (minorGc && now - lastGc >= gcEvery) {
+        const g0 = this.clock();
+        if (deadline - g0 > 2 * gcCost + spinS) {
+          lastGc = g0;
+          minorGc();
+          const c = this.clock() - g0;
+          gcCost = c > gcCost ? c : gcCost * 0.9 + c * 0.1;
+        }
       }
       if (slack !== null && deadline - this.clock() > slack) {
         await new Promise<void>((r) => setImmediate(r));

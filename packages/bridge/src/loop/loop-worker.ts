@@ -13,11 +13,12 @@ import type { DeployPolicy } from '../policy/types.ts';
 import { SafetyLayer } from '../safety/safety-layer.ts';
 import type { JointLimitTable } from '../safety/limits.ts';
 import { LatencyStats } from '../timing/latency-stats.ts';
-import { nowS } from '../timing/clock.ts';
+import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority } from '../timing/priority.ts';
 import { ControlLoop } from './control-loop.ts';
 import { PolicyController } from './policy-controller.ts';
 import { InlineSource, QueuedSource, makeInferenceChannel, type ActionSource } from './action-source.ts';
+import { MockHardware } from '../hardware/mock.ts';
 import { checkJointSets, orderNote } from './joint-map.ts';
 import { makeTickRing, TickRing } from './tick-ring.ts';
 import { PHASES } from './shared.ts';
@@ -43,6 +44,63 @@ function fullGc(): void {
 }
 const post = (m: unknown) => parentPort!.postMessage(m);
 const log = (msg: string) => post({ type: 'log', msg });
+
+function prefault(...bufs: SharedArrayBuffer[]): void {
+  for (const b of bufs) {
+    const u8 = new Uint8Array(b);
+    for (let i = 0; i < u8.length; i += 4096) u8[i] = u8[i]!; // a write: reads would only map the shared zero page
+  }
+}
+
+/** An action source for warm-up runs: zeros, instantly (the real policy is warmed separately). */
+class ZeroSource implements ActionSource {
+  private readonly a: Float32Array;
+  constructor(n: number) {
+    this.a = new Float32Array(n);
+  }
+  next(): Float32Array {
+    return this.a;
+  }
+  reset(): void {}
+  stats(): Record<string, unknown> {
+    return {};
+  }
+  close(): void {}
+}
+
+/**
+ * Run the whole tick path (read → controller → safety → ring) a few thousand times on a simulated clock against a
+ * mock robot, before real time. V8 then has the hot code optimised already; otherwise the first seconds of control
+ * run partly interpreted and wait on JIT and GC safepoints with background threads that, on a loaded machine, may
+ * not get a CPU for tens of milliseconds (measured: 25–95 ms stalls in the first second without this).
+ */
+async function warmUpLoop(
+  joints: readonly string[], limits: JointLimitTable, period: number, pose: Float64Array, kp: Float64Array, kd: Float64Array,
+  policy: DeployPolicy | null, data: LoopWorkerData, actSize: number,
+): Promise<void> {
+  const ticks = data.loop.warmupTicks ?? 3000;
+  if (ticks <= 0) return;
+  const mock = new MockHardware({ jointNames: [...joints], initialPos: [...pose] });
+  const safety = new SafetyLayer({ ...data.safety, limits, period, defaultPose: pose, kp, kd, softStartS: period * 10, softStopS: period * 10 });
+  const ctl = policy
+    ? new PolicyController({ policy, source: new ZeroSource(actSize), hwJoints: joints, decimation: Math.max(1, Math.round(data.loop.rateHz / data.loop.policyRateHz)), period, between: data.loop.between, commands: data.loop.commands, clock: nowS })
+    : undefined;
+  const ring = new TickRing(makeTickRing(64, joints.length, actSize));
+  let now = 0;
+  const loop = new ControlLoop({
+    hardware: mock, safety, controller: ctl, rateHz: data.loop.rateHz, durationS: ticks * period,
+    clock: () => now,
+    sleep: (deadline) => (now = Math.max(now, deadline)),
+    onTick: (i) => {
+      ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, 0, i.written, i.state, i.sent, ctl ? ctl.lastAction : null, ctl?.policyTick ?? false, ctl ? ctl.input.commands : null);
+      ring.drain(() => {});
+    },
+  });
+  await loop.run();
+  policy?.reset();
+  // And the precise sleep itself (its spin calibration and code), ~0.1 s.
+  for (let i = 0; i < 300; i++) sleepUntil(nowS() + 0.0003);
+}
 
 async function main(): Promise<void> {
   log(`control thread: ${setThreadPriority(d.loop.priority ?? { policy: 'fifo', rtPriority: 50, nice: -10 })}`);
@@ -149,6 +207,10 @@ async function main(): Promise<void> {
     for (let i = 0; i < (d.loop.warmupCalls ?? 300); i++) warmPolicy.act(obs);
     warmPolicy.reset();
   }
+  // Touch every page of the shared buffers now. A first-touch page fault takes the process' mmap lock, and on a loaded
+  // machine a normal-priority thread holding it (GC, JIT) can stall this real-time thread for milliseconds.
+  prefault(ringBufs.data, ringBufs.header, d.shared.latency, d.shared.exec, d.shared.control);
+  await warmUpLoop(hwJoints, limits, period, defaultPose, kp, kd, controller ? warmPolicy : null, d, actSize);
   fullGc();
   await hw.activate();
   post({ type: 'started', jointNames: [...hwJoints], policyJoints: controller ? [...controller.map.hwIndex] : null, ring: ringBufs });

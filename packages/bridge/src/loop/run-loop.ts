@@ -58,6 +58,8 @@ export interface LoopWorkerData {
     spinS?: number;
     /** Policy calls made before real time to JIT-compile it (default 300). */
     warmupCalls?: number;
+    /** Ticks of the whole loop run on a simulated clock against a mock robot before real time (default 3000). */
+    warmupTicks?: number;
   };
   safety: SafetyOptions;
   shared: { control: SharedArrayBuffer; latency: SharedArrayBuffer; exec: SharedArrayBuffer };
