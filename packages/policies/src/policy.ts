@@ -1,10 +1,13 @@
 /**
  * The deployable Policy contract and `loadPolicy`. A Policy runs without the trainer and without tfjs.
  *
- * Kinds are pluggable: `registerPolicyKind(kind, factory)`, or by convention a module `src/<kind>-policy.ts`
- * exporting `fromArtifact(artifact, where)` that `loadPolicy` imports on first use (so the diffusion and
- * residual kinds live in their own files and this one never changes when they are added).
+ * Kinds are pluggable: `registerPolicyKind(kind, factory)`, or by convention a module exporting
+ * `fromArtifact(artifact, where)` — `src/<kind>-policy.ts`, `src/<kind>/index.ts` or `src/<family>/index.ts`
+ * for kind '<family>-…' — that `loadPolicy` imports on first use, so the diffusion, residual and bc kinds live
+ * in their own folders and this file never changes when a kind is added.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
 import { ArtifactError, readArtifact, validateArtifact, type ExpectedSpecs, type PolicyArtifact } from './artifact.ts';
 
@@ -66,19 +69,36 @@ export function registerPolicyKind(kind: string, factory: PolicyFactory): void {
   registry.set(kind, factory);
 }
 
+/**
+ * Module candidates for a kind, in order: `./<kind>-policy.ts`, `./<kind>/index.ts`, and for a compound kind
+ * `./<family>/index.ts` (kind 'bc-mlp' → ./bc/index.ts). The first that exports `fromArtifact` wins.
+ */
+function candidates(kind: string): string[] {
+  const c = [`./${kind}-policy.ts`, `./${kind}/index.ts`];
+  const family = kind.split('-')[0]!;
+  if (family !== kind) c.push(`./${family}/index.ts`);
+  return c;
+}
+
 async function factoryFor(kind: string, where: string): Promise<PolicyFactory> {
   const f = registry.get(kind);
   if (f) return f;
   if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new ArtifactError(where, `kind ${JSON.stringify(kind)} is not a valid policy kind name`);
-  let mod: { fromArtifact?: PolicyFactory };
-  try {
-    mod = (await import(new URL(`./${kind}-policy.ts`, import.meta.url).href)) as { fromArtifact?: PolicyFactory };
-  } catch (e) {
-    throw new ArtifactError(where, `kind "${kind}" is not supported by this @s2r/policies (no ${kind}-policy.ts: ${(e as Error).message.split('\n')[0]})`);
+  const tried: string[] = [];
+  for (const rel of candidates(kind)) {
+    const url = new URL(rel, import.meta.url);
+    if (!existsSync(fileURLToPath(url))) {
+      tried.push(`${rel} (absent)`);
+      continue;
+    }
+    const mod = (await import(url.href)) as { fromArtifact?: PolicyFactory };
+    if (typeof mod.fromArtifact === 'function') {
+      registry.set(kind, mod.fromArtifact);
+      return mod.fromArtifact;
+    }
+    tried.push(`${rel} (no fromArtifact export)`);
   }
-  if (typeof mod.fromArtifact !== 'function') throw new ArtifactError(where, `kind "${kind}": ${kind}-policy.ts exports no fromArtifact()`);
-  registry.set(kind, mod.fromArtifact);
-  return mod.fromArtifact;
+  throw new ArtifactError(where, `kind "${kind}" is not supported by this @s2r/policies (looked for ${tried.join(', ')})`);
 }
 
 /** The PolicyMeta every kind shares, read from a validated artifact. */
