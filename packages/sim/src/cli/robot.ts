@@ -132,12 +132,14 @@ export async function standRobot(
     let baseTouching = false;
     if (!fixed) {
       upright = robot.imu().projectedGravity[2] < -0.9;
+      // The base body is the root link plus everything merged into it (the Go1's trunk, cameras, hip rotors).
       const f = robot.contactForces();
       const rootName = robot.linkNames[0]!;
-      const rootIdx = robot.contactLinkNames.indexOf(rootName);
-      baseTouching = rootIdx >= 0 && f[rootIdx]! > 0;
+      const rootLinks = new Set([rootName, ...(robot.merged.links[0]!.merged ?? [])]);
+      const touching = robot.contactLinkNames.filter((n, i) => rootLinks.has(n) && f[i]! > 0);
+      baseTouching = touching.length > 0;
       if (!upright) log('  the base tipped over (projected gravity z > −0.9)');
-      if (baseTouching) log(`  the base link "${rootName}" touches the ground`);
+      if (baseTouching) log(`  the base touches the ground (${touching.join(', ')})`);
     }
     const stable = finite && jointsFinite && swing <= SWING_MAX_M && drift <= DRIFT_MAX_M && upright && !baseTouching;
     return {
