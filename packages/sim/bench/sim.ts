@@ -45,7 +45,13 @@ function log(s: string) {
   console.log(s);
 }
 
-async function rapierEnv(workers: number): Promise<{ envSteps: number; seconds: number }> {
+/** Process CPU seconds (all threads): rates per CPU-second don't depend on how loaded the machine is. */
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+async function rapierEnv(workers: number): Promise<{ envSteps: number; seconds: number; cpu: number }> {
   const v = await makeVecEnv('go1-flat', { numEnvs: NUM_ENVS, workers, seed: 1, print: false });
   try {
     const rng = Rng.seed(2);
@@ -56,15 +62,22 @@ async function rapierEnv(workers: number): Promise<{ envSteps: number; seconds: 
     while (performance.now() - warm < 1500) { fill(); await v.step(A); }
     let steps = 0;
     const t0 = performance.now();
+    const c0 = cpuSeconds();
     while (performance.now() - t0 < MEASURE_S * 1000) {
       fill();
       await v.step(A);
       steps += v.numEnvs;
     }
-    return { envSteps: steps, seconds: (performance.now() - t0) / 1000 };
+    return { envSteps: steps, seconds: (performance.now() - t0) / 1000, cpu: cpuSeconds() - c0 };
   } finally {
     await v.close();
   }
+}
+
+/** Steps per wall-clock second and per CPU-second of this process. */
+interface Rate {
+  wall: number;
+  cpu: number;
 }
 
 interface BareOptions {
@@ -82,39 +95,44 @@ interface BareOptions {
  * Bare Rapier: robots in SimWorlds, PD toward default + 0.25·N(0,1) targets changed every 4 steps.
  * Returns robot physics steps/s (robots × world steps per second).
  */
-async function rapierBare(urdf: string, o: BareOptions = {}): Promise<number> {
+async function rapierBare(urdf: string, o: BareOptions = {}): Promise<Rate> {
   const model = loadUrdf(urdf);
   const q0 = Float64Array.from(model.actuatedJoints, (j) => defaultPose.get(j) ?? 0);
   const R = o.robotsPerWorld ?? 1;
   const worlds = await Promise.all(Array.from({ length: o.worlds ?? 1 }, () =>
     createWorld({ dt: PHYSICS_DT, ground: { type: 'plane' }, solverIterations: o.solverIterations ?? SOLVER_ITERATIONS, flavor: o.flavor ?? 'simd' })));
   try {
-    const robots = worlds.map((w) => Array.from({ length: R }, () => w.addRobot(model, { basePosition: [0, 0, 0.34], initialJointPos: q0, kp: KP, kd: KD })));
+    // Robots sharing a world stand 1 m apart: overlapping AABBs would cost broad-phase pairs even though robots
+    // never collide with each other.
+    const robots = worlds.map((w) => Array.from({ length: R }, (_, r) => w.addRobot(model, { basePosition: [r, 0, 0.34], initialJointPos: q0, kp: KP, kd: KD })));
     const rng = Rng.seed(3);
     const target = new Float64Array(q0.length);
     const run = (ms: number) => {
       const t0 = performance.now();
+      const c0 = cpuSeconds();
       let k = 0;
       while (performance.now() - t0 < ms) {
         for (let i = 0; i < 20; i++, k++) {
           for (let w = 0; w < worlds.length; w++) {
-            for (const robot of robots[w]!) {
+            for (let r = 0; r < R; r++) {
+              const robot = robots[w]![r]!;
               if (k % DECIMATION === 0) {
                 for (let j = 0; j < q0.length; j++) target[j] = q0[j]! + ACTION_SCALE * rng.normal();
                 robot.setPositionTargets(target);
               }
-              if (k % 4000 === 0 || robot.basePosition()[2] < 0.12) robot.resetState(q0, [0, 0, 0.34], [0, 0, 0, 1]);
+              if (k % 4000 === 0 || robot.basePosition()[2] < 0.12) robot.resetState(q0, [r, 0, 0.34], [0, 0, 0, 1]);
             }
             if (o.rawStep) worlds[w]!.world.step();
             else worlds[w]!.step();
           }
         }
       }
-      return { k, s: (performance.now() - t0) / 1000 };
+      return { k, s: (performance.now() - t0) / 1000, c: cpuSeconds() - c0 };
     };
     run(1000);
     const r = run((o.seconds ?? MEASURE_S) * 1000);
-    return (r.k * R * worlds.length) / r.s;
+    const n = r.k * R * worlds.length;
+    return { wall: n / r.s, cpu: n / r.c };
   } finally {
     for (const w of worlds) w.free();
   }
@@ -122,7 +140,7 @@ async function rapierBare(urdf: string, o: BareOptions = {}): Promise<number> {
 
 /** MuJoCo WASM: the URDF with visuals stripped, a free joint (URDF 'floating' → MJCF free) and a ground plane. */
 let mjModule: any = null;
-async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number; ngeom: number }> {
+async function mujoco(urdf: string): Promise<{ stepsPerS: number; perCpuS: number; nbody: number; ngeom: number }> {
   const mj = (mjModule ??= await loadMujoco()) as any;
   let text = readFileSync(urdf, 'utf8').replace(/<visual>[\s\S]*?<\/visual>/g, '');
   const model = loadUrdf(urdf);
@@ -175,6 +193,7 @@ async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number;
     const effort = Float64Array.from(model.actuatedJoints, (j) => model.joints.find((x) => x.name === j)!.limits.effort);
     const run = (ms: number) => {
       const t0 = performance.now();
+      const c0 = cpuSeconds();
       let k = 0;
       while (performance.now() - t0 < ms) {
         for (let i = 0; i < 100; i++, k++) {
@@ -187,12 +206,12 @@ async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number;
           mj.mj_step(m, d);
         }
       }
-      return { k, s: (performance.now() - t0) / 1000 };
+      return { k, s: (performance.now() - t0) / 1000, c: cpuSeconds() - c0 };
     };
     run(1500);
     const r = run(MEASURE_S * 1000);
     if (!Number.isFinite(qpos[2]!)) throw new Error('mujoco: state became NaN');
-    return { stepsPerS: r.k / r.s, nbody: m.nbody, ngeom: m.ngeom };
+    return { stepsPerS: r.k / r.s, perCpuS: r.k / r.c, nbody: m.nbody, ngeom: m.ngeom };
   } finally {
     d.delete();
     m.delete();
@@ -201,19 +220,20 @@ async function mujoco(urdf: string): Promise<{ stepsPerS: number; nbody: number;
 
 const r1 = await rapierEnv(1);
 const env1 = r1.envSteps / r1.seconds;
-log(`rapier go1-flat (${OUR_GO1}), ${NUM_ENVS} envs, 1 worker:  ${env1.toFixed(0)} env steps/s = ${(env1 * DECIMATION).toFixed(0)} physics steps/s`);
+const env1Cpu = r1.envSteps / r1.cpu;
+log(`rapier go1-flat (${OUR_GO1}), ${NUM_ENVS} envs, 1 worker:  ${env1.toFixed(0)} env steps/s = ${(env1 * DECIMATION).toFixed(0)} physics steps/s (${(env1Cpu * DECIMATION).toFixed(0)} per CPU-second)`);
 const r2 = await rapierEnv(2);
 const env2 = r2.envSteps / r2.seconds;
-log(`rapier go1-flat, ${NUM_ENVS} envs, 2 workers: ${env2.toFixed(0)} env steps/s = ${(env2 * DECIMATION).toFixed(0)} physics steps/s`);
+log(`rapier go1-flat, ${NUM_ENVS} envs, 2 workers: ${env2.toFixed(0)} env steps/s = ${(env2 * DECIMATION).toFixed(0)} physics steps/s (${((r2.envSteps / r2.cpu) * DECIMATION).toFixed(0)} per CPU-second, all threads)`);
 const bare = await rapierBare(mujocoUrdf);
-log(`rapier bare (${mujocoUrdf}), 1 robot, ${SOLVER_ITERATIONS} solver iterations, JS PD: ${bare.toFixed(0)} physics steps/s`);
+log(`rapier bare (${mujocoUrdf}), 1 robot, ${SOLVER_ITERATIONS} solver iterations, JS PD: ${bare.wall.toFixed(0)} physics steps/s (${bare.cpu.toFixed(0)} per CPU-second)`);
 const mjr = await mujoco(mujocoUrdf);
-log(`mujoco-js (${mujocoUrdf}, ${mjr.nbody} bodies, ${mjr.ngeom} geoms), JS PD: ${mjr.stepsPerS.toFixed(0)} physics steps/s`);
+log(`mujoco-js (${mujocoUrdf}, ${mjr.nbody} bodies, ${mjr.ngeom} geoms), JS PD: ${mjr.stepsPerS.toFixed(0)} physics steps/s (${mjr.perCpuS.toFixed(0)} per CPU-second)`);
 const bareOurs = mujocoUrdf === OUR_GO1 ? bare : await rapierBare(OUR_GO1);
 const mjOurs = mujocoUrdf === OUR_GO1 ? mjr : await mujoco(OUR_GO1);
-log(`same robot as the task (${OUR_GO1}): rapier bare ${bareOurs.toFixed(0)}, mujoco-js ${mjOurs.stepsPerS.toFixed(0)} physics steps/s`);
+log(`same robot as the task (${OUR_GO1}): rapier bare ${bareOurs.wall.toFixed(0)} (${bareOurs.cpu.toFixed(0)}/CPU-s), mujoco-js ${mjOurs.stepsPerS.toFixed(0)} (${mjOurs.perCpuS.toFixed(0)}/CPU-s) physics steps/s`);
 
-// What limits Rapier: each factor alone, on the task's robot, 2 s each.
+// What limits Rapier: each factor alone, on the task's robot, 2 s each (per CPU-second: robust to machine load).
 const A = 2;
 const limits = {
   solver_iterations_4: await rapierBare(OUR_GO1, { solverIterations: 4, seconds: A }),
@@ -223,7 +243,7 @@ const limits = {
   robots_8_in_1_world: await rapierBare(OUR_GO1, { robotsPerWorld: 8, seconds: A }),
   robots_8_in_8_worlds: await rapierBare(OUR_GO1, { worlds: 8, seconds: A }),
 };
-log(`limits (task robot, robot physics steps/s): ${Object.entries(limits).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')}`);
+log(`limits (task robot, robot physics steps per CPU-second): ${Object.entries(limits).map(([k, v]) => `${k} ${v.cpu.toFixed(0)}`).join(', ')}`);
 
 const round = (x: number) => Math.round(x);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
@@ -235,21 +255,25 @@ console.log(JSON.stringify({
   rapier_steps_per_s_2w: round(env2 * DECIMATION),
   mujoco_steps_per_s_1w: round(mjr.stepsPerS),
   ratio_1w: r3((env1 * DECIMATION) / mjr.stepsPerS),
-  units: 'physics steps/s; rapier_steps_*: go1-flat env steps × decimation 4, including observations, rewards and DR',
+  units: 'physics steps/s (wall clock); rapier_steps_*: go1-flat env steps × decimation 4, including observations, rewards and DR; *_per_cpu_s: per CPU-second of this process (all threads), robust to machine load',
   decimation: DECIMATION,
   num_envs: NUM_ENVS,
   rapier_env_steps_per_s_1w: round(env1),
   rapier_env_steps_per_s_2w: round(env2),
+  rapier_steps_per_cpu_s_1w: round(env1Cpu * DECIMATION),
+  rapier_steps_per_cpu_s_2w: round((r2.envSteps / r2.cpu) * DECIMATION),
+  mujoco_steps_per_cpu_s_1w: round(mjr.perCpuS),
+  ratio_1w_cpu: r3((env1Cpu * DECIMATION) / mjr.perCpuS),
   rapier_solver_iterations: SOLVER_ITERATIONS,
   mujoco_urdf: mujocoUrdf,
   rapier_task_urdf: OUR_GO1,
-  rapier_bare_steps_per_s_1w: round(bare),
-  ratio_bare_1w: r3(bare / mjr.stepsPerS),
-  rapier_bare_task_robot_steps_per_s_1w: round(bareOurs),
-  mujoco_task_robot_steps_per_s_1w: round(mjOurs.stepsPerS),
-  ratio_task_robot_1w: r3((env1 * DECIMATION) / mjOurs.stepsPerS),
+  rapier_bare_steps_per_cpu_s_1w: round(bare.cpu),
+  ratio_bare_1w_cpu: r3(bare.cpu / mjr.perCpuS),
+  rapier_bare_task_robot_steps_per_cpu_s_1w: round(bareOurs.cpu),
+  mujoco_task_robot_steps_per_cpu_s_1w: round(mjOurs.perCpuS),
+  ratio_task_robot_1w_cpu: r3((env1Cpu * DECIMATION) / mjOurs.perCpuS),
   rapier_flavor: 'simd',
-  rapier_limits_steps_per_s: Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, round(v)])),
+  rapier_limits_steps_per_cpu_s: Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, round(v.cpu)])),
   cores: (await import('node:os')).cpus().length,
   load_avg_1m: r3((await import('node:os')).loadavg()[0]!),
 }));
