@@ -217,6 +217,29 @@ describe('explicit PD stability check', () => {
   });
 });
 
+describe('URDF joint dynamics', () => {
+  it('Coulomb friction holds below its bound; above it, viscous damping sets the terminal velocity', async () => {
+    const model = parseUrdf(
+      `<robot name="p"><link name="base"/><link name="arm"><inertial><mass value="0.5"/>
+       <inertia ixx="0.001" iyy="0.004" izz="0.004" ixy="0" ixz="0" iyz="0"/></inertial></link>
+       <joint name="j" type="revolute"><parent link="base"/><child link="arm"/><origin xyz="0 0 1"/><axis xyz="0 1 0"/>
+       <limit lower="-30" upper="30" effort="50" velocity="10"/><dynamics friction="0.5" damping="0.1"/></joint></robot>`,
+      { source: '/virtual/friction.urdf' },
+    );
+    const end: number[][] = [];
+    for (const tau of [0.3, 0.8]) {
+      const world = await createWorld({ dt: DT, gravity: [0, 0, 0] });
+      const r = world.addRobot(model, { fixedBase: true });
+      r.setTorques([tau]);
+      for (let i = 0; i < 200; i++) world.step();
+      end.push([r.jointPos[0]!, r.jointVel[0]!]);
+      world.free();
+    }
+    expect(Math.abs(end[0]![0]!)).toBeLessThan(1e-3); // 0.3 N·m < 0.5 N·m of friction: it sticks
+    expect(end[1]![1]!).toBeCloseTo((0.8 - 0.5) / 0.1, 2); // terminal velocity (τ − f) / c = 3 rad/s
+  });
+});
+
 describe('state read-back', () => {
   it('joint velocity matches the finite difference of joint position, including past ±π on a continuous joint', async () => {
     // Zero gravity so a small hinge torque spins the pole through turns (≈1.5 rad/s² on a 1 m, 0.1 kg pole).

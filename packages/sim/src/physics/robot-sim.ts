@@ -62,6 +62,9 @@ const ROT_X_90: Quat = [Math.SQRT1_2, 0, 0, Math.SQRT1_2]; // URDF cylinders lie
 /** Fixed-joint merging per model object: envs build one world each from the same model. Models are treated as immutable. */
 const mergedCache = new WeakMap<RobotModel, RobotModel>();
 
+/** Velocity-lock gain (N·m·s/rad) of the friction motor: large, so the bound (the friction) is what limits it. */
+const FRICTION_LOCK_GAIN = 1e4;
+
 /** Support directions kept per convex hull (see supportPoints). */
 const HULL_DIRECTIONS = 256;
 
@@ -146,6 +149,10 @@ export class RapierRobot implements RobotSim {
   private readonly kd: Float64Array;
   private readonly strength: Float64Array;
   private readonly damping: Float64Array;
+  /** URDF Coulomb friction per joint (N·m or N); simulated in 'pd' mode only. */
+  private readonly friction: Float64Array;
+  /** Joints whose friction bound is refreshed each step ('pd' mode, friction > 0). */
+  private frictionJoints: Int32Array = new Int32Array(0);
   private motorDirty = true;
   private ffApplied = false;
   /**
@@ -215,6 +222,7 @@ export class RapierRobot implements RobotSim {
     this.upper = new Float64Array(n);
     this.effortLimit = new Float64Array(n);
     this.damping = new Float64Array(n);
+    this.friction = new Float64Array(n);
     this.axisSign = new Int8Array(n).fill(1);
     this.jMotor = new Uint8Array(n);
     this.rapierOffset = new Float64Array(n);
@@ -233,6 +241,7 @@ export class RapierRobot implements RobotSim {
       this.upper[i] = j.limits.upper;
       this.effortLimit[i] = j.limits.effort;
       this.damping[i] = j.dynamics.damping;
+      this.friction[i] = j.dynamics.friction;
       if (j.type === 'prismatic' && j.origin.rpy.some((v) => Math.abs(v) > 1e-12)) {
         throw new Error(
           `${model.source}: prismatic joint "${j.name}" has a rotated origin (rpy ${j.origin.rpy.join(' ')}); ` +
@@ -368,11 +377,12 @@ export class RapierRobot implements RobotSim {
         configureMotor(p: number, v: number, k: number, d: number): void;
         setMotorMaxForce?(f: number): void;
       };
-      if (this.actuator === 'motor' || this.damping[i]! > 0) {
+      if (this.actuator === 'motor' || this.damping[i]! > 0 || this.friction[i]! > 0) {
         unit.configureMotorModel(R.MotorModel.ForceBased);
         this.jMotor[i] = 1;
       }
     }
+    if (this.actuator === 'pd') this.frictionJoints = Int32Array.from(this.jointNames.map((_, i) => i).filter((i) => this.friction[i]! > 0));
     this.applyMotors();
     this.setStateFromPoses(q0, new Float64Array(n), poses);
     this.axisInertia = this.computeAxisInertia(poses);
@@ -601,6 +611,11 @@ export class RapierRobot implements RobotSim {
     const n = this.dof;
     const motor = this.actuator === 'motor';
     if (motor && this.motorDirty) this.applyMotors();
+    const fj = this.frictionJoints;
+    for (let k = 0; k < fj.length; k++) {
+      const i = fj[k]!;
+      (this.joints[i] as unknown as { setMotorMaxForce(f: number): void }).setMotorMaxForce(this.friction[i]! + this.damping[i]! * Math.abs(this.qd64[i]!));
+    }
     const torque = this.torque;
     torque.fill(0);
     if (this.hasPrismatic) this.force.fill(0);
@@ -694,6 +709,11 @@ export class RapierRobot implements RobotSim {
         // Rapier's motor with zero stiffness and damping locks the joint; switch it off with a zero force bound.
         j.setMotorMaxForce!(k === 0 && d === 0 ? 0 : this.effortLimit[i]!);
         j.configureMotor(this.toRapier(i, this.target[i]!), 0, k, d);
+      } else if (this.friction[i]! > 0) {
+        // URDF Coulomb friction (+ viscous damping): a stiff velocity lock whose force bound is refreshed every
+        // step to friction + damping·|q̇| (see applyActuation). Implicit, so it holds light links without chatter.
+        j.configureMotorVelocity(0, FRICTION_LOCK_GAIN);
+        j.setMotorMaxForce!(this.friction[i]! + this.damping[i]! * Math.abs(this.qd64[i]!));
       } else if (this.damping[i]! > 0) {
         // URDF viscous damping, implicit in the solver (explicit damping would be unstable on light links).
         j.configureMotorVelocity(0, this.damping[i]!);
