@@ -624,7 +624,12 @@ export class RapierRobot implements RobotSim {
     for (let i = 0; i < n; i++) {
       let tau: number;
       if (motor) {
-        tau = this.tauFF[i]!;
+        // The motor bounds its own force by the effort limit; the feed-forward term is clamped on its own
+        // (so PD + feed-forward together can reach up to twice the limit in this mode).
+        const lim = this.effortLimit[i]!;
+        tau = this.strength[i]! * this.tauFF[i]!;
+        if (tau > lim) tau = lim;
+        else if (tau < -lim) tau = -lim;
         if (tau !== 0) anyFF = true;
       } else {
         const lim = this.effortLimit[i]!;
@@ -879,7 +884,7 @@ export class RapierRobot implements RobotSim {
   private estimateMotorEffort(): void {
     for (let i = 0; i < this.dof; i++) {
       const lim = this.effortLimit[i]!;
-      let tau = this.strength[i]! * (this.kp[i]! * (this.target[i]! - this.q64[i]!) - this.kd[i]! * this.qd64[i]!) + this.tauFF[i]!;
+      let tau = this.strength[i]! * (this.kp[i]! * (this.target[i]! - this.q64[i]!) - this.kd[i]! * this.qd64[i]! + this.tauFF[i]!);
       if (tau > lim) tau = lim;
       else if (tau < -lim) tau = -lim;
       this.jointEffort[i] = tau;
