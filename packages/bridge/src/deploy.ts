@@ -25,6 +25,7 @@ import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
 import type { RosHardwareOptions } from './hardware/ros.ts';
 import type { SafetyEvent } from './safety/safety-layer.ts';
+import { LatencyStats } from './timing/latency-stats.ts';
 
 export interface DeployOptions {
   /** Policy artifact path, or a PolicySource (module factory). */
@@ -88,11 +89,15 @@ export interface DeploySummary {
   displacement_m: number | null;
   /** Falls (tilt > 60° or base below 40% of spawn height) while the policy was in control; null if unknown. */
   falls: number | null;
+  /** Lateness (wake − deadline) over the whole run, including soft start and soft stop (µs). */
   loop_p50_us: number;
   loop_p99_us: number;
   loop_max_us: number;
   exec_p99_us: number;
+  /** Deadlines missed over the whole run (overruns + skipped cycles). */
   missed_deadlines: number;
+  /** The same figures over the ticks where the policy was in control (phase running). */
+  running: { ticks: number; p50_us: number; p99_us: number; max_us: number; missed: number };
   /** Safety interventions by kind (ticks on which each fired). */
   safety_interventions: Record<string, number>;
   safety_interventions_total: number;
@@ -232,6 +237,8 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   let falls = 0;
   let fallen = false;
   let hwJoints: string[] = joints;
+  const runLate = new LatencyStats();
+  let runMissed = 0;
   let policyTicks = 0;
   let recordErrors = 0;
   const RUNNING = PHASES.indexOf('running');
@@ -256,6 +263,10 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     const t = f[F.t]!;
     lastRecordedT = t;
     const running = f[F.phase] === RUNNING;
+    if (running) {
+      runLate.add(f[F.lateness_us]!);
+      runMissed += f[F.missed]!;
+    }
     if (f[F.has_base]) {
       hasBase = true;
       const x = f[F.base_x]!, y = f[F.base_y]!, z = f[F.base_z]!;
@@ -371,6 +382,10 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       loop_max_us: res.lateness.max_us,
       exec_p99_us: res.exec.p99_us,
       missed_deadlines: res.missed,
+      running: (() => {
+        const r = runLate.summary();
+        return { ticks: r.count, p50_us: r.p50_us, p99_us: r.p99_us, max_us: r.max_us, missed: runMissed };
+      })(),
       safety_interventions: res.interventions,
       safety_interventions_total: total,
       estop: res.estopReason || null,
