@@ -29,3 +29,5 @@ export { parseCommandSchedule, commandAt, type CommandStep } from './policy/comm
 
 export { LatencyStats, type LatencySummary } from './timing/latency-stats.ts';
 export { nowS, sleepUntil } from './timing/clock.ts';
+export { setThreadPriority, type ThreadPriority } from './timing/priority.ts';
+export { command } from './cli/deploy.ts';
