@@ -37,6 +37,14 @@ interface Hook {
   /** True when the last rendered frame shows the current time and nothing is waiting to be drawn. */
   settled(): boolean;
   meshStats: typeof meshStats;
+  /** Cumulative JS time (ms) spent updating the scene and issuing the render, per rendered frame count n. */
+  prof: { update: number; render: number; n: number };
+  renderInfo(): Record<string, number>;
+  /** One synchronous render (gl.finish): the renderer's real cost per frame, ms. */
+  finishMs(): number;
+  renderOnly(): void;
+  renderScale(): number;
+  readonly scene: THREE.Scene;
 }
 
 const hook: Hook = {
@@ -78,6 +86,20 @@ const hook: Hook = {
   renderedAt: () => renderedTime,
   settled: () => !dirty && !needsRender && renderedTime === t,
   meshStats,
+  prof: { update: 0, render: 0, n: 0 },
+  renderScale: () => world.renderScale,
+  renderInfo: () => ({ ...world.renderer.info.render, programs: world.renderer.info.programs?.length ?? 0, geometries: world.renderer.info.memory.geometries, pixelRatio: world.renderer.getPixelRatio() }),
+  renderOnly: () => world.render(),
+  get scene() {
+    return world.scene;
+  },
+  finishMs: () => {
+    const gl = world.renderer.getContext();
+    const t0 = performance.now();
+    world.render();
+    gl.finish();
+    return performance.now() - t0;
+  },
 };
 (window as unknown as { __s2r: Hook }).__s2r = hook;
 
@@ -92,6 +114,7 @@ let renderedTime = Number.NaN;
 let lastWall = 0;
 let dirty = true;
 let needsRender = true;
+let lastRenderWall = 0;
 let lastSceneT = Number.NaN;
 let liveMode = false;
 
@@ -251,6 +274,7 @@ function frame(now: number): void {
     setTime(nt);
   }
   if (main && liveMode && $<HTMLInputElement>('livefollow').checked && t !== main.end) setTime(main.end);
+  const p0 = performance.now();
   if (main && dirty) {
     if (mainView && main.kin) {
       mainView.setPoses(main.kin, main.computePoses(t));
@@ -289,9 +313,15 @@ function frame(now: number): void {
     needsRender = true;
   }
   // Render on demand: an idle, paused viewer costs nothing (software renderers share the CPU with everything).
+  const p1 = performance.now();
   if (needsRender) {
     needsRender = false;
+    if (hook.playing && lastRenderWall > 0) world.adapt(now - lastRenderWall);
+    lastRenderWall = now;
     world.render();
+    hook.prof.update += p1 - p0;
+    hook.prof.render += performance.now() - p1;
+    hook.prof.n++;
     renderedTime = t;
     hook.frames++;
     if (main && hook.firstFrameMs === null) {

@@ -206,7 +206,7 @@ export class Plots {
           width,
           height: 150,
           scales: { x: { time: false } },
-          legend: { show: true, live: true },
+          legend: { show: built.series.length <= 8, live: true },
           cursor: { sync: { key: 's2r' }, drag: { x: false, y: false } },
           axes: [{ stroke: '#9ab', grid: { stroke: '#2a2f38' } }, { stroke: '#9ab', grid: { stroke: '#2a2f38' }, size: 50 }],
           series: [{ label: 't (s)' }, ...built.series],

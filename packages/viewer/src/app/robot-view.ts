@@ -72,6 +72,13 @@ function loadMesh(url: string, format: string): Promise<THREE.Object3D> {
             if (!c?.scene) return fail('not a Collada file');
             // ColladaLoader turns Z-up assets to three's Y-up; this world is Z-up like URDF, so undo it.
             const up = (c as unknown as { scene: THREE.Object3D }).scene;
+            // CAD exports carry their own lights and cameras (the Go1's parts hold 3-17 lights each). A robot part
+            // must not light the world: with them every surface washes out white and each pixel pays for ~100 lights.
+            const extras: THREE.Object3D[] = [];
+            up.traverse((o) => {
+              if ((o as THREE.Light).isLight || (o as THREE.Camera).isCamera) extras.push(o);
+            });
+            for (const o of extras) o.removeFromParent();
             if (Math.abs(up.rotation.x + Math.PI / 2) < 1e-9) up.rotation.set(0, 0, 0);
             else up.rotation.set(Math.PI / 2, 0, 0); // a Y-up asset: turn it Z-up, as rviz does
             simplifyObject(up).then(() => resolve(up), fail);

@@ -26,7 +26,8 @@ export class World {
 
   constructor(container: HTMLElement) {
     this.container = container;
-    this.renderer = new THREE.WebGLRenderer({ antialias: false, powerPreference: 'high-performance' });
+    const q = new URLSearchParams(globalThis.location?.search ?? '');
+    this.renderer = new THREE.WebGLRenderer({ antialias: q.get('aa') === '1', powerPreference: (q.get('pp') as WebGLPowerPreference) ?? 'default', depth: true, stencil: q.get('stencil') === '1' });
     this.renderer.setPixelRatio(1);
     container.appendChild(this.renderer.domElement);
     this.scene.background = new THREE.Color(0x20242c);
@@ -52,9 +53,37 @@ export class World {
     new ResizeObserver(() => this.resize()).observe(container);
   }
 
+  /**
+   * Dynamic resolution: software renderers (SwiftShader in headless CI, machines without a GPU) are fill-rate
+   * bound. While frames take longer than ~18 ms, render fewer pixels (down to half resolution) and let the
+   * compositor scale up; climb back when there is headroom. `?scale=1` pins full resolution.
+   */
+  renderScale = 1;
+  #pinned = new URLSearchParams(globalThis.location?.search ?? '').get('scale');
+  #intervals: number[] = [];
+
+  /** Feed the wall time between rendered frames (ms) while continuously rendering. */
+  adapt(frameMs: number): void {
+    if (this.#pinned) return;
+    this.#intervals.push(frameMs);
+    if (this.#intervals.length < 20) return;
+    const sorted = [...this.#intervals].sort((a, b) => a - b);
+    const median = sorted[10]!;
+    this.#intervals = [];
+    let next = this.renderScale;
+    if (median > 18 && this.renderScale > 0.5) next = Math.max(0.5, this.renderScale * 0.8);
+    else if (median < 14 && this.renderScale < 1) next = Math.min(1, this.renderScale * 1.15);
+    if (Math.abs(next - this.renderScale) > 1e-3) {
+      this.renderScale = next;
+      this.resize();
+    }
+  }
+
   resize(): void {
     const w = Math.max(this.container.clientWidth, 16);
     const h = Math.max(this.container.clientHeight, 16);
+    const scale = this.#pinned ? Number(this.#pinned) : this.renderScale;
+    this.renderer.setPixelRatio(scale);
     this.renderer.setSize(w, h, false);
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();

@@ -209,7 +209,8 @@ describe('s2r viewer in headless Chromium', () => {
       expect(g[0]).toBeCloseTo(tr.translation.x, 5);
       expect(g[2]).toBeCloseTo(tr.translation.z, 5);
       expect(await p3.locator('#legend').innerText()).toContain('go1-seed2.mcap');
-      // Joint plot carries measured, target and compare series.
+      // Joint plot carries measured, target and compare series (one joint selected).
+      await p3.locator('#jointsel').selectOption('FL_calf_joint');
       const legend = await p3.locator('#plots .plot').first().innerText();
       expect(legend).toContain('FL_calf_joint target');
       expect(legend).toContain('FL_calf_joint (cmp)');

@@ -1,0 +1,92 @@
+/**
+ * npm run bench:viewer — a 60 s recording of the 12-DoF Go1 at 500 Hz (Rapier physics, scripted trot):
+ * joint state, command and loop timing every 2 ms; action, reward terms, contacts and all link poses at
+ * 50 Hz. Measures the file size, the time from opening the page to the first rendered frame (page-side
+ * performance.now(), which starts at navigation), and the playback frame rate in headless Chromium
+ * (rendered frames per second of wall time while playing at 1×, meshes loaded, 1280×720).
+ * Last line: {"bench":"viewer","file_mb":…,"first_frame_ms":…,"fps":…, …extras}
+ *
+ * Options: --seconds N (default 60)  --measure-s N (fps window, default 5)  --fresh (re-record)
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { serveViewer } from '../src/server/serve.ts';
+import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
+import { readRecording } from '../src/recording/reader.ts';
+import { launchBrowser } from '../test/helpers/browser.ts';
+
+const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh'] });
+const seconds = args.num('seconds', 60);
+const measureS = args.num('measure-s', 5);
+const urdf = args.str('urdf', '/work/shared/robots/go1/urdf/go1.urdf');
+const dir = join(tmpdir(), 's2r-bench-viewer');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `go1-${seconds}s-500hz.mcap`);
+
+if (args.has('fresh') || !existsSync(file)) {
+  const t0 = performance.now();
+  console.error(`recording ${seconds} s of Go1 at 500 Hz → ${file}`);
+  await recordGo1Rollout(file, { urdfPath: urdf, seconds, dt: 0.002, decimation: 10, poseEvery: 10, seed: 1 });
+  console.error(`  recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+const fileMb = statSync(file).size / 1e6;
+const check = readRecording(file, { parse: false });
+const js = check.messages.filter((m) => m.topic === '/joint_states').length;
+
+const tServe = performance.now();
+const server = await serveViewer({ paths: [file], port: 0 });
+const serverReadyMs = performance.now() - tServe;
+const browser = await launchBrowser();
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url);
+  await page.waitForFunction(() => (window as any).__s2r?.ready || (window as any).__s2r?.error, null, { timeout: 120_000 });
+  const first = await page.evaluate(() => ({ ff: (window as any).__s2r.firstFrameMs, err: (window as any).__s2r.error }));
+  if (first.err) throw new Error(first.err);
+  await page.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null, null, { timeout: 300_000 });
+  await page.waitForFunction(() => (window as any).__s2r.plots >= 4, null, { timeout: 120_000 });
+  const meshesMs = await page.evaluate(() => (window as any).__s2r.meshesLoadedMs);
+  // Warm up 2 s of playback (shader compile, JIT, dynamic resolution settling), then count rendered frames.
+  await page.evaluate(() => (window as any).__s2r.play());
+  await page.waitForTimeout(2000);
+  const fps = await page.evaluate(async (ms) => {
+    const h = (window as any).__s2r;
+    const f0 = h.frames;
+    const t0 = performance.now();
+    const sim0 = h.time;
+    await new Promise((r) => setTimeout(r, ms));
+    const frames = h.frames - f0;
+    const wall = (performance.now() - t0) / 1000;
+    return { fps: frames / wall, simAdvance: h.time - sim0, wall, tris: h.meshStats, prof: h.prof, scale: h.renderScale() };
+  }, measureS * 1000);
+  if (errors.length) console.error('page errors:', errors);
+  console.error('per-frame JS (ms): update', (fps.prof.update / fps.prof.n).toFixed(2), 'render', (fps.prof.render / fps.prof.n).toFixed(2), 'frames', fps.prof.n);
+  const meta = server.recordings[0]!;
+  console.error(`served ${meta.path}; playback advanced ${fps.simAdvance.toFixed(2)} s of recording in ${fps.wall.toFixed(2)} s (loops at the end)`);
+  console.log(
+    JSON.stringify({
+      bench: 'viewer',
+      file_mb: Number(fileMb.toFixed(2)),
+      first_frame_ms: Math.round(first.ff),
+      fps: Number(fps.fps.toFixed(1)),
+      duration_s: seconds,
+      joint_state_msgs: js,
+      messages: check.messages.length,
+      server_prepare_ms: Math.round(serverReadyMs),
+      meshes_loaded_ms: Math.round(meshesMs),
+      triangles_drawn: Math.round(fps.tris.trianglesDrawn),
+      triangles_source: Math.round(fps.tris.trianglesLoaded),
+      viewport: '1280x720',
+      render_scale: Number(fps.scale.toFixed(2)),
+      // fps on a software renderer depends on what else the 2 cores run; the 1-min load average says how busy they were.
+      loadavg_1m: Number(loadavg()[0]!.toFixed(1)),
+    }),
+  );
+} finally {
+  await browser.close();
+  await server.close();
+}
