@@ -30,7 +30,8 @@
  *   Files a guide creates are shared by its later blocks; shell variables are not (each block is its own shell).
  * - Small inputs through the environment variables the guides mention (defaults in `${VAR:-default}` are what a
  *   user gets): S2R_DOC_SECONDS (walking/deploy seconds), S2R_DOC_EPISODES, S2R_DOC_STEPS (training env steps),
- *   S2R_DOC_MINUTES (training minutes for `npm start -- --train`), S2R_DOC_PORT=0 (any free port).
+ *   S2R_DOC_MINUTES (training minutes for `npm start -- --train`), S2R_DOC_PORT=0 (any free port),
+ *   S2R_DOC_LIVE_PORT (a free port picked here: the live viewer's URL must be known to the next block).
  * - POLICY: the guides default to the committed Go1 policy, hardware/policies/go1-flat/policy.json. If it is not
  *   in the checkout, a tiny (untrained) go1-flat policy is trained once here and POLICY points to it, so the
  *   deploy/view guides still exercise their commands; the quick start's plain `npm start` then fails, honestly.
@@ -87,7 +88,21 @@ async function withSlot<T>(f: () => Promise<T>): Promise<T> {
   }
 }
 
-beforeAll(() => {
+/** A TCP port that was free a moment ago (for the live viewer, whose URL a later block must know). */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+beforeAll(async () => {
+  baseEnv.S2R_DOC_LIVE_PORT = String(await freePort());
   // The serial guide builds the emulator with make; socat must exist for its pty pair.
   expect(spawnSync('socat', ['-V']).status, 'socat is required (apt-get install socat)').toBe(0);
   if (!existsSync(COMMITTED_POLICY)) {

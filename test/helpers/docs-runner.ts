@@ -76,7 +76,9 @@ export async function runGuide(blocks: DocBlock[], cwd: string, env: NodeJS.Proc
         results.push(res);
         log(`${where} exit ${code ?? signal} in ${res.ms} ms`);
         const fail = (why: string) => new Error(`${where}: ${why}\n--- block ---\n${b.code}\n--- output (tail) ---\n${res.output.slice(-6000)}`);
-        if (code !== o.exit) throw fail(signal ? `killed by ${signal} (timeout ${o.timeoutS} s?)` : `exit code ${code}, expected ${o.exit}`);
+        // Ctrl-C: a program may exit 0 after cleaning up, or (npm/npx, as in a terminal) die of the SIGINT / exit 130.
+        const stoppedByCtrlC = o.stopOn !== null && (signal === 'SIGINT' || code === 130);
+        if (code !== o.exit && !stoppedByCtrlC) throw fail(signal ? `killed by ${signal} (timeout ${o.timeoutS} s?)` : `exit code ${code}, expected ${o.exit}`);
         for (const re of o.expect) if (!re.test(res.output)) throw fail(`output does not match /${re.source}/`);
       } finally {
         clearTimeout(timer);
