@@ -71,6 +71,22 @@ beforeAll(async () => {
   const rec = await Recorder.open(customPath, { robot: model });
   for (let i = 0; i <= 100; i++) rec.jointState(i * 0.01, { position: [i * 0.01, 0.5] });
   await rec.close();
+  // z1-push-like scene: the Z1 arm (its Link01 visual mesh is missing), a block moved through /tf, a goal,
+  // and a heightfield.
+  const z1 = loadUrdf('/work/shared/robots/z1/urdf/z1.urdf');
+  const zrec = await Recorder.open(join(dir, 'z1-push.mcap'), { robot: z1, meta: { task: 'z1-push' } });
+  zrec.scene(0, {
+    bodies: [
+      { name: 'block', shape: { type: 'box', size: [0.05, 0.05, 0.05] }, pose: { position: [0.4, 0, 0.025], orientation: [0, 0, 0, 1] }, role: 'object' },
+      { name: 'goal', shape: { type: 'sphere', radius: 0.03 }, pose: { position: [0.5, 0.2, 0.03], orientation: [0, 0, 0, 1] }, role: 'goal' },
+    ],
+    terrain: { type: 'heightfield', rows: 3, cols: 4, spacing: 0.5, heights: [0, 0, 0, 0, 0, 0.1, 0.2, 0, 0, 0, 0, 0] },
+  });
+  for (let i = 0; i <= 50; i++) {
+    zrec.jointState(i * 0.02, { position: z1.actuatedJoints.map((_, j) => 0.2 * Math.sin(i / 10 + j)) });
+    zrec.linkPoses(i * 0.02, ['block'], [0.4 + i * 0.002, 0, 0.025, 0, 0, Math.sin(i / 100), Math.cos(i / 100)]);
+  }
+  await zrec.close();
   server = await serveViewer({ paths: [dir], port: 0 });
   browser = await launchBrowser();
   page = await openViewer(browser, server.url);
@@ -83,7 +99,7 @@ afterAll(async () => {
 
 describe('s2r viewer in headless Chromium', () => {
   it('serves the run folder recordings and renders a first frame', async () => {
-    expect(server.recordings.map((r) => r.name)).toEqual(['go1-seed1.mcap', 'go1-seed2.mcap', 'z-custom.mcap']);
+    expect(server.recordings.map((r) => r.name)).toEqual(['go1-seed1.mcap', 'go1-seed2.mcap', 'z-custom.mcap', 'z1-push.mcap']);
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
     const s = await page.evaluate(() => ({ ...(window as any).__s2r }));
     expect(s.firstFrameMs).toBeGreaterThan(0);
@@ -216,6 +232,30 @@ describe('s2r viewer in headless Chromium', () => {
       expect(legend).toContain('FL_calf_joint (cmp)');
     } finally {
       await p3.close();
+    }
+  });
+
+  it('shows the z1-push block (moved by /tf), the goal and a heightfield', async () => {
+    const p5 = await openViewer(browser, `${server.url}?rec=3`);
+    try {
+      await hook(p5, 'setTime', 0.5);
+      await nextFrame(p5);
+      const objs = await p5.evaluate(`(() => {
+        const s = window.__s2r.scene;
+        const pos = (n) => { const o = s.getObjectByName(n); return o ? [o.position.x, o.position.y, o.position.z] : null; };
+        const terr = s.getObjectByName('terrain');
+        let zmax = -1, zAt = null; if (terr) { const p = terr.geometry.attributes.position; for (let i = 0; i < p.count; i++) { zmax = Math.max(zmax, p.getZ(i)); if (Math.abs(p.getX(i)) < 1e-9 && Math.abs(p.getY(i) - 0.25) < 1e-9) zAt = p.getZ(i); } }
+        return { block: pos('block'), goal: pos('goal'), zmax, zAt };
+      })()`) as { block: number[]; goal: number[]; zmax: number; zAt: number };
+      expect(objs.block[0]).toBeCloseTo(0.45, 5); // 0.4 + 25 × 0.002 at t = 0.5 s
+      expect(objs.goal).toEqual([0.5, 0.2, 0.03].map((v) => expect.closeTo(v, 6)));
+      expect(objs.zmax).toBeCloseTo(0.2, 6);
+      // heights[r·cols + c] sits at x = (r − (rows−1)/2)·spacing, y = (c − (cols−1)/2)·spacing, as in @s2r/sim.
+      expect(objs.zAt).toBeCloseTo(0.2, 6); // r = 1, c = 2 → (0, 0.25)
+      const notes = await p5.locator('#notes').innerText();
+      expect(notes).toContain('z1_Link01.dae');
+    } finally {
+      await p5.close();
     }
   });
 
