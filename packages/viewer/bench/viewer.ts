@@ -15,7 +15,7 @@ import { parseArgs } from '@s2r/sim/util/cli.ts';
 import { serveViewer } from '../src/server/serve.ts';
 import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
 import { readRecording } from '../src/recording/reader.ts';
-import { launchBrowser } from '../test/helpers/browser.ts';
+import { launchBrowser } from '../src/testing/browser.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh'] });
 const seconds = args.num('seconds', 60);

@@ -44,6 +44,10 @@ interface Hook {
   finishMs(): number;
   renderOnly(): void;
   renderScale(): number;
+  /** Episode boundaries drawn on the timeline. */
+  timelineMarks: { t: number; event: string; index: number }[];
+  /** Camera position and orbit target (x y z, x y z). */
+  camera(): number[];
   readonly scene: THREE.Scene;
 }
 
@@ -87,6 +91,8 @@ const hook: Hook = {
   settled: () => !dirty && !needsRender && renderedTime === t,
   meshStats,
   prof: { update: 0, render: 0, n: 0 },
+  timelineMarks: [],
+  camera: () => [...world.camera.position.toArray(), ...world.controls.target.toArray()],
   renderScale: () => world.renderScale,
   renderInfo: () => ({ ...world.renderer.info.render, programs: world.renderer.info.programs?.length ?? 0, geometries: world.renderer.info.memory.geometries, pixelRatio: world.renderer.getPixelRatio() }),
   renderOnly: () => world.render(),
@@ -236,6 +242,7 @@ function drawTimeline(): void {
       g.fillRect(x(ev.t), 0, Math.max(1, x(endEv ? endEv.t : e) - x(ev.t)), c.height);
     }
   }
+  hook.timelineMarks = eps.map((ev) => ({ t: ev.t, event: String(ev.event), index: Number(ev.index) }));
   for (const ev of eps) {
     g.fillStyle = ev.event === 'start' ? '#7fd0ff' : '#ff9f6b';
     g.fillRect(Math.round(x(ev.t)), 0, 2, c.height);

@@ -56,6 +56,7 @@ function rawGet(port: number, path: string, headers: Record<string, string> = {}
   });
 }
 
+const p = (pg: Page, key: string): Promise<any> => pg.evaluate((k) => (window as any).__s2r[k], key);
 const hook = <T>(p: Page, fn: string, ...args: unknown[]): Promise<T> =>
   p.evaluate(([f, a]) => (window as any).__s2r[f as string](...(a as unknown[])), [fn, args] as const) as Promise<T>;
 
@@ -123,6 +124,24 @@ describe('s2r viewer in headless Chromium', () => {
     expect(t2).toBeLessThan(0.5 + 0.0051); // next 200 Hz sample
     await hook(page, 'step', -1);
     expect(await page.evaluate(() => (window as any).__s2r.time)).toBeLessThan(t2);
+  });
+
+  it('marks episode boundaries on the timeline and the camera follows the base', async () => {
+    const marks = await p(page, 'timelineMarks');
+    expect(marks.map((m: any) => `${m.event}${m.index}`)).toEqual(['start0', 'end0', 'start1', 'end1']);
+    expect(marks[2].t).toBeGreaterThan(marks[1].t);
+    const rec = readRecording(go1Path, { topics: ['/tf'] });
+    const at = (i: number) => rec.messages[i]!;
+    const offsets: number[][] = [];
+    for (const i of [20, 150]) {
+      await hook(page, 'setTime', at(i).t);
+      await nextFrame(page);
+      const cam = await hook<number[]>(page, 'camera');
+      const b = at(i).data.transforms.find((x: any) => x.child_frame_id === 'base').translation;
+      offsets.push([cam[0]! - b.x, cam[1]! - b.y, cam[2]! - b.z]);
+    }
+    // The base moved, the camera kept its offset to it.
+    offsets[0]!.forEach((v, k) => expect(offsets[1]![k]).toBeCloseTo(v, 4));
   });
 
   it('scrubbing the timeline seeks', async () => {
