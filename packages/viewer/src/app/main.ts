@@ -139,7 +139,11 @@ async function getJson<T>(url: string): Promise<T> {
   return (await r.json()) as T;
 }
 
+const early = new Map<string, Promise<Track>>();
+
 async function loadTrack(id: string): Promise<Track> {
+  const pre = early.get(id);
+  if (pre) return pre;
   const [meta, buf] = await Promise.all([
     getJson<TrackMeta>(`/api/rec/${id}/meta`),
     fetch(`/api/rec/${id}/data`).then((r) => {
@@ -261,12 +265,34 @@ function drawCursor(): void {
   const s = main.start;
   const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
   const scrub = $<HTMLInputElement>('scrub');
-  if (document.activeElement !== scrub || !scrubbing) scrub.value = String(Math.round(((t - s) / (e - s)) * 100000));
-  $('clock').textContent = `${t.toFixed(3)} s / ${e.toFixed(2)} s`;
+  // Touch the DOM only when what it shows changes: every write is a repaint, and software compositing is slow.
+  const v = String(Math.round(((t - s) / (e - s)) * 2000) * 50);
+  if (!scrubbing && scrub.value !== v) scrub.value = v;
+  const clock = `${t.toFixed(2)} s / ${e.toFixed(2)} s`;
+  if (clock !== lastClock) $('clock').textContent = lastClock = clock;
   plots?.setCursor(t);
+  updateInfo();
 }
 
 let scrubbing = false;
+let lastClock = '';
+let lastInfo = '';
+
+/** Episode, its domain-randomization values and return, at the current time. */
+function updateInfo(): void {
+  if (!main) return;
+  let ep: Record<string, unknown> | null = null;
+  for (const e of main.events.episode) if (e.t <= t + 1e-9 && e.event === 'start') ep = e;
+  let dr: Record<string, unknown> | null = null;
+  for (const e of main.events.dr) if (e.t <= t + 1e-9) dr = e;
+  const end = ep ? main.events.episode.find((e) => e.event === 'end' && e.index === ep!.index) : undefined;
+  const lines: string[] = [];
+  if (ep) lines.push(`episode ${String(ep.index)}${ep.seed !== undefined ? ` · seed ${String(ep.seed)}` : ''}${end && typeof end.return === 'number' ? ` · return ${end.return.toFixed(3)}` : ''}${end?.reason ? ` · ${String(end.reason)}` : ''}`);
+  if (dr && dr.values && typeof dr.values === 'object')
+    for (const [k, v] of Object.entries(dr.values as Record<string, unknown>)) lines.push(`${k}: ${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}`);
+  const text = lines.join('\n');
+  if (text !== lastInfo) $('info').textContent = lastInfo = text;
+}
 let timelineDrawnFor = '';
 
 function frame(now: number): void {
@@ -420,6 +446,13 @@ async function boot(): Promise<void> {
   });
   requestAnimationFrame(frame);
   const params = new URLSearchParams(location.search);
+  // Start downloading the recording now, in parallel with the session request (first frame ≤ 1 s).
+  if (params.get('live') !== '1') {
+    const id = params.get('rec') ?? '0';
+    const pre = loadTrack(id);
+    pre.catch(() => undefined);
+    early.set(id, pre);
+  }
   const session = await getJson<{ recordings: { id: string; name: string }[]; live: boolean }>('/api/session');
   const recSel = $<HTMLSelectElement>('rec');
   const cmpSel = $<HTMLSelectElement>('cmp');

@@ -51,6 +51,8 @@ interface Panel {
   u: uPlot | null;
   cursor: HTMLElement;
   empty: HTMLElement;
+  /** Last cursor pixel written: skip DOM writes (and repaints) while the cursor stays on the same pixel. */
+  lastX: number;
 }
 
 export class Plots {
@@ -171,7 +173,7 @@ export class Plots {
       empty.textContent = 'not recorded';
       el.append(cursor, empty);
       this.#root.appendChild(el);
-      this.#panels.push({ def, el, u: null, cursor, empty });
+      this.#panels.push({ def, el, u: null, cursor, empty, lastX: Number.NaN });
     }
     this.refresh(true);
   }
@@ -201,6 +203,7 @@ export class Plots {
         continue;
       }
       p.u?.destroy();
+      p.lastX = Number.NaN;
       p.u = new uPlot(
         {
           width,
@@ -227,7 +230,9 @@ export class Plots {
         p.cursor.style.display = 'none';
         continue;
       }
-      const x = u.valToPos(t, 'x');
+      const x = Math.round(u.valToPos(t, 'x'));
+      if (x === p.lastX) continue;
+      p.lastX = x;
       const over = u.over;
       p.cursor.style.display = '';
       p.cursor.style.left = `${over.offsetLeft + x}px`;

@@ -20,10 +20,10 @@ const meshCache = new Map<string, Promise<THREE.Object3D>>();
 /**
  * Level of detail: CAD exports like the Go1's run to ~30k triangles per part (~330k for the robot), which a
  * software renderer (SwiftShader, headless CI, laptops without a GPU) cannot draw at 60 fps. Each mesh above
- * MAX_TRIS is simplified once at load (meshoptimizer, error bound 0.5% of the part's size) — invisible at
+ * MAX_TRIS is simplified once at load (meshoptimizer, to ~5% of its triangles, error bound 0.5% of the part's size) — invisible at
  * viewing distance. `?lod=0` in the page URL turns it off.
  */
-const MAX_TRIS = 3000;
+const MAX_TRIS = 1500;
 const LOD = new URLSearchParams(globalThis.location?.search ?? '').get('lod') !== '0';
 export const meshStats = { trianglesLoaded: 0, trianglesDrawn: 0 };
 
@@ -47,7 +47,7 @@ async function simplifyObject(root: THREE.Object3D): Promise<void> {
     const g = mergeVertices(bare, 1e-6);
     const pos = g.attributes.position!.array as Float32Array;
     const idx = new Uint32Array(g.index!.array);
-    const target = Math.max(MAX_TRIS, Math.floor(tris * 0.08)) * 3;
+    const target = Math.max(MAX_TRIS, Math.floor(tris * 0.05)) * 3;
     let [out] = MeshoptSimplifier.simplify(idx, pos, 3, target, 5e-3, ['Prune']);
     if (out.length > target * 2) [out] = MeshoptSimplifier.simplifySloppy(idx, pos, 3, null, target, 1e-2);
     const ng = new THREE.BufferGeometry();

@@ -107,6 +107,10 @@ describe('s2r viewer in headless Chromium', () => {
     expect(s.start).toBeCloseTo(0, 6);
     expect(s.end).toBeGreaterThan(1.9);
     expect((page as any).s2rErrors).toEqual([]);
+    // The episode's domain-randomization values are shown beside the robot.
+    await hook(page, 'setTime', 0.1);
+    await nextFrame(page);
+    expect(await page.locator('#info').innerText()).toMatch(/episode 0 · seed 1[\s\S]*friction: 0\.\d+/);
   });
 
   it('playback advances, pauses, and frame-steps to recorded samples', async () => {
