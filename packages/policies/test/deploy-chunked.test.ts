@@ -49,6 +49,9 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
 
     const durationS = 3;
     const common = { robot: urdf, hardware: 'sim', rateHz: 500, policyRateHz: 50, durationS, handleSigint: false, safety: { softStartS: 0.5 } } as const;
+    // Baseline: the same loop with a zero-cost constant policy, to separate machine load from policy cost.
+    const hold = await deploy({ ...common, policy: { module: factories, export: 'holdDeployPolicy', options: { artifact: dpPath } }, inference: 'inline' });
+    const baseMissed = hold.missed_deadlines / hold.ticks;
     const dp = await deploy({ ...common, policy: { module: factories, export: 'diffusionDeployPolicy', options: { artifact: dpPath } }, inference: 'worker' });
     const rs = await deploy({ ...common, policy: { module: factories, export: 'residualDeployPolicy', options: { artifact: resPath } }, inference: 'worker' });
     for (const [name, s] of [['diffusion', dp], ['residual', rs]] as const) {
@@ -58,8 +61,10 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
       expect(s.estop, name).toBeNull();
       // Thresholds leave room for a 2-core machine shared with other test files (timing under load is noisy).
       expect(s.ticks, name).toBeGreaterThan(0.9 * expectTicks);
-      expect(s.missed_deadlines / s.ticks, name).toBeLessThan(0.05);
-      expect(s.loop_p50_us, name).toBeLessThan(500);
+      // Missed deadlines: at most 5% — or, when the shared machine itself is the limit (the zero-cost baseline
+      // already misses), not much worse than the baseline: the inference must not be what breaks the rate.
+      expect(s.missed_deadlines / s.ticks, name).toBeLessThan(Math.max(0.05, 1.5 * baseMissed + 0.03));
+      expect(s.loop_p50_us, name).toBeLessThan(Math.max(500, 2 * hold.loop_p50_us));
       const ps = s.policy_stats as Record<string, any>;
       expect(ps.policy_steps, name).toBeGreaterThan(0.85 * 50 * durationS);
       expect(ps.errors, name).toBe(0);

@@ -115,7 +115,7 @@ describe('diffusion policy training', () => {
     const d = datasetFrom(eps, 1, 1);
     const { artifact } = await trainDiffusion({
       demos: d,
-      config: { horizon: 1, execute: 1, obsHistory: 1, iterations: 700, batchSize: 128, width: 64, blocks: 2, lr: 2e-3, warmup: 20, seed: 1 },
+      config: { horizon: 1, execute: 1, obsHistory: 1, iterations: 500, batchSize: 128, width: 64, blocks: 2, lr: 2e-3, warmup: 20, seed: 1 },
     });
     const pol = new DiffusionPolicy(artifact, { rng: Rng.seed(2) });
     for (const [o, modes] of [[-1, [-0.8, 0.8]], [1, [0.2, 0.6]]] as const) {

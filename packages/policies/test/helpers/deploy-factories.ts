@@ -53,3 +53,11 @@ export async function diffusionDeployPolicy(o: FactoryOptions) {
 export async function residualDeployPolicy(o: FactoryOptions) {
   return wrap(await ResidualPolicy.create(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) }), o, false);
 }
+
+/** Baseline for the loop-rate comparison: the same observation function, a constant (zero) action. */
+export async function holdDeployPolicy(o: FactoryOptions) {
+  const p = new DiffusionPolicy(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) });
+  const hold = new Float32Array(p.actSize);
+  const w = await wrap(p, o, false);
+  return { ...w, act: (_obs: Float32Array) => hold };
+}
