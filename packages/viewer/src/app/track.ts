@@ -121,6 +121,10 @@ export class Track {
       for (let k = 3; k < 7; k++) out[k] = out[k]! / n;
     }
     for (let k = 0; k < 7; k++) if (!Number.isFinite(out[k]!)) return null;
+    // A zero or garbage quaternion (e.g. written before the first state arrived) is no pose: fall back to FK.
+    const qn = Math.hypot(out[3]!, out[4]!, out[5]!, out[6]!);
+    if (!(qn > 0.5 && qn < 2)) return null;
+    if (Math.abs(qn - 1) > 1e-6) for (let k = 3; k < 7; k++) out[k] = out[k]! / qn;
     return out;
   }
 
