@@ -51,8 +51,10 @@ export interface ResidualProgress {
   iteration: number;
   envSteps: number;
   totalSteps: number;
+  /** Over the last (up to) 100 finished episodes, null before the first one ends. */
   meanReturn: number | null;
   successRate: number | null;
+  /** Episodes finished in this iteration. */
   episodes: number;
   elapsedS: number;
   stats: ReturnType<PPO['update']>;
@@ -101,32 +103,34 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   let envSteps = 0;
   let it = 0;
   let lastSuccess: number | null = null;
+  // Sliding window of the last 100 finished episodes (envs start in sync, so single iterations often end none).
+  const recent: { ret: number; success?: boolean }[] = [];
   try {
     await env.reset(seed);
     while (envSteps < rc.totalSteps && !opts.signal?.aborted) {
-      let rets = 0;
-      let succ = 0;
-      let withSucc = 0;
       let eps = 0;
       for (let t = 0; t < ppoCfg.stepsPerEnv; t++) {
         ppo.act(env.obs, null, actions);
         const ended = await env.step(actions);
         ppo.processEnvStep(env.rewards, env.terminated, env.truncated);
         for (const e of ended) {
+          recent.push({ ret: e.return, success: e.success });
+          if (recent.length > 100) recent.shift();
           eps++;
-          rets += e.return;
-          if (e.success !== undefined) {
-            withSucc++;
-            if (e.success) succ++;
-          }
         }
       }
       envSteps += N * ppoCfg.stepsPerEnv;
       ppo.computeReturns(env.obs, null);
       const stats = ppo.update();
       it++;
-      if (withSucc > 0) lastSuccess = succ / withSucc;
-      opts.onProgress?.({ iteration: it, envSteps, totalSteps: rc.totalSteps, meanReturn: eps ? rets / eps : null, successRate: withSucc ? succ / withSucc : null, episodes: eps, elapsedS: (performance.now() - t0) / 1000, stats });
+      const withS = recent.filter((r) => r.success !== undefined);
+      if (withS.length > 0) lastSuccess = withS.filter((r) => r.success).length / withS.length;
+      opts.onProgress?.({
+        iteration: it, envSteps, totalSteps: rc.totalSteps,
+        meanReturn: recent.length ? recent.reduce((a, r) => a + r.ret, 0) / recent.length : null,
+        successRate: withS.length ? lastSuccess : null,
+        episodes: eps, elapsedS: (performance.now() - t0) / 1000, stats,
+      });
     }
   } finally {
     await env.close();
