@@ -308,6 +308,30 @@ describe('s2r viewer in headless Chromium', () => {
     }
   });
 
+  it('opens a robot-less eval recording: a note instead of a robot, plots still drawn', async () => {
+    const evalFile = join(dir, 'eval-only', 'eval.mcap');
+    const rec = await Recorder.open(evalFile, { meta: { task: 'cartpole', source: 's2r eval' } });
+    rec.episode(0, { index: 0, event: 'start', seed: 1 });
+    for (let i = 0; i < 100; i++) {
+      rec.write('/observation', i * 0.02, { obs: [i, -i] });
+      rec.action(i * 0.02, [Math.sin(i / 10)]);
+      rec.rewardTerms(i * 0.02, {}, 1);
+    }
+    rec.episode(1.98, { index: 0, event: 'end', return: 100, length: 100, reason: 'truncated' });
+    await rec.close();
+    const s2 = await serveViewer({ paths: [evalFile], port: 0 });
+    const p6 = await openViewer(browser, s2.url);
+    try {
+      await p6.waitForFunction(() => (window as any).__s2r.plots >= 2, null, { timeout: 30_000 });
+      expect(await p6.locator('#notes').innerText()).toContain('no embedded URDF');
+      expect(await p(p6, 'end')).toBeCloseTo(1.98, 6);
+      expect((p6 as any).s2rErrors).toEqual([]);
+    } finally {
+      await p6.close();
+      await s2.close();
+    }
+  });
+
   it('refuses path traversal and serves only what it was given', async () => {
     const port = server.port;
     const attacks = [
