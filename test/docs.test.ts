@@ -40,9 +40,9 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { extractBlocks, parseMarkerOptions, type DocBlock } from './helpers/docs-blocks.ts';
+import { allFlagTokens, cliFlags, extractBlocks, headingAnchors, parseMarkerOptions, relativeLinks, type DocBlock } from './helpers/docs-blocks.ts';
 import { runGuide } from './helpers/docs-runner.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
@@ -127,7 +127,52 @@ describe('docs: marker convention', () => {
   it('every shell block in every guide is marked test or not-tested, and every guide runs at least one', () => {
     const unmarked = guides.flatMap((g) => blocksOf.get(g)!.filter((b) => b.unmarked).map((b) => `${g}:${b.line}`));
     expect(unmarked).toEqual([]);
-    for (const g of guides) expect(blocksOf.get(g)!.filter((b) => b.options).length, `${g} has no tested block`).toBeGreaterThan(0);
+    for (const g of guides.filter((x) => x !== 'README.md')) expect(blocksOf.get(g)!.filter((b) => b.options).length, `${g} has no tested block`).toBeGreaterThan(0);
+  });
+
+  it('every `npx s2r CMD --flag` in the guides, tested or not, is a flag that CMD --help documents', () => {
+    const uses = guides.flatMap((g) => blocksOf.get(g)!.flatMap((b) => cliFlags(b).map((u) => ({ ...u, where: `${g}:${u.line}` }))));
+    expect(uses.length).toBeGreaterThan(20);
+    const help = new Map<string, string>();
+    const unknown: string[] = [];
+    for (const u of uses) {
+      if (!help.has(u.cmd)) {
+        const r = spawnSync(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), u.cmd, '--help'], { cwd: REPO, encoding: 'utf8' });
+        expect(r.status, `s2r ${u.cmd} --help: ${r.stderr}`).toBe(0);
+        help.set(u.cmd, r.stdout + r.stderr);
+      }
+      if (u.flag !== '--help' && !new RegExp(`(^|[\\s,(\\[])${u.flag}(?![a-z-])`, 'm').test(help.get(u.cmd)!)) unknown.push(`${u.where}: s2r ${u.cmd} ${u.flag}`);
+    }
+    expect(unknown).toEqual([]);
+  }, 60_000);
+
+  it('every --flag mentioned anywhere in the guides (prose and tables too) exists in some s2r command or the emulator', () => {
+    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'view', 'main'];
+    let help = cmds.map((c) => spawnSync(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), c, '--help'], { cwd: REPO, encoding: 'utf8' }).stdout).join('\n');
+    // The firmware emulator's flags (deploy-serial.md); built by its own Makefile, which the serial guide runs anyway.
+    expect(spawnSync('make', ['-C', 'hardware/firmware'], { cwd: REPO }).status).toBe(0);
+    const emu = spawnSync(join(REPO, 'hardware/firmware/build/s2r-emu'), ['--help'], { encoding: 'utf8' });
+    help += emu.stdout + emu.stderr;
+    const OTHER_TOOLS = new Set(['--set-state', '--once']); // ros2 control / ros2 topic, in deploy-ros.md
+    const unknown = guides.flatMap((g) =>
+      allFlagTokens(join(DOCS, g))
+        .filter((t) => !OTHER_TOOLS.has(t.flag) && !new RegExp(`(^|[\\s,(\\[])${t.flag}(?![a-z-])`, 'm').test(help))
+        .map((t) => `${g}:${t.line}: ${t.flag}`),
+    );
+    expect(unknown).toEqual([]);
+  }, 60_000);
+
+  it('relative links in the guides point at files (and headings) that exist', () => {
+    const broken: string[] = [];
+    for (const g of guides) {
+      for (const { target, line } of relativeLinks(join(DOCS, g))) {
+        const [path, anchor] = target.split('#') as [string, string | undefined];
+        const file = path ? resolve(DOCS, path) : join(DOCS, g);
+        if (!existsSync(file)) broken.push(`${g}:${line}: ${target} (no ${file})`);
+        else if (anchor && file.endsWith('.md') && !headingAnchors(file).has(anchor)) broken.push(`${g}:${line}: ${target} (no heading #${anchor} in ${file})`);
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('parses marker options and rejects unknown ones', () => {

@@ -95,3 +95,68 @@ export function extractBlocks(file: string): DocBlock[] {
   }
   return blocks;
 }
+
+/** Every `npx s2r CMD … --flag` (and `npm start -- … --flag`, i.e. `main`) in a shell block: [command, flag, line]. */
+export function cliFlags(block: DocBlock): { cmd: string; flag: string; line: number }[] {
+  const out: { cmd: string; flag: string; line: number }[] = [];
+  // Join backslash continuations so a command's flags on later lines count.
+  const lines = block.code.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const first = i;
+    let text = lines[i]!;
+    while (text.endsWith('\\') && i + 1 < lines.length) text = text.slice(0, -1) + ' ' + lines[++i]!;
+    // Quoted arguments ('0,0,0@0;0.3,0,0@5') may hold separators: blank them before splitting into commands.
+    const unquoted = text.replace(/'[^']*'|"[^"]*"/g, (q) => q[0] + 'x'.repeat(q.length - 2) + q[0]);
+    for (const seg of unquoted.split(/\s*(?:&&|\|\||;|\|)\s*/)) {
+      const m = /(?:^|\s)npx s2r ([a-z]+)\b(.*)$/.exec(seg) ?? /(?:^|\s)npm start\b(.*)$/.exec(seg);
+      if (!m) continue;
+      const cmd = m.length === 3 ? m[1]! : 'main';
+      const rest = m.length === 3 ? m[2]! : m[1]!;
+      for (const f of rest.matchAll(/(?:^|\s)(--[a-z][a-z-]*)/g)) out.push({ cmd, flag: f[1]!, line: block.line + 1 + first });
+    }
+  }
+  return out;
+}
+
+/** Relative Markdown links `[text](target)` outside code blocks: [target, 1-based line]. */
+export function relativeLinks(file: string): { target: string; line: number }[] {
+  const out: { target: string; line: number }[] = [];
+  let fence = false;
+  readFileSync(file, 'utf8').split('\n').forEach((l, i) => {
+    if (/^\s*```/.test(l)) fence = !fence;
+    if (fence) return;
+    for (const m of l.matchAll(/\]\(([^)\s]+)\)/g)) {
+      const t = m[1]!;
+      if (!/^[a-z]+:/i.test(t)) out.push({ target: t, line: i + 1 });
+    }
+  });
+  return out;
+}
+
+/** GitHub's heading anchors of a Markdown file (lower-case, punctuation dropped, spaces → '-'). */
+export function headingAnchors(file: string): Set<string> {
+  const set = new Set<string>();
+  let fence = false;
+  for (const l of readFileSync(file, 'utf8').split('\n')) {
+    if (/^\s*```/.test(l)) fence = !fence;
+    const m = !fence && /^#{1,6}\s+(.*)$/.exec(l);
+    if (m) set.add(m[1]!.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-'));
+  }
+  return set;
+}
+
+/** Every `--long-flag` token anywhere in a guide (prose, tables, inline code, shell blocks): [flag, 1-based line]. */
+export function allFlagTokens(file: string): { flag: string; line: number }[] {
+  const out: { flag: string; line: number }[] = [];
+  let lang: string | null = null;
+  readFileSync(file, 'utf8').split('\n').forEach((l, i) => {
+    const f = /^\s*```+\s*([A-Za-z]*)/.exec(l);
+    if (f) {
+      lang = lang === null ? f[1]!.toLowerCase() : null;
+      return;
+    }
+    if (lang !== null && !SHELL_LANGS.has(lang) && lang !== '') return; // yaml/json/ts: not command lines
+    for (const m of l.matchAll(/(?:^|[\s`(|])(--[a-z][a-z-]+)/g)) out.push({ flag: m[1]!, line: i + 1 });
+  });
+  return out;
+}
