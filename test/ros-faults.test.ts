@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { startControlLoop, type StartLoopOptions } from '@s2r/bridge/loop/run-loop.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
+import { F } from '@s2r/bridge/loop/tick-ring.ts';
+import { PHASES } from '@s2r/bridge/loop/shared.ts';
 
 const POLICIES = fileURLToPath(new URL('../packages/bridge/test/helpers/policies.ts', import.meta.url));
 const loopJoints = ['j0', 'j1', 'j2'];
@@ -66,12 +68,38 @@ function unsafeCommands(r: FakeRosRobot, holdTol = 0.1): number[] {
   return bad;
 }
 
-function expectRateKept(res: { ticks: number; skipped: number; durationS: number; lateness: { p50_us: number } }) {
-  // Absolute deadlines: ticks ≈ duration × rate, minus skipped cycles. Timing on this shared 2-core machine is
-  // noisy, so the bound is loose; a loop that blocked on the link would lose hundreds of ticks.
+/**
+ * Longest stall in the tick stream once the policy first took control: the most cycles skipped at once. (The first
+ * second of a process on this loaded machine sees JIT/GC start-up stalls that have nothing to do with the link.)
+ */
+function trackStalls(h: { drain(fn: (r: { f: Float64Array }) => void): number }): { stop(): number } {
+  let worst = 0;
+  let armed = false;
+  const RUNNING = PHASES.indexOf('running');
+  const take = () =>
+    h.drain((r) => {
+      if (r.f[F.phase] === RUNNING) armed = true;
+      if (armed) worst = Math.max(worst, r.f[F.missed]!);
+    });
+  const timer = setInterval(take, 20);
+  return {
+    stop() {
+      clearInterval(timer);
+      take();
+      return worst;
+    },
+  };
+}
+
+function expectRateKept(res: { ticks: number; skipped: number; durationS: number; lateness: { p50_us: number } }, worstStall: number) {
+  // Absolute deadlines: ticks + skipped cycles ≈ duration × rate. The link faults last 100–300 ms: a loop that waited
+  // on the link would skip up to 150 cycles in one go (the 300 ms outage). On this shared 2-core machine other jobs
+  // stall the process for up to ~60 ms at times, so the bounds are: no stall longer than 75 cycles (150 ms), and at
+  // most 15% of cycles skipped overall.
   const expected = res.durationS * RATE;
   expect(res.ticks + res.skipped).toBeGreaterThan(expected * 0.97);
-  expect(res.skipped).toBeLessThan(expected * 0.05);
+  expect(worstStall).toBeLessThanOrEqual(75);
+  expect(res.skipped).toBeLessThan(expected * 0.15);
   expect(res.lateness.p50_us).toBeLessThan(500);
 }
 
@@ -83,6 +111,7 @@ describe('ROS faults through the full control loop', () => {
     // Runs until stopped at the end of the scenario (each step waits on conditions, not on a fixed schedule).
     const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) }));
     await h.started;
+    const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
     await until(() => Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'targets reached');
     // Robot reached default + 0.25 × 0.4 (mapped to its own order: j2, j0, j1).
@@ -130,7 +159,7 @@ describe('ROS faults through the full control loop', () => {
     // Safe throughout: every command the robot got is finite, and each is a max-step move or a hold in place.
     expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
     expect(unsafeCommands(robot)).toEqual([]);
-    expectRateKept(res);
+    expectRateKept(res, stalls.stop());
   });
 
   it('policy emitting NaN and the e-stop: the robot only ever sees finite, held commands; only reset() clears the latch', async () => {
@@ -138,6 +167,7 @@ describe('ROS faults through the full control loop', () => {
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0.2, 0.2, -0.3], rateHz: 250 });
     const h = startControlLoop(loopOptions(server.url, { durationS: 60 }, { nanFrom: 10 }));
     await h.started;
+    const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
     await sleep(500); // 10 good policy steps (0.2 s at 50 Hz), then NaN
     const target = [...robot.target];
@@ -162,6 +192,6 @@ describe('ROS faults through the full control loop', () => {
     expect(res.estopReason).toBe('');
     expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
     expect(unsafeCommands(robot)).toEqual([]);
-    expectRateKept(res);
+    expectRateKept(res, stalls.stop());
   });
 });

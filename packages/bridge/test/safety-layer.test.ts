@@ -42,7 +42,7 @@ function toRunning(s: SafetyLayer, q = [0.5, -0.5]): number {
 
 describe('SafetyLayer', () => {
   it('soft start ramps from the measured pose to the default pose over softStartS, ignoring the controller', () => {
-    const s = layer();
+    const s = layer({ maxStep: 10 }); // coarse time steps below: keep the per-command step limit out of the way
     s.start(0);
     const first = s.update(0, state([0, 0], 0), cmd([1, 1]));
     expect(first.mode).toBe('position');
@@ -135,6 +135,18 @@ describe('SafetyLayer', () => {
     expect(s.phase).toBe('soft_start');
     expect(Array.from(back.position)).toEqual([0.2, -0.1]);
     expect(s.counts.watchdog).toBeGreaterThanOrEqual(2);
+    // The resume ramp is the short one (resumeRampS = min(softStartS 0.1, 0.25) here → 0.1 s; set 0.02 below).
+    const r = layer({ resumeRampS: 0.02, softStartS: 0.5 });
+    let tr = toRunning(r);
+    for (let k = 0; k < 6; k++) r.update((tr += DT), null, cmd([0.5, -0.5]));
+    expect(r.phase).toBe('watchdog');
+    r.update((tr += DT), state([0.3, -0.3], tr), null);
+    let ticks = 0;
+    while (r.phase !== 'running' && ticks < 1000) {
+      r.update((tr += DT), state([0.3, -0.3], tr), null);
+      ticks++;
+    }
+    expect(ticks).toBeLessThanOrEqual(11); // 0.02 s at 500 Hz, not the 0.5 s start-up ramp
   });
 
   it('e-stop latches damping; only reset() clears it, then it soft-starts again', () => {
@@ -175,5 +187,16 @@ describe('SafetyLayer', () => {
 
   it('rejects a default pose outside the limits, naming the joint', () => {
     expect(() => layer({ defaultPose: [0, 5] })).toThrow(/joint "b"/);
+  });
+});
+
+describe('SafetyLayer ramp after a stall', () => {
+  it('a soft start that skipped cycles still moves at most maxStep per command', () => {
+    const s = new SafetyLayer({ limits: wide, period: DT, defaultPose: [0.5, -0.5], kp: 20, kd: 0.5, maxStep: 0.01, softStartS: 0.1 });
+    s.start(0);
+    s.update(0, state([0, 0], 0), null);
+    const c = s.update(0.06, state([0, 0], 0.06), null); // 30 cycles skipped: the schedule says 0.32 rad by now
+    expect(c.position[0]).toBeCloseTo(0.01, 9);
+    expect(s.counts.max_step).toBe(1);
   });
 });

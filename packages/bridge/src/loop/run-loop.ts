@@ -30,6 +30,8 @@ export interface SafetyOptions {
   positionMargin?: number;
   watchdogPeriods?: number;
   softStartS?: number;
+  /** Ramp after a watchdog trip (s), default min(softStartS, 0.25). */
+  resumeRampS?: number;
   softStopS?: number;
   dampingKd?: number;
   /** Only used without a policy (hold a pose): by joint name or in hardware order. */

@@ -56,6 +56,12 @@ export interface SafetyConfig {
   watchdogPeriods?: number;
   /** Soft start duration (s). Default 2 s (Unitree's deploy ramp). 0 skips the ramp. */
   softStartS?: number;
+  /**
+   * Ramp used when fresh state returns after a watchdog trip (s): measured pose → default pose, then the policy
+   * resumes. Shorter than the start-up ramp because the robot is already up; a brief link hiccup should not cost
+   * seconds of control. Default min(softStartS, 0.25 s).
+   */
+  resumeRampS?: number;
   /** Damping time on exit before `stopped` (s). Default 0.5 s. */
   softStopS?: number;
   /** Damping gain in damping mode (N·m·s/rad). Default 2. */
@@ -87,6 +93,9 @@ export class SafetyLayer {
   private readonly margin: number;
   private readonly watchdogPeriods: number;
   private readonly softStartS: number;
+  private readonly resumeRampS: number;
+  /** Duration of the ramp in progress (s). */
+  private rampS = 0;
   private readonly softStopS: number;
   private readonly dampingKd: number;
   private readonly onEvent?: (msg: string) => void;
@@ -130,6 +139,7 @@ export class SafetyLayer {
     this.margin = cfg.positionMargin ?? 0;
     this.watchdogPeriods = cfg.watchdogPeriods ?? 10;
     this.softStartS = cfg.softStartS ?? 2;
+    this.resumeRampS = cfg.resumeRampS ?? Math.min(this.softStartS, 0.25);
     this.softStopS = cfg.softStopS ?? 0.5;
     this.dampingKd = cfg.dampingKd ?? 2;
     this.onEvent = cfg.onEvent;
@@ -148,11 +158,12 @@ export class SafetyLayer {
     return this.phase === 'running';
   }
 
-  /** Begin the soft start; it ramps from the first fresh measured pose. */
-  start(t: number): void {
+  /** Begin the soft start; it ramps from the first fresh measured pose (over `rampS`, default softStartS). */
+  start(t: number, rampS = this.softStartS): void {
     if (this.phase === 'estop') return;
     this.setPhase('soft_start', t);
     this.rampPending = true;
+    this.rampS = rampS;
   }
   private rampPending = false;
 
@@ -226,8 +237,8 @@ export class SafetyLayer {
       case 'watchdog': {
         this.fire('watchdog', t, -1, NaN, NaN);
         if (fresh) {
-          // Fresh state again: resume from the measured pose through the ramp, never jump to a stale target.
-          this.start(t);
+          // Fresh state again: resume from the measured pose through the (short) ramp, never jump to a stale target.
+          this.start(t, this.resumeRampS);
         }
         this.damping(out);
         if ((this.phase as SafetyPhase) === 'soft_start' && fresh) this.rampTick(t, out);
@@ -367,18 +378,31 @@ export class SafetyLayer {
   }
 
   private rampTick(t: number, out: RobotCommand): void {
+    const first = this.rampPending;
     if (this.rampPending) {
       this.rampFrom.set(this.lastPos);
       this.phaseStart = t;
       this.rampPending = false;
     }
-    const T = this.softStartS;
+    const T = this.rampS;
     const s = T > 0 ? Math.min(1, (t - this.phaseStart) / T) : 1;
     // Smoothstep: zero velocity at both ends of the ramp.
     const a = s * s * (3 - 2 * s);
     out.mode = 'position';
+    // The ramp is scheduled in time, so after a stall (skipped cycles) its next point could be far from the last one
+    // sent: the max step applies here too. The first point (the measured pose) is never clamped.
+    const continuing = !first && this.hasLastSafe && this.lastSafe.mode === 'position';
     for (let i = 0; i < this.n; i++) {
-      out.position[i] = this.rampFrom[i]! + (this.defaultPose[i]! - this.rampFrom[i]!) * a;
+      let q = this.rampFrom[i]! + (this.defaultPose[i]! - this.rampFrom[i]!) * a;
+      if (continuing) {
+        const prev = this.lastSafe.position[i]!;
+        if (q - prev > this.maxStep || prev - q > this.maxStep) {
+          const r = q;
+          q = q > prev ? prev + this.maxStep : prev - this.maxStep;
+          this.fire('max_step', t, i, r, q);
+        }
+      }
+      out.position[i] = q;
       out.velocity[i] = 0;
       out.effort[i] = 0;
       out.kp[i] = this.kp[i]!;
