@@ -377,7 +377,7 @@ function setTracks(m: Track, g: Track | null): void {
   hook.notes = [];
   $('notes').textContent = '';
   if (m.meta.error) note(`${m.meta.name}: ${m.meta.error}`, true);
-  if (!m.meta.complete && !liveMode) note(`${m.meta.name} was not closed cleanly (no footer): showing everything up to its last complete chunk.`);
+  if (!m.meta.complete && !liveMode) note(`${m.meta.name} has no footer (still being recorded, or the writer was killed): showing everything up to its last complete chunk.`);
   mainView = attachRobot(m, false);
   ghostView = g ? attachRobot(g, true) : null;
   hook.start = m.start;

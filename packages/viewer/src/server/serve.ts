@@ -102,7 +102,13 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
     return v;
   };
   const assets = buildApp();
-  if ((opts.preload ?? true) && recordings.length > 0) load('0');
+  if ((opts.preload ?? true) && recordings.length > 0) {
+    try {
+      load('0');
+    } catch {
+      /* reported to the page when it asks for this recording; the others stay viewable */
+    }
+  }
   await assets;
   const hub: LiveHub | null = opts.live === false ? null : createLiveHub({ robotDir: opts.robotDir });
   let port = 0;
