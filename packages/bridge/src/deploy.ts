@@ -236,6 +236,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   let lastSampleT = -Infinity;
   let falls = 0;
   let fallen = false;
+  let wasRunning = false;
   let hwJoints: string[] = joints;
   const runLate = new LatencyStats();
   let runMissed = 0;
@@ -274,7 +275,8 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       const up = 1 - 2 * (qx * qx + qy * qy); // cos(tilt)
       const isFallen = up < cosTilt || z < fallZ;
       if (running) {
-        if (isFallen && !fallen) falls++;
+        // A robot already down when the policy takes over counts as a fall too (wasRunning resets the edge).
+        if (isFallen && (!fallen || !wasRunning)) falls++;
         if (!first) first = [x, y];
         if (t - lastSampleT >= 0.1) {
           if (lastS) pathLen += Math.hypot(x - lastS[0], y - lastS[1]);
@@ -284,6 +286,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       }
       fallen = isFallen;
     }
+    wasRunning = running;
     if (f[F.policy_tick]) policyTicks++;
     if (recorder) {
       try {

@@ -111,6 +111,19 @@ describe('SimHardware', () => {
     expect(st.states_dropped / st.physics_steps).toBeLessThan(0.6);
   });
 
+  it('returns no state before the simulator has published one (never a zero pose to ramp from)', async () => {
+    hw = new SimHardware({ urdf: ARM, fixedBase: true, actuator: 'motor', spawnPose: pose, warmupSteps: 0 });
+    await hw.configure();
+    expect(hw.read(0, 0.002)).toBeNull(); // configured, not active: nothing stepped, nothing published
+    await hw.activate();
+    let s = null;
+    for (let i = 0; i < 200 && !s; i++) {
+      await sleep(2);
+      s = hw.read(0, 0.002);
+    }
+    expect(s!.jointPos[1]).toBeCloseTo(1.0, 1); // the first state is the real spawn pose
+  });
+
   it('rejects bad options clearly', () => {
     expect(() => new SimHardware({ urdf: ARM, dropRate: 1.5 })).toThrow(/dropRate/);
     expect(() => new SimHardware({ urdf: '' })).toThrow(/urdf/);

@@ -67,7 +67,8 @@ export class SimHardware implements HardwareInterface {
   private cmd!: Float64Array;
   private ctr!: Float64Array;
   private state!: RobotState;
-  private lastSeq = -1;
+  /** Sequence of the last state returned. 0 = the slot was never written: nothing to return yet. */
+  private lastSeq = 0;
   private reads = 0;
   private stale = 0;
   private torn = 0;
