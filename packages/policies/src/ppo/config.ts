@@ -149,12 +149,19 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     numMinibatches: 4,
     actorHidden: [256, 128, 64],
     criticHidden: [256, 128, 64],
+    // σ 0.5 instead of 1.0 (and half the entropy bonus): with target = default + 0.25·a, σ = 1 flails the legs and
+    // most early episodes end in falls. Measured here at 7 min of training: mean episode 927 steps and return 7.2
+    // with σ 0.5, vs ~250 steps and 0.2 with σ 1.0.
+    initStd: 0.5,
+    entropyCoef: 0.005,
     totalSteps: 0,
     maxMinutes: 30,
   },
   'go1-rough': {
     numEnvs: 128,
     workers: 2,
+    initStd: 0.5,
+    entropyCoef: 0.005,
     actorHidden: [256, 128, 64],
     criticHidden: [256, 128, 64],
     maxMinutes: 60,
