@@ -45,7 +45,7 @@ try {
   page.on('pageerror', (e) => errors.push(e.message));
   await page.goto(server.url);
   await page.waitForFunction(() => (window as any).__s2r?.ready || (window as any).__s2r?.error, null, { timeout: 120_000 });
-  const first = await page.evaluate(() => ({ ff: (window as any).__s2r.firstFrameMs, err: (window as any).__s2r.error }));
+  const first = await page.evaluate(() => ({ ff: (window as any).__s2r.firstFrameMs, err: (window as any).__s2r.error, marks: (window as any).__s2r.marks }));
   if (first.err) throw new Error(first.err);
   await page.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null, null, { timeout: 300_000 });
   await page.waitForFunction(() => (window as any).__s2r.plots >= 4, null, { timeout: 120_000 });
@@ -72,6 +72,12 @@ try {
       bench: 'viewer',
       file_mb: Number(fileMb.toFixed(2)),
       first_frame_ms: Math.round(first.ff),
+      // milestones of the first frame (ms since navigation): app script running, WebGL up, recording downloaded
+      script_ms: Math.round(first.marks.script),
+      webgl_ms: Math.round(first.marks.webgl),
+      data_ms: Math.round(first.marks['data:0']),
+      tracks_ms: Math.round(first.marks.tracks),
+      render_start_ms: Math.round(first.marks.render),
       fps: Number(fps.fps.toFixed(1)),
       duration_s: seconds,
       joint_state_msgs: js,

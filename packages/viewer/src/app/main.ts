@@ -7,7 +7,7 @@ import * as THREE from 'three';
 import { Track, type TrackMeta } from './track.ts';
 import { RobotView, meshStats } from './robot-view.ts';
 import { World } from './world.ts';
-import { Plots } from './plots.ts';
+import type { Plots } from './plots.ts';
 import type { SceneMsg } from '../recording/topics.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -17,6 +17,8 @@ interface Hook {
   error: string | null;
   firstFrameMs: number | null;
   meshesLoadedMs: number | null;
+  /** Page-load milestones (ms since navigation start): script, data. */
+  marks: Record<string, number>;
   frames: number;
   time: number;
   start: number;
@@ -56,6 +58,7 @@ const hook: Hook = {
   error: null,
   firstFrameMs: null,
   meshesLoadedMs: null,
+  marks: {},
   frames: 0,
   time: 0,
   start: 0,
@@ -114,7 +117,10 @@ let main: Track | null = null;
 let ghost: Track | null = null;
 let mainView: RobotView | null = null;
 let ghostView: RobotView | null = null;
-let plots: Plots;
+let plots: Plots | null = null;
+let resolvePlots!: (p: Plots) => void;
+/** uPlot and the panels load after the first frame. */
+const plotsReady: Promise<Plots> = new Promise((resolve) => (resolvePlots = resolve));
 let t = 0;
 let renderedTime = Number.NaN;
 let lastWall = 0;
@@ -151,7 +157,19 @@ async function loadTrack(id: string): Promise<Track> {
       return r.arrayBuffer();
     }),
   ]);
-  return Track.fromBinary(meta, buf);
+  hook.marks[`data:${id}`] ??= performance.now();
+  const track = Track.fromBinary(meta, buf);
+  track.complete = fetch(`/api/rec/${id}/rest`)
+    .then((r) => {
+      if (!r.ok) throw new Error(`/api/rec/${id}/rest: HTTP ${r.status}`);
+      return r.arrayBuffer();
+    })
+    .then((b) => {
+      track.addRest(b);
+      dirty = true;
+    })
+    .catch((e: Error) => note(`${meta.name}: plots incomplete — ${e.message}`, true));
+  return track;
 }
 
 function attachRobot(track: Track, isGhost: boolean): RobotView | null {
@@ -351,6 +369,7 @@ function frame(now: number): void {
     needsRender = false;
     if (hook.playing && lastRenderWall > 0) world.adapt(now - lastRenderWall);
     lastRenderWall = now;
+    if (main && hook.firstFrameMs === null) hook.marks.render = performance.now();
     world.render();
     hook.prof.update += p1 - p0;
     hook.prof.render += performance.now() - p1;
@@ -370,6 +389,7 @@ async function showTracks(mainId: string, cmpId: string): Promise<void> {
 }
 
 function setTracks(m: Track, g: Track | null): void {
+  hook.marks.tracks ??= performance.now();
   mainView?.dispose();
   ghostView?.dispose();
   main = m;
@@ -388,11 +408,13 @@ function setTracks(m: Track, g: Track | null): void {
   $('legend').textContent = g ? `ghost (blue): ${g.meta.name}` : '';
   $('status').textContent = `${m.meta.robot?.name ?? ''} · ${(m.end - m.start).toFixed(2)} s${m.meta.meta.task ? ` · ${m.meta.meta.task}` : ''}${m.meta.meta.policy ? ` · ${m.meta.meta.policy}` : ''}`;
   // Plots after the first frame: the robot shows first, then uPlot builds its paths.
-  setTimeout(() => {
-    plots.setTracks(g ? [m, g] : [m]);
-    hook.plots = plots.count;
-    dirty = true;
-  }, 0);
+  void Promise.all([plotsReady, m.complete, g?.complete]).then(([pl]) =>
+    setTimeout(() => {
+      pl.setTracks(g ? [m, g] : [m]);
+      hook.plots = pl.count;
+      dirty = true;
+    }, 0),
+  );
 }
 
 function startLive(): void {
@@ -425,7 +447,7 @@ function startLive(): void {
       hook.end = main.end;
       dirty = true;
       const now = performance.now();
-      if (now - lastRefresh > 500) {
+      if (now - lastRefresh > 500 && plots) {
         lastRefresh = now;
         plots.refresh();
         hook.plots = plots.count;
@@ -437,12 +459,17 @@ function startLive(): void {
 }
 
 async function boot(): Promise<void> {
+  hook.marks.script = performance.now();
   world = new World($('view3d'));
+  hook.marks.webgl = performance.now();
   world.controls.addEventListener('change', () => (needsRender = true));
   new ResizeObserver(() => (needsRender = true)).observe($('view3d'));
-  plots = new Plots($('plots'), (tt) => {
-    setPlaying(false);
-    setTime(tt);
+  void import('./plots.ts').then(({ Plots: P }) => {
+    plots = new P($('plots'), (tt) => {
+      setPlaying(false);
+      setTime(tt);
+    });
+    resolvePlots(plots);
   });
   requestAnimationFrame(frame);
   const params = new URLSearchParams(location.search);

@@ -10,7 +10,6 @@ import { ColladaLoader } from 'three/examples/jsm/loaders/ColladaLoader.js';
 import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js';
 import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
 import { mergeVertices } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
-import { MeshoptSimplifier } from 'meshoptimizer';
 import { rpyToQuat } from '@s2r/sim/robot/transform.ts';
 import type { GeometryJson, RobotJson, ShapeJson } from '../server/robot-json.ts';
 import type { KinTree } from '../kinematics.ts';
@@ -27,6 +26,20 @@ const MAX_TRIS = 1500;
 const LOD = new URLSearchParams(globalThis.location?.search ?? '').get('lod') !== '0';
 export const meshStats = { trianglesLoaded: 0, trianglesDrawn: 0 };
 
+type Simplifier = (typeof import('meshoptimizer'))['MeshoptSimplifier'];
+let simplifierP: Promise<Simplifier | null> | null = null;
+/** The simplifier (WASM) loads on first need, after the first frame. */
+function simplifier(): Promise<Simplifier | null> {
+  simplifierP ??= import('meshoptimizer')
+    .then(async (m) => {
+      if (!m.MeshoptSimplifier.supported) return null;
+      await m.MeshoptSimplifier.ready;
+      return m.MeshoptSimplifier;
+    })
+    .catch(() => null);
+  return simplifierP;
+}
+
 async function simplifyObject(root: THREE.Object3D): Promise<void> {
   const meshes: THREE.Mesh[] = [];
   root.traverse((o) => {
@@ -36,11 +49,11 @@ async function simplifyObject(root: THREE.Object3D): Promise<void> {
     const g0 = m.geometry as THREE.BufferGeometry;
     const tris = (g0.index ? g0.index.count : g0.attributes.position!.count) / 3;
     meshStats.trianglesLoaded += tris;
-    if (!LOD || tris <= MAX_TRIS || !MeshoptSimplifier.supported) {
+    const MeshoptSimplifier = LOD && tris > MAX_TRIS ? await simplifier() : null;
+    if (!MeshoptSimplifier) {
       meshStats.trianglesDrawn += tris;
       continue;
     }
-    await MeshoptSimplifier.ready;
     const bare = new THREE.BufferGeometry();
     bare.setAttribute('position', g0.attributes.position!);
     if (g0.index) bare.setIndex(g0.index);

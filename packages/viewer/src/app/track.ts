@@ -20,6 +20,7 @@ export interface TrackMeta {
   robotError?: string;
   jointNames: string[];
   layout: SeriesLayout[];
+  layoutRest?: SeriesLayout[];
   events: Events;
 }
 
@@ -47,6 +48,14 @@ export class Track {
   static fromBinary(meta: TrackMeta, buffer: ArrayBuffer): Track {
     return new Track(meta, unpackSeries(meta.layout, buffer), meta.events);
   }
+
+  /** Add the series that were not needed for posing (downloaded after the first frame). */
+  addRest(buffer: ArrayBuffer): void {
+    for (const [k, s] of unpackSeries(this.meta.layoutRest ?? [], buffer)) this.series.set(k, s);
+  }
+
+  /** Resolves when every series is present (file tracks fetch theirs in two parts). */
+  complete: Promise<void> = Promise.resolve();
 
   static live(meta: TrackMeta): Track {
     const ingest = new Ingest(meta.jointNames);

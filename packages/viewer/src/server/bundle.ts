@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export interface AppAssets {
   js: string;
+  /** Lazily loaded chunks (mesh simplifier, plots), by file name: served at /<name>. */
+  chunks: Map<string, string>;
   css: string;
   html: string;
   buildMs: number;
@@ -20,9 +22,14 @@ export function buildApp(): Promise<AppAssets> {
     const t0 = performance.now();
     const esbuild = await import('esbuild');
     const entry = fileURLToPath(new URL('../app/main.ts', import.meta.url));
+    // Code splitting keeps what the first frame needs (three + the app) in app.js; the mesh simplifier and the
+    // plots load after it.
     const out = await esbuild.build({
-      entryPoints: [entry],
+      entryPoints: { app: entry },
       bundle: true,
+      splitting: true,
+      outdir: '/s2r-viewer',
+      chunkNames: 'chunk-[hash]',
       format: 'esm',
       platform: 'browser',
       target: 'es2022',
@@ -31,12 +38,18 @@ export function buildApp(): Promise<AppAssets> {
       legalComments: 'none',
       logLevel: 'silent',
     });
-    const js = out.outputFiles[0]!.text;
+    let js = '';
+    const chunks = new Map<string, string>();
+    for (const f of out.outputFiles) {
+      const name = f.path.slice(f.path.lastIndexOf('/') + 1);
+      if (name === 'app.js') js = f.text;
+      else chunks.set(name, f.text);
+    }
     const require = createRequire(import.meta.url);
     const uplotCss = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
     const css = uplotCss + '\n' + readFileSync(new URL('../app/style.css', import.meta.url), 'utf8');
     const html = readFileSync(new URL('../app/index.html', import.meta.url), 'utf8');
-    return { js, css, html, buildMs: Math.round(performance.now() - t0) };
+    return { js, chunks, css, html, buildMs: Math.round(performance.now() - t0) };
   })();
   cached.catch(() => (cached = null));
   return cached;

@@ -2,7 +2,8 @@
  * serveViewer: the HTTP server behind `s2r view`. Binds to loopback by default and serves only:
  *   /                      the app page             /app.js, /app.css   the bundled app
  *   /api/session           the recordings it was given (ids, names)
- *   /api/rec/<id>/meta     robot, events, series layout (JSON)    /api/rec/<id>/data   series (binary)
+ *   /api/rec/<id>/meta     robot, events, series layout (JSON)
+ *   /api/rec/<id>/data     pose series (binary, first)            /api/rec/<id>/rest   the other series
  *   /api/rec/<id>/file     the .mcap itself
  *   /mesh/<id>/<n>/<name>  mesh n of that recording's URDF (an allowlist built from the URDF, by index)
  *   /live                  WebSocket: producers stream in, pages watch
@@ -136,6 +137,8 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
       if (parts.length === 0) return send(res, 200, 'text/html; charset=utf-8', (await assets).html);
       if (rawPath === '/app.js') return send(res, 200, 'text/javascript; charset=utf-8', (await assets).js);
       if (rawPath === '/app.css') return send(res, 200, 'text/css; charset=utf-8', (await assets).css);
+      const chunk = parts.length === 1 ? (await assets).chunks.get(parts[0]!) : undefined;
+      if (chunk !== undefined) return send(res, 200, 'text/javascript; charset=utf-8', chunk);
       if (rawPath === '/favicon.ico') return send(res, 204, 'text/plain', '');
       if (rawPath === '/api/session')
         return json(res, { recordings: recordings.map(({ id, name }) => ({ id, name })), live: !!hub, liveUrl: `/live` });
@@ -144,6 +147,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
         if (!v) return send(res, 404, 'text/plain', 'no such recording\n');
         if (parts[3] === 'meta') return json(res, v.meta);
         if (parts[3] === 'data') return send(res, 200, 'application/octet-stream', v.blob);
+        if (parts[3] === 'rest') return send(res, 200, 'application/octet-stream', v.rest);
         if (parts[3] === 'file') {
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${basename(v.path).replace(/"/g, '')}"` });
           return void createReadStream(v.path).pipe(res);

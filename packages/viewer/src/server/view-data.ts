@@ -21,7 +21,10 @@ export interface ViewMeta {
   robot: RobotJson | null;
   robotError?: string;
   jointNames: string[];
+  /** Series needed to pose the robot (joint_pos, tf:*): the first download, so the first frame comes early. */
   layout: SeriesLayout[];
+  /** Everything else (velocities, efforts, commands, actions, rewards, timing, contacts): fetched after. */
+  layoutRest: SeriesLayout[];
   events: Ingest['events'];
   otherTopics: Record<string, number>;
   messages: number;
@@ -32,6 +35,7 @@ export interface ViewMeta {
 export interface ViewData {
   meta: ViewMeta;
   blob: Buffer;
+  rest: Buffer;
   meshes: MeshTable;
   path: string;
 }
@@ -70,7 +74,10 @@ export function prepareRecording(path: string, id: string, opts: { robotDir?: st
       robotError = (e as Error).message;
     }
   } else robotError = 'this recording has no embedded URDF (robot.urdf attachment)';
-  const { layout, buffer } = packSeries([...ingest.series.values()]);
+  const all = [...ingest.series.values()];
+  const isPose = (name: string): boolean => name === 'joint_pos' || name.startsWith('tf:');
+  const { layout, buffer } = packSeries(all.filter((x) => isPose(x.name)));
+  const rest = packSeries(all.filter((x) => !isPose(x.name)));
   const meta: ViewMeta = {
     id,
     name: basename(path),
@@ -82,6 +89,7 @@ export function prepareRecording(path: string, id: string, opts: { robotDir?: st
     robot,
     jointNames,
     layout,
+    layoutRest: rest.layout,
     events: ingest.events,
     otherTopics: Object.fromEntries(ingest.other),
     messages: count,
@@ -91,7 +99,7 @@ export function prepareRecording(path: string, id: string, opts: { robotDir?: st
   if (rec.error) meta.error = rec.error;
   if (robotError) meta.robotError = robotError;
   meta.loadMs = Math.round(performance.now() - t0);
-  return { meta, blob: Buffer.from(buffer), meshes, path };
+  return { meta, blob: Buffer.from(buffer), rest: Buffer.from(rest.buffer), meshes, path };
 }
 
 function sortSeries(s: import('../data/series.ts').Series): void {
