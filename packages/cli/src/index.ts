@@ -53,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`s2r ${name}: ${err.message}\n\n${command.usage}`);
       return 2;
     }
-    throw err;
+    // Any other failure: one clear line naming the command and what went wrong (the stack with S2R_DEBUG=1).
+    const e = err as Error;
+    console.error(`s2r ${name}: ${e?.message ?? String(err)}`);
+    if (process.env.S2R_DEBUG) console.error(e?.stack);
+    return 1;
   }
 }

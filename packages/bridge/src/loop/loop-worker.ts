@@ -4,8 +4,6 @@
  * histograms, the tick ring) plus occasional postMessage from the housekeeping slice — never on the hot path.
  */
 import { parentPort, workerData, type Worker } from 'node:worker_threads';
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { spawnWorker } from '@s2r/sim/util/worker.ts';
 import { createHardware, needsEventLoop } from '../hardware/registry.ts';
 import { loadDeployPolicy } from '../policy/load.ts';
@@ -26,14 +24,14 @@ import type { LoopWorkerData } from './run-loop.ts';
 
 const d = workerData as LoopWorkerData;
 
-/** V8's gc() for this isolate (exposed at run time), or null. */
+/**
+ * V8's gc() when the process was started with --expose-gc (e.g. `node --expose-gc …`), else null.
+ * We never flip V8 flags at run time (v8.setFlagsFromString): flags are process-wide, and changing them while
+ * other isolates run crashed V8's concurrent marker in a worker once. The loop must never die, so this is opt-in.
+ */
 function exposeGc(): ((o?: { type: 'minor' | 'major' }) => void) | null {
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    return (vm.runInNewContext('gc') as (o?: { type: 'minor' | 'major' }) => void) ?? null;
-  } catch {
-    return null;
-  }
+  const g = (globalThis as { gc?: (o?: { type: 'minor' | 'major' }) => void }).gc;
+  return typeof g === 'function' ? g : null;
 }
 const gc = exposeGc();
 
