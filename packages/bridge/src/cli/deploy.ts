@@ -23,6 +23,7 @@ Options:
   --duration S           seconds of policy control after the soft start (default: until Ctrl-C)
   --commands SPEC        velocity commands 'vx,vy,wz@t;...' (m/s, m/s, rad/s from t seconds), e.g. '0.5,0,0@0;0,0,0.5@10'
   --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP)
+  --live WS_URL          also stream the recording to an open viewer (the ws://…/live URL \`s2r view\` prints)
   --dry-run              run the whole loop but never write to the hardware
   --seed N               seed for the sim's noise, latency and drops (default 0)
   --latency-ms X         sim: one-way command latency (ms)
@@ -47,7 +48,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
+      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints'],
       booleans: ['dry-run', 'quiet', 'stdin-keys'],
     });
@@ -83,6 +84,7 @@ export const command: Command = {
       durationS: duration,
       commands: a.str('commands'),
       record: a.str('record'),
+      recordLive: a.str('live'),
       dryRun: a.has('dry-run'),
       seed: a.num('seed', 0),
       latencyMs: a.num('latency-ms'),
