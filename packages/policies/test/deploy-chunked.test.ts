@@ -54,6 +54,8 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
     const baseMissed = hold.missed_deadlines / hold.ticks;
     const dp = await deploy({ ...common, policy: { module: factories, export: 'diffusionDeployPolicy', options: { artifact: dpPath } }, inference: 'worker' });
     const rs = await deploy({ ...common, policy: { module: factories, export: 'residualDeployPolicy', options: { artifact: resPath } }, inference: 'worker' });
+    const brief = (s: typeof hold) => ({ ticks: s.ticks, missed: s.missed_deadlines, p50: s.loop_p50_us, p99: s.loop_p99_us, policy: s.policy_stats });
+    console.error(JSON.stringify({ baseline: brief(hold), diffusion: brief(dp), residual: brief(rs) }));
     for (const [name, s] of [['diffusion', dp], ['residual', rs]] as const) {
       const expectTicks = 500 * (durationS + 0.5);
       // The loop ran for its whole span at 500 Hz: no stall, (almost) no missed deadline, no e-stop.

@@ -56,6 +56,15 @@ export class ResidualPolicy implements Policy {
     this.base.reset();
   }
 
+  /** JIT warm-up before real time (base chunks and residual MLP), then reset; a diffusion base keeps its Rng stream. */
+  warmup(steps = 240): void {
+    const b = this.base as { warmup?: (n?: number) => void };
+    b.warmup?.();
+    const obs = new Float32Array(this.obsSize);
+    for (let i = 0; i < steps; i++) this.correct(obs, new Float32Array(this.actSize));
+    this.reset();
+  }
+
   /** The corrected action for this observation given the base's action for it. */
   correct(obs: ArrayLike<number>, baseAction: ArrayLike<number>, out = new Float32Array(this.actSize)): Float32Array {
     const O = this.obsSize;

@@ -46,12 +46,17 @@ async function wrap(p: Policy, o: FactoryOptions, chunked: boolean) {
   };
 }
 
+// Both are warmed up (JIT) while loading, i.e. before the loop's real time starts.
 export async function diffusionDeployPolicy(o: FactoryOptions) {
-  return wrap(new DiffusionPolicy(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) }), o, true);
+  const p = new DiffusionPolicy(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) });
+  p.warmup();
+  return wrap(p, o, true);
 }
 
 export async function residualDeployPolicy(o: FactoryOptions) {
-  return wrap(await ResidualPolicy.create(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) }), o, false);
+  const p = await ResidualPolicy.create(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) });
+  p.warmup();
+  return wrap(p, o, false);
 }
 
 /** Baseline for the loop-rate comparison: the same observation function, a constant (zero) action. */
