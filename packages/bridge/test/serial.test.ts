@@ -210,11 +210,12 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     await pair.start();
     await waitFor(() => hw.linkUp, 3000, 'SerialHardware to reconnect');
     expect(hw.stats().reconnects).toBe(1);
+    // Wait for the device side to be back too before counting states (condition, not a fixed delay).
+    await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 3000, 'emulator link_up');
     const back = await drive(hw, cmd, 400);
     expect(back.states.length).toBeGreaterThan(50);
     expect(back.writesFailed).toBe(0);
     expect(back.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
-    await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 1000, 'emulator link_up');
   });
 
   it('device dies and reboots behind a live port: states held back while silent, resumed after its CONFIG', async () => {
