@@ -8,6 +8,7 @@ import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
 import { loadPolicy } from '../policy.ts';
 import { evaluatePolicy, type EvalOptions } from '../evaluate.ts';
 import type { Summary } from '../stats.ts';
+import { recordEpisodes } from '../record-episodes.ts';
 
 const usage = `Usage: npx s2r eval <run-folder|policy.json> [options]
 
@@ -22,7 +23,9 @@ Options:
   --envs N          envs in parallel (default min(episodes, 16))
   --workers W       worker threads (default 0)
   --set key=value   task config override for evaluation (repeatable), e.g. --set episodeLengthS=20
-  --record <out.mcap>  record env 0 (observations, actions, rewards, episodes) to MCAP
+  --record <out.mcap>  also record whole episodes (robot, joint states, actions, reward terms, contacts, DR
+                       values) to MCAP for \`s2r view\`; seeds continue from the first --seeds value
+  --record-episodes N  episodes to record (default 1)
   --json            print only the JSON line`;
 
 function fmt(s: Summary, digits = 2): string {
@@ -34,7 +37,7 @@ export const command: Command = {
   summary: 'Evaluate a run or policy artifact with confidence intervals',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'set'], booleans: ['json'] });
+    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'record-episodes', 'set'], booleans: ['json'] });
     const target = args.positional[0];
     if (!target) throw new UsageError('missing <run-folder|policy.json>');
     let path = target;
@@ -55,42 +58,19 @@ export const command: Command = {
     const policy = await loadPolicy(path);
     const opts: EvalOptions = { task: args.str('task'), episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
     const recordPath = args.str('record');
-    let recorder: { action(t: number, a: ArrayLike<number>): void; rewardTerms(t: number, terms: Record<string, number>, total?: number): void; write(topic: string, t: number, msg: unknown): void; episode(t: number, e: Record<string, unknown>): void; close(): Promise<void> } | null = null;
+    const r = await evaluatePolicy(policy, opts);
+    // The statistics come from the parallel evaluation above; the recording replays whole episodes in this thread
+    // so it can carry the robot itself (joint states, link poses, contacts, DR values), which the viewer needs.
+    let recorded: Awaited<ReturnType<typeof recordEpisodes>> | null = null;
     if (recordPath) {
-      try {
-        const rec = (await import('@s2r/viewer/recording/index.ts')) as unknown as { Recorder: { open(p: string, o: unknown): Promise<typeof recorder> } };
-        recorder = await rec.Recorder.open(recordPath, { meta: { task: opts.task ?? policy.meta.task, policy: path, kind: policy.kind, seeds: seeds.join(','), source: 's2r eval' } });
-      } catch (e) {
-        throw new Error(`--record: the recording module could not open ${recordPath}: ${(e as Error).message}`);
-      }
-      const dt = policy.meta.dt;
-      let tBase = 0;
-      let epIndex = 0;
-      let lastSeed = -1;
-      let lastT = 0;
-      recorder!.episode(0, { index: 0, event: 'start', seed: seeds[0] });
-      opts.onStep = (s) => {
-        if (s.seed !== lastSeed) {
-          if (lastSeed >= 0) tBase += (lastT + 1) * dt;
-          lastSeed = s.seed;
-        }
-        lastT = s.t;
-        const t = tBase + s.t * dt;
-        recorder!.write('/observation', t, { obs: Array.from(s.obs) });
-        recorder!.action(t, s.action);
-        recorder!.rewardTerms(t, {}, s.reward);
-        if (s.done) {
-          recorder!.episode(t, { index: epIndex, event: 'end', seed: s.seed, return: s.done.return, length: s.done.length, reason: s.done.terminated ? 'terminated' : 'truncated' });
-          epIndex++;
-          recorder!.episode(t, { index: epIndex, event: 'start', seed: s.seed });
-        }
-      };
-    }
-    let r;
-    try {
-      r = await evaluatePolicy(policy, opts);
-    } finally {
-      await recorder?.close();
+      recorded = await recordEpisodes(policy, {
+        task: opts.task ?? policy.meta.task,
+        path: recordPath,
+        episodes: args.num('record-episodes', 1),
+        seed: seeds[0],
+        envOverrides,
+        meta: { policy: path, source: 's2r eval' },
+      });
     }
     const json = {
       eval: r.task,
@@ -113,7 +93,7 @@ export const command: Command = {
       console.log(`  ep length     ${fmt(r.length, 1)}`);
       if (r.returnIqm) console.log(`  return IQM    ${fmt(r.returnIqm)}  (stratified bootstrap over seeds)`);
       for (const s of r.perSeed) console.log(`  seed ${s.seed}: return ${s.meanReturn.toFixed(2)}, success ${s.successRate.toFixed(3)}`);
-      if (recordPath) console.log(`  recording → ${recordPath}`);
+      if (recordPath) console.log(`  recording → ${recordPath} (${recorded!.length} episode(s): ${recorded!.map((e) => `return ${e.return.toFixed(2)}, ${e.length} steps`).join('; ')})`);
     }
     console.log(JSON.stringify(json));
     return 0;

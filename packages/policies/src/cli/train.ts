@@ -3,6 +3,7 @@
  * `src/<algo>/train-cli.ts` modules exporting `trainFromCli(ctx)`.
  */
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs, UsageError, type Command, type ParsedArgs } from '@s2r/sim/util/cli.ts';
 import { parseSets } from '../ppo/config.ts';
 
@@ -28,6 +29,7 @@ Options:
   --demos <dir>          demonstrations (diffusion, bc)
   --base <artifact>      frozen base policy (residual)
   --progress <auto|lines|none>
+  --record-every N       record one evaluation episode every N iterations to <run>/evals/ (default 100; 0 = off)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
 Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
@@ -50,7 +52,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, {
-      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress'],
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every'],
     });
     const task = args.positional[0];
     if (!task) throw new UsageError('missing <task>');
@@ -108,6 +110,25 @@ export const command: Command = {
       const { trainPpo } = await import('../ppo/train.ts');
       const progress = args.str('progress', 'auto');
       if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none`);
+      // Periodic evaluation episodes, recorded to <run>/evals/iter-<N>.mcap for `s2r view` (time not charged
+      // to the --minutes budget). A failed recording is reported and training goes on.
+      const recordEvery = args.num('record-every', 100);
+      const recordEval = async (m: { iteration: number }, ctx: { artifact(): unknown; runDir: string }) => {
+        if (m.iteration % recordEvery !== 0) return;
+        try {
+          const { mkdirSync } = await import('node:fs');
+          const { policyFromArtifact } = await import('../policy.ts');
+          const { recordEpisodes } = await import('../record-episodes.ts');
+          const dir = join(ctx.runDir, 'evals');
+          mkdirSync(dir, { recursive: true });
+          const path = join(dir, `iter-${String(m.iteration).padStart(6, '0')}.mcap`);
+          const policy = await policyFromArtifact(ctx.artifact() as never);
+          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' } });
+          if (progress !== 'none') console.log(`eval @ it ${m.iteration}: return ${ep!.return.toFixed(2)}, ${ep!.length} steps → ${path}`);
+        } catch (e) {
+          console.error(`eval recording at iteration ${m.iteration} failed: ${(e as Error).message}`);
+        }
+      };
       let r;
       try {
         r = await trainPpo({
@@ -119,6 +140,7 @@ export const command: Command = {
           command: cmd,
           signal: ac.signal,
           progress: progress as 'auto' | 'lines' | 'none',
+          onIteration: recordEvery > 0 ? recordEval : undefined,
         });
       } catch (e) {
         const m = (e as Error).message;
