@@ -6,7 +6,7 @@
  * Trains what is missing and caches it in the run folder (S2R_BENCH_DIR, default runs/bench-policies):
  *   demos/ (scripted expert + noise), bc.json, diffusion.json, residual.json. Delete a file to retrain it.
  * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (250), BENCH_NOISE (0.05), BENCH_DP_ITERS (2500),
- * BENCH_BC_ITERS (2500), BENCH_RES_STEPS (300000), BENCH_RES_STD (0.1, residual exploration σ in bound units), BENCH_WORKERS (2).
+ * BENCH_BC_ITERS (2500), BENCH_RES_STEPS (300000), BENCH_RES_STD (0.1, residual exploration σ in bound units), BENCH_RES_SCALE (0.1), BENCH_WORKERS (2).
  *
  * Imitation recipe (both BC and diffusion, so the comparison is fair): DART-style demonstrations — the expert
  * acts under N(0, 0.05²) execution noise and every episode's clean expert labels are used (the noise widens the
@@ -114,7 +114,7 @@ const resPath = join(dir, 'residual.json');
 if (!existsSync(resPath)) {
   const r = await trainResidual({
     task: TASK, base: dpPath, seed: 0, out: resPath,
-    config: { totalSteps: env('BENCH_RES_STEPS', 300_000), ppo: { workers: env('BENCH_WORKERS', 2), initStd: env('BENCH_RES_STD', 0.1) } },
+    config: { scale: env('BENCH_RES_SCALE', 0.1), totalSteps: env('BENCH_RES_STEPS', 300_000), ppo: { workers: env('BENCH_WORKERS', 2), initStd: env('BENCH_RES_STD', 0.1) } },
     onProgress: (p) => p.iteration % 10 === 1 && log(`residual it ${p.iteration} steps ${p.envSteps}/${p.totalSteps} success ${p.successRate === null ? '-' : (100 * p.successRate).toFixed(0)}% return ${p.meanReturn?.toFixed(2) ?? '-'} std ${p.stats.actionStd.toFixed(3)} (${p.elapsedS.toFixed(0)} s)`),
   });
   log(`residual trained in ${r.seconds.toFixed(0)} s (last rollout success ${r.lastSuccessRate})`);
