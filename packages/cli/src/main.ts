@@ -19,7 +19,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_POLICY = join(REPO, 'hardware/policies/go1-flat/policy.json');
 export const DEFAULT_ROBOT = join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf');
 /** 20 s: forward, turn while walking, sideways, forward again (vx m/s, vy m/s, yaw rate rad/s @ start time s). */
-export const DEFAULT_COMMANDS = '0.8,0,0@0;0.6,0,0.6@6;0,0.4,0@11;0.8,0,0@15';
+export const DEFAULT_COMMANDS = '0.8,0,0@0;0.6,0,0.6@6;0.3,0.3,0@11;0.8,0,0@15';
 
 const usage = `Usage: npm start [-- options]      (or: npx s2r main [options])
 
