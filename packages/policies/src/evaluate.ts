@@ -56,7 +56,10 @@ export async function evaluatePolicy(policy: Policy, o: EvalOptions = {}): Promi
   const task = o.task ?? policy.meta.task;
   const K = o.episodes ?? 20;
   const seeds = o.seeds ?? [1];
-  const N = Math.max(1, Math.min(o.numEnvs ?? 16, K));
+  // A policy with memory (observation history, action-chunk queue, a residual over a chunked base) is one
+  // instance with one state: it may only drive one env, and must be reset at every episode boundary.
+  const stateful = policy.kind !== 'mlp' || policy.chunk !== undefined;
+  const N = stateful ? 1 : Math.max(1, Math.min(o.numEnvs ?? 16, K));
   const make = o.makeVecEnv ?? defaultMake;
   const episodes: EvalEpisode[] = [];
   for (const seed of seeds) {
@@ -85,6 +88,7 @@ export async function evaluatePolicy(policy: Policy, o: EvalOptions = {}): Promi
           actions.set(policy.act(row), i * A);
         }
         const done = await vec.step(actions);
+        if (stateful && done.length > 0) policy.reset();
         let done0: EpisodeStats | null = null;
         for (const e of done) {
           if (e.env === 0) done0 = e;

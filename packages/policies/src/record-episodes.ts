@@ -19,6 +19,8 @@ export interface RecordEpisodesOptions {
   envOverrides?: Record<string, unknown>;
   /** Extra metadata stored in the file. */
   meta?: Record<string, unknown>;
+  /** Also stream to an open viewer (the ws://…/live URL `s2r view` prints). */
+  live?: string;
 }
 
 export interface RecordedEpisode {
@@ -53,6 +55,7 @@ export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): 
   const rec = await Recorder.open(o.path, {
     robot: robot.model as never,
     meta: { task: o.task, policy_kind: policy.kind, source: 's2r policy rollout', ...(o.meta ?? {}) },
+    ...(o.live ? { live: o.live } : {}),
   });
   const names = [...robot.jointNames];
   const links = [...robot.linkNames];

@@ -30,6 +30,7 @@ Options:
   --base <artifact>      frozen base policy (residual)
   --progress <auto|lines|none>
   --record-every N       record one evaluation episode every N iterations to <run>/evals/ (default 100; 0 = off)
+  --live WS_URL          also stream those evaluation episodes to an open viewer (the ws://…/live URL of s2r view)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
 Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
@@ -52,7 +53,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, {
-      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every'],
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live'],
     });
     const task = args.positional[0];
     if (!task) throw new UsageError('missing <task>');
@@ -123,7 +124,7 @@ export const command: Command = {
           mkdirSync(dir, { recursive: true });
           const path = join(dir, `iter-${String(m.iteration).padStart(6, '0')}.mcap`);
           const policy = await policyFromArtifact(ctx.artifact() as never);
-          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' } });
+          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' }, live: args.str('live') });
           if (progress !== 'none') console.log(`eval @ it ${m.iteration}: return ${ep!.return.toFixed(2)}, ${ep!.length} steps → ${path}`);
         } catch (e) {
           console.error(`eval recording at iteration ${m.iteration} failed: ${(e as Error).message}`);
