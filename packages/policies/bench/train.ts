@@ -9,6 +9,7 @@
  * bench asks about (vx ~ U(0, 1.1), vy = yaw = 0; zeroBelow 0.2 keeps some stand-still commands) — a CPU
  * budget spent on the asked skill. Override with --set envOverrides.commands.… like `s2r train`.
  *
+ * `--policy <artifact>` skips training and applies the same check to an existing policy.
  * Options: --minutes M (default 30), --eval-every M (default 2), --out dir, --set k=v (PPO config), --envs N,
  *          --workers W, --seed N. Writes curve.png (return vs wall-clock) and bench.json into the run folder.
  * Last line: {"bench":"train","task":"go1-flat","minutes_to_walk":…|null,"env_steps":…,"survival":…,"vel_err_mps":…}
@@ -22,7 +23,7 @@ import { parseSets } from '../src/ppo/config.ts';
 import { policyFromArtifact, type Policy } from '../src/policy.ts';
 import { lineChartPng } from '../src/plot/line-chart.ts';
 
-const args = parseArgs(process.argv.slice(2), { values: ['minutes', 'eval-every', 'out', 'set', 'envs', 'workers', 'seed', 'eval-envs'] });
+const args = parseArgs(process.argv.slice(2), { values: ['minutes', 'eval-every', 'out', 'set', 'envs', 'workers', 'seed', 'eval-envs', 'policy'] });
 const minutes = args.num('minutes', 30);
 const evalEvery = args.num('eval-every', 2);
 const evalEnvs = args.num('eval-envs', 16);
@@ -94,6 +95,15 @@ function offsetOf(terms: { name: string; size: number }[], name: string): number
     o += t.size;
   }
   return -1;
+}
+
+// --policy <artifact>: no training; apply the same tracking check to an existing policy (e.g. the committed one).
+const only = args.str('policy');
+if (only) {
+  const { loadPolicy } = await import('../src/policy.ts');
+  const ev = await evaluate(await loadPolicy(only), 1000);
+  console.log(JSON.stringify({ bench: 'train', task: TASK, policy: only, tracks: ev.survival >= 0.9 && ev.velErr < 0.2, survival: Number(ev.survival.toFixed(3)), vel_err_mps: Number(ev.velErr.toFixed(3)), episodes: ev.episodes }));
+  process.exit(0);
 }
 
 const layers: Record<string, unknown>[] = [
