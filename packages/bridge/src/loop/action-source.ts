@@ -21,7 +21,8 @@ export class InlineSource implements ActionSource {
   private readonly a: Float32Array;
   private errors = 0;
   private lastError = '';
-  readonly inference = new LatencyStats();
+  // Inference takes ms, not µs: 10 µs bins up to 2 s, so p50/p99 stay meaningful past the loop histogram's 20 ms.
+  readonly inference = new LatencyStats(undefined, { resUs: 10, bins: 200_000 });
   constructor(private readonly policy: DeployPolicy, private readonly clock: () => number) {
     if (!policy.act) throw new Error('InlineSource: this policy has no act(obs); chunked policies run in the inference worker');
     this.a = new Float32Array(policy.actSize);
@@ -94,7 +95,7 @@ export class QueuedSource implements ActionSource {
   private seenErrors = 0;
   /** Conservative inference latency estimate (s): the last one, or a slowly decaying max. */
   private latencyEst = 0;
-  readonly latency = new LatencyStats();
+  readonly latency = new LatencyStats(undefined, { resUs: 10, bins: 200_000 }); // ms-scale, see above
   underruns = 0;
   dropped = 0;
   chunks = 0;

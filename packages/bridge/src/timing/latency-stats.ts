@@ -23,12 +23,20 @@ export class LatencyStats {
   private readonly hist: Uint32Array;
   /** [count, sum µs, max µs] */
   private readonly s: Float64Array;
+  private readonly res: number;
+  private readonly bins: number;
 
-  constructor(buffer?: SharedArrayBuffer) {
-    this.buffer = buffer ?? new ArrayBuffer(LatencyStats.BYTES);
+  /**
+   * `range` changes the histogram for slower quantities (e.g. policy inference, tens of ms): bin width in µs and
+   * bin count. Only the default range fits a shared buffer of `LatencyStats.BYTES`.
+   */
+  constructor(buffer?: SharedArrayBuffer, range: { resUs: number; bins: number } = { resUs: RES_US, bins: BINS }) {
+    this.res = range.resUs;
+    this.bins = range.bins;
+    this.buffer = buffer ?? new ArrayBuffer(24 + (this.bins + 1) * 4);
     // Scalars first: a Float64Array view must start on an 8-byte boundary.
     this.s = new Float64Array(this.buffer, 0, 3);
-    this.hist = new Uint32Array(this.buffer, 24, BINS + 1);
+    this.hist = new Uint32Array(this.buffer, 24, this.bins + 1);
   }
 
   get count(): number {
@@ -41,8 +49,8 @@ export class LatencyStats {
   /** Record one sample in microseconds (negative values count as 0: a wake before the deadline is on time). */
   add(us: number): void {
     const v = us > 0 ? us : 0;
-    const b = v / RES_US;
-    const bin = b >= BINS ? BINS : Math.floor(b);
+    const b = v / this.res;
+    const bin = b >= this.bins ? this.bins : Math.floor(b);
     this.hist[bin]!++;
     const s = this.s;
     s[0]!++;
@@ -56,9 +64,9 @@ export class LatencyStats {
     if (count === 0) return 0;
     const target = Math.max(1, Math.ceil(q * count));
     let acc = 0;
-    for (let i = 0; i <= BINS; i++) {
+    for (let i = 0; i <= this.bins; i++) {
       acc += this.hist[i]!;
-      if (acc >= target) return i === BINS ? this.maxUs : Math.min((i + 1) * RES_US, this.maxUs);
+      if (acc >= target) return i === this.bins ? this.maxUs : Math.min((i + 1) * this.res, this.maxUs);
     }
     return this.maxUs;
   }
