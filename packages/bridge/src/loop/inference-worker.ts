@@ -18,6 +18,12 @@ try {
   const policy = await loadDeployPolicy(source);
   const D = policy.obsSize;
   const hist = Array.from({ length: obsHistory }, () => new Float32Array(D));
+  // Warm up before saying ready: the first calls of a policy run unoptimised (JIT, lazy buffers) and can take
+  // many times their steady latency, which the loop would otherwise meet on its first real chunk request.
+  const warm = (policy as { warmup?: () => void | Promise<void> }).warmup;
+  if (typeof warm === 'function') await warm.call(policy);
+  else for (let k = 0; k < 3; k++) await (policy.actChunk ? policy.actChunk(hist) : policy.act!(hist[obsHistory - 1]!));
+  policy.reset();
   Atomics.store(ctrl, INF.READY, 1);
   parentPort?.postMessage({ type: 'ready' });
   let seen = Atomics.load(ctrl, INF.REQ_SEQ);
