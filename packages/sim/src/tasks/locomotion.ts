@@ -72,6 +72,12 @@ export interface LocomotionConfig extends BaseEnvConfig {
     actionClip: number;
     kp: number; // N·m/rad
     kd: number; // N·m·s/rad
+    /**
+     * Clamp joint targets to the URDF position limits, as the bridge's safety layer does on hardware (default
+     * true). Without it a policy learns to hold joints against their stops with targets past them, which the
+     * safety layer then cuts off at deploy time: a sim-to-real gap of our own making.
+     */
+    clampTargetsToLimits: boolean;
   };
   init: {
     /** Spawn height of the base above the ground (m); null uses the robot's s2r.json. */
@@ -150,7 +156,7 @@ export function defaultLocomotionConfig(): Omit<LocomotionConfig, 'dr'> {
     // 3 mm, same drift over 10 s, measured here) — speed is what makes CPU training feasible.
     physics: { flavor: 'simd', solverIterations: 2, internalPgsIterations: null },
     rewards: { multiplyByDt: true, onlyPositive: true },
-    control: { actionScale: 0.25, actionClip: 10, kp: 20, kd: 0.5 },
+    control: { actionScale: 0.25, actionClip: 10, kp: 20, kd: 0.5, clampTargetsToLimits: true },
     init: { baseHeight: null, jointPosScale: [0.5, 1.5], baseVel: 0.5, yaw: 0 },
     commands: { resampleS: 10, linVelX: [-1, 1], linVelY: [-1, 1], angVelYaw: [-1, 1], zeroBelow: 0.2 },
     rewardScales: {
@@ -363,10 +369,37 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
     return this.readingsObj;
   }
 
+  private targetLo: Float32Array | null = null;
+  private targetHi: Float32Array | null = null;
+
   protected applyAction(a: Float32Array): void {
     const sc = this.config.control.actionScale;
+    if (!this.targetLo) {
+      // URDF position limits in action order (±Infinity where a joint has none).
+      const J = this.robot.jointNames.length;
+      this.targetLo = new Float32Array(J).fill(-Infinity);
+      this.targetHi = new Float32Array(J).fill(Infinity);
+      if (this.config.control.clampTargetsToLimits) {
+        this.robot.jointNames.forEach((name, i) => {
+          const j = this.robot.model.joints.find((jj) => jj.name === name);
+          if (j) {
+            this.targetLo![i] = j.limits.lower;
+            this.targetHi![i] = j.limits.upper;
+          }
+        });
+      }
+    }
+    const lo = this.targetLo;
+    const hi = this.targetHi!;
     // The robot's PD tracks its *measured* angle (true + encoder bias), so the true target is shifted by −bias.
-    for (let i = 0; i < a.length; i++) this.target[i] = this.defaultJointPos[i]! + sc * a[i]! - this.dr.jointPosOffset[i]!;
+    // The target is clamped to the joint's limits in measured space, exactly as the bridge's safety layer clamps it
+    // on a real robot: a policy must never learn to lean on targets past a joint stop.
+    for (let i = 0; i < a.length; i++) {
+      let q = this.defaultJointPos[i]! + sc * a[i]!;
+      if (q < lo[i]!) q = lo[i]!;
+      else if (q > hi[i]!) q = hi[i]!;
+      this.target[i] = q - this.dr.jointPosOffset[i]!;
+    }
     this.robot.setPositionTargets(this.target);
   }
 
