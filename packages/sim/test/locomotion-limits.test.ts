@@ -37,3 +37,25 @@ describe('go1-flat joint targets', () => {
     }
   });
 });
+
+describe('go1-flat target rate limit', () => {
+  it('moves the tracked target toward the commanded one by at most rate × physics dt per substep', async () => {
+    const env = await load('go1-flat', { dr: disabledDrConfig() }, { print: false });
+    try {
+      env.reset(1);
+      const e = env as unknown as { appliedTarget: Float32Array; target: Float32Array; physicsDt: number; decimation: number };
+      env.step(new Float32Array(12)); // settle the lazy init at the default pose
+      const before = Float32Array.from(e.appliedTarget);
+      env.step(new Float32Array(12).fill(-4)); // a 1 rad jump on every joint
+      // 4 substeps × 0.005 s × min(URDF velocity, 25 rad/s): hips/thighs 25, calves 20.06 rad/s.
+      for (let i = 0; i < 12; i++) {
+        const moved = Math.abs(e.appliedTarget[i]! - before[i]!);
+        const rate = i % 3 === 2 ? 20.06 : 25;
+        expect(moved).toBeLessThanOrEqual(rate * e.physicsDt * e.decimation + 1e-4);
+        expect(moved).toBeGreaterThan(0.3); // it did move, at the limited rate
+      }
+    } finally {
+      env.close();
+    }
+  });
+});

@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   setThreadPriority(o.priority ?? { policy: 'fifo', rtPriority: 49, nice: -5 });
   const model = loadUrdf(o.urdf);
   const dt = o.physicsDt ?? 0.002;
-  const world = await createWorld({ dt, flavor: o.flavor ?? 'simd', internalPgsIterations: o.internalPgsIterations ?? 4 });
+  const world = await createWorld({ dt, flavor: o.flavor ?? 'simd', internalPgsIterations: o.internalPgsIterations ?? 4, ...(o.solverIterations !== undefined ? { solverIterations: o.solverIterations } : {}) });
   const names = model.actuatedJoints;
   const n = names.length;
   const spawn = new Float64Array(n);

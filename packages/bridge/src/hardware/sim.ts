@@ -55,6 +55,8 @@ export interface SimHardwareOptions {
   warmupSteps?: number;
   /** Extra Rapier PGS iterations (REFERENCE: 4 settles the Go1). */
   internalPgsIterations?: number;
+  /** Rapier solver iterations (default Rapier's 4; the Go1 training tasks use 2). */
+  solverIterations?: number;
 }
 
 export class SimHardware implements HardwareInterface {

@@ -177,6 +177,8 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   protected abstract resetScene(rng: Rng): void;
   /** After the physics steps of a control step, before terminations and rewards. `rng` is the task's stream. */
   protected postPhysics(_rng: Rng): void {}
+  /** Called before each physics substep of a control step (k = 0 … decimation−1), e.g. to rate-limit targets. */
+  protected beforePhysicsStep(_k: number): void {}
   /** After rewards (e.g. store last joint velocities, reset air times). */
   protected afterReward(): void {}
   /** Success flag for info, if the task has one. */
@@ -242,7 +244,10 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     }
 
     this.applyAction(this.appliedAction);
-    for (let k = 0; k < this.decimation; k++) this.world.step();
+    for (let k = 0; k < this.decimation; k++) {
+      this.beforePhysicsStep(k);
+      this.world.step();
+    }
     this.episodeStep++;
     this.postPhysics(this.rngTask);
 

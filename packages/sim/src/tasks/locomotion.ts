@@ -78,6 +78,15 @@ export interface LocomotionConfig extends BaseEnvConfig {
      * safety layer then cuts off at deploy time: a sim-to-real gap of our own making.
      */
     clampTargetsToLimits: boolean;
+    /**
+     * Max rate of change of a joint target (rad/s), applied on every physics substep, or 'urdf' for each joint's
+     * URDF velocity limit capped at `maxTargetRateCap`, or null for none. The bridge's safety layer limits target
+     * changes per tick the same way (URDF velocity limit, and a max step of 0.05 rad per 2 ms tick = 25 rad/s), so
+     * a policy trained without it meets a low-pass filter on its targets for the first time on the robot.
+     */
+    maxTargetRate: number | 'urdf' | null;
+    /** Cap on the 'urdf' rate (rad/s); the bridge's default max step 0.05 rad at 500 Hz. */
+    maxTargetRateCap: number;
   };
   init: {
     /** Spawn height of the base above the ground (m); null uses the robot's s2r.json. */
@@ -156,7 +165,7 @@ export function defaultLocomotionConfig(): Omit<LocomotionConfig, 'dr'> {
     // 3 mm, same drift over 10 s, measured here) — speed is what makes CPU training feasible.
     physics: { flavor: 'simd', solverIterations: 2, internalPgsIterations: null },
     rewards: { multiplyByDt: true, onlyPositive: true },
-    control: { actionScale: 0.25, actionClip: 10, kp: 20, kd: 0.5, clampTargetsToLimits: true },
+    control: { actionScale: 0.25, actionClip: 10, kp: 20, kd: 0.5, clampTargetsToLimits: true, maxTargetRate: 'urdf', maxTargetRateCap: 25 },
     init: { baseHeight: null, jointPosScale: [0.5, 1.5], baseVel: 0.5, yaw: 0 },
     commands: { resampleS: 10, linVelX: [-1, 1], linVelY: [-1, 1], angVelYaw: [-1, 1], zeroBelow: 0.2 },
     rewardScales: {
@@ -389,6 +398,23 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
         });
       }
     }
+    if (!this.rateStep) {
+      // Per-substep target step limit (rad) from the configured rate.
+      const c = this.config.control;
+      const J = this.robot.jointNames.length;
+      this.rateStep = new Float32Array(J).fill(Infinity);
+      if (c.maxTargetRate !== null) {
+        this.robot.jointNames.forEach((name, i) => {
+          let rate = typeof c.maxTargetRate === 'number' ? c.maxTargetRate : Infinity;
+          if (c.maxTargetRate === 'urdf') {
+            const j = this.robot.model.joints.find((jj) => jj.name === name);
+            rate = Math.min(j && Number.isFinite(j.limits.velocity) ? j.limits.velocity : Infinity, c.maxTargetRateCap);
+          }
+          this.rateStep![i] = rate * this.physicsDt;
+        });
+      }
+      this.appliedTarget = Float32Array.from(this.robot.jointPos);
+    }
     const lo = this.targetLo;
     const hi = this.targetHi!;
     // The robot's PD tracks its *measured* angle (true + encoder bias), so the true target is shifted by −bias.
@@ -400,7 +426,27 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
       else if (q > hi[i]!) q = hi[i]!;
       this.target[i] = q - this.dr.jointPosOffset[i]!;
     }
-    this.robot.setPositionTargets(this.target);
+    if (!this.rateLimited()) this.robot.setPositionTargets(this.target);
+  }
+
+  private rateStep: Float32Array | null = null;
+  /** The target the PD actually tracks when targets are rate-limited (moves toward `target` each substep). */
+  appliedTarget = new Float32Array(0);
+  private rateLimited(): boolean {
+    return this.config.control.maxTargetRate !== null;
+  }
+
+  protected override beforePhysicsStep(_k: number): void {
+    if (!this.rateLimited()) return;
+    const step = this.rateStep!;
+    const J = step.length;
+    const cur = this.appliedTarget;
+    for (let i = 0; i < J; i++) {
+      const d = this.target[i]! - cur[i]!;
+      const m = step[i]!;
+      cur[i] = cur[i]! + (d > m ? m : d < -m ? -m : d);
+    }
+    this.robot.setPositionTargets(cur);
   }
 
   protected resetScene(rng: Rng): void {
@@ -425,6 +471,8 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
     const bv = c.init.baseVel;
     const u = () => (bv > 0 ? rng.uniform(-bv, bv) : 0);
     this.robot.resetState(q, [x, y, ground + h0], yawQuat(yaw), new Float32Array(J));
+    // Rate-limited targets start from the spawn pose (the safety layer likewise starts from the measured pose).
+    if (this.appliedTarget.length === J) this.appliedTarget.set(q);
     this.robot.setBaseVelocity([u(), u(), u()], [u(), u(), u()]);
     this.resampleCommand(rng);
     this.commandTimer = 0;
