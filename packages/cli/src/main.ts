@@ -98,11 +98,14 @@ export const command: Command = {
       const evalEpisodes = a.num('eval-episodes', 4);
       let evalSummary: { mean_return: number; survival: number } | null = null;
       if (evalEpisodes > 0) {
-        stage(1, 'evaluate', `${evalEpisodes} simulated episodes of go1-flat with domain randomization (${rel(policy)})`);
+        stage(1, 'evaluate', `${evalEpisodes} simulated episodes of go1-flat with domain randomization, commands as trained (${rel(policy)})`);
         const { loadPolicy } = await import('@s2r/policies');
         const { evaluatePolicy } = await import('@s2r/policies/evaluate.ts');
         const p = await loadPolicy(policy);
-        const ev = await evaluatePolicy(p, { task: 'go1-flat', episodes: evalEpisodes, seeds: [seed], numEnvs: Math.min(evalEpisodes, 4), workers: 0 });
+        // Evaluate under the command ranges the policy was trained on (kept in its artifact), with default DR.
+        const trained = (p.meta as { envConfig?: { commands?: Record<string, unknown> } }).envConfig;
+        const envOverrides = trained?.commands ? { commands: trained.commands } : {};
+        const ev = await evaluatePolicy(p, { task: 'go1-flat', episodes: evalEpisodes, seeds: [seed], numEnvs: Math.min(evalEpisodes, 4), workers: 0, envOverrides });
         evalSummary = { mean_return: ev.return.mean, survival: ev.success.mean };
         console.log(`      mean return ${ev.return.mean.toFixed(3)}, survived ${(ev.success.mean * 100).toFixed(0)}% of episodes`);
         if (abort.signal.aborted) return 130;
