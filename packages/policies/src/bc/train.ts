@@ -7,15 +7,14 @@ import { mse } from '../diffusion/tf-ops.ts';
 import { Rng } from '@s2r/sim/rng.ts';
 import { initBackend } from '../backend.ts';
 import { TfMlp, initMlp } from '../nn/mlp.ts';
-import type { DemoDataset } from '../demos/dataset.ts';
 import { computeStats, rowsOf } from '../demos/dataset.ts';
 import { loadDemos } from '../demos/store.ts';
 import { makeActionNormalizer, makeObsNormalizer, termMask } from '../demos/normalizer.ts';
 import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
 import { makeBcArtifact } from './artifact.ts';
 import { defaultControl } from '../diffusion/artifact.ts';
-import { saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
-import type { TrainProgress } from '../diffusion/train.ts';
+import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
+import type { DemoTrainOptions } from '../demos/train-options.ts';
 
 /** tfjs variable names are global per engine; each trained MLP gets its own prefix. */
 let bcInstance = 0;
@@ -48,16 +47,7 @@ export const DEFAULT_BC_TRAIN: BcTrainConfig = {
   ignoreObsTerms: [],
 };
 
-export interface BcTrainOptions {
-  demos: DemoDataset | string;
-  config?: Partial<BcTrainConfig>;
-  control?: Partial<ArtifactControl>;
-  out?: string;
-  onProgress?: (p: TrainProgress) => void;
-  progressEvery?: number;
-  /** Stop early (Ctrl-C): the weights so far are exported. */
-  signal?: AbortSignal;
-}
+export type BcTrainOptions = DemoTrainOptions<BcTrainConfig>;
 
 export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
   const cfg: BcTrainConfig = { ...DEFAULT_BC_TRAIN, ...opts.config };

@@ -14,8 +14,8 @@ import { DEFAULT_FILM_MLP, initParams, timestepEmbedding, type FilmMlpConfig } f
 import { TfFilmMlp, emaDecay } from './tf-film-mlp.ts';
 import { mse } from './tf-ops.ts';
 import { defaultControl, makeDiffusionArtifact } from './artifact.ts';
-import { saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
-import type { DemoDataset } from '../demos/dataset.ts';
+import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
+import type { DemoTrainOptions } from '../demos/train-options.ts';
 import { computeStats, rowsOf } from '../demos/dataset.ts';
 import { loadDemos } from '../demos/store.ts';
 import { makeActionNormalizer, makeObsNormalizer, termMask } from '../demos/normalizer.ts';
@@ -76,27 +76,9 @@ export const DEFAULT_DIFFUSION_TRAIN: DiffusionTrainConfig = {
   ignoreObsTerms: [],
 };
 
-export interface TrainProgress {
-  iteration: number;
-  iterations: number;
-  loss: number;
-  lr: number;
-  elapsedS: number;
-}
+export type { TrainProgress } from '../demos/train-options.ts';
 
-export interface DiffusionTrainOptions {
-  demos: DemoDataset | string;
-  config?: Partial<DiffusionTrainConfig>;
-  /** Default pose / gains of the task (else taken from the demos' meta.control, else zeros / null). */
-  control?: Partial<ArtifactControl>;
-  /** Where to write the artifact (policy.json). */
-  out?: string;
-  /** Called every `progressEvery` iterations (default 50) — drive a progress bar / metrics.jsonl from it. */
-  onProgress?: (p: TrainProgress) => void;
-  progressEvery?: number;
-  /** Stop early (Ctrl-C): the weights so far are exported. */
-  signal?: AbortSignal;
-}
+export type DiffusionTrainOptions = DemoTrainOptions<DiffusionTrainConfig>;
 
 export interface DiffusionTrainResult {
   artifact: PolicyArtifact;
