@@ -7,14 +7,11 @@ import { mse } from '../diffusion/tf-ops.ts';
 import { Rng } from '@s2r/sim/rng.ts';
 import { initBackend } from '../backend.ts';
 import { TfMlp, initMlp } from '../nn/mlp.ts';
-import { computeStats, rowsOf } from '../demos/dataset.ts';
-import { loadDemos } from '../demos/store.ts';
-import { makeActionNormalizer, makeObsNormalizer, termMask } from '../demos/normalizer.ts';
-import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
+import { sampleBatch } from '../demos/windows.ts';
 import { makeBcArtifact } from './artifact.ts';
 import { defaultControl } from '../diffusion/artifact.ts';
 import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
-import type { DemoTrainOptions } from '../demos/train-options.ts';
+import { prepareDemos, type DemoTrainOptions } from '../demos/train-options.ts';
 
 /** tfjs variable names are global per engine; each trained MLP gets its own prefix. */
 let bcInstance = 0;
@@ -52,16 +49,7 @@ export type BcTrainOptions = DemoTrainOptions<BcTrainConfig>;
 export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
   const cfg: BcTrainConfig = { ...DEFAULT_BC_TRAIN, ...opts.config };
   await initBackend(cfg.backend, { quiet: true });
-  const d = typeof opts.demos === 'string' ? loadDemos(opts.demos) : opts.demos;
-  const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
-  if (eps.length === 0) throw new Error(`trainBc: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations`);
-  const O = d.meta.obsDim;
-  const A = d.meta.actDim;
-  const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
-  const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
-  const an = makeActionNormalizer(stats.action);
-  const cols = normalizeColumns(d, on, an, cfg.label);
-  const win = buildWindows(eps, cfg.obsHistory, 1);
+  const { d, eps, O, A, on, an, cols, win } = prepareDemos('trainBc', opts.demos, cfg, 1);
   const rng = Rng.seed(cfg.seed);
   const mlp = new TfMlp(initMlp([cfg.obsHistory * O, ...cfg.hidden, A], rng.split('init'), 1), cfg.activation, `bc-mlp${bcInstance++}`);
   const opt = tf.train.adam(cfg.lr);

@@ -15,11 +15,8 @@ import { TfFilmMlp, emaDecay } from './tf-film-mlp.ts';
 import { mse } from './tf-ops.ts';
 import { defaultControl, makeDiffusionArtifact } from './artifact.ts';
 import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
-import type { DemoTrainOptions } from '../demos/train-options.ts';
-import { computeStats, rowsOf } from '../demos/dataset.ts';
-import { loadDemos } from '../demos/store.ts';
-import { makeActionNormalizer, makeObsNormalizer, termMask } from '../demos/normalizer.ts';
-import { buildWindows, normalizeColumns, sampleBatch } from '../demos/windows.ts';
+import { prepareDemos, type DemoTrainOptions } from '../demos/train-options.ts';
+import { sampleBatch } from '../demos/windows.ts';
 
 export interface DiffusionTrainConfig {
   seed: number;
@@ -91,16 +88,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
   const cfg: DiffusionTrainConfig = { ...DEFAULT_DIFFUSION_TRAIN, ...opts.config };
   if (!(cfg.execute >= 1 && cfg.execute <= cfg.horizon)) throw new RangeError(`trainDiffusion: execute must be in [1, horizon=${cfg.horizon}], got ${cfg.execute}`);
   await initBackend(cfg.backend, { quiet: true });
-  const d = typeof opts.demos === 'string' ? loadDemos(opts.demos) : opts.demos;
-  const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
-  if (eps.length === 0) throw new Error(`trainDiffusion: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations (${d.episodes.length} total)`);
-  const O = d.meta.obsDim;
-  const A = d.meta.actDim;
-  const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
-  const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
-  const an = makeActionNormalizer(stats.action);
-  const cols = normalizeColumns(d, on, an, cfg.label);
-  const win = buildWindows(eps, cfg.obsHistory, cfg.horizon);
+  const { d, eps, O, A, on, an, cols, win } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon);
 
   const net: FilmMlpConfig = {
     actDim: A, obsDim: O, horizon: cfg.horizon, obsHistory: cfg.obsHistory,
