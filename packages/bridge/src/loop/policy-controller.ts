@@ -10,6 +10,7 @@ import type { DeployPolicy, ObsInput } from '../policy/types.ts';
 import { commandAt, type CommandStep } from '../policy/command-schedule.ts';
 import type { ActionSource } from './action-source.ts';
 import { mapJoints, type JointMap } from './joint-map.ts';
+import { rotateInverse } from '@s2r/sim/tasks/math.ts';
 
 export type Between = 'hold' | 'interpolate';
 
@@ -184,17 +185,4 @@ export class PolicyController {
   stats(): Record<string, unknown> {
     return { policy_steps: this.policySteps, holds: this.holds, ...this.src.stats() };
   }
-}
-
-/** v_base = R(q)ᵀ · v_world for a unit quaternion [x, y, z, w]. */
-function rotateInverse(q: readonly number[], v: readonly number[], out: Float64Array): void {
-  const x = -q[0]!, y = -q[1]!, z = -q[2]!, w = q[3]!;
-  const vx = v[0]!, vy = v[1]!, vz = v[2]!;
-  // t = 2 q × v; v' = v + w t + q × t
-  const tx = 2 * (y * vz - z * vy);
-  const ty = 2 * (z * vx - x * vz);
-  const tz = 2 * (x * vy - y * vx);
-  out[0] = vx + w * tx + (y * tz - z * ty);
-  out[1] = vy + w * ty + (z * tx - x * tz);
-  out[2] = vz + w * tz + (x * ty - y * tx);
 }
