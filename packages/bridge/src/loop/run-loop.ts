@@ -9,7 +9,7 @@ import { spawnWorker } from '@s2r/sim/util/worker.ts';
 import type { HardwareSpec } from '../hardware/registry.ts';
 import type { PolicySource } from '../policy/types.ts';
 import type { CommandStep } from '../policy/command-schedule.ts';
-import type { SafetyEvent } from '../safety/safety-layer.ts';
+import type { SafetyConfig, SafetyEvent } from '../safety/safety-layer.ts';
 import { LatencyStats, type LatencySummary } from '../timing/latency-stats.ts';
 import type { LoopResult, OverrunPolicy } from './control-loop.ts';
 import type { Between } from './policy-controller.ts';
@@ -25,20 +25,13 @@ export interface RobotLimitsData {
   effort: number[];
 }
 
-export interface SafetyOptions {
-  maxStep?: number;
-  positionMargin?: number;
-  watchdogPeriods?: number;
-  softStartS?: number;
-  /** Ramp after a watchdog trip (s), default min(softStartS, 0.25). */
-  resumeRampS?: number;
-  softStopS?: number;
-  dampingKd?: number;
+/** SafetyConfig's tunables (same meaning and defaults), plus a hold pose and gains by joint name for policy-less runs. */
+export type SafetyOptions = Partial<Pick<SafetyConfig, 'maxStep' | 'positionMargin' | 'watchdogPeriods' | 'softStartS' | 'resumeRampS' | 'softStopS' | 'dampingKd'>> & {
   /** Only used without a policy (hold a pose): by joint name or in hardware order. */
   defaultPose?: Record<string, number> | number[];
   kp?: Record<string, number> | number[] | number;
   kd?: Record<string, number> | number[] | number;
-}
+};
 
 export interface LoopWorkerData {
   hardware: HardwareSpec;
