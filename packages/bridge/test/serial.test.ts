@@ -204,7 +204,9 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     expect(wd.cmd_age_us!).toBeGreaterThan(50_000);
     expect(wd.cmd_age_us!).toBeLessThanOrEqual(51_000 + wd.tick_late_us! + 100);
     expect(wd.at - tKill).toBeLessThan(1000); // host-side view, generous for a loaded 2-core machine
-    expect(lost.at).toBeLessThan(wd.at);
+    // No ordering between link_down and watchdog is asserted: if socat is descheduled while dying, the command
+    // stream stops before the hang-up reaches the device, and damping (correctly) comes first.
+    expect(lost.at).toBeGreaterThan(tKill);
 
     // Plug it back in: the emulator re-opens its end, SerialHardware re-opens and re-checks CONFIG.
     await pair.start();
