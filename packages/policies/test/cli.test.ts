@@ -7,8 +7,8 @@ import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'packages/cli/bin/s2r.mjs');
 
-function s2r(args: string[]) {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+function s2r(args: string[], cwd = ROOT) {
+  return spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
 }
 
 describe('s2r train / eval CLIs (real processes, real cartpole)', () => {
@@ -40,12 +40,30 @@ describe('s2r train / eval CLIs (real processes, real cartpole)', () => {
     const a = s2r(['train', 'cartpole', '--set', 'learningRat=1', '--steps', '10']);
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/ppo\.learningRat: unknown config key/);
-    const b = s2r(['train', 'no-such-task', '--steps', '10']);
-    expect(b.status).not.toBe(0);
+    // Rejected input leaves nothing on disk: run from an empty folder, where the default run folder
+    // (runs/<task>-<timestamp>) would appear, for PPO and for a plug-in algorithm.
+    const cwd = mkdtempSync(join(tmpdir(), 's2r-cli-cwd-'));
+    const b = s2r(['train', 'no-such-task', '--steps', '10'], cwd);
+    expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/unknown task "no-such-task"/);
+    const b2 = s2r(['train', 'no-such-task', '--algo', 'residual', '--base', join(ROOT, 'hardware/policies/go1-flat/policy.json')], cwd);
+    expect(b2.status).toBe(2);
+    expect(b2.stderr).toMatch(/unknown task "no-such-task"/);
+    const b3 = s2r(['train', 'cartpole', '--steps', '10', '--progress', 'bogus'], cwd);
+    expect(b3.status).toBe(2);
+    expect(b3.stderr).toMatch(/--progress must be auto, lines or none, got "bogus"/);
+    const b4 = s2r(['train', 'cartpole', '--steps', '10', '--set', 'envOverrides.nokey=1'], cwd); // found when the env is built
+    expect(b4.status).toBe(2);
+    expect(b4.stderr).toMatch(/cartpole\.nokey: unknown config key/);
+    expect(readdirSync(cwd)).toEqual([]);
     const c = s2r(['eval', '/nonexistent/policy.json']);
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/no such file or folder/);
+    const rec = join(cwd, 'rec', 'x.mcap');
+    const d = s2r(['eval', join(ROOT, 'hardware/policies/go1-flat/policy.json'), '--episodes', '1', '--record', rec, '--record-episodes', '0'], cwd);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toMatch(/--record-episodes must be a positive integer/);
+    expect(readdirSync(cwd)).toEqual([]);
   }, 60_000);
 
   it('Ctrl-C (SIGINT) saves a checkpoint and the policy, then exits 130', async () => {

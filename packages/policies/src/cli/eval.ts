@@ -52,6 +52,9 @@ export const command: Command = {
     });
     const episodes = args.num('episodes', 20);
     if (!Number.isInteger(episodes) || episodes < 1) throw new UsageError('--episodes must be a positive integer');
+    const recordEpisodesN = args.num('record-episodes', 1);
+    // Checked up front: the recording file is created only after the (slow) evaluation.
+    if (!Number.isInteger(recordEpisodesN) || recordEpisodesN < 1) throw new UsageError(`--record-episodes must be a positive integer, got ${recordEpisodesN}`);
     const envOverrides: Record<string, unknown> = {};
     const { parseSets } = await import('../ppo/config.ts');
     Object.assign(envOverrides, parseSets(args.all('set')));
@@ -66,7 +69,7 @@ export const command: Command = {
       recorded = await recordEpisodes(policy, {
         task: opts.task ?? policy.meta.task,
         path: recordPath,
-        episodes: args.num('record-episodes', 1),
+        episodes: recordEpisodesN,
         seed: seeds[0],
         envOverrides,
         meta: { policy: path, source: 's2r eval' },

@@ -60,6 +60,14 @@ export const command: Command = {
     if (args.positional.length > 1) throw new UsageError(`unexpected argument "${args.positional[1]}"`);
     if (args.has('steps') && args.has('minutes')) throw new UsageError('give --steps or --minutes, not both');
     const algo = args.str('algo', 'ppo');
+    // Everything that can be checked without training is checked here, before any algorithm runs: they create
+    // the run folder (runs/<task>-…) early, and a typo must not leave an empty one behind.
+    const { listTasks } = await import('@s2r/sim/tasks/registry.ts');
+    if (!listTasks().includes(task)) throw new UsageError(`unknown task "${task}" (registered: ${listTasks().join(', ')})`);
+    const progress = args.str('progress', 'auto');
+    if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none, got "${progress}"`);
+    const recordEvery = args.num('record-every', 100);
+    if (!Number.isInteger(recordEvery) || recordEvery < 0) throw new UsageError(`--record-every must be an integer ≥ 0 (0 = off), got ${recordEvery}`);
     const cmd = `npx s2r train ${argv.map(quote).join(' ')}`;
     const ac = new AbortController();
     let interrupts = 0;
@@ -109,11 +117,8 @@ export const command: Command = {
       if (args.has('minutes')) Object.assign(flags, { maxMinutes: args.num('minutes'), totalSteps: 0 });
       layers.push(flags);
       const { trainPpo } = await import('../ppo/train.ts');
-      const progress = args.str('progress', 'auto');
-      if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none`);
       // Periodic evaluation episodes, recorded to <run>/evals/iter-<N>.mcap for `s2r view` (time not charged
       // to the --minutes budget). A failed recording is reported and training goes on.
-      const recordEvery = args.num('record-every', 100);
       const recordEval = async (m: { iteration: number }, ctx: { artifact(): unknown; runDir: string }) => {
         if (m.iteration % recordEvery !== 0) return;
         try {

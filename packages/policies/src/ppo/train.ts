@@ -112,8 +112,6 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   const backend = await initBackend(opts.backend, { quiet: true });
   log(`tfjs backend: ${backend}`);
 
-  const ckDir = join(runDir, 'checkpoints');
-  await mkdir(ckDir, { recursive: true });
   const root = Rng.seed(cfg.seed);
   const make: MakeVecEnv = opts.makeVecEnv ?? ((t, o) => defaultMakeVecEnv(t, { ...o, print: opts.progress !== 'none', log }));
   // A resumed run draws fresh episodes: the env seed moves with the iteration so it never replays the start.
@@ -129,6 +127,10 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
     envConfig,
     ...factsFromDeploy(await deployFacts(opts.task, envConfig), vec.actionSpec),
   };
+  // The run folder is created only now, once the task, config and env have all been accepted: a bad task name
+  // or env override must not leave an empty runs/<task>-<timestamp>/ behind.
+  const ckDir = join(runDir, 'checkpoints');
+  await mkdir(ckDir, { recursive: true });
   await writeFile(join(runDir, 'config.json'), JSON.stringify({ task: opts.task, backend, ppo: cfg, env: envConfig }, null, 2));
   // Appended, so a resumed run keeps the history of commands that produced it.
   if (opts.command) await appendFile(join(runDir, 'command.txt'), `${opts.command}\n`);
