@@ -7,7 +7,7 @@
  * soft start → policy → soft stop (damping) → deactivate. SIGINT and the stdin keys (space / e) latch the e-stop;
  * `r` is the explicit reset. Everything but the control thread's hot path happens here, in the main thread.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loadUrdf } from '@s2r/sim/robot/load.ts';
 import type { RobotModel } from '@s2r/sim/robot/model.ts';
@@ -24,7 +24,7 @@ import type { PolicySource } from './policy/types.ts';
 import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
 import type { RosHardwareOptions } from './hardware/ros.ts';
-import type { SafetyEvent } from './safety/safety-layer.ts';
+import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 
 export interface DeployOptions {
@@ -170,6 +170,13 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const k = rateHz / policyRateHz;
   if (Math.abs(k - Math.round(k)) > 1e-9) throw new Error(`rate ${rateHz} Hz is not an integer multiple of policy rate ${policyRateHz} Hz`);
   const log = o.log ?? (() => {});
+  // Checked here, before the recording file is created or the control thread starts (which would find them
+  // only after the hardware is open).
+  checkSafetyTuning(o.safety ?? {});
+  if (o.durationS !== undefined && !(o.durationS >= 0)) throw new Error(`duration must be ≥ 0 s, got ${o.durationS}`);
+  if (o.latencyMs !== undefined && !(o.latencyMs >= 0 && Number.isFinite(o.latencyMs))) throw new Error(`latency must be a finite number ≥ 0 ms, got ${o.latencyMs}`);
+  if (o.dropRate !== undefined && !(o.dropRate >= 0 && o.dropRate < 1)) throw new Error(`drop probability must be in [0, 1), got ${o.dropRate}`);
+  if (typeof o.noise === 'number' && !(o.noise >= 0 && Number.isFinite(o.noise))) throw new Error(`noise scale must be a finite number ≥ 0, got ${o.noise}`);
 
   // 1) The robot description.
   const model = loadUrdf(o.robot);
@@ -193,6 +200,12 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
 
   // 3) Recording (optional).
   let recorder: any = null;
+  // What opening the recording creates (the file and any missing parent folders), removed again if the control
+  // thread fails before the loop starts (e.g. the serial port does not exist): nothing ran, so nothing to keep.
+  const created: string[] = [];
+  if (o.record) {
+    for (let p = resolve(o.record); !existsSync(p); p = dirname(p)) created.push(p);
+  }
   if (o.record || o.recordLive) {
     const spec = '@s2r/viewer/recording/index.ts';
     const { Recorder } = (await import(spec)) as { Recorder: { open(p: string | null, opts: unknown): Promise<unknown> } };
@@ -356,8 +369,24 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     }
   }, 50);
 
+  // A setup failure rejects both promises; `started` reports it, so `done` must not become an unhandled rejection.
+  h.done.catch(() => {});
   try {
-    const started = await h.started;
+    let started;
+    try {
+      started = await h.started;
+    } catch (e) {
+      if (recorder && !recorder.closed) await recorder.close().catch(() => {});
+      for (const p of created) {
+        try {
+          if (p === created[0]) unlinkSync(p);
+          else rmdirSync(p); // only if empty
+        } catch {
+          break;
+        }
+      }
+      throw e;
+    }
     hwJoints = started.jointNames;
     const res = await h.done;
     h.drain(onRecord);

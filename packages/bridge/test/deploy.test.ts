@@ -3,7 +3,7 @@
  * real time in its own thread), the CLI, and the MCAP recording read back with the viewer's reader.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -104,6 +104,20 @@ describe('s2r deploy', () => {
     expect(r3.stderr).toMatch(/--commands entry 1/);
     const r4 = run('--help');
     expect(r4.stdout).toMatch(/--dry-run/);
+    // Rejected before anything is created: no recording file or folder is left behind.
+    const recDir = join(dir, 'rejected');
+    const r5 = run('--policy', artifact, '--robot', ROBOT, '--hardware', 'sim', '--max-step', '-1', '--record', join(recDir, 'a.mcap'));
+    expect(r5.status).not.toBe(0);
+    expect(r5.stderr).toMatch(/maxStep .* must be a finite number > 0 rad, got -1/);
+    const r6 = run('--policy', artifact, '--robot', ROBOT, '--hardware', 'sim', '--watchdog', '0', '--record', join(recDir, 'b.mcap'));
+    expect(r6.stderr).toMatch(/watchdogPeriods must be an integer ≥ 1, got 0/);
+    // A port that cannot be opened is found by the control thread after the recording was opened: it is removed
+    // again, and the error is the one clear line (no unhandled-rejection stack trace).
+    const r7 = run('--policy', artifact, '--robot', ROBOT, '--hardware', `serial:${join(dir, 'no-such-tty')}@1000000`, '--record', join(recDir, 'c.mcap'));
+    expect(r7.status).not.toBe(0);
+    expect(r7.stderr).toMatch(/no-such-tty/);
+    expect(r7.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(recDir)).toBe(false);
     writeFileSync(join(dir, 'x.txt'), readFileSync(artifact)); // keep dir non-empty for inspection on failure
   });
 });

@@ -78,6 +78,23 @@ function perJoint(v: number | ArrayLike<number>, n: number, what: string): Float
   return Float64Array.from(v);
 }
 
+/**
+ * Reject tuning values that would silently defeat the layer (e.g. a negative maxStep moves targets *away* from the
+ * request; watchdogPeriods 0 trips on every tick). Called by the constructor and by deploy() before it opens
+ * anything, so bad flags fail before a recording file or the hardware is touched.
+ */
+export function checkSafetyTuning(c: Partial<Pick<SafetyConfig, 'maxStep' | 'positionMargin' | 'watchdogPeriods' | 'softStartS' | 'resumeRampS' | 'softStopS' | 'dampingKd'>>): void {
+  const bad = (what: string, want: string, v: number) => new Error(`safety: ${what} must be ${want}, got ${v}`);
+  if (c.maxStep !== undefined && !(c.maxStep > 0 && Number.isFinite(c.maxStep))) throw bad('maxStep (max target change per tick)', 'a finite number > 0 rad', c.maxStep);
+  if (c.positionMargin !== undefined && !(c.positionMargin >= 0 && Number.isFinite(c.positionMargin))) throw bad('positionMargin', 'a finite number ≥ 0 rad', c.positionMargin);
+  if (c.watchdogPeriods !== undefined && !(Number.isInteger(c.watchdogPeriods) && c.watchdogPeriods >= 1)) throw bad('watchdogPeriods', 'an integer ≥ 1', c.watchdogPeriods);
+  for (const k of ['softStartS', 'resumeRampS', 'softStopS'] as const) {
+    const v = c[k];
+    if (v !== undefined && !(v >= 0 && Number.isFinite(v))) throw bad(k, 'a finite number ≥ 0 s', v);
+  }
+  if (c.dampingKd !== undefined && !(c.dampingKd >= 0 && Number.isFinite(c.dampingKd))) throw bad('dampingKd', 'a finite number ≥ 0 N·m·s/rad', c.dampingKd);
+}
+
 export class SafetyLayer {
   readonly n: number;
   phase: SafetyPhase = 'idle';
@@ -125,6 +142,7 @@ export class SafetyLayer {
     this.lim = cfg.limits;
     if (!(cfg.period > 0)) throw new Error(`safety: period must be > 0 s, got ${cfg.period}`);
     this.period = cfg.period;
+    checkSafetyTuning(cfg);
     this.defaultPose = perJoint(cfg.defaultPose, n, 'defaultPose');
     if (!allFinite(this.defaultPose)) throw new Error('safety: defaultPose has a non-finite entry');
     for (let i = 0; i < n; i++) {
