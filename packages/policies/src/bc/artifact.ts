@@ -7,6 +7,7 @@ import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
 import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
 import { decodeObsNormalizer, encodeObsNormalizer } from '../diffusion/artifact.ts';
+import { checkActionFrame, type RelativeActionFrame } from '../demos/action-frame.ts';
 import type { RuntimeActivation, RuntimeLayer } from '../runtime/mlp.ts';
 
 export interface BcModel {
@@ -15,6 +16,10 @@ export interface BcModel {
   sizes: number[];
   obsHistory: number;
   actionNormalizer: ActionNormalizer;
+  /** Demonstrated absolute action range (residual policies on top scale by it). */
+  actionRange?: { min: number[]; max: number[] };
+  /** Present when the net predicts moves from the previous command. */
+  actionFrame?: RelativeActionFrame;
   obsMask?: number[];
 }
 
@@ -25,6 +30,8 @@ export function makeBcArtifact(i: {
   control: ArtifactControl;
   obsNormalizer: ObsNormalizer;
   actionNormalizer: ActionNormalizer;
+  actionRange?: { min: number[]; max: number[] };
+  actionFrame?: RelativeActionFrame;
   rows: number;
   obsHistory: number;
   activation: RuntimeActivation;
@@ -36,7 +43,7 @@ export function makeBcArtifact(i: {
     tensors[`mlp.${k}.w`] = encodeTensor(l.w, [l.in, l.out]);
     tensors[`mlp.${k}.b`] = encodeTensor(l.b, [l.out]);
   });
-  const model: BcModel = { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], obsHistory: i.obsHistory, actionNormalizer: i.actionNormalizer, ...(i.obsNormalizer.mask ? { obsMask: i.obsNormalizer.mask } : {}) };
+  const model: BcModel = { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], obsHistory: i.obsHistory, actionNormalizer: i.actionNormalizer, ...(i.actionRange ? { actionRange: i.actionRange } : {}), ...(i.actionFrame ? { actionFrame: i.actionFrame } : {}), ...(i.obsNormalizer.mask ? { obsMask: i.obsNormalizer.mask } : {}) };
   return buildArtifact({
     kind: 'bc-mlp',
     task: i.task,
@@ -61,6 +68,8 @@ export function checkBcArtifact(raw: unknown, where = 'bc-mlp artifact', expectS
   if (m.sizes[0] !== O * m.obsHistory) throw new ArtifactError(`${where}: model.sizes`, `input ${m.sizes[0]} ≠ ${m.obsHistory}×${O}`);
   if (m.sizes[m.sizes.length - 1] !== A) throw new ArtifactError(`${where}: model.sizes`, `output ${m.sizes[m.sizes.length - 1]} ≠ action size ${A}`);
   checkActionNormalizer(m.actionNormalizer, A, `${where}: model.actionNormalizer`);
+  if (m.actionRange !== undefined) checkActionNormalizer(m.actionRange, A, `${where}: model.actionRange`);
+  checkActionFrame(m.actionFrame, a.specs.observation, A, where);
   const layers: RuntimeLayer[] = [];
   for (let k = 0; k + 1 < m.sizes.length; k++) {
     const nin = m.sizes[k]!;

@@ -4,6 +4,7 @@ import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { checkBcArtifact, type BcModel } from './artifact.ts';
 import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
+import { toAbsolute } from '../demos/action-frame.ts';
 import { ObsHistory } from '../diffusion/chunked-policy.ts';
 
 export class BcPolicy implements Policy {
@@ -44,6 +45,7 @@ export class BcPolicy implements Policy {
     for (let i = 0; i < this.actSize; i++) this.yc[i] = Math.max(-1, Math.min(1, y[i]!));
     const out = new Float32Array(this.actSize);
     denormalizeAction(this.model.actionNormalizer, this.yc, 0, out);
+    toAbsolute(this.model.actionFrame, h, (this.model.obsHistory - 1) * O, out, this.actSize);
     return out;
   }
 }

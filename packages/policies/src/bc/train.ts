@@ -28,6 +28,8 @@ export interface BcTrainConfig {
   label: 'expert' | 'executed';
   /** Observation terms zeroed after normalization (e.g. ['last_action'] against copycat imitation). */
   ignoreObsTerms: string[];
+  /** 'relative': predict the move from the previous command (demos/action-frame.ts). */
+  actionFrame: 'absolute' | 'relative';
   backend?: string;
 }
 
@@ -42,6 +44,7 @@ export const DEFAULT_BC_TRAIN: BcTrainConfig = {
   successOnly: true,
   label: 'expert',
   ignoreObsTerms: [],
+  actionFrame: 'absolute',
 };
 
 export type BcTrainOptions = DemoTrainOptions<BcTrainConfig>;
@@ -49,7 +52,7 @@ export type BcTrainOptions = DemoTrainOptions<BcTrainConfig>;
 export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyArtifact; config: BcTrainConfig; finalLoss: number; seconds: number }> {
   const cfg: BcTrainConfig = { ...DEFAULT_BC_TRAIN, ...opts.config };
   await initBackend(cfg.backend, { quiet: true });
-  const { d, eps, O, A, on, an, cols, win } = prepareDemos('trainBc', opts.demos, cfg, 1);
+  const { d, eps, O, A, on, an, cols, win, frame, actionRange } = prepareDemos('trainBc', opts.demos, cfg, 1);
   const rng = Rng.seed(cfg.seed);
   const mlp = new TfMlp(initMlp([cfg.obsHistory * O, ...cfg.hidden, A], rng.split('init'), 1), cfg.activation, `bc-mlp${bcInstance++}`);
   const opt = tf.train.adam(cfg.lr);
@@ -89,6 +92,8 @@ export async function trainBc(opts: BcTrainOptions): Promise<{ artifact: PolicyA
     control: defaultControl(d.meta.actionSpec, d.meta.dt, opts.control ?? d.meta.control),
     obsNormalizer: on,
     actionNormalizer: an,
+    actionRange,
+    ...(frame ? { actionFrame: frame } : {}),
     rows: win.count,
     obsHistory: cfg.obsHistory,
     activation: cfg.activation,

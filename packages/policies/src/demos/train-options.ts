@@ -1,9 +1,10 @@
 /** What every learner trained from demonstrations (BC, diffusion) takes and reports. */
 import type { ArtifactControl } from '../artifact.ts';
 import { computeStats, rowsOf, type DemoDataset } from './dataset.ts';
-import { makeActionNormalizer, makeObsNormalizer, termMask } from './normalizer.ts';
+import { makeActionNormalizer, makeObsNormalizer, normalizeAction, termMask } from './normalizer.ts';
 import { loadDemos } from './store.ts';
-import { buildWindows, normalizeColumns } from './windows.ts';
+import { buildWindows, columnRange, normalizeColumns, relativeTargets } from './windows.ts';
+import { relativeFrame, type ActionFrameName, type RelativeActionFrame } from './action-frame.ts';
 
 export interface TrainProgress {
   iteration: number;
@@ -34,6 +35,8 @@ export interface DemoDataConfig {
   label: 'expert' | 'executed';
   ignoreObsTerms: string[];
   obsHistory: number;
+  /** Predict actions as they are ('absolute') or as moves from the previous command ('relative', action-frame.ts). */
+  actionFrame: ActionFrameName;
 }
 
 /**
@@ -44,12 +47,28 @@ export function prepareDemos(who: string, demos: DemoDataset | string, cfg: Demo
   const d = typeof demos === 'string' ? loadDemos(demos) : demos;
   const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
   if (eps.length === 0) throw new Error(`${who}: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations (${d.episodes.length} total)`);
+  if (cfg.actionFrame !== 'absolute' && cfg.actionFrame !== 'relative') throw new Error(`${who}: actionFrame must be "absolute" or "relative", got ${JSON.stringify(cfg.actionFrame)}`);
   const O = d.meta.obsDim;
   const A = d.meta.actDim;
-  const stats = computeStats(d.obs, cfg.label === 'expert' ? d.expertAction : d.action, O, A, rowsOf(eps));
+  const labels = cfg.label === 'expert' ? d.expertAction : d.action;
+  const stats = computeStats(d.obs, labels, O, A, rowsOf(eps));
   const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
-  const an = makeActionNormalizer(stats.action);
-  const cols = normalizeColumns(d, on, an, cfg.label);
+  /** The demonstrated absolute action range (residual policies scale their correction by it). */
+  const actionRange = { min: stats.action.min, max: stats.action.max };
   const win = buildWindows(eps, cfg.obsHistory, horizon);
-  return { d, eps, O, A, on, an, cols, win };
+  let an = makeActionNormalizer(stats.action);
+  let frame: RelativeActionFrame | undefined;
+  let windowTargets: Float32Array | undefined;
+  if (cfg.actionFrame === 'relative') {
+    frame = relativeFrame(d.meta.observationSpec, A, 'last_action', `${who}: actionFrame "relative"`);
+    const raw = relativeTargets(d, eps, horizon, labels, frame.obsOffset);
+    // One min-max range per (chunk step, joint): a move 15 steps ahead spans far more than the next one, and a
+    // shared range would leave the first, most important steps only a sliver of [−1, 1].
+    const r = columnRange(raw, horizon * A);
+    an = makeActionNormalizer({ ...r, mean: r.min, std: r.min });
+    windowTargets = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i += horizon * A) normalizeAction(an, raw.subarray(i, i + horizon * A), windowTargets, i);
+  }
+  const cols = { ...normalizeColumns(d, on, makeActionNormalizer(stats.action), cfg.label), ...(windowTargets ? { windowTargets } : {}) };
+  return { d, eps, O, A, on, an, cols, win, frame, actionRange };
 }

@@ -37,6 +37,56 @@ export interface NormalizedColumns {
   action: Float32Array;
   obsDim: number;
   actDim: number;
+  /** Relative action frame: [count×H×A] normalized chunk targets per window (replaces the `action` gather). */
+  windowTargets?: Float32Array;
+}
+
+/**
+ * Relative chunk targets (the "relative trajectory" action representation of UMI, Chi et al. 2024): every action
+ * of the chunk planned at step t is an offset from the command in force at t — the `last_action` observation of
+ * the window's newest frame. The offset for chunk step k is the sum of the expert's own per-step moves
+ * (label_r − last_action_r, r = t..t+k), not label_{t+k} − last_action_t: with DART demonstrations the executed
+ * actions carry noise, and the direct difference would fold k steps of that noise into the label.
+ * A learner in this frame cannot copy its previous command (the copycat failure of BC with action inputs):
+ * the previous command is the origin, and what is left to predict is the move.
+ *
+ * Windows are visited in buildWindows' order (episode by episode, step by step); past an episode's end the
+ * offset holds (the expert's move is zero), matching the "hold the final action" padding.
+ */
+export function relativeTargets(d: DemoDataset, episodes: EpisodeEntry[], horizon: number, labels: Float32Array, lastActionOffset: number): Float32Array {
+  const O = d.meta.obsDim;
+  const A = d.meta.actDim;
+  const count = episodes.reduce((a, e) => a + e.length, 0);
+  const out = new Float32Array(count * horizon * A);
+  let w = 0;
+  for (const e of episodes) {
+    // C[t] = Σ_{r ≤ t} move_r within the episode (float64, so long episodes do not accumulate rounding).
+    const C = new Float64Array((e.length + 1) * A); // C[0] = 0 is "before the first step"
+    for (let t = 0; t < e.length; t++) {
+      const r = e.start + t;
+      for (let j = 0; j < A; j++) C[(t + 1) * A + j] = C[t * A + j]! + labels[r * A + j]! - d.obs[r * O + lastActionOffset + j]!;
+    }
+    for (let t = 0; t < e.length; t++, w++) {
+      for (let k = 0; k < horizon; k++) {
+        const tk = Math.min(e.length - 1, t + k);
+        for (let j = 0; j < A; j++) out[(w * horizon + k) * A + j] = C[(tk + 1) * A + j]! - C[t * A + j]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Min / max over rows of a [rows×D] array (per column), as FeatureStats-like bounds for makeActionNormalizer. */
+export function columnRange(x: Float32Array, dim: number): { min: number[]; max: number[] } {
+  const min = new Array<number>(dim).fill(Infinity);
+  const max = new Array<number>(dim).fill(-Infinity);
+  for (let i = 0; i < x.length; i++) {
+    const d = i % dim;
+    const v = x[i]!;
+    if (v < min[d]!) min[d] = v;
+    if (v > max[d]!) max[d] = v;
+  }
+  return { min: min.map((v) => (Number.isFinite(v) ? v : 0)), max: max.map((v) => (Number.isFinite(v) ? v : 0)) };
 }
 
 export function normalizeColumns(d: DemoDataset, on: ObsNormalizer, an: ActionNormalizer, label: 'expert' | 'executed' = 'expert'): NormalizedColumns {
@@ -63,6 +113,10 @@ export function sampleBatch(w: Windows, cols: NormalizedColumns, B: number, rng:
     for (let k = 0; k < To; k++) {
       const r = w.obsRows[i * To + k]!;
       obsOut.set(cols.obs.subarray(r * O, (r + 1) * O), (b * To + k) * O);
+    }
+    if (cols.windowTargets) {
+      actOut.set(cols.windowTargets.subarray(i * H * A, (i + 1) * H * A), b * H * A);
+      continue;
     }
     for (let k = 0; k < H; k++) {
       const r = w.actRows[i * H + k]!;

@@ -13,6 +13,7 @@ import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtif
 import { checkConfig, paramShapes, type FilmMlpConfig, type Params } from './film-mlp.ts';
 import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
 import type { ChunkSettings } from './chunked-policy.ts';
+import { checkActionFrame, type RelativeActionFrame } from '../demos/action-frame.ts';
 
 export interface DiffusionChunkSettings extends ChunkSettings {
   /** Average overlapping chunks over time (ACT-style temporal ensembling). */
@@ -35,7 +36,12 @@ export interface DiffusionModel {
   net: FilmMlpConfig;
   chunk: DiffusionChunkSettings;
   diffusion: DiffusionSettings;
+  /** actions ↔ [−1, 1]: A entries (one range per joint), or H·A (one per chunk step and joint, relative frame). */
   actionNormalizer: ActionNormalizer;
+  /** Demonstrated absolute action range (residual policies on top scale by it). */
+  actionRange?: { min: number[]; max: number[] };
+  /** Present when chunks are moves from the previous command (demos/action-frame.ts). */
+  actionFrame?: RelativeActionFrame;
   /** 0/1 per observation dimension: terms the denoiser ignores (see ignoreObsTerms). */
   obsMask?: number[];
 }
@@ -79,6 +85,8 @@ export interface DiffusionArtifactInput {
   control: ArtifactControl;
   obsNormalizer: ObsNormalizer;
   actionNormalizer: ActionNormalizer;
+  actionRange?: { min: number[]; max: number[] };
+  actionFrame?: RelativeActionFrame;
   rows: number;
   chunk: DiffusionChunkSettings;
   trainSteps: number;
@@ -99,6 +107,8 @@ export function makeDiffusionArtifact(i: DiffusionArtifactInput): PolicyArtifact
     chunk: i.chunk,
     diffusion: { schedule: 'squaredcos_cap_v2', trainSteps: i.trainSteps, inferenceSteps: i.inferenceSteps, clip: i.clip ?? 1, prediction: 'epsilon' },
     actionNormalizer: i.actionNormalizer,
+    ...(i.actionRange ? { actionRange: i.actionRange } : {}),
+    ...(i.actionFrame ? { actionFrame: i.actionFrame } : {}),
     ...(i.obsNormalizer.mask ? { obsMask: i.obsNormalizer.mask } : {}),
   };
   return buildArtifact({
@@ -142,7 +152,10 @@ export function checkDiffusionArtifact(raw: unknown, where = 'diffusion artifact
   if (!d || d.schedule !== 'squaredcos_cap_v2' || d.prediction !== 'epsilon') throw new ArtifactError(`${where}: model.diffusion`, 'schedule/prediction must be squaredcos_cap_v2/epsilon');
   if (!(Number.isInteger(d.trainSteps) && d.trainSteps >= 1)) throw new ArtifactError(`${where}: model.diffusion.trainSteps`, `invalid (${d.trainSteps})`);
   if (!(Number.isInteger(d.inferenceSteps) && d.inferenceSteps >= 1 && d.inferenceSteps <= d.trainSteps)) throw new ArtifactError(`${where}: model.diffusion.inferenceSteps`, `invalid (${d.inferenceSteps})`);
-  checkActionNormalizer(m.actionNormalizer, A, `${where}: model.actionNormalizer`);
+  const nA = Array.isArray(m.actionNormalizer?.min) && m.actionNormalizer.min.length === ch.horizon * A ? ch.horizon * A : A;
+  checkActionNormalizer(m.actionNormalizer, nA, `${where}: model.actionNormalizer`);
+  if (m.actionRange !== undefined) checkActionNormalizer(m.actionRange, A, `${where}: model.actionRange`);
+  checkActionFrame(m.actionFrame, a.specs.observation, A, where);
   const params: Params = {};
   const shapes = paramShapes(m.net);
   for (const [name, shape] of Object.entries(shapes)) params[name] = decodeTensor(a.tensors[`denoiser.${name}`], `${where}: tensors["denoiser.${name}"]`, shape);

@@ -15,6 +15,7 @@ import { squaredCosineSchedule, type NoiseSchedule } from './schedule.ts';
 import { ddimSample } from './sampler.ts';
 import { checkDiffusionArtifact, type DiffusionChunkSettings, type DiffusionModel } from './artifact.ts';
 import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
+import { toAbsolute } from '../demos/action-frame.ts';
 import { flattenHistory, ObsHistory } from './chunked-policy.ts';
 
 export interface DiffusionPolicyOptions {
@@ -93,7 +94,10 @@ export class DiffusionPolicy implements Policy {
     const ctx = (this.ctx = this.net.prepareObs(this.normObs, this.ctx));
     const xn = ddimSample(this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out), this.chunk.horizon * A, this.inferenceSteps, this.rng, { clip: this.model.diffusion.clip });
     const out = new Float32Array(this.chunk.horizon * A);
-    for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(this.model.actionNormalizer, xn, k * A, out, k * A);
+    const n = this.model.actionNormalizer;
+    if (n.min.length === A) for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(n, xn, k * A, out, k * A);
+    else denormalizeAction(n, xn, 0, out, 0); // one range per (chunk step, joint)
+    toAbsolute(this.model.actionFrame, flat, (this.chunk.obsHistory - 1) * O, out, A);
     return out;
   }
 

@@ -49,6 +49,8 @@ export interface DiffusionTrainConfig {
   label: 'expert' | 'executed';
   /** Observation terms zeroed after normalization (e.g. ['last_action'] against copycat imitation). */
   ignoreObsTerms: string[];
+  /** 'relative': chunks are moves from the command in force when planning (demos/action-frame.ts). */
+  actionFrame: 'absolute' | 'relative';
   backend?: string;
 }
 
@@ -71,6 +73,7 @@ export const DEFAULT_DIFFUSION_TRAIN: DiffusionTrainConfig = {
   successOnly: true,
   label: 'expert',
   ignoreObsTerms: [],
+  actionFrame: 'absolute',
 };
 
 export type { TrainProgress } from '../demos/train-options.ts';
@@ -88,7 +91,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
   const cfg: DiffusionTrainConfig = { ...DEFAULT_DIFFUSION_TRAIN, ...opts.config };
   if (!(cfg.execute >= 1 && cfg.execute <= cfg.horizon)) throw new RangeError(`trainDiffusion: execute must be in [1, horizon=${cfg.horizon}], got ${cfg.execute}`);
   await initBackend(cfg.backend, { quiet: true });
-  const { d, eps, O, A, on, an, cols, win } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon);
+  const { d, eps, O, A, on, an, cols, win, frame, actionRange } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon);
 
   const net: FilmMlpConfig = {
     actDim: A, obsDim: O, horizon: cfg.horizon, obsHistory: cfg.obsHistory,
@@ -159,6 +162,8 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
     control: defaultControl(d.meta.actionSpec, d.meta.dt, opts.control ?? d.meta.control),
     obsNormalizer: on,
     actionNormalizer: an,
+    actionRange,
+    ...(frame ? { actionFrame: frame } : {}),
     rows: win.count,
     chunk: { horizon: cfg.horizon, execute: cfg.execute, obsHistory: cfg.obsHistory, ensemble: cfg.ensemble, ensembleDecay: cfg.ensembleDecay },
     trainSteps: T,
