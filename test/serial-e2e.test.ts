@@ -46,8 +46,6 @@ describe('s2r deploy → serial → firmware emulator', () => {
     mkdirSync(join(dir, 'pty'));
     const pair = await PtyPair.start(join(dir, 'pty'));
     cleanups.push(() => pair.kill());
-    const emu = Emulator.start(['--tty', pair.dev, '--joints', emulatorJoints(), '--watchdog-ms', String(WATCHDOG_MS)]);
-    cleanups.push(() => emu.stop());
 
     const deploy = spawn(process.execPath, [
       join(REPO, 'packages/cli/bin/s2r.mjs'), 'deploy',
@@ -60,28 +58,45 @@ describe('s2r deploy → serial → firmware emulator', () => {
     deploy.stdout.on('data', (d) => (out += d));
     deploy.stderr.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((r) => deploy.once('exit', (c) => r(c)));
+    // The emulator starts once the deploy process is up (its first log line; the device is configured after it,
+    // with a 2 s CONFIG timeout). Started earlier, it streams states into the pty while node starts up — seconds
+    // on a loaded host — and once its 64 KB TX ring is full it drops new frames, the CONFIG reply included, so
+    // configure() can time out: a known emulator limitation (reported), not what this test is about.
+    await waitFor(() => /deploy: /.test(err) || deploy.exitCode !== null, 60_000, 'the deploy to start');
+    const emu = Emulator.start(['--tty', pair.dev, '--joints', emulatorJoints(), '--watchdog-ms', String(WATCHDOG_MS)]);
+    cleanups.push(() => emu.stop());
 
     // The deploy configures the device, soft-starts and then streams position commands.
-    const started = await emu.waitEvent((e) => e.event === 'mode' && e.to === 'position', 30_000, 'deploy commanding the firmware');
+    const started = await emu.waitEvent((e) => e.event === 'mode' && e.to === 'position', 30_000, 'deploy commanding the firmware').catch((e: Error) => {
+      throw new Error(`${e.message}\ndeploy ${deploy.exitCode === null ? 'still running' : `exited ${deploy.exitCode}`}; its stderr:\n${err.slice(-3000)}`);
+    });
     await new Promise((r) => setTimeout(r, 800));
     expect(deploy.exitCode).toBeNull();
 
     await pair.kill();
     const down = await emu.waitEvent((e) => e.event === 'link_down', 2000, 'emulator link_down');
-    const wd = await emu.waitEvent((e) => e.event === 'watchdog' && e.t_us > started.t_us, 2000, 'firmware watchdog');
-    expect(wd.to).toBe('damping');
+    // The trip under test is the one still in force after the kill: the last `watchdog` event not followed by a
+    // `watchdog_clear`. (If the deploy process stalls for more than WATCHDOG_MS on a loaded host, an earlier trip
+    // and clear can happen before the kill.) No order between it and link_down is asserted: when socat is
+    // descheduled while dying, the commands stop before the hang-up reaches the device, and damping comes first.
+    let wd: (typeof emu.events)[number] | undefined;
+    await waitFor(() => {
+      const last = emu.events.filter((e) => (e.event === 'watchdog' || e.event === 'watchdog_clear') && e.t_us > started.t_us).at(-1);
+      wd = last?.event === 'watchdog' ? last : undefined;
+      return wd !== undefined;
+    }, 2000, `firmware watchdog after the link was killed; events: ${JSON.stringify(emu.events.slice(-6))}`);
+    expect(wd!.to).toBe('damping');
     // Device clock: damping on the first 1 ms control tick after WATCHDOG_MS without a command (that tick's
     // lateness on this shared host is reported with the event and allowed for).
-    expect(wd.cmd_age_us!).toBeGreaterThan(WATCHDOG_MS * 1000);
-    expect(wd.cmd_age_us!).toBeLessThanOrEqual(WATCHDOG_MS * 1000 + 1000 + wd.tick_late_us! + 100);
-    expect(wd.t_us).toBeGreaterThan(down.t_us);
+    expect(wd!.cmd_age_us!).toBeGreaterThan(WATCHDOG_MS * 1000);
+    expect(wd!.cmd_age_us!).toBeLessThanOrEqual(WATCHDOG_MS * 1000 + 1000 + wd!.tick_late_us! + 100);
     // It keeps damping while the link is down (the hold phase only starts after damp_ms = 1 s).
     await new Promise((r) => setTimeout(r, 500));
-    expect(emu.events.some((e) => e.event === 'mode' && e.t_us > wd.t_us && e.to === 'position')).toBe(false);
+    expect(emu.events.some((e) => e.event === 'mode' && e.t_us > wd!.t_us && e.to === 'position')).toBe(false);
 
     // Plug the link back in: the emulator re-opens its end, the deploy's SerialHardware re-opens and resumes.
     await pair.start();
-    const up = await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 3000, 'emulator link_up');
+    const up = await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd!.t_us, 3000, 'emulator link_up');
     await emu.waitEvent((e) => e.event === 'watchdog_clear' && e.t_us > up.t_us, 5000, 'commands again after reconnect');
 
     const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
