@@ -123,21 +123,30 @@ describe('ROS faults through the full control loop', () => {
     server.refuse = true;
     server.dropAll();
     const cmdsAtDrop = robot.commandsReceived;
-    await sleep(300);
+    // The loop keeps ticking while the link is down, not blocked on it: the link stays down for at least 300 ms and
+    // until the loop has ticked 300 ms worth (150 ticks) since the drop. (A condition, not "≥ N ticks in 300 ms":
+    // on a loaded host the loop thread skips cycles it was descheduled through.) A loop blocked on the link would
+    // never get there.
+    const tDown = Date.now();
+    await until(() => Date.now() - tDown >= 300 && h.live().ticks - ticksBefore >= 0.3 * RATE, 'the loop to tick on while the link is down');
     expect(robot.commandsReceived).toBe(cmdsAtDrop); // nothing gets through while down
-    expect(h.live().ticks - ticksBefore).toBeGreaterThan(0.3 * RATE * 0.6); // the loop kept ticking, not blocked on the link
     expect(['watchdog', 'soft_start', 'running']).toContain(h.live().phase);
     server.refuse = false;
     await until(() => h.live().phase === 'running' && robot!.commandsReceived > cmdsAtDrop + 100, 'reconnect and resume');
 
     // 2) garbage on the state topic: malformed JSON and malformed JointStates
+    robot.resetGap();
     for (let i = 0; i < 20; i++) {
       server.sendRaw('{"op":"publish","topic":"/joint_states","msg":{"name":["j0"],"position":[1e9]}}', '/joint_states');
       server.sendRaw('\u0000\u00ff garbage', '/joint_states');
       server.publish('/joint_states', { name: robotJoints, position: [1, 'NaN', 2] });
     }
     await sleep(200);
-    expect(h.live().phase).toBe('running');
+    // Garbage must not trip anything: the good states keep the loop running. Only if this test process (which runs
+    // the fake robot) was itself descheduled for longer than the watchdog time (25 periods = 50 ms) did the state
+    // really go stale; then the watchdog trip is right, and the loop must come back to running.
+    if (robot.maxGapMs < 40) expect(h.live().phase).toBe('running');
+    else await until(() => h.live().phase === 'running', `running again after a ${robot.maxGapMs.toFixed(0)} ms stall of the test process`);
 
     // 3) stale state: the robot stops publishing → watchdog → hold the measured pose
     robot.publishing = false;
@@ -165,11 +174,15 @@ describe('ROS faults through the full control loop', () => {
   it('policy emitting NaN and the e-stop: the robot only ever sees finite, held commands; only reset() clears the latch', async () => {
     server = await RosbridgeTestServer.start();
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0.2, 0.2, -0.3], rateHz: 250 });
-    const h = startControlLoop(loopOptions(server.url, { durationS: 60 }, { nanFrom: 10 }));
+    let nonfinite = 0;
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onSafety: (_ev, counts) => (nonfinite = counts.nonfinite ?? 0) }, { nanFrom: 10 }));
     await h.started;
     const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
-    await sleep(500); // 10 good policy steps (0.2 s at 50 Hz), then NaN
+    // 10 good policy steps (0.2 s at 50 Hz), then NaN: wait for the safety layer to report it (however long this
+    // host takes to run those steps), then for commands already sent to land.
+    await until(() => nonfinite > 0, 'the first non-finite action');
+    await sleep(100);
     const target = [...robot.target];
     await sleep(200);
     // NaN actions → the last safe command is held.

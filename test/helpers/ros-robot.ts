@@ -45,8 +45,19 @@ export class FakeRosRobot {
     this.timer = setInterval(() => this.tick(), 1000 / (o.rateHz ?? 200));
   }
 
+  /**
+   * Longest gap between two of this robot's ticks since `resetGap()` (ms). It runs in the test's own thread: a long
+   * gap means the test process itself was descheduled (a loaded host), and then so was its state stream.
+   */
+  maxGapMs = 0;
+
+  resetGap(): void {
+    this.maxGapMs = 0;
+  }
+
   private tick(): void {
     const now = performance.now();
+    this.maxGapMs = Math.max(this.maxGapMs, now - this.last);
     const dt = (now - this.last) * 1e-3;
     this.last = now;
     const a = 1 - Math.exp(-dt / (this.o.tauS ?? 0.02));
