@@ -34,9 +34,20 @@ describe('ControlLoop in its worker thread (mock hardware)', () => {
     h.drain((r) => recs.push({ t: r.f[F.t]!, phase: r.f[F.phase]!, pos: Array.from(r.cmdPos), policyTick: r.f[F.policy_tick]!, mode: r.f[F.mode]! }));
     expect(res.ringDropped).toBe(0);
     expect(recs.length).toBe(res.ticks);
-    // 0.6 s at 500 Hz plus the soft stop: at least 300 ticks, and ticks on the grid.
-    expect(res.ticks).toBeGreaterThanOrEqual(300);
-    expect(recs[1]!.t - recs[0]!.t).toBeCloseTo(0.002, 9);
+    // 0.6 s at 500 Hz plus the soft stop: at least 300 cycles, and ticks on the grid. Cycles, not ticks: on a loaded
+    // host the loop skips the cycles a stall made it miss (overrun 'skip'), so ticks alone depend on the load; a
+    // loop that ended early or lost cycles from its accounting would fail here.
+    expect(res.ticks + res.skipped).toBeGreaterThanOrEqual(300);
+    // On the grid: consecutive ticks are one 2 ms period apart, or a whole number of periods where the loop skipped
+    // cycles after a stall; those skipped cycles add up to what the loop reports.
+    let skippedSeen = 0;
+    for (let i = 1; i < recs.length; i++) {
+      const g = (recs[i]!.t - recs[i - 1]!.t) / 0.002;
+      expect(Math.abs(g - Math.round(g)), `tick ${i}: ${g} periods after the previous one`).toBeLessThan(1e-6);
+      expect(Math.round(g)).toBeGreaterThanOrEqual(1);
+      skippedSeen += Math.round(g) - 1;
+    }
+    expect(skippedSeen).toBe(res.skipped);
     // Target = default + 0.25 × 0.4 = default + 0.1 once running.
     const running = recs.filter((r) => r.phase === 2);
     const last = running[running.length - 1]!;
@@ -63,7 +74,9 @@ describe('ControlLoop in its worker thread (mock hardware)', () => {
     const res = await h.done;
     expect(res.writes).toBe(0);
     expect(res.hardware.writes).toBe(0);
-    expect(res.ticks).toBeGreaterThan(90);
+    // It did run: 0.2 s at 500 Hz = 100 cycles (ticks + cycles skipped after a stall of this loaded host).
+    expect(res.ticks).toBeGreaterThan(0);
+    expect(res.ticks + res.skipped).toBeGreaterThanOrEqual(100);
   });
 
   it('names the joints when policy and hardware disagree, before anything moves', async () => {
@@ -110,8 +123,10 @@ describe('chunked policies through the inference worker', () => {
     expect(st.inference_latency.p50_us).toBeGreaterThan(45_000);
     // Latency compensation: each chunk arrives ≥ 2 policy steps after its observation, and those actions are dropped.
     expect(st.dropped_actions).toBeGreaterThanOrEqual(2 * (st.chunks - 1));
-    // Requesting ahead keeps the queue fed: only the very first chunk (nothing queued yet) leaves steps uncovered.
-    expect(st.underruns).toBeLessThanOrEqual(4);
+    // Requesting ahead keeps the queue fed: the very first chunk (nothing queued yet) leaves ~3 steps uncovered, later
+    // ones only when one inference is much slower than the estimate (a host stall). A loop that requested only
+    // once the queue ran dry would leave ≥ 3 steps (50 ms / 20 ms) uncovered for every chunk.
+    expect(st.underruns).toBeLessThanOrEqual(st.chunks);
     // The ramp policy predicts last_action + 0.001·(k+1): across chunk switches the executed actions keep increasing
     // (a stale chunk replayed from entry 0 would step back).
     for (let i = 1; i < actions.length; i++) expect(actions[i]!).toBeGreaterThan(actions[i - 1]! - 1e-6);
