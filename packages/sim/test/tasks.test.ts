@@ -147,10 +147,12 @@ describe('z1-push', () => {
     const env = (await make('z1-push')) as unknown as Z1PushEnv;
     const { obs } = env.reset(3);
     const names = env.observationSpec.terms.map((t) => t.name);
-    expect(names).toEqual(['joint_pos_rel', 'joint_vel', 'ee_pos', 'block_pos', 'block_quat', 'goal_pos', 'last_action']);
+    expect(names).toEqual(['joint_pos_rel', 'joint_vel', 'ee_pos', 'block_pos', 'block_quat', 'goal_pos', 'ee_to_block', 'block_to_goal', 'last_action']);
     const o = (n: string) => { let k = 0; for (const t of env.observationSpec.terms) { if (t.name === n) return k; k += t.size; } return -1; };
     expect(obs[o('block_pos')]).toBeCloseTo(env.blockPose[0]!, 5);
     expect(obs[o('goal_pos') + 1]).toBeCloseTo(env.goal[1]!, 5);
+    expect(obs[o('block_to_goal')]).toBeCloseTo(env.goal[0]! - env.blockPose[0]!, 5);
+    expect(obs[o('ee_to_block') + 2]).toBeCloseTo(env.blockPose[2]! - env.eePos[2]!, 2); // measured joints carry the DR offset
     expect(env.blockGoalDist()).toBeGreaterThan(env.config.goal.tolerance);
     const s = env.step(z1PushExpert(obs));
     expect(s.info.success).toBe(false);

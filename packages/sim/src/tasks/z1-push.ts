@@ -72,7 +72,7 @@ export function z1PushConfig(): Z1PushConfig {
   dr.kpScale = { enabled: true, mode: 'reset', range: [0.9, 1.1] };
   dr.kdScale = { enabled: true, mode: 'reset', range: [0.9, 1.1] };
   dr.jointPosOffset = { enabled: true, mode: 'reset', range: [-0.005, 0.005] };
-  dr.obsNoise.scales = { joint_pos_rel: 0.002, joint_vel: 0.05, block_pos: 0.002 };
+  dr.obsNoise.scales = { joint_pos_rel: 0.002, joint_vel: 0.05, block_pos: 0.002, ee_to_block: 0.002, block_to_goal: 0.002 };
   return {
     robot: 's2r-arm',
     physicsDt: 0.005,
@@ -158,6 +158,18 @@ function pushObsTerms(g: ArmGeometry, names: string[]): ObservationTerm<PushRead
     { name: 'block_pos', size: 3, unit: 'm', labels: ['x', 'y', 'z'], fn: (r, o, i) => { o[i] = r.blockPose[0]!; o[i + 1] = r.blockPose[1]!; o[i + 2] = r.blockPose[2]!; } },
     { name: 'block_quat', size: 4, unit: '1', labels: ['qx', 'qy', 'qz', 'qw'], fn: (r, o, i) => { for (let k = 0; k < 4; k++) o[i + k] = r.blockPose[3 + k]!; } },
     { name: 'goal_pos', size: 2, unit: 'm', labels: ['x', 'y'], fn: (r, o, i) => { o[i] = r.goal[0]!; o[i + 1] = r.goal[1]!; } },
+    // Relative positions (as Isaac Lab's manipulation tasks observe them): pushing is decided at the centimetre
+    // scale of tip-to-block and block-to-goal offsets, which a learner would otherwise have to recover as small
+    // differences of large absolute positions.
+    {
+      name: 'ee_to_block', size: 3, unit: 'm', labels: ['x', 'y', 'z'],
+      fn: (r, o, i) => {
+        for (let k = 0; k < J; k++) q[k] = r.jointPos[k]!;
+        const p = g.kin.point(q, g.eeLink, g.eeOffset);
+        o[i] = r.blockPose[0]! - p[0]; o[i + 1] = r.blockPose[1]! - p[1]; o[i + 2] = r.blockPose[2]! - p[2];
+      },
+    },
+    { name: 'block_to_goal', size: 2, unit: 'm', labels: ['x', 'y'], fn: (r, o, i) => { o[i] = r.goal[0]! - r.blockPose[0]!; o[i + 1] = r.goal[1]! - r.blockPose[1]!; } },
     { name: 'last_action', size: J, unit: '1', labels: names, fn: (r, o, i) => { for (let k = 0; k < J; k++) o[i + k] = r.lastAction[k]!; } },
   ];
 }
@@ -351,7 +363,7 @@ export function makeZ1PushExpert(cfg: Z1PushConfig = z1PushConfig(), opts: PushE
   const tipR = tipRadius(asset, g.eeLink);
   const zPush = top + h; // tip centre at the block's mid-height
   const zSafe = top + 2 * h + 0.06;
-  const standoff = h + tipR + 0.025;
+  const standoff = h + tipR + 0.04; // 3 cm clear of the 'behind' boundary below: jitter there must not flip modes
   const ik = new DlsIk(g, J);
   const sc = cfg.control.actionScale;
   return (obs, rng) => {
@@ -373,7 +385,7 @@ export function makeZ1PushExpert(cfg: Z1PushConfig = z1PushConfig(), opts: PushE
     const l = -rx * dy + ry * dx;
     const pre: Vec3 = [bx - dx * standoff, by - dy * standoff, zPush];
     let tgt: Vec3;
-    const pushing = s < -(h * 0.5) && s > -(standoff + 0.03) && Math.abs(l) < 0.02 && ee[2] < zPush + 0.015;
+    const pushing = s < -(h * 0.5) && s > -(standoff + 0.03) && Math.abs(l) < 0.025 && ee[2] < zPush + 0.02;
     if (pushing) {
       // Push: aim past the block centre along the goal line, which also steers out lateral error.
       const ahead = Math.min(dist, 0.06);
@@ -383,9 +395,13 @@ export function makeZ1PushExpert(cfg: Z1PushConfig = z1PushConfig(), opts: PushE
       // possibly on the wrong side of the block) it travels at the safe height, over the block.
       const rho = Math.hypot(ee[0] - pre[0], ee[1] - pre[1]);
       const f = Math.min(1, Math.max(0, (rho - 0.01) / 0.03));
-      tgt = [pre[0], pre[1], zPush + f * (zSafe - zPush)];
-      // Still low and near the block but not behind it: lift before moving sideways.
-      if (f > 0.5 && ee[2] < zSafe - 0.02 && Math.hypot(rx, ry) < standoff + 0.02) tgt = [ee[0] - dx * 0.01, ee[1] - dy * 0.01, zSafe];
+      const behind = s < -(1.42 * h + tipR); // clear of the block's back corners, whatever its yaw
+      tgt = [pre[0], pre[1], behind ? zPush : zPush + f * (zSafe - zPush)];
+      // Low and near the block, beside or in front of its back face: lift before moving sideways. Anywhere
+      // behind it the way to the pre-push point is clear, so the tip corrects its error where it is instead of
+      // lifting and retrying — one small error must not restart the whole approach (and an imitator must not
+      // see "descend" and "lift" labels on neighbouring states, which it would average into hovering).
+      if (s > -(h + tipR) && f > 0.5 && ee[2] < zSafe - 0.02 && Math.hypot(rx, ry) < standoff + 0.03) tgt = [ee[0] - dx * 0.01, ee[1] - dy * 0.01, zSafe];
     }
     // Limit the tip's step to speed·dt (slower while pushing).
     const vmax = (pushing ? 0.6 : 1) * speed * dt;
