@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '@s2r/sim/rng.ts';
 import type { SpaceSpec } from '@s2r/sim/env/types.ts';
-import { relativeTargets } from '../src/demos/windows.ts';
+import { columnQuantiles, relativeTargets } from '../src/demos/windows.ts';
 import { relativeFrame } from '../src/demos/action-frame.ts';
 import { trainBc } from '../src/bc/train.ts';
 import { BcPolicy, loadBcPolicy } from '../src/bc/policy.ts';
@@ -71,6 +71,19 @@ describe('relative action frame (moves from the previous command)', () => {
     expect(Math.abs(direct - (moves[0]![0]![0]! + moves[0]![1]![0]!))).toBeGreaterThan(1e-3);
   });
 
+  it('robust target ranges: quantiles per column, min / max at q = 0', () => {
+    // Column 0: 0..99 plus one outlier of 1000; column 1: constant 5.
+    const x = new Float32Array(202);
+    for (let r = 0; r < 101; r++) {
+      x[r * 2] = r < 100 ? r : 1000;
+      x[r * 2 + 1] = 5;
+    }
+    expect(columnQuantiles(x, 2, 0)).toEqual({ min: [0, 5], max: [1000, 5] });
+    const q = columnQuantiles(x, 2, 0.02);
+    expect(q.min).toEqual([2, 5]);
+    expect(q.max).toEqual([98, 5]); // the outlier no longer sets the scale
+  });
+
   it('needs a last_action term of the action size, and says which terms there are', () => {
     expect(() => relativeFrame({ terms: [{ name: 'state', size: 4, unit: '1' }], size: 4 }, 2)).toThrow(/no "last_action" term \(terms: state\)/);
     expect(() => relativeFrame(SPEC, 3)).toThrow(/"last_action" has 2 values, the action has 3/);
@@ -105,7 +118,7 @@ describe('relative action frame (moves from the previous command)', () => {
     expect(() => new BcPolicy(bad)).toThrow(/actionFrame\.obsOffset.*starts at 2/);
   });
 
-  it('diffusion in the relative frame: one range per chunk step and joint, chunks start from the previous command', async () => {
+  it('diffusion in the relative frame: one robust range per chunk step and joint, chunks start from the previous command', async () => {
     const { d } = servoDemos(20, 20, 0.05, 3);
     const H = 4;
     const { artifact } = await trainDiffusion({ demos: d, config: { horizon: H, execute: 2, obsHistory: 1, iterations: 20, batchSize: 32, successOnly: false, actionFrame: 'relative', width: 32, blocks: 1 } });
@@ -120,11 +133,15 @@ describe('relative action frame (moves from the previous command)', () => {
     const pol = new DiffusionPolicy(artifact, { rng: Rng.seed(1) });
     const o = [0, 0, 1.7, -1.6];
     const chunk = pol.actChunk([o]);
-    // Even a barely trained denoiser (x̂₀ clipped to ±1) lands inside each step's range around the command.
+    // Even a barely trained denoiser (x̂₀ clipped to ±clip) lands inside each step's range around the command,
+    // widened by the clip: normalized ±c is min − (c−1)/2·span … max + (c−1)/2·span.
+    const c = (artifact.model as { diffusion: { clip: number } }).diffusion.clip;
+    expect(c).toBe(3);
     for (let k = 0; k < H; k++) for (let j = 0; j < 2; j++) {
       const m = chunk[k * 2 + j]! - o[2 + j]!;
-      expect(m).toBeGreaterThanOrEqual(n.min[k * 2 + j]! - 1e-5);
-      expect(m).toBeLessThanOrEqual(n.max[k * 2 + j]! + 1e-5);
+      const span = n.max[k * 2 + j]! - n.min[k * 2 + j]!;
+      expect(m).toBeGreaterThanOrEqual(n.min[k * 2 + j]! - ((c - 1) / 2) * span - 1e-5);
+      expect(m).toBeLessThanOrEqual(n.max[k * 2 + j]! + ((c - 1) / 2) * span + 1e-5);
     }
   });
 });

@@ -3,7 +3,7 @@ import type { ArtifactControl } from '../artifact.ts';
 import { computeStats, rowsOf, type DemoDataset } from './dataset.ts';
 import { makeActionNormalizer, makeObsNormalizer, normalizeAction, termMask } from './normalizer.ts';
 import { loadDemos } from './store.ts';
-import { buildWindows, columnRange, normalizeColumns, relativeTargets } from './windows.ts';
+import { buildWindows, columnQuantiles, normalizeColumns, relativeTargets } from './windows.ts';
 import { relativeFrame, type ActionFrameName, type RelativeActionFrame } from './action-frame.ts';
 
 export interface TrainProgress {
@@ -43,7 +43,16 @@ export interface DemoDataConfig {
  * Everything a demonstration learner needs before its first batch: the dataset, the episodes it learns from,
  * normalizers fitted on exactly those rows, normalized columns and sampling windows of `horizon` actions.
  */
-export function prepareDemos(who: string, demos: DemoDataset | string, cfg: DemoDataConfig, horizon: number) {
+/**
+ * Relative-frame target range: `quantile` q maps the [q, 1−q] quantiles of each (chunk step, joint) to [−1, 1]
+ * (0: min / max), and targets beyond are clipped to ±`clip` (the sampler's x̂₀ clip must match).
+ */
+export interface TargetRange {
+  quantile: number;
+  clip: number;
+}
+
+export function prepareDemos(who: string, demos: DemoDataset | string, cfg: DemoDataConfig, horizon: number, range: TargetRange = { quantile: 0, clip: 1 }) {
   const d = typeof demos === 'string' ? loadDemos(demos) : demos;
   const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
   if (eps.length === 0) throw new Error(`${who}: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations (${d.episodes.length} total)`);
@@ -64,10 +73,11 @@ export function prepareDemos(who: string, demos: DemoDataset | string, cfg: Demo
     const raw = relativeTargets(d, eps, horizon, labels, frame.obsOffset);
     // One min-max range per (chunk step, joint): a move 15 steps ahead spans far more than the next one, and a
     // shared range would leave the first, most important steps only a sliver of [−1, 1].
-    const r = columnRange(raw, horizon * A);
+    const r = columnQuantiles(raw, horizon * A, range.quantile);
     an = makeActionNormalizer({ ...r, mean: r.min, std: r.min });
     windowTargets = new Float32Array(raw.length);
     for (let i = 0; i < raw.length; i += horizon * A) normalizeAction(an, raw.subarray(i, i + horizon * A), windowTargets, i);
+    for (let i = 0; i < windowTargets.length; i++) windowTargets[i] = Math.max(-range.clip, Math.min(range.clip, windowTargets[i]!));
   }
   const cols = { ...normalizeColumns(d, on, makeActionNormalizer(stats.action), cfg.label), ...(windowTargets ? { windowTargets } : {}) };
   return { d, eps, O, A, on, an, cols, win, frame, actionRange };

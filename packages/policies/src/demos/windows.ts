@@ -76,6 +76,26 @@ export function relativeTargets(d: DemoDataset, episodes: EpisodeEntry[], horizo
   return out;
 }
 
+/**
+ * Per-column [q, 1−q] quantiles of a [rows×D] array. With q = 0 this is the min / max. A diffusion target needs a
+ * robust range: z1-push's next-step moves have σ ≈ 0.01 but rare IK-capped jumps of 0.16, and a min-max range
+ * would squeeze the typical move into ±0.06 of [−1, 1], below the sampler's precision.
+ */
+export function columnQuantiles(x: Float32Array, dim: number, q: number): { min: number[]; max: number[] } {
+  if (q <= 0) return columnRange(x, dim);
+  const rows = x.length / dim;
+  const col = new Float32Array(rows);
+  const min: number[] = [];
+  const max: number[] = [];
+  for (let d = 0; d < dim; d++) {
+    for (let r = 0; r < rows; r++) col[r] = x[r * dim + d]!;
+    col.sort();
+    min.push(col[Math.floor(q * (rows - 1))] ?? 0);
+    max.push(col[Math.ceil((1 - q) * (rows - 1))] ?? 0);
+  }
+  return { min, max };
+}
+
 /** Min / max over rows of a [rows×D] array (per column), as FeatureStats-like bounds for makeActionNormalizer. */
 export function columnRange(x: Float32Array, dim: number): { min: number[]; max: number[] } {
   const min = new Array<number>(dim).fill(Infinity);

@@ -51,6 +51,12 @@ export interface DiffusionTrainConfig {
   ignoreObsTerms: string[];
   /** 'relative': chunks are moves from the command in force when planning (demos/action-frame.ts). */
   actionFrame: 'absolute' | 'relative';
+  /**
+   * Relative frame only: map the [q, 1−q] quantiles of each chunk step's moves to [−1, 1] (0: min / max) and
+   * let samples reach ±targetClip, so rare large moves stay representable without squeezing the typical ones.
+   */
+  rangeQuantile: number;
+  targetClip: number;
   backend?: string;
 }
 
@@ -74,6 +80,8 @@ export const DEFAULT_DIFFUSION_TRAIN: DiffusionTrainConfig = {
   label: 'expert',
   ignoreObsTerms: [],
   actionFrame: 'absolute',
+  rangeQuantile: 0.01,
+  targetClip: 3,
 };
 
 export type { TrainProgress } from '../demos/train-options.ts';
@@ -91,7 +99,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
   const cfg: DiffusionTrainConfig = { ...DEFAULT_DIFFUSION_TRAIN, ...opts.config };
   if (!(cfg.execute >= 1 && cfg.execute <= cfg.horizon)) throw new RangeError(`trainDiffusion: execute must be in [1, horizon=${cfg.horizon}], got ${cfg.execute}`);
   await initBackend(cfg.backend, { quiet: true });
-  const { d, eps, O, A, on, an, cols, win, frame, actionRange } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon);
+  const { d, eps, O, A, on, an, cols, win, frame, actionRange } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon, cfg.actionFrame === 'relative' ? { quantile: cfg.rangeQuantile, clip: cfg.targetClip } : { quantile: 0, clip: 1 });
 
   const net: FilmMlpConfig = {
     actDim: A, obsDim: O, horizon: cfg.horizon, obsHistory: cfg.obsHistory,
@@ -168,6 +176,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
     chunk: { horizon: cfg.horizon, execute: cfg.execute, obsHistory: cfg.obsHistory, ensemble: cfg.ensemble, ensembleDecay: cfg.ensembleDecay },
     trainSteps: T,
     inferenceSteps: cfg.inferenceSteps,
+    clip: cfg.actionFrame === 'relative' ? cfg.targetClip : 1,
     net,
     params,
     training: { algo: 'diffusion', config: { ...cfg }, demos: typeof opts.demos === 'string' ? opts.demos : '(in memory)', episodesUsed: eps.length, iterations: done, finalLoss: lossAvg },
