@@ -27,6 +27,8 @@
 #include "motor_model.h"
 #include "s2r_fw.h"
 
+/* TX ring, bytes. It holds frames the tty would not take yet (the peer is not reading). Periodic states are capped
+ * by the core at cfg.stream_backlog_states frames (≤ 4·244 B), so the rest is always free for replies. */
 #define RING 65536u
 #define HIST 100000u /* lateness histogram bins, 1 µs each */
 
@@ -46,6 +48,7 @@ typedef struct {
   float tau_cmd[S2R_MAX_JOINTS];
   uint8_t ring[RING];
   uint32_t head, tail; /* bytes in ring: head - tail */
+  uint32_t tx_peak;    /* most bytes ever waiting in the ring */
   int quiet;
   uint32_t reopens, link_downs, rx_bytes;
 } host_t;
@@ -86,7 +89,13 @@ static size_t hal_link_write(void *ctx, const uint8_t *buf, size_t len) {
   size_t i;
   if (h->fd < 0 || RING - (h->head - h->tail) < len) return 0; /* whole frame or nothing */
   for (i = 0; i < len; i++) h->ring[(h->head++) % RING] = buf[i];
+  if (h->head - h->tail > h->tx_peak) h->tx_peak = h->head - h->tail;
   return len;
+}
+
+static size_t hal_link_backlog(void *ctx) {
+  host_t *h = ctx;
+  return h->fd < 0 ? 0 : h->head - h->tail;
 }
 
 static void hal_event(void *ctx, const char *what, uint8_t from, uint8_t to, uint32_t age) {
@@ -105,7 +114,7 @@ static void flush_tx(host_t *h) {
     uint32_t off = h->tail % RING, avail = h->head - h->tail, chunk = RING - off < avail ? RING - off : avail;
     ssize_t w = write(h->fd, h->ring + off, chunk);
     if (w > 0) h->tail += (uint32_t)w;
-    else break; /* EAGAIN: the peer is not reading; keep the bytes, the ring drops new frames when full */
+    else break; /* EAGAIN: the peer is not reading; keep the bytes (the core stops queueing states meanwhile) */
   }
 }
 
@@ -201,6 +210,8 @@ static const char *USAGE =
     "  --rate HZ           control (PD) rate, default 1000\n"
     "  --state-rate HZ     state stream rate, default 500; 0 = one state per command\n"
     "  --heartbeat-ms MS   unsolicited heartbeat period, default 100; 0 = off\n"
+    "  --stream-backlog N  while the host is not reading, queue at most N states (then skip them, newest wins);\n"
+    "                      replies (CONFIG, ERROR, echoes) still go out; default 4; 0 = no cap\n"
     "  --watchdog-ms MS    no valid command for MS → damping, default 50\n"
     "  --damp-ms MS        damping phase before hold, default 1000\n"
     "  --damping-kd KD     N·m·s/rad, default 1.0;  --hold-kp KP (20)  --hold-kd KD (0.5)\n"
@@ -250,6 +261,13 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--rate")) cfg.control_rate_hz = (uint16_t)atoi(TAKE());
     else if (!strcmp(a, "--state-rate")) cfg.state_rate_hz = (uint16_t)atoi(TAKE());
     else if (!strcmp(a, "--heartbeat-ms")) cfg.heartbeat_ms = (uint16_t)atoi(TAKE());
+    else if (!strcmp(a, "--stream-backlog")) {
+      const char *txt = TAKE();
+      char *end;
+      long k = strtol(txt, &end, 10);
+      if (end == txt || *end || k < 0 || k > 100) { fprintf(stderr, "s2r-emu: --stream-backlog must be 0..100 states\n"); return 2; }
+      cfg.stream_backlog_states = (uint8_t)k;
+    }
     else if (!strcmp(a, "--watchdog-ms")) cfg.watchdog_ms = (uint16_t)atoi(TAKE());
     else if (!strcmp(a, "--damp-ms")) cfg.damp_ms = (uint16_t)atoi(TAKE());
     else if (!strcmp(a, "--damping-kd")) cfg.damping_kd = strtof(TAKE(), NULL);
@@ -325,6 +343,7 @@ int main(int argc, char **argv) {
   hal.write_torques = hal_write_torques;
   hal.read_imu = hal_read_imu;
   hal.link_write = hal_link_write;
+  hal.link_backlog = hal_link_backlog;
   hal.on_event = hal_event;
   s2r_fw_init(&fw, &cfg, &hal);
   if (h.fd >= 0) link_event(&h, "link_up");
@@ -413,11 +432,13 @@ int main(int argc, char **argv) {
     fprintf(out,
             "{\"emu\":\"stats\",\"ticks\":%llu,\"late_p50_us\":%llu,\"late_p99_us\":%llu,\"late_max_us\":%.1f,"
             "\"missed\":%llu,\"overruns\":%u,\"rx_bytes\":%u,\"rx_frames\":%u,\"rx_errors\":%u,\"cmds_ok\":%u,"
-            "\"cmds_rejected\":%u,\"tx_frames\":%u,\"tx_dropped\":%u,\"states_sent\":%u,\"limit_hits\":%u,"
+            "\"cmds_rejected\":%u,\"tx_frames\":%u,\"tx_dropped\":%u,\"states_sent\":%u,\"states_skipped\":%u,"
+            "\"heartbeats_skipped\":%u,\"tx_backlog_peak\":%u,\"limit_hits\":%u,"
             "\"link_downs\":%u,\"reopens\":%u,\"rt\":%d,\"mode\":\"%s\"}\n",
             (unsigned long long)ticks, (unsigned long long)p50, (unsigned long long)p99, late_max / 1000.0,
             (unsigned long long)missed, fw.overruns, h.rx_bytes, fw.dec.frames, s2r_decoder_error_total(&fw.dec),
-            fw.cmds_ok, fw.cmds_rejected, fw.tx_frames, fw.tx_dropped, fw.states_sent, fw.limit_hits, h.link_downs,
+            fw.cmds_ok, fw.cmds_rejected, fw.tx_frames, fw.tx_dropped, fw.states_sent, fw.states_skipped,
+            fw.heartbeats_skipped, h.tx_peak, fw.limit_hits, h.link_downs,
             h.reopens, rt_ok, s2r_mode_name(fw.mode));
     if (out != stdout) fclose(out);
     else fflush(stdout);

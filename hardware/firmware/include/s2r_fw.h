@@ -23,9 +23,16 @@ typedef struct {
   float damping_kd;                /* N·m·s/rad, damping / e-stop / idle */
   float hold_kp, hold_kd;          /* N·m/rad, N·m·s/rad, hold after the damping phase */
   uint8_t has_imu;
+  /* TX backlog cap for periodic frames, in STATE frames (default 4; 0 = no cap). A STATE or unsolicited HEARTBEAT
+   * is only queued while the link backlog (hal.link_backlog) stays within this many STATE frames' worth of bytes;
+   * otherwise it is skipped (a newer one follows a period later) and counted. So a host that does not read for a
+   * while (still starting, or not connected yet) finds at most this many stale states queued, and replies
+   * (CONFIG, ERROR, heartbeat echoes) always find room in the TX queue behind them. */
+  uint8_t stream_backlog_states;
 } s2r_fw_config_t;
 
-/* Defaults: 1 kHz PD, 500 Hz state, 100 ms heartbeat, 50 ms watchdog, 1 s damping, Kd 1, hold Kp 20 / Kd 0.5. */
+/* Defaults: 1 kHz PD, 500 Hz state, 100 ms heartbeat, 50 ms watchdog, 1 s damping, Kd 1, hold Kp 20 / Kd 0.5,
+ * stream backlog 4 states. */
 void s2r_fw_default_config(s2r_fw_config_t *cfg, uint8_t n);
 
 typedef struct {
@@ -54,8 +61,13 @@ typedef struct {
   uint8_t pending_err, pending_err_detail;
   uint16_t pending_err_seq;
   uint8_t need_config;
-  /* counters */
+  uint32_t state_bytes;  /* wire bytes of one STATE frame (delimiter included) for cfg.n joints */
+  uint32_t stream_limit; /* link backlog (bytes) above which periodic frames are skipped; 0 = no cap */
+  /* counters. tx_dropped: frames link_write refused (TX queue full or link down); states_skipped and
+   * heartbeats_skipped: periodic frames not queued because the backlog was at stream_limit (they take no seq, so
+   * the host sees no gap for them). */
   uint32_t cmds_ok, cmds_rejected, overruns, tx_frames, tx_dropped, limit_hits, states_sent;
+  uint32_t states_skipped, heartbeats_skipped;
 } s2r_fw_t;
 
 void s2r_fw_init(s2r_fw_t *fw, const s2r_fw_config_t *cfg, const s2r_hal_t *hal);
@@ -65,6 +77,8 @@ void s2r_fw_rx(s2r_fw_t *fw, const uint8_t *bytes, size_t len);
 void s2r_fw_tick(s2r_fw_t *fw);
 /* The link (re)opened: announce CONFIG again and drop any half-received frame. */
 void s2r_fw_link_up(s2r_fw_t *fw);
+/* Wire bytes (COBS + delimiter) of a STATE frame with n joints: the unit of cfg.stream_backlog_states. */
+uint32_t s2r_state_wire_bytes(unsigned n);
 /* Status bits as they would go out in the next STATE. */
 uint16_t s2r_fw_status(const s2r_fw_t *fw);
 const char *s2r_mode_name(uint8_t mode);

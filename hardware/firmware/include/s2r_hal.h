@@ -21,6 +21,9 @@ typedef struct s2r_hal {
   int (*read_imu)(void *ctx, float gyro[3], float quat[4]);
   /* Queue bytes on the link; returns bytes accepted. A frame is only queued whole or not at all. */
   size_t (*link_write)(void *ctx, const uint8_t *buf, size_t len);
+  /* Optional (may be NULL = always 0): bytes queued by link_write that are not on the wire yet. The core uses it
+   * to keep periodic frames (STATE, unsolicited HEARTBEAT) from piling up when nobody reads the link. */
+  size_t (*link_backlog)(void *ctx);
   /* Optional (may be NULL): report a mode change, for logs. */
   void (*on_event)(void *ctx, const char *what, uint8_t from_mode, uint8_t to_mode, uint32_t cmd_age_us);
 } s2r_hal_t;

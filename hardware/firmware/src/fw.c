@@ -27,7 +27,16 @@ void s2r_fw_default_config(s2r_fw_config_t *cfg, uint8_t n) {
   cfg->hold_kp = 20.0f;
   cfg->hold_kd = 0.5f;
   cfg->has_imu = 1;
+  cfg->stream_backlog_states = 4;
 }
+
+uint32_t s2r_state_wire_bytes(unsigned n) {
+  uint32_t len = S2R_HEADER_BYTES + 38u + 12u * n + S2R_CRC_BYTES;
+  return len + (len + 253u) / 254u + 1u; /* COBS: ≤ 1 code byte per 254 data bytes; then the 0x00 delimiter */
+}
+
+/* Wire bytes of a HEARTBEAT frame: 8 + 4 + 2 decoded, one COBS code byte, the delimiter. */
+#define HEARTBEAT_WIRE_BYTES 16u
 
 static uint32_t period_us(const s2r_fw_t *fw) { return 1000000ul / fw->cfg.control_rate_hz; }
 
@@ -51,6 +60,8 @@ void s2r_fw_init(s2r_fw_t *fw, const s2r_fw_config_t *cfg, const s2r_hal_t *hal)
   fw->last_cmd_seq = 0xFFFF;
   fw->quat[3] = 1.0f;
   fw->need_config = 1; /* announce ourselves on the first tick */
+  fw->state_bytes = s2r_state_wire_bytes(fw->cfg.n);
+  fw->stream_limit = (uint32_t)fw->cfg.stream_backlog_states * fw->state_bytes;
   set_rates(fw);
 }
 
@@ -81,9 +92,26 @@ static void send(s2r_fw_t *fw) {
   else fw->tx_frames++;
 }
 
+/*
+ * Room for a periodic frame of `bytes`? STATE and unsolicited HEARTBEAT frames only matter while they are new: when
+ * the host is not reading, queueing every one would fill the TX queue with stale states and then refuse the
+ * replies the host is waiting for (a CONFIG after its CONFIG_REQUEST). So they are queued only while the backlog
+ * stays within stream_limit; everything else (replies) may use the rest of the queue. Checked before encoding:
+ * a skipped frame costs no CRC time and takes no seq.
+ */
+static int stream_room(const s2r_fw_t *fw, uint32_t bytes) {
+  if (!fw->stream_limit || !fw->hal->link_backlog) return 1;
+  return fw->hal->link_backlog(fw->hal->ctx) + bytes <= fw->stream_limit;
+}
+
 static void send_state(s2r_fw_t *fw) {
   s2r_state_t *s = &fw->tx.u.state;
-  uint32_t now = fw->hal->micros(fw->hal->ctx);
+  uint32_t now;
+  if (!stream_room(fw, fw->state_bytes)) {
+    fw->states_skipped++; /* the sticky bits stay set for the next state that goes out */
+    return;
+  }
+  now = fw->hal->micros(fw->hal->ctx);
   fw->tx.type = S2R_MSG_STATE;
   s->status = s2r_fw_status(fw);
   s->mode = fw->mode;
@@ -303,5 +331,8 @@ void s2r_fw_tick(s2r_fw_t *fw) {
     send(fw);
   }
   if (fw->state_div && fw->ticks % fw->state_div == 0) send_state(fw);
-  if (fw->hb_div && fw->ticks % fw->hb_div == 0) send_heartbeat(fw, 0xFFFF);
+  if (fw->hb_div && fw->ticks % fw->hb_div == 0) {
+    if (stream_room(fw, HEARTBEAT_WIRE_BYTES)) send_heartbeat(fw, 0xFFFF);
+    else fw->heartbeats_skipped++;
+  }
 }

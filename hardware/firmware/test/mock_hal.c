@@ -18,10 +18,14 @@ static int read_imu(void *ctx, float g[3], float q[4]) {
 }
 static size_t link_write(void *ctx, const uint8_t *buf, size_t len) {
   mock_t *m = ctx;
-  if (m->tx_full || m->tx_len + len > sizeof m->tx) return 0;
+  if (m->tx_full || m->tx_len + len > sizeof m->tx || (m->tx_cap && m->tx_len + len > m->tx_cap)) return 0;
   memcpy(m->tx + m->tx_len, buf, len);
   m->tx_len += len;
   return len;
+}
+static size_t link_backlog(void *ctx) {
+  mock_t *m = ctx;
+  return m->tx_cap ? m->tx_len : 0;
 }
 static void on_event(void *ctx, const char *what, uint8_t from, uint8_t to, uint32_t age) {
   (void)what; (void)from; (void)to; (void)age;
@@ -37,6 +41,7 @@ void mock_hal_init(s2r_hal_t *hal, mock_t *m) {
   hal->write_torques = write_torques;
   hal->read_imu = read_imu;
   hal->link_write = link_write;
+  hal->link_backlog = link_backlog;
   hal->on_event = on_event;
 }
 
@@ -49,6 +54,9 @@ void mock_drain(mock_t *m, mock_rx_t *out) {
   for (i = 0; i < m->tx_len; i++) {
     int r = s2r_decoder_push(&d, m->tx[i], &msg);
     if (r == 1) {
+      if (m->have_seq) out->seq_gaps += (uint16_t)(msg.seq - m->last_seq - 1u);
+      m->have_seq = 1;
+      m->last_seq = msg.seq;
       out->n[msg.type]++;
       out->last[msg.type & 7] = msg;
       if (msg.type == S2R_MSG_ERROR) out->last_error = msg;

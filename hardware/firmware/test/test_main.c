@@ -597,6 +597,94 @@ static void test_link(void) {
   END();
 }
 
+/* A host that does not read for a while (a bridge still starting; a board streaming before anyone opened the port). */
+static void test_backlog(void) {
+  static s2r_msg_t bad;
+  uint32_t limit = 4u * s2r_state_wire_bytes(3), peak = 0, skipped;
+  int k, states = 0, hbs = 0, rejected_flag = 0, gaps = 0, badf = 0;
+
+  CASE("state wire size bound: a real 3- and 16-joint STATE fits s2r_state_wire_bytes");
+  {
+    static s2r_msg_t m;
+    static uint8_t w[S2R_MAX_ENCODED + 1];
+    unsigned n;
+    for (n = 3; n <= 16; n += 13) {
+      memset(&m, 0xFF, sizeof m); /* no zero bytes: COBS adds the fewest code bytes, the frame is the longest */
+      m.type = S2R_MSG_STATE;
+      m.u.state.n = (uint8_t)n;
+      k = (int)s2r_encode_frame(&m, w, sizeof w);
+      CHECK(k > 0 && (uint32_t)k <= s2r_state_wire_bytes(n) && (uint32_t)k + 2u >= s2r_state_wire_bytes(n),
+            "n=%u: encoded %d, bound %u", n, k, s2r_state_wire_bytes(n));
+    }
+  }
+  END();
+
+  CASE("host not reading for 10 s: at most 4 states queue up; skipped ones counted, no seq consumed");
+  boot(500);
+  mk.tx_cap = 65536; /* the emulator's TX ring; nothing drains it */
+  for (k = 0; k < 10000; k++) {
+    tick(1);
+    if (mk.tx_len > peak) peak = (uint32_t)mk.tx_len;
+  }
+  CHECK(peak <= limit && peak + s2r_state_wire_bytes(3) > limit, "backlog peak %u B, cap %u B", peak, limit);
+  CHECK(fw.tx_dropped == 0, "%u frames refused by the link", fw.tx_dropped);
+  CHECK(fw.states_sent <= 4 && fw.states_sent + fw.states_skipped == 5000, "%u sent + %u skipped of 5000 states",
+        fw.states_sent, fw.states_skipped);
+  CHECK(fw.heartbeats_skipped >= 90, "%u heartbeats skipped of 100", fw.heartbeats_skipped);
+  END();
+
+  CASE("...then CONFIG_REQUEST and a bad command: CONFIG and ERROR are answered at once behind the stale states");
+  memset(&bad, 0, sizeof bad);
+  bad.type = S2R_MSG_CONFIG_REQUEST;
+  bad.seq = host_seq++;
+  host_send(&bad);
+  memset(&bad, 0, sizeof bad);
+  bad.type = S2R_MSG_COMMAND;
+  bad.seq = host_seq++;
+  bad.u.command.n = 2; /* the device has 3 joints */
+  host_send(&bad);
+  skipped = fw.states_skipped;
+  tick(2); /* tick 10002 is a state tick: skipped again, the backlog is still full */
+  CHECK(fw.states_skipped == skipped + 1, "skipped %u more states", fw.states_skipped - skipped);
+  mock_drain(&mk, &rx);
+  CHECK(rx.n[S2R_MSG_CONFIG] == 2, "%d CONFIGs (boot + reply)", rx.n[S2R_MSG_CONFIG]);
+  CHECK(rx.n[S2R_MSG_ERROR] == 1 && rx.last_error.u.error.code == S2R_ERR_JOINT_COUNT && rx.last_error.u.error.detail == 2,
+        "%d ERRORs, code %u", rx.n[S2R_MSG_ERROR], rx.last_error.u.error.code);
+  CHECK(rx.n[S2R_MSG_STATE] <= 4 && rx.bad == 0 && rx.seq_gaps == 0 && fw.tx_dropped == 0,
+        "%d stale states, %d bad frames, %d seq gaps, %u dropped", rx.n[S2R_MSG_STATE], rx.bad, rx.seq_gaps, fw.tx_dropped);
+  END();
+
+  CASE("...host reads again: 500 Hz states resume; the first carries REJECTED from while states were skipped");
+  skipped = fw.states_skipped;
+  for (k = 0; k < 1000; k++) {
+    tick(1);
+    mock_drain(&mk, &rx);
+    if (rx.n[S2R_MSG_STATE] && states++ == 0) rejected_flag = (rx.last[1].u.state.status & S2R_ST_REJECTED) != 0;
+    hbs += rx.n[S2R_MSG_HEARTBEAT];
+    gaps += rx.seq_gaps;
+    badf += rx.bad;
+  }
+  CHECK(states == 500 && hbs == 10 && fw.states_skipped == skipped, "%d states, %d heartbeats, %u more skipped in 1 s",
+        states, hbs, fw.states_skipped - skipped);
+  CHECK(rejected_flag, "first state after the stall lacks REJECTED");
+  CHECK(gaps == 0 && badf == 0, "%d seq gaps, %d bad frames", gaps, badf);
+  END();
+
+  CASE("cap off (stream_backlog_states 0): the ring fills with states and refuses the CONFIG reply (the failure the cap prevents)");
+  mock_hal_init(&hal, &mk);
+  cfg.stream_backlog_states = 0;
+  s2r_fw_init(&fw, &cfg, &hal);
+  mk.tx_cap = 65536;
+  tick(10000);
+  memset(&bad, 0, sizeof bad);
+  bad.type = S2R_MSG_CONFIG_REQUEST;
+  host_send(&bad);
+  mock_drain(&mk, &rx);
+  CHECK(rx.n[S2R_MSG_CONFIG] == 1 && fw.tx_dropped > 0 && fw.states_skipped == 0,
+        "%d CONFIGs (only the boot one expected), %u dropped", rx.n[S2R_MSG_CONFIG], fw.tx_dropped);
+  END();
+}
+
 static void test_fuzz(uint64_t n) {
   fuzz_stats_t st;
   CASE("fuzz: decoder + firmware invariants");
@@ -616,6 +704,7 @@ int main(int argc, char **argv) {
   test_watchdog();
   test_estop();
   test_link();
+  test_backlog();
   test_fuzz(argc > 2 ? strtoull(argv[2], NULL, 10) : 20000);
   free(vec);
   printf("C: %d passed, %d failed\n", passed, failed);

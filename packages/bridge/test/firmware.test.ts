@@ -29,6 +29,7 @@ describe('s2r-emu CLI', () => {
     [['--pty', '--joints', Array.from({ length: 17 }, (_, i) => `j${i}`).join(',')], /more than 16 joints/],
     [['--pty', '--init', '0.1,x'], /--init: bad number at joint 1/],
     [['--pty', '--watchdog-ms'], /--watchdog-ms needs a value/],
+    [['--pty', '--stream-backlog', 'four'], /--stream-backlog must be 0\.\.100 states/],
   ])('rejects %j with a clear message', (args, msg) => {
     const r = run(args as string[]);
     expect(r.status).toBe(2);

@@ -96,6 +96,13 @@ static size_t hal_link_write(void *ctx, const uint8_t *buf, size_t len) {
   return len;
 }
 
+/* Bytes still to shift out. The core keeps periodic states within 4 frames (≤ 976 B at 16 joints) of this, so at
+ * least 1 KB of the 2 KB TX ring stays free for replies even if the UART stalls (e.g. a CTS-gated adapter). */
+static size_t hal_link_backlog(void *ctx) {
+  (void)ctx;
+  return tx_head - tx_tail;
+}
+
 static s2r_fw_t fw;
 
 int main(void) {
@@ -124,6 +131,7 @@ int main(void) {
   hal.write_torques = board_joints_write;
   hal.read_imu = board_imu_read;
   hal.link_write = hal_link_write;
+  hal.link_backlog = hal_link_backlog;
   s2r_fw_init(&fw, &cfg, &hal);
 
   for (;;) {
