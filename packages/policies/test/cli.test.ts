@@ -55,6 +55,18 @@ describe('s2r train / eval CLIs (real processes, real cartpole)', () => {
     const b4 = s2r(['train', 'cartpole', '--steps', '10', '--set', 'envOverrides.nokey=1'], cwd); // found when the env is built
     expect(b4.status).toBe(2);
     expect(b4.stderr).toMatch(/cartpole\.nokey: unknown config key/);
+    // Plug-in algorithms: a demos folder or a base artifact that cannot be read is one line naming it.
+    const oneLine = (r: ReturnType<typeof s2r>) => r.stderr.trim().split('\n');
+    const b5 = s2r(['train', 'cartpole', '--algo', 'diffusion', '--demos', '/nonexistent', '--progress', 'none'], cwd);
+    expect(b5.status).toBe(1);
+    expect(oneLine(b5)).toEqual([expect.stringMatching(/^s2r train: loadDemos: \/nonexistent\/index\.json not found \(is "\/nonexistent" a demos folder/)]);
+    const b6 = s2r(['train', 'cartpole', '--algo', 'residual', '--base', '/nonexistent', '--progress', 'none'], cwd);
+    expect(b6.status).toBe(1);
+    expect(oneLine(b6)).toEqual(['s2r train: --base: policy artifact /nonexistent: cannot read (ENOENT)']);
+    // A base of another task is a usage error, also found before the run folder exists.
+    const b7 = s2r(['train', 'cartpole', '--algo', 'residual', '--base', join(ROOT, 'hardware/policies/go1-flat/policy.json')], cwd);
+    expect(b7.status).toBe(2);
+    expect(b7.stderr).toMatch(/--base .*go1-flat\/policy\.json: base policy was trained on "go1-flat", not "cartpole"/);
     expect(readdirSync(cwd)).toEqual([]);
     const c = s2r(['eval', '/nonexistent/policy.json']);
     expect(c.status).toBe(2);

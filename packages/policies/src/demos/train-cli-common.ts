@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError, type ParsedArgs } from '@s2r/sim/util/cli.ts';
+import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
 import { parseSets } from '../ppo/config.ts';
 import { Progress, type ProgressInfo } from '../progress.ts';
 
@@ -62,25 +63,45 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 }
 
+/**
+ * The run folder of a plug-in algorithm. Nothing touches the disk until the first write (writeConfig, metric,
+ * savePolicy): the folder and its command.txt appear then, so input rejected before that (a bad --base or --demos,
+ * a base the task cannot use) leaves no empty run folder behind.
+ */
 export class RunFolder {
   readonly dir: string;
+  /** Where the policy goes; it exists only once something was written (trainers writing it themselves call writeConfig first). */
   readonly policyPath: string;
+  private readonly command: string;
   private readonly progress: Progress | null;
+  private created = false;
   constructor(ctx: TrainCliCtx, algo: string) {
     if (ctx.args.has('resume')) throw new UsageError(`--resume is not supported by --algo ${algo} (training is short; start a new run)`);
     this.dir = resolve(ctx.args.str('out') ?? join('runs', `${ctx.task}-${algo}-${timestamp()}`));
-    mkdirSync(this.dir, { recursive: true });
     this.policyPath = join(this.dir, 'policy.json');
-    writeFileSync(join(this.dir, 'command.txt'), `${ctx.command}\n`);
+    this.command = ctx.command;
     const mode = ctx.args.str('progress', 'auto');
     if (!['auto', 'lines', 'none'].includes(mode)) throw new UsageError('--progress must be auto, lines or none');
     this.progress = mode === 'none' ? null : new Progress(process.stdout, 2000, mode === 'lines' ? false : undefined);
   }
+  private ensure(): void {
+    if (this.created) return;
+    mkdirSync(this.dir, { recursive: true });
+    writeFileSync(join(this.dir, 'command.txt'), `${this.command}\n`);
+    this.created = true;
+  }
   writeConfig(c: unknown): void {
+    this.ensure();
     writeFileSync(join(this.dir, 'config.json'), JSON.stringify(c, null, 2));
   }
   metric(m: Record<string, unknown>): void {
+    this.ensure();
     appendFileSync(join(this.dir, 'metrics.jsonl'), `${JSON.stringify(m)}\n`);
+  }
+  /** Write the trained policy to policyPath (atomically), creating the folder if nothing else did. */
+  async savePolicy(a: PolicyArtifact): Promise<void> {
+    this.ensure();
+    await saveArtifact(this.policyPath, a);
   }
   show(p: ProgressInfo, force = false): void {
     this.progress?.update(p, force);

@@ -2,6 +2,7 @@
 import { UsageError } from '@s2r/sim/util/cli.ts';
 import { DEFAULT_RESIDUAL_TRAIN, RESIDUAL_PPO_DEFAULTS, trainResidual, type ResidualTrainConfig } from './train.ts';
 import { basePpoConfig, type PpoConfig } from '../ppo/config.ts';
+import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
 import { layeredConfig, rejectFlags, RunFolder, type TrainCliCtx } from '../demos/train-cli-common.ts';
 
@@ -17,14 +18,31 @@ export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
   if (ctx.args.has('backend')) cfg.backend = ctx.args.str('backend');
   const seed = ctx.args.num('seed', 0);
   const run = new RunFolder(ctx, 'residual');
-  run.writeConfig({ task: ctx.task, algo: 'residual', base, seed, residual: cfg });
+  // Read and check the base before anything is written: a missing or broken artifact is one clear line, and a
+  // base of another task a usage error, with no run folder left behind.
+  let baseArt: PolicyArtifact;
+  try {
+    baseArt = await readArtifact(base);
+  } catch (e) {
+    throw new Error(`--base: ${(e as Error).message}`);
+  }
+  if (baseArt.task !== ctx.task) throw new UsageError(`--base ${base}: base policy was trained on "${baseArt.task}", not "${ctx.task}"`);
+  // The run folder appears with the first iteration's metrics (or at the end, if interrupted before one): a base
+  // whose sizes do not fit the task is found while the env is built, and must leave nothing behind either.
+  let started = false;
+  const start = () => {
+    if (started) return;
+    started = true;
+    run.writeConfig({ task: ctx.task, algo: 'residual', base, seed, residual: cfg });
+  };
   const t0 = performance.now();
   let r;
   try {
     r = await trainResidual({
-      task: ctx.task, base, seed, out: run.policyPath, signal: ctx.signal,
+      task: ctx.task, base: baseArt, seed, signal: ctx.signal,
       config: { scale: cfg.scale, totalSteps: cfg.totalSteps, backend: cfg.backend, ppo: cfg.ppo as DeepPartial<PpoConfig> },
       onProgress: (p) => {
+        start();
         run.metric({ iteration: p.iteration, envSteps: p.envSteps, meanReturn: p.meanReturn, successRate: p.successRate, episodes: p.episodes, ...p.stats });
         const el = (performance.now() - t0) / 1000;
         const sps = p.envSteps / Math.max(1e-9, el);
@@ -35,6 +53,8 @@ export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
     if (/base policy was trained on|base is \d+→\d+|unknown task/.test((e as Error).message)) throw new UsageError((e as Error).message);
     throw e;
   }
+  start();
+  await run.savePolicy(r.artifact);
   run.done();
   console.log(`run folder: ${run.dir}\npolicy:     ${run.policyPath}\nlast rollout success ${r.lastSuccessRate === null ? '–' : (100 * r.lastSuccessRate).toFixed(1) + '%'} after ${r.seconds.toFixed(0)} s`);
   return ctx.signal.aborted ? 130 : 0;
