@@ -121,7 +121,8 @@ describe('relative action frame (moves from the previous command)', () => {
   it('diffusion in the relative frame: one robust range per chunk step and joint, chunks start from the previous command', async () => {
     const { d } = servoDemos(20, 20, 0.05, 3);
     const H = 4;
-    const { artifact } = await trainDiffusion({ demos: d, config: { horizon: H, execute: 2, obsHistory: 1, iterations: 20, batchSize: 32, successOnly: false, actionFrame: 'relative', width: 32, blocks: 1 } });
+    const { artifact } = await trainDiffusion({ demos: d, config: { horizon: H, execute: 2, obsHistory: 1, iterations: 20, batchSize: 32, successOnly: false, actionFrame: 'relative', width: 32, blocks: 1, prediction: 'sample' } });
+    expect((artifact.model as { diffusion: { prediction: string } }).diffusion.prediction).toBe('sample');
     const n = (artifact.model as { actionNormalizer: { min: number[]; max: number[] } }).actionNormalizer;
     expect(n.min.length).toBe(H * 2);
     // Ranges widen with the chunk step: a move k+1 steps ahead can be up to (k+1)·0.1.

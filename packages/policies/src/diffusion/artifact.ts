@@ -13,6 +13,7 @@ import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtif
 import { checkConfig, paramShapes, type FilmMlpConfig, type Params } from './film-mlp.ts';
 import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
 import type { ChunkSettings } from './chunked-policy.ts';
+import type { Prediction } from './sampler.ts';
 import { checkActionFrame, type RelativeActionFrame } from '../demos/action-frame.ts';
 
 export interface DiffusionChunkSettings extends ChunkSettings {
@@ -28,7 +29,8 @@ export interface DiffusionSettings {
   inferenceSteps: number;
   /** x̂₀ clip in normalized action units. */
   clip: number;
-  prediction: 'epsilon';
+  /** What the denoiser outputs (sampler.ts: asEpsFn). */
+  prediction: Prediction;
 }
 
 export interface DiffusionModel {
@@ -92,6 +94,7 @@ export interface DiffusionArtifactInput {
   trainSteps: number;
   inferenceSteps: number;
   clip?: number;
+  prediction?: Prediction;
   net: FilmMlpConfig;
   params: Params;
   training: Record<string, unknown>;
@@ -105,7 +108,7 @@ export function makeDiffusionArtifact(i: DiffusionArtifactInput): PolicyArtifact
     type: 'film-mlp',
     net: i.net,
     chunk: i.chunk,
-    diffusion: { schedule: 'squaredcos_cap_v2', trainSteps: i.trainSteps, inferenceSteps: i.inferenceSteps, clip: i.clip ?? 1, prediction: 'epsilon' },
+    diffusion: { schedule: 'squaredcos_cap_v2', trainSteps: i.trainSteps, inferenceSteps: i.inferenceSteps, clip: i.clip ?? 1, prediction: i.prediction ?? 'epsilon' },
     actionNormalizer: i.actionNormalizer,
     ...(i.actionRange ? { actionRange: i.actionRange } : {}),
     ...(i.actionFrame ? { actionFrame: i.actionFrame } : {}),
@@ -149,7 +152,8 @@ export function checkDiffusionArtifact(raw: unknown, where = 'diffusion artifact
   if (!ch || ch.horizon !== m.net.horizon || ch.obsHistory !== m.net.obsHistory) throw new ArtifactError(`${where}: model.chunk`, `disagrees with the net (horizon ${ch?.horizon}/${m.net.horizon}, obsHistory ${ch?.obsHistory}/${m.net.obsHistory})`);
   if (!(Number.isInteger(ch.execute) && ch.execute >= 1 && ch.execute <= ch.horizon)) throw new ArtifactError(`${where}: model.chunk.execute`, `must be an integer in [1, ${ch.horizon}], got ${ch.execute}`);
   const d = m.diffusion;
-  if (!d || d.schedule !== 'squaredcos_cap_v2' || d.prediction !== 'epsilon') throw new ArtifactError(`${where}: model.diffusion`, 'schedule/prediction must be squaredcos_cap_v2/epsilon');
+  if (!d || d.schedule !== 'squaredcos_cap_v2' || (d.prediction !== 'epsilon' && d.prediction !== 'sample')) throw new ArtifactError(`${where}: model.diffusion`, 'schedule must be squaredcos_cap_v2 and prediction epsilon or sample');
+  if (!(d.clip > 0)) throw new ArtifactError(`${where}: model.diffusion.clip`, `must be > 0, got ${d.clip}`);
   if (!(Number.isInteger(d.trainSteps) && d.trainSteps >= 1)) throw new ArtifactError(`${where}: model.diffusion.trainSteps`, `invalid (${d.trainSteps})`);
   if (!(Number.isInteger(d.inferenceSteps) && d.inferenceSteps >= 1 && d.inferenceSteps <= d.trainSteps)) throw new ArtifactError(`${where}: model.diffusion.inferenceSteps`, `invalid (${d.inferenceSteps})`);
   const nA = Array.isArray(m.actionNormalizer?.min) && m.actionNormalizer.min.length === ch.horizon * A ? ch.horizon * A : A;

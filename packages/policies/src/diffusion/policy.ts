@@ -12,7 +12,7 @@ import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { FilmMlpRuntime, type ObsContext } from './film-mlp.ts';
 import { squaredCosineSchedule, type NoiseSchedule } from './schedule.ts';
-import { ddimSample } from './sampler.ts';
+import { asEpsFn, ddimSample } from './sampler.ts';
 import { checkDiffusionArtifact, type DiffusionChunkSettings, type DiffusionModel } from './artifact.ts';
 import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
 import { toAbsolute } from '../demos/action-frame.ts';
@@ -92,7 +92,8 @@ export class DiffusionPolicy implements Policy {
     const A = this.actSize;
     for (let k = 0; k < this.chunk.obsHistory; k++) normalizeObs(this.obsNorm, flat.subarray(k * O, (k + 1) * O), this.normObs, k * O);
     const ctx = (this.ctx = this.net.prepareObs(this.normObs, this.ctx));
-    const xn = ddimSample(this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out), this.chunk.horizon * A, this.inferenceSteps, this.rng, { clip: this.model.diffusion.clip });
+    const eps = asEpsFn(this.model.diffusion.prediction, this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out));
+    const xn = ddimSample(this.schedule, eps, this.chunk.horizon * A, this.inferenceSteps, this.rng, { clip: this.model.diffusion.clip });
     const out = new Float32Array(this.chunk.horizon * A);
     const n = this.model.actionNormalizer;
     if (n.min.length === A) for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(n, xn, k * A, out, k * A);

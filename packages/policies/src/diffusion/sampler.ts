@@ -13,6 +13,24 @@ import { ddimTimesteps, type NoiseSchedule } from './schedule.ts';
 /** Writes ε̂(x, t) into out. */
 export type EpsFn = (x: Float32Array, t: number, out: Float32Array) => void;
 
+/** What the denoiser outputs: the noise ε (Ho et al.) or the clean sample x₀ (diffusers' "sample"). */
+export type Prediction = 'epsilon' | 'sample';
+
+/**
+ * An ε̂ function for the samplers from a denoiser of either kind: a sample-predicting net's x̂₀ becomes
+ * ε̂ = (x_t − √ᾱ_t x̂₀)/√(1−ᾱ_t), which the samplers turn back into the same x̂₀.
+ */
+export function asEpsFn(prediction: Prediction, schedule: NoiseSchedule, net: EpsFn): EpsFn {
+  if (prediction === 'epsilon') return net;
+  const acp = schedule.alphasCumprod;
+  return (x, t, out) => {
+    net(x, t, out);
+    const sa = Math.sqrt(acp[t]!);
+    const sb = Math.sqrt(1 - acp[t]!);
+    for (let i = 0; i < x.length; i++) out[i] = (x[i]! - sa * out[i]!) / sb;
+  };
+}
+
 export interface SampleOptions {
   /** Clip x̂₀ to ±clip; Infinity disables (default 1: actions are normalized to [−1, 1]). */
   clip?: number;
