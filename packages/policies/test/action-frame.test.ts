@@ -90,9 +90,10 @@ describe('relative action frame (moves from the previous command)', () => {
     expect(relativeFrame(SPEC, 2)).toEqual({ type: 'relative', obsTerm: 'last_action', obsOffset: 2 });
   });
 
-  it('BC in the relative frame learns the servo and adds the previous command back; the artifact checks the frame', async () => {
+  it('BC in the relative frame (chosen automatically) learns the servo and adds the previous command back; the artifact checks the frame', async () => {
     const { d } = servoDemos(60, 25, 0.05, 2);
-    const { artifact } = await trainBc({ demos: d, config: { obsHistory: 1, hidden: [64, 64], iterations: 800, batchSize: 128, lr: 3e-3, successOnly: false, actionFrame: 'relative' } });
+    const { artifact } = await trainBc({ demos: d, config: { obsHistory: 1, hidden: [64, 64], iterations: 800, batchSize: 128, lr: 3e-3, successOnly: false } });
+    // actionFrame 'auto' (the default) chose the relative frame: the observation has a last_action term.
     expect((artifact.model as { actionFrame?: unknown }).actionFrame).toEqual({ type: 'relative', obsTerm: 'last_action', obsOffset: 2 });
     const pol = new BcPolicy(artifact);
     const rng = Rng.seed(9);

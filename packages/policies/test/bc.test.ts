@@ -23,6 +23,8 @@ describe('behaviour cloning MLP', () => {
       eps.push({ obs, act });
     }
     const { artifact } = await trainBc({ demos: datasetFrom(eps, 2, 2), config: { obsHistory: 1, hidden: [64, 64], iterations: 600, batchSize: 128, lr: 3e-3 } });
+    // No last_action term in this observation: 'auto' keeps the absolute frame.
+    expect((artifact.model as { actionFrame?: unknown }).actionFrame).toBeUndefined();
     const pol = new BcPolicy(artifact);
     let err = 0;
     for (let k = 0; k < 100; k++) {

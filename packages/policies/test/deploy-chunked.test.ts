@@ -18,6 +18,7 @@ import { scriptedExpert } from '../src/demos/experts.ts';
 import { trainDiffusion } from '../src/diffusion/train.ts';
 import { makeResidualArtifact } from '../src/residual/artifact.ts';
 import { residualBound } from '../src/residual/vec-env.ts';
+import { baseActionRange } from '../src/residual/base.ts';
 import { initMlp } from '../src/nn/mlp.ts';
 
 const factories = fileURLToPath(new URL('./helpers/deploy-factories.ts', import.meta.url));
@@ -37,7 +38,7 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
     writeFileSync(dpPath, JSON.stringify(artifact));
     const O = artifact.specs.observation.size;
     const A = artifact.specs.action.size;
-    const range = (artifact.model as { actionNormalizer: { min: number[]; max: number[] } }).actionNormalizer;
+    const range = baseActionRange(artifact);
     const res = makeResidualArtifact({
       task: 'z1-push', observationSpec: artifact.specs.observation, actionSpec: artifact.specs.action, control: artifact.control, base: artifact,
       norm: { mean: new Float64Array(O + A), var: new Float64Array(O + A).fill(1), count: 1, clip: 5, eps: 1e-8 },

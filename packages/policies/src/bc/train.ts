@@ -29,7 +29,7 @@ export interface BcTrainConfig {
   /** Observation terms zeroed after normalization (e.g. ['last_action'] against copycat imitation). */
   ignoreObsTerms: string[];
   /** 'relative': predict the move from the previous command (demos/action-frame.ts). */
-  actionFrame: 'absolute' | 'relative';
+  actionFrame: 'auto' | 'absolute' | 'relative';
   backend?: string;
 }
 
@@ -44,7 +44,7 @@ export const DEFAULT_BC_TRAIN: BcTrainConfig = {
   successOnly: true,
   label: 'expert',
   ignoreObsTerms: [],
-  actionFrame: 'absolute',
+  actionFrame: 'auto',
 };
 
 export type BcTrainOptions = DemoTrainOptions<BcTrainConfig>;

@@ -35,8 +35,11 @@ export interface DemoDataConfig {
   label: 'expert' | 'executed';
   ignoreObsTerms: string[];
   obsHistory: number;
-  /** Predict actions as they are ('absolute') or as moves from the previous command ('relative', action-frame.ts). */
-  actionFrame: ActionFrameName;
+  /**
+   * Predict actions as they are ('absolute') or as moves from the previous command ('relative', action-frame.ts);
+   * 'auto' picks relative when the observation has a `last_action` term of the action's size.
+   */
+  actionFrame: ActionFrameName | 'auto';
 }
 
 /**
@@ -56,9 +59,10 @@ export function prepareDemos(who: string, demos: DemoDataset | string, cfg: Demo
   const d = typeof demos === 'string' ? loadDemos(demos) : demos;
   const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
   if (eps.length === 0) throw new Error(`${who}: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations (${d.episodes.length} total)`);
-  if (cfg.actionFrame !== 'absolute' && cfg.actionFrame !== 'relative') throw new Error(`${who}: actionFrame must be "absolute" or "relative", got ${JSON.stringify(cfg.actionFrame)}`);
+  if (!['auto', 'absolute', 'relative'].includes(cfg.actionFrame)) throw new Error(`${who}: actionFrame must be "auto", "absolute" or "relative", got ${JSON.stringify(cfg.actionFrame)}`);
   const O = d.meta.obsDim;
   const A = d.meta.actDim;
+  const useRelative = cfg.actionFrame === 'relative' || (cfg.actionFrame === 'auto' && d.meta.observationSpec.terms.some((t) => t.name === 'last_action' && t.size === A));
   const labels = cfg.label === 'expert' ? d.expertAction : d.action;
   const stats = computeStats(d.obs, labels, O, A, rowsOf(eps));
   const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
@@ -68,7 +72,7 @@ export function prepareDemos(who: string, demos: DemoDataset | string, cfg: Demo
   let an = makeActionNormalizer(stats.action);
   let frame: RelativeActionFrame | undefined;
   let windowTargets: Float32Array | undefined;
-  if (cfg.actionFrame === 'relative') {
+  if (useRelative) {
     frame = relativeFrame(d.meta.observationSpec, A, 'last_action', `${who}: actionFrame "relative"`);
     const raw = relativeTargets(d, eps, horizon, labels, frame.obsOffset);
     // One min-max range per (chunk step, joint): a move 15 steps ahead spans far more than the next one, and a

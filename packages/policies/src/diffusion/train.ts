@@ -51,9 +51,9 @@ export interface DiffusionTrainConfig {
   /** Observation terms zeroed after normalization (e.g. ['last_action'] against copycat imitation). */
   ignoreObsTerms: string[];
   /** 'relative': chunks are moves from the command in force when planning (demos/action-frame.ts). */
-  actionFrame: 'absolute' | 'relative';
+  actionFrame: 'auto' | 'absolute' | 'relative';
   /**
-   * Relative frame only: map the [q, 1−q] quantiles of each chunk step's moves to [−1, 1] (0: min / max) and
+   * Relative frame only (the absolute frame keeps min / max and clip 1): map the [q, 1−q] quantiles of each chunk step's moves to [−1, 1] (0: min / max) and
    * let samples reach ±targetClip, so rare large moves stay representable without squeezing the typical ones.
    */
   rangeQuantile: number;
@@ -87,7 +87,7 @@ export const DEFAULT_DIFFUSION_TRAIN: DiffusionTrainConfig = {
   successOnly: true,
   label: 'expert',
   ignoreObsTerms: [],
-  actionFrame: 'absolute',
+  actionFrame: 'auto',
   rangeQuantile: 0.01,
   targetClip: 3,
   prediction: 'epsilon',
@@ -109,7 +109,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
   if (cfg.prediction !== 'epsilon' && cfg.prediction !== 'sample') throw new RangeError(`trainDiffusion: prediction must be "epsilon" or "sample", got ${JSON.stringify(cfg.prediction)}`);
   if (!(cfg.execute >= 1 && cfg.execute <= cfg.horizon)) throw new RangeError(`trainDiffusion: execute must be in [1, horizon=${cfg.horizon}], got ${cfg.execute}`);
   await initBackend(cfg.backend, { quiet: true });
-  const { d, eps, O, A, on, an, cols, win, frame, actionRange } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon, cfg.actionFrame === 'relative' ? { quantile: cfg.rangeQuantile, clip: cfg.targetClip } : { quantile: 0, clip: 1 });
+  const { d, eps, O, A, on, an, cols, win, frame, actionRange } = prepareDemos('trainDiffusion', opts.demos, cfg, cfg.horizon, { quantile: cfg.rangeQuantile, clip: cfg.targetClip });
 
   const net: FilmMlpConfig = {
     actDim: A, obsDim: O, horizon: cfg.horizon, obsHistory: cfg.obsHistory,
@@ -186,7 +186,7 @@ export async function trainDiffusion(opts: DiffusionTrainOptions): Promise<Diffu
     chunk: { horizon: cfg.horizon, execute: cfg.execute, obsHistory: cfg.obsHistory, ensemble: cfg.ensemble, ensembleDecay: cfg.ensembleDecay },
     trainSteps: T,
     inferenceSteps: cfg.inferenceSteps,
-    clip: cfg.actionFrame === 'relative' ? cfg.targetClip : 1,
+    clip: frame ? cfg.targetClip : 1,
     prediction: cfg.prediction,
     net,
     params,

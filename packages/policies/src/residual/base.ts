@@ -19,3 +19,13 @@ export async function basePolicyFromArtifact(a: PolicyArtifact | unknown, rng: R
 export async function readBaseArtifact(path: string): Promise<PolicyArtifact> {
   return readArtifact(path);
 }
+
+/**
+ * The absolute action range a base demonstrated (diffusion, bc-mlp), which scales the residual's bound; undefined
+ * for bases without one (PPO mlp: the action spec's bounds are used). A relative-frame base's actionNormalizer is
+ * a range of moves, not of actions, so only its actionRange counts.
+ */
+export function baseActionRange(a: PolicyArtifact): { min: number[]; max: number[] } | undefined {
+  const m = a.model as { actionRange?: { min: number[]; max: number[] }; actionNormalizer?: { min: number[]; max: number[] }; actionFrame?: unknown };
+  return m.actionRange ?? (m.actionFrame ? undefined : m.actionNormalizer);
+}

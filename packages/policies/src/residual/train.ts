@@ -12,7 +12,7 @@ import { initBackend } from '../backend.ts';
 import { readArtifact, saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { PPO } from '../ppo/ppo.ts';
 import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
-import { basePolicyFromArtifact } from './base.ts';
+import { baseActionRange, basePolicyFromArtifact } from './base.ts';
 import { ResidualVecEnv } from './vec-env.ts';
 import { makeResidualArtifact } from './artifact.ts';
 
@@ -97,9 +97,7 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   const bases = [];
   for (let i = 0; i < N; i++) bases.push(await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy'));
   // Scale the residual to the base's demonstrated action range when it has one (diffusion, bc-mlp).
-  // (actionRange: the absolute range; actionNormalizer is only that for bases that predict absolute actions.)
-  const bm = baseArt.model as { actionRange?: { min: number[]; max: number[] }; actionNormalizer?: { min: number[]; max: number[] }; actionFrame?: unknown };
-  const range = bm.actionRange ?? (bm.actionFrame ? undefined : bm.actionNormalizer);
+  const range = baseActionRange(baseArt);
   const env = new ResidualVecEnv(inner, bases, rc.scale, range);
   const ppo = new PPO(ppoCfg, { obs: O + A, priv: 0, act: A }, rng.split('ppo'), { low: -1, high: 1 });
   const actions = new Float32Array(N * A);
