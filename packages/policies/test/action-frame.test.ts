@@ -44,6 +44,7 @@ function servoDemos(episodes: number, len: number, noise: number, seed: number):
   }
   const d = datasetFrom(eps, 4, 2);
   d.meta.observationSpec = SPEC;
+  d.meta.actionSpec = { ...d.meta.actionSpec, low: -3, high: 3 };
   d.action = Float32Array.from(exec.flat());
   return { d, moves };
 }
@@ -111,6 +112,10 @@ describe('relative action frame (moves from the previous command)', () => {
     const q = await loadBcPolicy(p);
     pol.reset();
     expect(Array.from(q.act([0.5, 0.5, -1, 1]))).toEqual(Array.from(pol.act([0.5, 0.5, -1, 1])));
+    // Previous command + move is clipped to the action bounds (±3), as the env clips what it executes.
+    pol.reset();
+    const edge = pol.act([2.99, 5, 2.99, 2.99]);
+    expect(edge[1]).toBe(3);
     // A frame pointing at the wrong slice of the observation is refused, naming the field (re-sealed, so it is
     // the frame check that fires and not the integrity hash).
     const { integrity: _i, format: _f, schemaVersion: _v, ...body } = structuredClone(artifact);

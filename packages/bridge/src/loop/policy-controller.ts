@@ -144,13 +144,21 @@ export class PolicyController {
       // Interpolation starts from where the targets are now, so a held step never causes a jump.
       this.prevTarget.set(this.nextTarget);
       if (a) {
-        this.lastAction.set(a);
+        // Clip to the trained action bounds exactly as the env does, and remember the clipped action: it is the
+        // policy's `last_action` observation (relative-frame policies add their moves to it).
+        const la = this.lastAction;
+        const lo = this.p.actionLow ?? -Infinity;
+        const hi = this.p.actionHigh ?? Infinity;
+        for (let j = 0; j < la.length; j++) {
+          const v = a[j]!;
+          la[j] = v < lo ? lo : v > hi ? hi : v;
+        }
         this.policyTick = true;
         const sc = this.p.actionScale;
         if (this.p.actionMode === 'position') {
-          for (let j = 0; j < n; j++) this.nextTarget[j] = this.inp.defaultPose[j]! + sc * a[j]!;
+          for (let j = 0; j < n; j++) this.nextTarget[j] = this.inp.defaultPose[j]! + sc * la[j]!;
         } else {
-          for (let j = 0; j < n; j++) this.nextEffort[j] = sc * a[j]!;
+          for (let j = 0; j < n; j++) this.nextEffort[j] = sc * la[j]!;
         }
       } else {
         this.holds++;

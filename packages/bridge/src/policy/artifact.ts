@@ -64,6 +64,8 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
   const actionScale = pick<number>(meta, ['actionScale', 'action_scale', 'actionSpec.scale', 'specs.action.scale']);
   if (typeof actionScale !== 'number') throw new Error(`policy artifact ${path}: no action scale (meta.actionSpec.scale)`);
   const actionMode = (pick<string>(meta, ['actionSpec.mode', 'actionMode']) ?? 'position') as 'position' | 'torque';
+  const actionLow = pick<number>(meta, ['actionSpec.low', 'specs.action.low', 'actionLow']);
+  const actionHigh = pick<number>(meta, ['actionSpec.high', 'specs.action.high', 'actionHigh']);
   const dt = pick<number>(meta, ['dt', 'controlDt', 'config.dt']);
   const policyRate = pick<number>(meta, ['policyRate', 'policy_rate_hz']) ?? (dt ? 1 / dt : undefined);
   const obsSize: number = p.obsSize;
@@ -122,6 +124,8 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
     defaultPose,
     actionScale,
     actionMode,
+    ...(typeof actionLow === 'number' && Number.isFinite(actionLow) ? { actionLow } : {}),
+    ...(typeof actionHigh === 'number' && Number.isFinite(actionHigh) ? { actionHigh } : {}),
     kp,
     kd,
     policyRate,

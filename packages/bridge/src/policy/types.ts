@@ -38,6 +38,12 @@ export interface DeployPolicy {
   /** target = default + actionScale · action (position mode); τ = actionScale · action (torque mode). */
   actionScale: number;
   actionMode: 'position' | 'torque';
+  /**
+   * Action bounds the policy was trained under (action units): the env clips every action to them before using
+   * it and observes the clipped one as `last_action`, so the controller does the same. Absent: unbounded.
+   */
+  actionLow?: number;
+  actionHigh?: number;
   kp: Float64Array;
   kd: Float64Array;
   /** The rate the policy was trained at (Hz), if the artifact says; the loop warns when deploying at another. */

@@ -18,6 +18,7 @@ export class BcPolicy implements Policy {
   private readonly history: ObsHistory;
   private readonly x: Float32Array;
   private readonly yc: Float32Array;
+  private readonly bounds: { low: number; high: number };
 
   constructor(artifact: PolicyArtifact | unknown, expectSpecHash?: string, where = 'bc-mlp artifact') {
     const c = checkBcArtifact(artifact, where, expectSpecHash);
@@ -30,6 +31,7 @@ export class BcPolicy implements Policy {
     this.history = new ObsHistory(c.model.obsHistory, this.obsSize);
     this.x = new Float32Array(c.model.obsHistory * this.obsSize);
     this.yc = new Float32Array(this.actSize);
+    this.bounds = c.artifact.specs.action;
   }
 
   reset(): void {
@@ -45,7 +47,7 @@ export class BcPolicy implements Policy {
     for (let i = 0; i < this.actSize; i++) this.yc[i] = Math.max(-1, Math.min(1, y[i]!));
     const out = new Float32Array(this.actSize);
     denormalizeAction(this.model.actionNormalizer, this.yc, 0, out);
-    toAbsolute(this.model.actionFrame, h, (this.model.obsHistory - 1) * O, out, this.actSize);
+    toAbsolute(this.model.actionFrame, h, (this.model.obsHistory - 1) * O, out, this.actSize, this.bounds.low, this.bounds.high);
     return out;
   }
 }

@@ -49,9 +49,16 @@ export function checkActionFrame(raw: unknown, spec: SpaceSpec, actDim: number, 
   return expect;
 }
 
-/** Add the previous command (from `obs`, the newest frame) to each of the H actions of `chunk`, in place. */
-export function toAbsolute(frame: RelativeActionFrame | undefined, obs: ArrayLike<number>, obsOff: number, chunk: Float32Array, actDim: number): void {
+/**
+ * Add the previous command (from `obs`, the newest frame) to each of the H actions of `chunk`, in place, and clip
+ * to the action bounds as the env does before executing: the previous command then never leaves them, so moves
+ * cannot accumulate past a limit at deployment that training saturated.
+ */
+export function toAbsolute(frame: RelativeActionFrame | undefined, obs: ArrayLike<number>, obsOff: number, chunk: Float32Array, actDim: number, low = -Infinity, high = Infinity): void {
   if (!frame) return;
   const o = obsOff + frame.obsOffset;
-  for (let i = 0; i < chunk.length; i++) chunk[i]! += obs[o + (i % actDim)]!;
+  for (let i = 0; i < chunk.length; i++) {
+    const v = chunk[i]! + obs[o + (i % actDim)]!;
+    chunk[i] = v < low ? low : v > high ? high : v;
+  }
 }

@@ -44,6 +44,7 @@ export class DiffusionPolicy implements Policy {
   private readonly rng: Rng;
   private readonly history: ObsHistory;
   private readonly normObs: Float32Array;
+  private readonly bounds: { low: number; high: number };
   private ctx: ObsContext | undefined;
   private chunks: { start: number; actions: Float32Array }[] = [];
   private tStep = 0;
@@ -64,6 +65,7 @@ export class DiffusionPolicy implements Policy {
     this.rng = opts.rng ?? Rng.seed(0);
     this.history = new ObsHistory(this.chunk.obsHistory, this.obsSize);
     this.normObs = new Float32Array(this.chunk.obsHistory * this.obsSize);
+    this.bounds = c.artifact.specs.action;
   }
 
   /**
@@ -98,7 +100,7 @@ export class DiffusionPolicy implements Policy {
     const n = this.model.actionNormalizer;
     if (n.min.length === A) for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(n, xn, k * A, out, k * A);
     else denormalizeAction(n, xn, 0, out, 0); // one range per (chunk step, joint)
-    toAbsolute(this.model.actionFrame, flat, (this.chunk.obsHistory - 1) * O, out, A);
+    toAbsolute(this.model.actionFrame, flat, (this.chunk.obsHistory - 1) * O, out, A, this.bounds.low, this.bounds.high);
     return out;
   }
 
