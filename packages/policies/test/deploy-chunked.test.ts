@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deploy } from '@s2r/bridge/deploy.ts';
+import { adaptArtifactPolicy } from '@s2r/bridge/policy/artifact.ts';
 import { load, getTask } from '@s2r/sim/tasks/registry.ts';
 import { Rng } from '@s2r/sim/rng.ts';
 import { collectDemos } from '../src/demos/collect.ts';
@@ -36,6 +37,9 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
     const { artifact } = await trainDiffusion({ demos, config: { iterations: 10, batchSize: 16, successOnly: false } });
     const dpPath = join(dir, 'diffusion.json');
     writeFileSync(dpPath, JSON.stringify(artifact));
+    // From the file alone the bridge cannot build z1-push's observation (block pose and goal come from a tracker,
+    // not the arm): it refuses at load, naming the inputs, instead of failing inside every policy tick.
+    await expect(adaptArtifactPolicy(dpPath)).rejects.toThrow(/observes inputs robot hardware does not report: blockPose \[7\].*goal \[2\]/);
     const O = artifact.specs.observation.size;
     const A = artifact.specs.action.size;
     const range = baseActionRange(artifact);

@@ -91,6 +91,11 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
     } catch {
       spec = undefined; // task not registered here: fall back to the spec's term names below
     }
+    const ext = (spec?.externalInputs ?? []) as { name: string; size: number; unit: string; description: string }[];
+    if (ext.length > 0) {
+      // Fail at load, naming what is missing, rather than on every policy tick inside observe().
+      throw new Error(`policy artifact ${path}: task "${taskName}" observes inputs robot hardware does not report: ${ext.map((e) => `${e.name} [${e.size}] (${e.unit}; ${e.description})`).join('; ')}. Loading it from the file cannot supply them: deploy it through a module policy source whose observe() reads them (see docs/train-and-evaluate.md)`);
+    }
     if (spec && typeof spec.observe === 'function') {
       const names: string[] = spec.jointNames ?? joints;
       if (names.join(',') !== joints.join(',')) {

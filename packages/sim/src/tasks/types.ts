@@ -25,6 +25,12 @@ export interface DeploySpec<R> {
   /** Control period (s). */
   controlDt: number;
   observationSpec: SpaceSpec;
+  /**
+   * Readings the observation needs beyond what robot hardware reports (joints, IMU, command, last action): e.g.
+   * an object pose from a tracker. A deployment must supply each under its name; the bridge refuses to start a
+   * policy whose task needs inputs it was not given, naming them.
+   */
+  externalInputs?: { name: string; size: number; unit: string; description: string }[];
   /** The actor observation from plain readings: the very function the env uses (without noise). */
   observe(input: R, out?: Float32Array): Float32Array;
 }

@@ -560,6 +560,10 @@ export const z1Push: TaskDefinition<Z1PushConfig, PushReadings> = {
       kd: cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : Float32Array.from(asset.kd),
       controlDt: cfg.physicsDt * cfg.decimation,
       observationSpec: spec,
+      externalInputs: [
+        { name: 'blockPose', size: 7, unit: 'm, quaternion xyzw', description: 'block pose in the arm base frame, from a tracker (mocap, AprilTag, vision)' },
+        { name: 'goal', size: 2, unit: 'm', description: 'goal position x y on the table, arm base frame' },
+      ],
       observe: (input, out = new Float32Array(spec.size)) => computeObservation(terms, input, out),
     };
   },
