@@ -52,7 +52,8 @@ export class InlineSource implements ActionSource {
 }
 
 /** Int32 cells of the inference channel. */
-export const INF = { REQ_SEQ: 0, RES_SEQ: 1, REQ_STEP: 2, RES_STEP: 3, ERRORS: 4, SHUTDOWN: 5, READY: 6, SIZE: 8 } as const;
+/** RESET_SEQ: bumped by QueuedSource.reset(); the worker resets its policy before the next request it serves. */
+export const INF = { REQ_SEQ: 0, RES_SEQ: 1, REQ_STEP: 2, RES_STEP: 3, ERRORS: 4, SHUTDOWN: 5, READY: 6, RESET_SEQ: 7, SIZE: 8 } as const;
 
 export interface InferenceChannel {
   ctrl: SharedArrayBuffer;
@@ -128,6 +129,8 @@ export class QueuedSource implements ActionSource {
   reset(): void {
     this.histFilled = false;
     this.queueStart = this.queueEnd = 0;
+    // The worker's policy may keep state (observation history, a residual's base chunk): it must start over too.
+    Atomics.add(this.ctrl, INF.RESET_SEQ, 1);
     // A request still in flight belongs to the previous episode; its result is ignored by step bookkeeping below.
     this.reqStep = -1e9;
   }

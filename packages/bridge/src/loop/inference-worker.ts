@@ -27,6 +27,7 @@ try {
   Atomics.store(ctrl, INF.READY, 1);
   parentPort?.postMessage({ type: 'ready' });
   let seen = Atomics.load(ctrl, INF.REQ_SEQ);
+  let resets = Atomics.load(ctrl, INF.RESET_SEQ);
   for (;;) {
     // Block until the next request (this thread has nothing else to do meanwhile). Atomics.waitAsync would keep
     // the event loop free, but in Node 20 a pending waitAsync does not keep a worker alive: it silently exits.
@@ -35,6 +36,11 @@ try {
     const seq = Atomics.load(ctrl, INF.REQ_SEQ);
     if (seq === seen) continue;
     seen = seq;
+    const r = Atomics.load(ctrl, INF.RESET_SEQ);
+    if (r !== resets) {
+      resets = r;
+      policy.reset(); // the loop was (re)activated: a stateful policy starts a new episode
+    }
     for (let k = 0; k < obsHistory; k++) hist[k]!.set(obs.subarray(k * D, (k + 1) * D));
     const t0 = performance.now();
     try {

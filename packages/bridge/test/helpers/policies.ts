@@ -88,3 +88,20 @@ export function rampChunkPolicy(o: TestPolicyOptions): DeployPolicy {
     },
   };
 }
+
+/** Chunked policy whose every action is the number of times reset() has been called (tests the worker's reset). */
+export function resetCountingPolicy(o: TestPolicyOptions): DeployPolicy {
+  const c = o.chunk ?? { horizon: 4, execute: 2, obsHistory: 1 };
+  const out = new Float32Array(c.horizon * o.joints.length);
+  let resets = 0;
+  return {
+    ...base(o),
+    chunk: c,
+    actChunk() {
+      return out.fill(resets);
+    },
+    reset() {
+      resets++;
+    },
+  };
+}
