@@ -1,9 +1,10 @@
 /**
- * Diffusion Policy training (DDPM ε-objective) on demonstrations, with tfjs; exports the EMA weights into a
+ * Diffusion Policy training (DDPM objective) on demonstrations, with tfjs; exports the EMA weights into a
  * 'diffusion' artifact that runs without tfjs.
  *
  * Per step: draw B windows (To obs frames, H actions), t ~ U{0..T−1}, ε ~ N(0, I);
- * x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε;  loss = ‖ε_θ(x_t, t, obs) − ε‖².  Adam with linear warm-up then cosine decay,
+ * x_t = √ᾱ_t x₀ + √(1−ᾱ_t) ε;  loss = ‖ε_θ(x_t, t, obs) − ε‖² (prediction 'epsilon', default) or
+ * ‖x̂₀_θ(x_t, t, obs) − x₀‖² (prediction 'sample').  Adam with linear warm-up then cosine decay,
  * EMA with diffusers' warm-up decay (power 0.75). Every random draw comes from the seeded Rng.
  */
 import * as tf from '@tensorflow/tfjs-core';
