@@ -109,6 +109,25 @@ describe('PolicyController between policy ticks', () => {
     expect(Array.from(c.lastAction)).toEqual([2, 2]);
   });
 
+  it('refine corrects each queued action on the control thread; a refine error holds the step and is counted', () => {
+    const joints = ['a'];
+    let fail = false;
+    const policy = {
+      ...constantPolicy({ joints, defaultPose: [0], action: 1, actionScale: 0.5 }),
+      refine: (_obs: Float32Array, a: Float32Array, out: Float32Array) => {
+        if (fail) throw new Error('residual broke');
+        out[0] = a[0]! + 0.2;
+      },
+    };
+    const c = new PolicyController({ policy, source: new InlineSource(policy, () => 0), hwJoints: joints, decimation: 1, period: P, between: 'hold', clock: () => 0 });
+    const hw = new MockHardware({ jointNames: joints });
+    expect(c.update(0, hw.read(0), true)!.position[0]).toBeCloseTo(0.6, 6); // 0.5 · (1 + 0.2), float32 action
+    expect(c.lastAction[0]).toBeCloseTo(1.2, 6);
+    fail = true;
+    expect(c.update(P, hw.read(P), true)!.position[0]).toBeCloseTo(0.6, 6); // held
+    expect(c.stats()).toMatchObject({ holds: 1, refine_errors: 1, last_refine_error: 'residual broke' });
+  });
+
   it('torque policies send effort with zero gains', () => {
     const joints = ['a'];
     const policy = { ...constantPolicy({ joints, defaultPose: [0], action: 0.5, actionScale: 2 }), actionMode: 'torque' as const };

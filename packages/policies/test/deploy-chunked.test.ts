@@ -58,7 +58,7 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
     const hold = await deploy({ ...common, policy: { module: factories, export: 'holdDeployPolicy', options: { artifact: dpPath } }, inference: 'inline' });
     const baseMissed = hold.missed_deadlines / hold.ticks;
     const dp = await deploy({ ...common, policy: { module: factories, export: 'diffusionDeployPolicy', options: { artifact: dpPath } }, inference: 'worker' });
-    const rs = await deploy({ ...common, policy: { module: factories, export: 'residualDeployPolicy', options: { artifact: resPath } }, inference: 'worker' });
+    const rs = await deploy({ ...common, policy: { module: factories, export: 'residualDeployPolicy', options: { artifact: resPath } }, inference: 'auto' });
     const brief = (s: typeof hold) => ({ ticks: s.ticks, missed: s.missed_deadlines, p50: s.loop_p50_us, p99: s.loop_p99_us, policy: s.policy_stats });
     console.error(JSON.stringify({ baseline: brief(hold), diffusion: brief(dp), residual: brief(rs) }));
     for (const [name, s] of [['diffusion', dp], ['residual', rs]] as const) {
@@ -76,6 +76,12 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
       expect(ps.policy_steps, name).toBeGreaterThan(0.85 * 50 * durationS);
       expect(ps.errors, name).toBe(0);
     }
+    // The residual deployed split ('auto' chose the worker for its chunked base): base chunks through the queue,
+    // the residual refining every policy step on the control thread without an error.
+    const rps = rs.policy_stats as Record<string, any>;
+    expect(rps.mode).toBe('worker');
+    expect(rps.chunks).toBeGreaterThanOrEqual(Math.floor((50 * durationS) / 8) - 2);
+    expect(rps.refine_errors).toBe(0);
     // The diffusion policy ran chunk by chunk through the queue, with no underrun of the queue.
     const ps = dp.policy_stats as Record<string, any>;
     expect(ps.mode).toBe('worker');

@@ -33,6 +33,9 @@ export class PolicyController {
   readonly obs: Float32Array;
   /** The last raw action (policy order). */
   readonly lastAction: Float32Array;
+  private readonly refined: Float32Array;
+  refineErrors = 0;
+  private lastRefineError = '';
   policySteps = 0;
   holds = 0;
   private readonly p: DeployPolicy;
@@ -67,6 +70,7 @@ export class PolicyController {
     const n = o.policy.jointNames.length;
     this.obs = new Float32Array(o.policy.obsSize);
     this.lastAction = new Float32Array(o.policy.actSize);
+    this.refined = new Float32Array(o.policy.actSize);
     this.inp = {
       jointPos: new Float64Array(n),
       jointVel: new Float64Array(n),
@@ -139,7 +143,18 @@ export class PolicyController {
       this.ticksSincePolicy = 0;
       commandAt(this.schedule, t - this.activeSince, this.inp.commands);
       this.p.observe(this.inp, this.obs);
-      const a = this.src.next(this.policySteps, this.obs, this.clock());
+      let a = this.src.next(this.policySteps, this.obs, this.clock());
+      if (a && this.p.refine) {
+        try {
+          this.p.refine(this.obs, a, this.refined);
+          a = this.refined;
+        } catch (e) {
+          // Never let a refinement error kill the loop: hold this step, count it (the safety layer sees a hold).
+          this.refineErrors++;
+          this.lastRefineError = String((e as Error)?.message ?? e);
+          a = null;
+        }
+      }
       this.policySteps++;
       // Interpolation starts from where the targets are now, so a held step never causes a jump.
       this.prevTarget.set(this.nextTarget);
@@ -191,6 +206,6 @@ export class PolicyController {
   }
 
   stats(): Record<string, unknown> {
-    return { policy_steps: this.policySteps, holds: this.holds, ...this.src.stats() };
+    return { policy_steps: this.policySteps, holds: this.holds, ...(this.p.refine ? { refine_errors: this.refineErrors, ...(this.lastRefineError ? { last_refine_error: this.lastRefineError } : {}) } : {}), ...this.src.stats() };
   }
 }

@@ -121,7 +121,9 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
     if (o.size !== obsSize) throw new Error(`policy artifact ${path}: observation spec sums to ${o.size}, policy expects ${obsSize}`);
     observe = o.observe;
   }
-  const chunk = p.chunk as DeployPolicy['chunk'];
+  // A residual over a chunked base deploys split: base chunks through the queue, the residual per step (refine).
+  const split = p.kind === 'residual' && typeof p.correct === 'function' && p.base?.chunk && typeof p.base.actChunk === 'function';
+  const chunk = (split ? p.base.chunk : p.chunk) as DeployPolicy['chunk'];
   const dp: DeployPolicy = {
     jointNames: joints,
     obsSize,
@@ -136,8 +138,10 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
     policyRate,
     observe,
     act: typeof p.act === 'function' && !chunk ? (obs) => p.act(obs) : undefined,
-    actChunk: typeof p.actChunk === 'function' ? (h) => p.actChunk(h) : undefined,
+    actChunk: split ? (h) => p.base.actChunk(h) : typeof p.actChunk === 'function' ? (h) => p.actChunk(h) : undefined,
     chunk,
+    ...(split ? { refine: (obs: Float32Array, a: Float32Array, out: Float32Array) => void p.correct(obs, a, out) } : {}),
+    ...(typeof p.warmup === 'function' ? { warmup: () => p.warmup() } : {}),
     reset: () => p.reset?.(),
     dispose: () => p.dispose?.(),
   };

@@ -55,6 +55,12 @@ export interface DeployPolicy {
   /** Chunked policies: history of `chunk.obsHistory` observations → H×A actions, flat row-major. */
   actChunk?(obsHistory: Float32Array[]): ArrayLike<number> | Promise<ArrayLike<number>>;
   chunk?: ChunkSpec;
+  /**
+   * Per-step correction on the control thread, after the action source: writes the action to execute for `obs`
+   * given the queued one. Residual policies over a chunked base use it as ResiP deploys them — the base chunk
+   * comes through the queue (inference worker), the residual MLP (µs) refines every policy step.
+   */
+  refine?(obs: Float32Array, action: Float32Array, out: Float32Array): void;
   reset(): void;
   /** Free resources (tensors, sessions). */
   dispose?(): void;

@@ -53,10 +53,12 @@ export async function diffusionDeployPolicy(o: FactoryOptions) {
   return wrap(p, o, true);
 }
 
+/** Split as ResiP deploys it (and as the bridge's artifact adapter does): base chunks through the queue, residual per step. */
 export async function residualDeployPolicy(o: FactoryOptions) {
   const p = await ResidualPolicy.create(JSON.parse(readFileSync(o.artifact, 'utf8')), { rng: Rng.seed(1) });
   p.warmup();
-  return wrap(p, o, false);
+  const w = await wrap(p.base, o, true);
+  return { ...w, refine: (obs: Float32Array, a: Float32Array, out: Float32Array) => void p.correct(obs, a, out as Float32Array<ArrayBuffer>), reset: () => p.reset() };
 }
 
 /** Baseline for the loop-rate comparison: the same observation function, a constant (zero) action. */
