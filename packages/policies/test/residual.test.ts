@@ -82,3 +82,21 @@ describe('residual policy', () => {
     expect(res.success).toBeGreaterThan(baseRes.success + 0.4);
   });
 });
+
+describe('residual adaptation across tasks', () => {
+  it('refines a go1-flat walker on go1-rough (same observation/action layout), and refuses a base of another layout', async () => {
+    const base = new URL('../../../hardware/policies/go1-flat/policy.json', import.meta.url).pathname;
+    const { artifact } = await trainResidual({
+      task: 'go1-rough', base, seed: 1,
+      config: { totalSteps: 32, ppo: { numEnvs: 2, workers: 1, stepsPerEnv: 16, numMinibatches: 1, numEpochs: 1 } },
+    });
+    expect(artifact.task).toBe('go1-rough');
+    const pol = await ResidualPolicy.create(artifact, { rng: Rng.seed(0) });
+    expect(pol.base.meta.task).toBe('go1-flat');
+    const a = pol.act(new Float32Array(45));
+    expect(a.length).toBe(12);
+    expect(Array.from(a).every(Number.isFinite)).toBe(true);
+    // cartpole's layout is not the Go1's: the sizes differ, and the error says so.
+    await expect(trainResidual({ task: 'cartpole', base, config: { totalSteps: 8, ppo: { numEnvs: 1, workers: 1, stepsPerEnv: 8 } } })).rejects.toThrow(/base is 45→12, task "cartpole" is/);
+  });
+});

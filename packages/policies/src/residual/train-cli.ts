@@ -26,7 +26,8 @@ export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
   } catch (e) {
     throw new Error(`--base: ${(e as Error).message}`);
   }
-  if (baseArt.task !== ctx.task) throw new UsageError(`--base ${base}: base policy was trained on "${baseArt.task}", not "${ctx.task}"`);
+  // A base of another task is allowed when its observation/action layout is the task's (checked once the env is
+  // built, below): residual adaptation, e.g. go1-flat → go1-rough.
   // The run folder appears with the first iteration's metrics (or at the end, if interrupted before one): a base
   // whose sizes do not fit the task is found while the env is built, and must leave nothing behind either.
   let started = false;

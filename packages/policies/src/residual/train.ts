@@ -9,7 +9,7 @@ import { Rng } from '@s2r/sim/rng.ts';
 import type { VecEnv } from '@s2r/sim/env/types.ts';
 import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
 import { initBackend } from '../backend.ts';
-import { readArtifact, saveArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { readArtifact, saveArtifact, specHash, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { PPO } from '../ppo/ppo.ts';
 import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
 import { baseActionRange, basePolicyFromArtifact } from './base.ts';
@@ -86,16 +86,25 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   validatePpoConfig(ppoCfg);
   await initBackend(rc.backend, { quiet: true });
   const baseArt = typeof opts.base === 'string' ? await readArtifact(opts.base) : opts.base;
-  if (baseArt.task !== opts.task) throw new Error(`trainResidual: base policy was trained on "${baseArt.task}", not "${opts.task}"`);
   const rng = Rng.seed(seed);
   const inner = opts.vecEnv ?? (await (await import('@s2r/sim/env/vec-env.ts')).makeVecEnv(opts.task, { numEnvs: ppoCfg.numEnvs, workers: ppoCfg.workers, seed, overrides: opts.envOverrides, print: false }));
   if (inner.numEnvs !== ppoCfg.numEnvs) ppoCfg.numEnvs = inner.numEnvs;
   const N = inner.numEnvs;
   const O = inner.observationSpec.size;
   const A = inner.actionSpec.size;
-  if (baseArt.specs.observation.size !== O || baseArt.specs.action.size !== A) throw new Error(`trainResidual: base is ${baseArt.specs.observation.size}→${baseArt.specs.action.size}, task "${opts.task}" is ${O}→${A}`);
   const bases = [];
-  for (let i = 0; i < N; i++) bases.push(await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy'));
+  try {
+    if (baseArt.specs.observation.size !== O || baseArt.specs.action.size !== A) throw new Error(`trainResidual: base is ${baseArt.specs.observation.size}→${baseArt.specs.action.size}, task "${opts.task}" is ${O}→${A}`);
+    // A base from another task is fine when the observation and action layouts are identical (same spec hash):
+    // that is residual adaptation, e.g. a go1-flat walker refined on go1-rough terrain.
+    if (baseArt.task !== opts.task && baseArt.specs.hash !== specHash(inner.observationSpec, inner.actionSpec)) {
+      throw new Error(`trainResidual: base policy was trained on "${baseArt.task}", whose observation/action layout differs from "${opts.task}" (spec hash ${baseArt.specs.hash} vs ${specHash(inner.observationSpec, inner.actionSpec)})`);
+    }
+    for (let i = 0; i < N; i++) bases.push(await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy'));
+  } catch (e) {
+    await inner.close(); // its worker threads would keep the process alive
+    throw e;
+  }
   // Scale the residual to the base's demonstrated action range when it has one (diffusion, bc-mlp).
   const range = baseActionRange(baseArt);
   const env = new ResidualVecEnv(inner, bases, rc.scale, range);
