@@ -144,6 +144,9 @@ function armGeometry(asset: RobotAsset, cfg: Z1PushConfig): ArmGeometry {
 function pushObsTerms(g: ArmGeometry, names: string[]): ObservationTerm<PushReadings>[] {
   const J = names.length;
   const q = new Float64Array(J);
+  // The tip position ee_pos computes; ee_to_block (listed after it, terms run in order) reuses it instead of
+  // running the forward kinematics a second time per observation.
+  const tip: Vec3 = [0, 0, 0];
   return [
     { name: 'joint_pos_rel', size: J, unit: 'rad', labels: names, fn: (r, o, i) => { for (let k = 0; k < J; k++) o[i + k] = r.jointPos[k]! - g.q0[k]!; } },
     { name: 'joint_vel', size: J, unit: 'rad/s', labels: names, fn: (r, o, i) => { for (let k = 0; k < J; k++) o[i + k] = r.jointVel[k]!; } },
@@ -152,6 +155,7 @@ function pushObsTerms(g: ArmGeometry, names: string[]): ObservationTerm<PushRead
       fn: (r, o, i) => {
         for (let k = 0; k < J; k++) q[k] = r.jointPos[k]!;
         const p = g.kin.point(q, g.eeLink, g.eeOffset);
+        tip[0] = p[0]; tip[1] = p[1]; tip[2] = p[2];
         o[i] = p[0]; o[i + 1] = p[1]; o[i + 2] = p[2];
       },
     },
@@ -163,11 +167,7 @@ function pushObsTerms(g: ArmGeometry, names: string[]): ObservationTerm<PushRead
     // differences of large absolute positions.
     {
       name: 'ee_to_block', size: 3, unit: 'm', labels: ['x', 'y', 'z'],
-      fn: (r, o, i) => {
-        for (let k = 0; k < J; k++) q[k] = r.jointPos[k]!;
-        const p = g.kin.point(q, g.eeLink, g.eeOffset);
-        o[i] = r.blockPose[0]! - p[0]; o[i + 1] = r.blockPose[1]! - p[1]; o[i + 2] = r.blockPose[2]! - p[2];
-      },
+      fn: (r, o, i) => { o[i] = r.blockPose[0]! - tip[0]; o[i + 1] = r.blockPose[1]! - tip[1]; o[i + 2] = r.blockPose[2]! - tip[2]; },
     },
     { name: 'block_to_goal', size: 2, unit: 'm', labels: ['x', 'y'], fn: (r, o, i) => { o[i] = r.goal[0]! - r.blockPose[0]!; o[i + 1] = r.goal[1]! - r.blockPose[1]!; } },
     { name: 'last_action', size: J, unit: '1', labels: names, fn: (r, o, i) => { for (let k = 0; k < J; k++) o[i + k] = r.lastAction[k]!; } },
