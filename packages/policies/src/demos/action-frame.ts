@@ -34,6 +34,17 @@ export function relativeFrame(spec: SpaceSpec, actDim: number, term = 'last_acti
   throw new Error(`${who}: needs the previous command in the observation, but there is no "${term}" term (terms: ${spec.terms.map((t) => t.name).join(', ')})`);
 }
 
+/**
+ * The frame a learner trains in: 'relative' requires a `last_action` term, 'auto' uses it when the observation has
+ * one of the action's size, 'absolute' never. Undefined means absolute.
+ */
+export function resolveActionFrame(spec: SpaceSpec, actDim: number, mode: ActionFrameName | 'auto', who: string): RelativeActionFrame | undefined {
+  if (mode !== 'auto' && mode !== 'absolute' && mode !== 'relative') throw new Error(`${who}: actionFrame must be "auto", "absolute" or "relative", got ${JSON.stringify(mode)}`);
+  if (mode === 'absolute') return undefined;
+  if (mode === 'auto' && !spec.terms.some((t) => t.name === 'last_action' && t.size === actDim)) return undefined;
+  return relativeFrame(spec, actDim, 'last_action', `${who}: actionFrame "relative"`);
+}
+
 /** Validate an artifact's model.actionFrame against its observation spec. */
 export function checkActionFrame(raw: unknown, spec: SpaceSpec, actDim: number, where: string): RelativeActionFrame | undefined {
   if (raw === undefined || raw === null) return undefined;

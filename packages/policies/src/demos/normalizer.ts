@@ -33,7 +33,7 @@ export function makeObsNormalizer(s: FeatureStats, minStd = 1e-3, clip = 5, mask
   return { mean: [...s.mean], std: s.std.map((v) => (v < minStd ? 1 : v)), clip, ...(mask ? { mask } : {}) };
 }
 
-export function makeActionNormalizer(s: FeatureStats, minRange = 1e-4): ActionNormalizer {
+export function makeActionNormalizer(s: Pick<FeatureStats, 'min' | 'max'>, minRange = 1e-4): ActionNormalizer {
   // A constant action dimension gets a tiny symmetric range so normalize/denormalize stay finite.
   const min = s.min.map((v, i) => (s.max[i]! - v < minRange ? v - minRange : v));
   const max = s.max.map((v, i) => (v - s.min[i]! < minRange ? v + minRange : v));

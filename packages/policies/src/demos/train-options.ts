@@ -4,7 +4,7 @@ import { computeStats, rowsOf, type DemoDataset } from './dataset.ts';
 import { makeActionNormalizer, makeObsNormalizer, normalizeAction, termMask } from './normalizer.ts';
 import { loadDemos } from './store.ts';
 import { buildWindows, columnQuantiles, normalizeColumns, relativeTargets } from './windows.ts';
-import { relativeFrame, type ActionFrameName, type RelativeActionFrame } from './action-frame.ts';
+import { resolveActionFrame, type ActionFrameName } from './action-frame.ts';
 
 export interface TrainProgress {
   iteration: number;
@@ -59,30 +59,28 @@ export function prepareDemos(who: string, demos: DemoDataset | string, cfg: Demo
   const d = typeof demos === 'string' ? loadDemos(demos) : demos;
   const eps = cfg.successOnly ? d.episodes.filter((e) => e.success) : d.episodes;
   if (eps.length === 0) throw new Error(`${who}: no ${cfg.successOnly ? 'successful ' : ''}episodes in the demonstrations (${d.episodes.length} total)`);
-  if (!['auto', 'absolute', 'relative'].includes(cfg.actionFrame)) throw new Error(`${who}: actionFrame must be "auto", "absolute" or "relative", got ${JSON.stringify(cfg.actionFrame)}`);
   const O = d.meta.obsDim;
   const A = d.meta.actDim;
-  const useRelative = cfg.actionFrame === 'relative' || (cfg.actionFrame === 'auto' && d.meta.observationSpec.terms.some((t) => t.name === 'last_action' && t.size === A));
+  const frame = resolveActionFrame(d.meta.observationSpec, A, cfg.actionFrame, who);
   const labels = cfg.label === 'expert' ? d.expertAction : d.action;
   const stats = computeStats(d.obs, labels, O, A, rowsOf(eps));
   const on = makeObsNormalizer(stats.obs, undefined, undefined, termMask(d.meta.observationSpec, cfg.ignoreObsTerms));
   /** The demonstrated absolute action range (residual policies scale their correction by it). */
   const actionRange = { min: stats.action.min, max: stats.action.max };
   const win = buildWindows(eps, cfg.obsHistory, horizon);
-  let an = makeActionNormalizer(stats.action);
-  let frame: RelativeActionFrame | undefined;
+  const absolute = makeActionNormalizer(stats.action);
+  let an = absolute;
   let windowTargets: Float32Array | undefined;
-  if (useRelative) {
-    frame = relativeFrame(d.meta.observationSpec, A, 'last_action', `${who}: actionFrame "relative"`);
+  if (frame) {
     const raw = relativeTargets(d, eps, horizon, labels, frame.obsOffset);
     // One min-max range per (chunk step, joint): a move 15 steps ahead spans far more than the next one, and a
     // shared range would leave the first, most important steps only a sliver of [−1, 1].
     const r = columnQuantiles(raw, horizon * A, range.quantile);
-    an = makeActionNormalizer({ ...r, mean: r.min, std: r.min });
+    an = makeActionNormalizer(r);
     windowTargets = new Float32Array(raw.length);
     for (let i = 0; i < raw.length; i += horizon * A) normalizeAction(an, raw.subarray(i, i + horizon * A), windowTargets, i);
     for (let i = 0; i < windowTargets.length; i++) windowTargets[i] = Math.max(-range.clip, Math.min(range.clip, windowTargets[i]!));
   }
-  const cols = { ...normalizeColumns(d, on, makeActionNormalizer(stats.action), cfg.label), ...(windowTargets ? { windowTargets } : {}) };
+  const cols = { ...normalizeColumns(d, on, absolute, cfg.label), ...(windowTargets ? { windowTargets } : {}) };
   return { d, eps, O, A, on, an, cols, win, frame, actionRange };
 }
