@@ -80,8 +80,7 @@ export class RunFolder {
     this.dir = resolve(ctx.args.str('out') ?? join('runs', `${ctx.task}-${algo}-${timestamp()}`));
     this.policyPath = join(this.dir, 'policy.json');
     this.command = ctx.command;
-    const mode = ctx.args.str('progress', 'auto');
-    if (!['auto', 'lines', 'none'].includes(mode)) throw new UsageError('--progress must be auto, lines or none');
+    const mode = ctx.args.str('progress', 'auto'); // auto | lines | none, validated by cli/train.ts before dispatch
     this.progress = mode === 'none' ? null : new Progress(process.stdout, 2000, mode === 'lines' ? false : undefined);
   }
   private ensure(): void {
