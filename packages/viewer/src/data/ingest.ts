@@ -83,14 +83,9 @@ export class Ingest {
         if (typeof d.total === 'number') s.set(r, 'total', d.total);
         break;
       }
-      case '/loop_timing': {
-        const s = this.s('timing');
-        const r = s.push(t);
-        s.set(r, 'lateness_us', num(d.lateness_us));
-        s.set(r, 'exec_us', num(d.exec_us));
-        s.set(r, 'missed', num(d.missed));
+      case '/loop_timing':
+        this.#fields('timing', t, d, ['lateness_us', 'exec_us', 'missed']);
         break;
-      }
       case '/tf': {
         // One series per frame: frames may be recorded at different rates (base at 500 Hz, links at 50 Hz).
         for (const tr of d.transforms ?? []) {
@@ -123,14 +118,9 @@ export class Ingest {
         }
         break;
       }
-      case '/velocity_command': {
-        const s = this.s('vel_cmd');
-        const r = s.push(t);
-        s.set(r, 'vx', num(d.vx));
-        s.set(r, 'vy', num(d.vy));
-        s.set(r, 'yaw_rate', num(d.yaw_rate));
+      case '/velocity_command':
+        this.#fields('vel_cmd', t, d, ['vx', 'vy', 'yaw_rate']);
         break;
-      }
       case '/safety':
         this.events.safety.push({ t, ...d });
         break;
@@ -146,6 +136,13 @@ export class Ingest {
       default:
         this.other.set(topic, (this.other.get(topic) ?? 0) + 1);
     }
+  }
+
+  /** One row of `series` at t from the named numeric fields of a message. */
+  #fields(series: string, t: number, d: any, keys: readonly string[]): void {
+    const s = this.s(series);
+    const r = s.push(t);
+    for (const k of keys) s.set(r, k, num(d[k]));
   }
 
   #vec(series: string, t: number, names: string[], v: (number | null)[]): void {

@@ -69,3 +69,21 @@ describe('Track sampling', () => {
     expect(tr.value('joint_pos', 'j1', 0)).toBeNaN();
   });
 });
+
+describe('Ingest scalar topics', () => {
+  it('loop timing and velocity commands become one row per message; a recorded null reads NaN', () => {
+    const ing = new Ingest(['j1']);
+    ing.add('/loop_timing', 0.5, { lateness_us: 3, exec_us: 12, missed: 0 });
+    ing.add('/loop_timing', 0.6, { lateness_us: null, exec_us: 15, missed: 1 });
+    ing.add('/velocity_command', 0.5, { vx: 0.8, vy: 0, yaw_rate: 0.6 });
+    const timing = ing.s('timing');
+    expect(Array.from(timing.times())).toEqual([0.5, 0.6]);
+    expect(Array.from(timing.values('exec_us'))).toEqual([12, 15]);
+    expect(Array.from(timing.values('missed'))).toEqual([0, 1]);
+    expect(timing.values('lateness_us')[0]).toBe(3);
+    expect(timing.values('lateness_us')[1]).toBeNaN();
+    const v = ing.s('vel_cmd');
+    expect(Array.from(v.values('vx'))).toEqual([expect.closeTo(0.8, 6)]);
+    expect(Array.from(v.values('yaw_rate'))).toEqual([expect.closeTo(0.6, 6)]);
+  });
+});
