@@ -29,6 +29,9 @@ export interface Events {
 
 const TF_FIELDS = ['x', 'y', 'z', 'qx', 'qy', 'qz', 'qw'] as const;
 
+/** Topics kept as timestamped event lists, not series. */
+const EVENT_TOPICS: Record<string, keyof Events | undefined> = { '/safety': 'safety', '/episode': 'episode', '/domain_randomization': 'dr', '/scene': 'scene' };
+
 export class Ingest {
   readonly series = new Map<string, Series>();
   readonly events: Events = { safety: [], episode: [], dr: [], scene: [] };
@@ -121,20 +124,11 @@ export class Ingest {
       case '/velocity_command':
         this.#fields('vel_cmd', t, d, ['vx', 'vy', 'yaw_rate']);
         break;
-      case '/safety':
-        this.events.safety.push({ t, ...d });
-        break;
-      case '/episode':
-        this.events.episode.push({ t, ...d });
-        break;
-      case '/domain_randomization':
-        this.events.dr.push({ t, ...d });
-        break;
-      case '/scene':
-        this.events.scene.push({ t, ...d });
-        break;
-      default:
-        this.other.set(topic, (this.other.get(topic) ?? 0) + 1);
+      default: {
+        const ev = EVENT_TOPICS[topic];
+        if (ev) this.events[ev].push({ t, ...d });
+        else this.other.set(topic, (this.other.get(topic) ?? 0) + 1);
+      }
     }
   }
 

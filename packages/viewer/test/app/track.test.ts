@@ -85,5 +85,14 @@ describe('Ingest scalar topics', () => {
     const v = ing.s('vel_cmd');
     expect(Array.from(v.values('vx'))).toEqual([expect.closeTo(0.8, 6)]);
     expect(Array.from(v.values('yaw_rate'))).toEqual([expect.closeTo(0.6, 6)]);
+    // Event topics become timestamped lists; unknown topics are only counted.
+    ing.add('/safety', 0.7, { kind: 'estop' });
+    ing.add('/domain_randomization', 0, { friction: 0.8 });
+    ing.add('/nobody', 0.1, {});
+    ing.add('/nobody', 0.2, {});
+    expect(ing.events.safety).toEqual([{ t: 0.7, kind: 'estop' }]);
+    expect(ing.events.dr).toEqual([{ t: 0, friction: 0.8 }]);
+    expect(ing.events.episode).toEqual([]);
+    expect(ing.other.get('/nobody')).toBe(2);
   });
 });
