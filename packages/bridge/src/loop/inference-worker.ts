@@ -24,10 +24,12 @@ try {
   if (typeof warm === 'function') await warm.call(policy);
   else for (let k = 0; k < 3; k++) await (policy.actChunk ? policy.actChunk(hist) : policy.act!(hist[obsHistory - 1]!));
   policy.reset();
-  Atomics.store(ctrl, INF.READY, 1);
-  parentPort?.postMessage({ type: 'ready' });
+  // Read the counters *before* announcing ready: a request made the moment the loop hears 'ready' must count as
+  // new, or the worker would wait for the one after it and the queue would starve (a lost wake-up).
   let seen = Atomics.load(ctrl, INF.REQ_SEQ);
   let resets = Atomics.load(ctrl, INF.RESET_SEQ);
+  Atomics.store(ctrl, INF.READY, 1);
+  parentPort?.postMessage({ type: 'ready' });
   for (;;) {
     // Block until the next request (this thread has nothing else to do meanwhile). Atomics.waitAsync would keep
     // the event loop free, but in Node 20 a pending waitAsync does not keep a worker alive: it silently exits.
