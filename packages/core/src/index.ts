@@ -1,0 +1,5 @@
+/**
+ * @s2r/core public surface: the concepts sim, policies, bridge, recording and viewer share, each defined once.
+ * This package imports nothing of ours.
+ */
+export {};
