@@ -26,6 +26,9 @@ import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hard
 import type { RosHardwareOptions } from './hardware/ros.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
+import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, type Verdict } from './outcome.ts';
+import { handleOperatorSignals } from './signals.ts';
+import type { LoopResult } from './loop/control-loop.ts';
 
 export interface DeployOptions {
   /** Policy artifact path, or a PolicySource (module factory). */
@@ -60,7 +63,7 @@ export interface DeployOptions {
   between?: Between;
   inference?: 'auto' | 'inline' | 'worker';
   safety?: SafetyOptions;
-  /** Latch the e-stop on SIGINT (and stop). Default true. */
+  /** Latch the e-stop and stop on SIGINT, SIGTERM or SIGHUP (a second one ends at once). Default true. */
   handleSigint?: boolean;
   /** E-stop on space / 'e' from stdin, reset on 'r'. Default false (the CLI turns it on for a TTY). */
   stdinKeys?: boolean;
@@ -73,7 +76,14 @@ export interface DeployOptions {
 }
 
 export interface DeploySummary {
-  deploy: 'done' | 'estopped';
+  /** See outcome.ts: done (exit 0), estopped (exit 3), failed (exit 4). */
+  deploy: DeployOutcome;
+  /** 'duration', 'SIGINT' | 'SIGTERM' | 'SIGHUP' (operator), 'abort' (AbortSignal), or the e-stop reason. */
+  stopped_by: string;
+  /** One line saying why, for failed and estopped runs; null for done. */
+  reason: string | null;
+  /** Non-null when the run spent ticks in watchdog or non-finite-action holds. */
+  degraded: Verdict['degraded'];
   policy: string;
   robot: string;
   hardware: string;
@@ -193,6 +203,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   facts.dispose?.();
 
   const { spec, label } = hardwareSpec(o, model, policyDefault);
+  if (spec.kind === 'sim') checkSimRate(rateHz, o.safety?.watchdogPeriods ?? 10, spec.options.physicsDt ?? 0.002);
   const commands = typeof o.commands === 'string' ? parseCommandSchedule(o.commands) : (o.commands ?? []);
   const softStartS = o.safety?.softStartS ?? 2;
   const durationS = o.durationS === undefined ? Infinity : softStartS + o.durationS;
@@ -233,8 +244,11 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     commands,
     safety: { ...o.safety, softStartS },
     verboseSafety: true,
-    onLog: (m) => log(m),
-    onSafety: (ev) => safetyEvents.push(...ev),
+    onLog: safetyLogThrottle(log),
+    onSafety: (ev, counts) => {
+      safetyEvents.push(...ev);
+      safetyCounts = counts;
+    },
   });
 
   // Figures from the tick stream: distance and falls while the policy is in control.
@@ -254,6 +268,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const runLate = new LatencyStats();
   let runMissed = 0;
   let policyTicks = 0;
+  let stateTicks = 0;
+  let lastStateT = 0;
+  let safetyCounts: Record<string, number> = {};
   let recordErrors = 0;
   const RUNNING = PHASES.indexOf('running');
   let lastRecordedT = 0;
@@ -300,6 +317,10 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       fallen = isFallen;
     }
     wasRunning = running;
+    if (f[F.has_state]) {
+      stateTicks++;
+      lastStateT = t;
+    }
     if (f[F.policy_tick]) policyTicks++;
     if (recorder) {
       try {
@@ -319,19 +340,24 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     }
   };
 
-  // Operator inputs: SIGINT and stdin keys latch the e-stop; 'r' resets it.
-  let sigints = 0;
-  const onSigint = () => {
-    sigints++;
-    if (sigints === 1) {
-      log('SIGINT: e-stop latched (damping); stopping. Press Ctrl-C again to abort immediately.');
-      h.estop('SIGINT');
-      h.stop();
-    } else {
-      void h.worker.terminate();
-    }
-  };
-  if (o.handleSigint ?? true) process.on('SIGINT', onSigint);
+  // Operator inputs: SIGINT / SIGTERM / SIGHUP and stdin keys latch the e-stop; 'r' resets it.
+  let stopSignal: OperatorSignal | null = null;
+  let abortedBy: OperatorSignal | null = null;
+  const signals = (o.handleSigint ?? true)
+    ? handleOperatorSignals({
+      first(sig) {
+        stopSignal = sig;
+        log(`${sig}: e-stop latched (damping); stopping. Press Ctrl-C again to end at once.`);
+        h.estop(sig);
+        h.stop();
+      },
+      again(sig) {
+        abortedBy = sig;
+        log(`${sig} again: ending the control thread now, without its soft stop (the e-stop is latched, the robot damping); closing the recording and printing the summary.`);
+        void h.worker.terminate();
+      },
+    })
+    : null;
   const onAbort = () => h.stop();
   if (o.signal?.aborted) h.stop();
   o.signal?.addEventListener('abort', onAbort, { once: true });
@@ -345,7 +371,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       } else if (ch === 'r' || ch === 'R') {
         log('stdin: e-stop reset; soft start');
         h.reset();
-      } else if (ch === '\u0003') onSigint();
+      } else if (ch === '\u0003') signals?.deliver('SIGINT');
     }
   };
   if (o.stdinKeys) {
@@ -376,6 +402,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     try {
       started = await h.started;
     } catch (e) {
+      if (abortedBy) e = new Error(`aborted by a second ${abortedBy} while the control thread was starting: nothing ran`);
       if (recorder && !recorder.closed) await recorder.close().catch(() => {});
       for (const p of created) {
         try {
@@ -388,7 +415,13 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       throw e;
     }
     hwJoints = started.jointNames;
-    const res = await h.done;
+    const startedAt = Date.now();
+    // A second signal terminates the control thread: its result is lost, so the summary is built from what the
+    // main thread saw (live figures, tick stream, safety counts).
+    const res = await h.done.catch((e) => {
+      if (!abortedBy) throw e;
+      return abortedResult(h.live(), safetyCounts, stopSignal, (Date.now() - startedAt) / 1000);
+    });
     h.drain(onRecord);
     if (recorder) {
       writeSafety(Infinity);
@@ -396,8 +429,32 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     }
     const total = Object.values(res.interventions).reduce((a, b) => a + b, 0);
     const disp = first && lastS ? Math.hypot(lastS[0] - first[0], lastS[1] - first[1]) : null;
+    const verdict = judgeRun({
+      finalPhase: res.finalPhase,
+      estopReason: res.estopReason,
+      stopRequestedBy: stopSignal ?? (o.signal?.aborted ? 'abort' : null),
+      abortedBy,
+      hardware: label,
+      rateHz,
+      watchdogPeriods: o.safety?.watchdogPeriods ?? 10,
+      dryRun: !!o.dryRun,
+      usesPolicy: true,
+      ticks: res.ticks,
+      stateTicks,
+      runningTicks: runLate.count,
+      policySteps: Number(res.controller.policy_steps ?? policyTicks),
+      writes: res.writes,
+      lastStateT,
+      endT: lastRecordedT,
+      watchdogTicks: res.interventions.watchdog ?? 0,
+      nonfiniteTicks: res.interventions.nonfinite ?? 0,
+      ...(typeof res.hardware.linkUp === 'number' ? { linkUp: res.hardware.linkUp } : {}),
+    });
     return {
-      deploy: res.finalPhase === 'estop' ? 'estopped' : 'done',
+      deploy: verdict.deploy,
+      stopped_by: verdict.stopped_by,
+      reason: verdict.reason,
+      degraded: verdict.degraded,
       policy: policyLabel,
       robot: model.source,
       hardware: label,
@@ -428,7 +485,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   } finally {
     clearInterval(timer);
     o.signal?.removeEventListener('abort', onAbort);
-    if (o.handleSigint ?? true) process.off('SIGINT', onSigint);
+    signals?.remove();
     if (o.stdinKeys) {
       stdin.off('data', onKey);
       if (rawSet) stdin.setRawMode(false);
@@ -441,4 +498,26 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
 function round(x: number, d: number): number {
   const m = 10 ** d;
   return Math.round(x * m) / m;
+}
+
+/**
+ * Refuse, before anything starts, a command rate at which the watchdog window (watchdogPeriods ticks) is shorter
+ * than two of the sim hardware's state periods (its physics step): the watchdog would trip between every two states,
+ * and the run would flap between watchdog and soft start without the policy ever taking control.
+ */
+function checkSimRate(rateHz: number, watchdogPeriods: number, physicsDt: number): void {
+  const windowS = watchdogPeriods / rateHz;
+  if (windowS >= 2 * physicsDt) return;
+  const maxRate = Math.floor(watchdogPeriods / (2 * physicsDt));
+  throw new Error(`--rate ${rateHz} Hz is more than the sim hardware can feed: with --watchdog ${watchdogPeriods} a state must arrive every ${(windowS * 1e3).toFixed(2)} ms, `
+    + `but the sim makes one every ${(physicsDt * 1e3).toFixed(1)} ms (physics at ${Math.round(1 / physicsDt)} Hz). Use --rate ≤ ${maxRate} or --watchdog ≥ ${Math.ceil(2 * physicsDt * rateHz)}`);
+}
+
+/** The LoopResult of a control thread ended by a second signal (its own result never arrived). */
+function abortedResult(live: ReturnType<LoopHandle['live']>, interventions: Record<string, number>, sig: OperatorSignal | null, durationS: number): LoopResult & { ringDropped: number } {
+  return {
+    ticks: live.ticks, missed: live.missed, skipped: 0, lateness: live.lateness, exec: live.exec,
+    writes: 0, writeFailures: 0, readErrors: 0, controllerErrors: 0, interventions,
+    finalPhase: live.phase, estopReason: sig ?? '', durationS, controller: {}, hardware: {}, ringDropped: 0,
+  };
 }

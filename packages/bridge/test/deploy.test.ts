@@ -157,6 +157,7 @@ describe('operator e-stop through the CLI', () => {
     const r = await done;
     const s = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(s.deploy).toBe('estopped');
+    expect(s.stopped_by).toBe('stdin key');
     expect(s.estop).toBe('stdin key'); // the first reason of the current latch is kept
     expect(s.safety_interventions.estop).toBeGreaterThan(0);
     expect(r.code).toBe(3);
@@ -171,5 +172,9 @@ describe('operator e-stop through the CLI', () => {
     const s = JSON.parse(r.out.trim().split('\n').pop()!);
     expect(s.estop).toBe('SIGINT');
     expect(r.err).toMatch(/SIGINT: e-stop latched/);
+    // An operator's stop after the policy took control is a run that did its job (issue 16): done, exit 0.
+    expect(s.deploy).toBe('done');
+    expect(s.stopped_by).toBe('SIGINT');
+    expect(r.code).toBe(0);
   });
 });

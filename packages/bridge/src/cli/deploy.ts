@@ -5,6 +5,7 @@
 import type { Command } from '@s2r/sim/util/cli.ts';
 import { parseArgs, UsageError } from '@s2r/sim/util/cli.ts';
 import { deploy, type DeployOptions } from '../deploy.ts';
+import { EXIT_CODES, verdictLine } from '../outcome.ts';
 
 const usage = `Usage: npx s2r deploy --policy <artifact> --robot <urdf> --hardware <hw> [options]
 
@@ -38,9 +39,25 @@ Options:
   --quiet                no live lines
   --stdin-keys           read e-stop keys from stdin even when it is not a terminal (pipes, tests)
 
-Safety: Ctrl-C, space or 'e' latch the e-stop (damping); only 'r' (explicit reset) clears it. On exit the robot damps.
-Output: the last line is one JSON object with distance_m and falls (when the hardware knows the base position),
-loop_p50_us / loop_p99_us / loop_max_us, missed_deadlines and safety_interventions by kind.`;
+Safety: space or 'e' latch the e-stop (damping); only 'r' (explicit reset) clears it. On exit the robot damps.
+Stopping: Ctrl-C (SIGINT), SIGTERM (systemd, docker stop) and SIGHUP all latch the e-stop, stop the loop, close the
+recording and print the summary. A second one ends at once (no soft stop; the robot is already damping).
+
+Outcome: the last line on stdout is one JSON object, printed in every case below; "deploy" and the exit code say how
+the run ended:
+  done       exit 0  the policy took control (running phase) and the run ended by --duration or an operator's
+                     signal; "stopped_by" is "duration", "SIGINT", "SIGTERM" or "SIGHUP". "degraded" is null, or
+                     {watchdog_ticks, watchdog_s, nonfinite_holds} when it spent ticks holding on stale state or on
+                     NaN/Inf actions (also said on stderr).
+  estopped   exit 3  an e-stop from a stdin key was latched when the run ended.
+  failed     exit 4  the robot was not controlled: no state ever arrived, the running phase was never reached, the
+                     policy never ran (or its actions were NaN/Inf on ≥ 90% of running ticks), no command was
+                     accepted by the hardware, the link was lost and not recovered, or a second signal aborted the
+                     loop. "reason" (and one stderr line) says which.
+  (exit 1: an error before the loop ran, one line on stderr; exit 2: a usage error.)
+The JSON also holds distance_m and falls (when the hardware knows the base position), loop_p50_us / loop_p99_us /
+loop_max_us, missed_deadlines and safety_interventions by kind.
+A --rate the sim hardware cannot feed within the watchdog window is refused before anything starts.`;
 
 export const command: Command = {
   name: 'deploy',
@@ -99,6 +116,8 @@ export const command: Command = {
       log: quiet ? undefined : (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(summary) + '\n');
-    return summary.deploy === 'done' ? 0 : 3;
+    const line = verdictLine(summary);
+    if (line) process.stderr.write(line + '\n');
+    return EXIT_CODES[summary.deploy];
   },
 };

@@ -101,7 +101,7 @@ export interface LoopHandle {
   readonly started: Promise<{ jointNames: string[] }>;
   /** Resolves with the final result (rejects on a setup error such as a joint mismatch). */
   readonly done: Promise<LoopResult & { ringDropped: number }>;
-  estop(reason?: 'api' | 'SIGINT' | 'stdin key'): void;
+  estop(reason?: keyof typeof ESTOP_CODE): void;
   /** Explicitly clear the e-stop latch (the robot soft-starts again). */
   reset(): void;
   stop(): void;
@@ -111,7 +111,7 @@ export interface LoopHandle {
   readonly worker: Worker;
 }
 
-const ESTOP_CODE = { api: 1, SIGINT: 2, 'stdin key': 3 } as const;
+const ESTOP_CODE = { api: 1, SIGINT: 2, 'stdin key': 3, SIGTERM: 4, SIGHUP: 5 } as const;
 
 export function startControlLoop(o: StartLoopOptions): LoopHandle {
   const control = new SharedArrayBuffer(CTRL.SIZE * 4);
