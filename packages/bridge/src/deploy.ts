@@ -28,6 +28,7 @@ import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, type Verdict } from './outcome.ts';
 import { handleOperatorSignals } from './signals.ts';
+import { lockDevice, type DeviceLock } from './device-lock.ts';
 import type { LoopResult } from './loop/control-loop.ts';
 
 export interface DeployOptions {
@@ -209,6 +210,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const durationS = o.durationS === undefined ? Infinity : softStartS + o.durationS;
   log(`deploy: ${policyLabel} → ${label} (${model.name}, ${joints.length} joints) at ${rateHz} Hz, policy ${policyRateHz} Hz${o.dryRun ? ', DRY RUN (no writes)' : ''}`);
 
+  // One device, one owner: taken before the recording is created, released when the run ends.
+  const deviceLock: DeviceLock | null = spec.kind === 'serial' ? lockDevice(spec.path) : null;
+
   // 3) Recording (optional).
   let recorder: any = null;
   // What opening the recording creates (the file and any missing parent folders), removed again if the control
@@ -224,6 +228,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       robot: model,
       live: o.recordLive,
       meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+    }).catch((e: unknown) => {
+      deviceLock?.release();
+      throw e;
     });
   }
 
@@ -483,6 +490,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped },
     };
   } finally {
+    deviceLock?.release();
     clearInterval(timer);
     o.signal?.removeEventListener('abort', onAbort);
     signals?.remove();
