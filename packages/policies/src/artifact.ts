@@ -18,7 +18,8 @@
  * specs (`specHash`) and loading fails loudly on a mismatch. Every check names the field that is wrong.
  */
 import { createHash } from 'node:crypto';
-import { readFile, writeFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './run-dir.ts';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
 
 export const ARTIFACT_FORMAT = 's2r-policy';
@@ -184,9 +185,8 @@ export function buildArtifact(body: ArtifactBody): PolicyArtifact {
 }
 
 export async function saveArtifact(path: string, a: PolicyArtifact): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(a));
-  await rename(tmp, path); // atomic: a crash never leaves a half-written artifact under the real name
+  // Atomic: a crash never leaves a half-written artifact under the real name, a failed write no temp file.
+  await writeFileAtomic(path, JSON.stringify(a));
 }
 
 function need(cond: unknown, where: string, msg: string): asserts cond {

@@ -21,8 +21,8 @@ Options:
   --seed N               root seed (network init, noise, envs)
   --envs N               parallel environments
   --workers W            worker threads stepping the envs (0 = main thread)
-  --steps N              stop after N env steps
-  --minutes M            stop after M minutes of wall clock
+  --steps N              stop after N env steps (N > 0)
+  --minutes M            stop after M minutes of wall clock (M > 0)
   --out <dir>            run folder (default runs/<task>-<timestamp>)
   --resume <dir>         continue a run from its newest checkpoint (episodes restart; the learner continues)
   --backend <b>          tfjs backend: tensorflow-gpu | tensorflow (tfjs-node) | wasm | cpu (default: best available)
@@ -59,6 +59,11 @@ export const command: Command = {
     if (!task) throw new UsageError('missing <task>');
     if (args.positional.length > 1) throw new UsageError(`unexpected argument "${args.positional[1]}"`);
     if (args.has('steps') && args.has('minutes')) throw new UsageError('give --steps or --minutes, not both');
+    // 0 would mean "no budget" to the trainer (it runs until Ctrl-C): a typo must not start an endless run.
+    for (const f of ['steps', 'minutes']) {
+      const v = args.has(f) ? args.num(f) : undefined;
+      if (v !== undefined && !(v > 0 && Number.isFinite(v))) throw new UsageError(`--${f} must be a number > 0, got ${v} (leave both --steps and --minutes out for the task's default budget)`);
+    }
     const algo = args.str('algo', 'ppo');
     // Everything that can be checked without training is checked here, before any algorithm runs: they create
     // the run folder (runs/<task>-…) early, and a typo must not leave an empty one behind.

@@ -9,6 +9,7 @@ import { UsageError, type ParsedArgs } from '@s2r/sim/util/cli.ts';
 import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
 import { parseSets } from '../ppo/config.ts';
 import { Progress, type ProgressInfo } from '../progress.ts';
+import { refuseNonEmptyRunDir } from '../run-dir.ts';
 
 export interface TrainCliCtx {
   task: string;
@@ -78,6 +79,7 @@ export class RunFolder {
   constructor(ctx: TrainCliCtx, algo: string) {
     if (ctx.args.has('resume')) throw new UsageError(`--resume is not supported by --algo ${algo} (training is short; start a new run)`);
     this.dir = resolve(ctx.args.str('out') ?? join('runs', `${ctx.task}-${algo}-${timestamp()}`));
+    refuseNonEmptyRunDir(this.dir);
     this.policyPath = join(this.dir, 'policy.json');
     this.command = ctx.command;
     const mode = ctx.args.str('progress', 'auto'); // auto | lines | none, validated by cli/train.ts before dispatch

@@ -4,11 +4,12 @@
  * a resumed run restarts its episodes (documented in `s2r train --help`).
  * One JSON file; float32 arrays as base64 (EncodedTensor), float64 statistics as plain numbers.
  */
-import { readFile, writeFile, rename, readdir, unlink } from 'node:fs/promises';
+import { readFile, readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeTensor, encodeTensor, type EncodedTensor } from '../artifact.ts';
 import type { MlpLayerData } from '../nn/mlp.ts';
 import type { PpoState } from './ppo.ts';
+import { writeFileAtomic } from '../run-dir.ts';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -76,9 +77,7 @@ const NAME = /^ckpt-(\d+)\.json$/;
 
 export async function writeCheckpoint(dir: string, iteration: number, text: string, keep: number): Promise<string> {
   const path = join(dir, `ckpt-${String(iteration).padStart(6, '0')}.json`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeFileAtomic(path, text);
   if (keep > 0) {
     const all = (await readdir(dir)).filter((f) => NAME.test(f)).sort();
     for (const f of all.slice(0, Math.max(0, all.length - keep))) await unlink(join(dir, f)).catch(() => {});

@@ -21,6 +21,7 @@ import { resolvePpoConfig, type PpoConfig } from './config.ts';
 import { PPO, type UpdateStats } from './ppo.ts';
 import { encodeCheckpoint, latestCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointCounters } from './checkpoint.ts';
 import { deployFacts, exportPpoArtifact, factsFromDeploy, type EnvFacts } from './export.ts';
+import { refuseNonEmptyRunDir, truncateMetricsTo, writeError } from '../run-dir.ts';
 
 export interface IterationMetrics {
   iteration: number;
@@ -104,8 +105,11 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
     baseLayer = saved.ppo;
     counters = resumeState.counters;
     log(`resuming ${runDir} from ${ck} (iteration ${counters.iteration}, ${counters.envSteps} env steps)`);
+    const dropped = await truncateMetricsTo(runDir, counters.iteration);
+    if (dropped.length) log(`metrics.jsonl: dropped ${dropped.length} line(s) after the checkpoint (iterations trained after it are trained again)`);
   } else {
     runDir = resolve(opts.outDir ?? join('runs', `${opts.task}-${timestamp()}`));
+    refuseNonEmptyRunDir(runDir);
   }
   // On resume the saved config is the base and new overrides (e.g. a larger --steps) apply on top.
   const cfg = resolvePpoConfig(opts.task, baseLayer, ...(opts.overrides ?? []));
@@ -131,9 +135,15 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   // or env override must not leave an empty runs/<task>-<timestamp>/ behind.
   const ckDir = join(runDir, 'checkpoints');
   await mkdir(ckDir, { recursive: true });
-  await writeFile(join(runDir, 'config.json'), JSON.stringify({ task: opts.task, backend, ppo: cfg, env: envConfig }, null, 2));
+  const cfgPath = join(runDir, 'config.json');
+  await writeFile(cfgPath, JSON.stringify({ task: opts.task, backend, ppo: cfg, env: envConfig }, null, 2)).catch((e) => {
+    throw writeError(cfgPath, e);
+  });
   // Appended, so a resumed run keeps the history of commands that produced it.
-  if (opts.command) await appendFile(join(runDir, 'command.txt'), `${opts.command}\n`);
+  const cmdPath = join(runDir, 'command.txt');
+  if (opts.command) await appendFile(cmdPath, `${opts.command}\n`).catch((e) => {
+    throw writeError(cmdPath, e);
+  });
 
   const priv = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
   const ppo = new PPO(cfg, { obs: vec.observationSpec.size, priv, act: vec.actionSpec.size }, root.split('ppo'), vec.actionSpec);
@@ -223,7 +233,10 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
         collectMs,
         update: upd,
       };
-      await appendFile(join(runDir, 'metrics.jsonl'), `${JSON.stringify(last)}\n`);
+      const metricsPath = join(runDir, 'metrics.jsonl');
+      await appendFile(metricsPath, `${JSON.stringify(last)}\n`).catch((e) => {
+        throw writeError(metricsPath, e);
+      });
       if (showProgress) {
         const f = fraction();
         const etaS = f !== null && f > f0 ? ((w - counters.elapsedS) * Math.max(0, 1 - f)) / (f - f0) : null;
