@@ -12,6 +12,10 @@ import { createWorld } from '../physics/world.ts';
 import { standingSpawnHeight } from '../physics/spawn.ts';
 import type { RapierFlavor } from '../physics/types.ts';
 import { parseArgs, UsageError, type Command } from '../util/cli.ts';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { initRobotConfig, zeroPoseNote, zeroPoseViolations } from './robot-init.ts';
+import { findRobotConfig, readRobotConfig } from '../robot/load-config.ts';
 
 const USAGE = `Usage: npx s2r robot <file.urdf> [options]
 
@@ -20,8 +24,13 @@ default pose and report whether it holds. The last line is JSON:
   {"robot":…,"dof":…,"mass_kg":…,"stand":{"height_m":…,"height_swing_m":…,"drift_m":…,"stable":true|false}}
 
 Options:
-  --stand SECONDS     simulated time to stand (default 10; 0 skips the stand and prints "stand":null)
-  --config FILE       robot config (default: s2r.json beside the URDF). Without one: zero pose, Kp 20, Kd 0.5
+  --stand SECONDS     simulated time to stand (default 10, at most 600; 0 skips the stand and prints "stand":null)
+  --config FILE       robot config (default: s2r.json beside the URDF). Without one: zero pose (joints whose zero
+                      is outside their limits are clamped to the nearest limit, and a note names them), Kp 20, Kd 0.5
+  --init              write a starting s2r.json (beside the URDF, or to --config FILE; never over an existing one):
+                      a default pose inside every joint's limits (legged_gym's pose for FL/FR/RL/RR hip/thigh/calf
+                      quadrupeds; otherwise zero, or mid-range where zero is out of range), Kp 20, Kd 0.5, the base
+                      link, the feet (leaf links) and the spawn height found by dropping the robot; then stand on it
   --dt SECONDS        physics step (default 0.005)
   --flavor NAME       Rapier build: simd (default), compat or deterministic
   --package NAME=DIR  where package://NAME/... lives (repeatable; default: found from the URDF's folder)
@@ -79,6 +88,9 @@ export async function standRobot(
 ): Promise<StandResult> {
   const log = opts.log ?? (() => {});
   const cfg = loadRobotConfig(model, opts.configPath);
+  const cfgPath = opts.configPath ?? findRobotConfig(model.source);
+  const bad = zeroPoseViolations(model, cfgPath ? (readRobotConfig(resolve(cfgPath)).defaultJointPos ?? {}) : {});
+  if (bad.length) log(zeroPoseNote(model, bad, model.source));
   const dt = opts.dt ?? 0.005;
   const hasGains = cfg.source !== '';
   const kp = hasGains ? cfg.kp : 20;
@@ -162,10 +174,10 @@ export const command: Command = {
   summary: 'Parse a URDF, print the model, and stand it under PD in Rapier',
   usage: USAGE,
   async run(argv: string[]): Promise<number> {
-    const args = parseArgs(argv, { values: ['stand', 'config', 'dt', 'flavor', 'package'] });
+    const args = parseArgs(argv, { values: ['stand', 'config', 'dt', 'flavor', 'package'], booleans: ['init'] });
     if (args.positional.length !== 1) throw new UsageError(`expected one URDF file, got ${args.positional.length}`);
     const seconds = args.num('stand', 10);
-    if (seconds < 0) throw new UsageError('--stand must be ≥ 0 seconds');
+    if (!(seconds >= 0 && seconds <= 600)) throw new UsageError(`--stand must be in [0, 600] seconds of simulated time, got ${seconds}`);
     const dt = args.num('dt', 0.005);
     if (!(dt > 0 && dt <= 0.05)) throw new UsageError('--dt must be in (0, 0.05] seconds');
     const flavor = args.str('flavor', 'simd');
@@ -184,6 +196,16 @@ export const command: Command = {
       return 1;
     }
     printModel(model, console.log);
+    if (args.has('init')) {
+      const target = resolve(args.str('config') ?? join(dirname(model.source), 's2r.json'));
+      if (existsSync(target)) {
+        console.error(`s2r robot: ${target} exists: --init never overwrites a config (edit it, or move it away to start over)`);
+        return 1;
+      }
+      const cfg = await initRobotConfig(model, console.log);
+      writeFileSync(target, JSON.stringify(cfg, null, 2) + '\n');
+      console.log(`init: wrote ${target}`);
+    }
     let stand: StandResult | null = null;
     if (seconds > 0) {
       try {

@@ -145,6 +145,9 @@ export function parseUrdf(text: string, options: ParseUrdfOptions = {}): RobotMo
     const name = el.attrs.name;
     if (!name) err('<link> has no name attribute', el);
     if (linkByName.has(name!)) err(`duplicate link name "${name}" (first on line ${linkLine.get(name!)})`, el);
+    // A <link> inside a <link> is not URDF (links are children of <robot> only); silently skipping it loses a body.
+    const nested = el.children.find((c) => c.name === 'link' || c.name === 'joint');
+    if (nested) err(`<${nested.name}${nested.attrs.name ? ` name="${nested.attrs.name}"` : ''}> is nested inside <link name="${name}"> (line ${el.line}); links and joints must be direct children of <robot>`, nested);
     let inertial: Inertial | null = null;
     const inEl = child(el, 'inertial');
     if (inEl) {
