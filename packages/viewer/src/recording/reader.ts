@@ -95,7 +95,9 @@ export function readRecording(path: string, opts: ReadOptions = {}): Recording {
         try {
           rec = reader.nextRecord();
         } catch (e) {
-          error = `${path}: ${(e as Error).message} (at or after byte ${offset - n - reader.bytesRemaining()})`;
+          // Bytes the reader consumed = bytes fed (offset) − bytes still buffered; the bad record ends there or was
+          // being read there (its header or CRC is what failed).
+          error = `${path}: ${(e as Error).message} (reading stopped at byte ${Math.max(0, offset - reader.bytesRemaining())} of ${total})`;
           break outer;
         }
         if (!rec) break;

@@ -17,6 +17,7 @@ import { buildApp } from './bundle.ts';
 import { createLiveHub, type LiveHub } from './live-hub.ts';
 import { MESH_TYPES } from './robot-json.ts';
 import { prepareRecording, type ViewData } from './view-data.ts';
+import { notMcapReason } from '../recording/mcap-magic.ts';
 
 export interface ServeViewerOptions {
   /** .mcap files and/or run folders (searched for .mcap files, 4 levels deep). May be empty in live mode. */
@@ -49,7 +50,11 @@ export function findRecordings(paths: string[]): string[] {
     for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
       const p = join(dir, e.name);
       if (e.isDirectory() && depth < 4 && !e.name.startsWith('.') && e.name !== 'node_modules') walk(p, depth + 1);
-      else if (e.isFile() && e.name.endsWith('.mcap')) out.push(p);
+      else if (e.isFile() && e.name.endsWith('.mcap')) {
+        const why = notMcapReason(p);
+        if (why) console.warn(`s2r view: skipping ${p}: ${why}`);
+        else out.push(p);
+      }
     }
   };
   for (const raw of paths) {
@@ -64,8 +69,11 @@ export function findRecordings(paths: string[]): string[] {
       const before = out.length;
       walk(p, 0);
       if (out.length === before) throw new Error(`s2r view: ${raw}: folder holds no .mcap recordings`);
-    } else if (p.endsWith('.mcap')) out.push(p);
-    else throw new Error(`s2r view: ${raw}: expected a .mcap file or a run folder`);
+    } else if (p.endsWith('.mcap')) {
+      const why = notMcapReason(p);
+      if (why) throw new Error(`s2r view: ${raw}: ${why}`);
+      out.push(p);
+    } else throw new Error(`s2r view: ${raw}: expected a .mcap file or a run folder`);
   }
   return out;
 }
