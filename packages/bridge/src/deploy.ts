@@ -20,6 +20,7 @@ import { F, MODES } from './loop/tick-ring.ts';
 import { PHASES } from './loop/shared.ts';
 import { parseCommandSchedule, type CommandStep } from './policy/command-schedule.ts';
 import { loadDeployPolicy } from './policy/load.ts';
+import { checkArtifactFitsRobot } from './policy/robot-match.ts';
 import type { PolicySource } from './policy/types.ts';
 import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
@@ -197,6 +198,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   // 2) The policy's facts, checked against the robot before anything else starts.
   const source: PolicySource = typeof o.policy === 'string' ? { artifact: resolve(o.policy) } : o.policy;
   const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : o.policy.artifact;
+  if ('artifact' in source) checkArtifactFitsRobot(source.artifact, policyLabel, model);
   const facts = await loadDeployPolicy(source);
   checkJointSets(facts.jointNames, `policy ${policyLabel}`, joints, `robot ${model.source}`);
   const policyDefault: Record<string, number> = {};

@@ -4,7 +4,7 @@
  * rosbridge v2 WebSocket server, and real signals (SIGTERM, SIGHUP, a second signal).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -91,6 +91,14 @@ describe('deploy outcome', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('a policy for another robot (cartpole on the Go1 URDF) is refused naming the policy task and the robot', async () => {
+    const cart = join(dir, 'cartpole.json');
+    // Only the artifact's task and joints are read before loading: that is what the check is about.
+    writeFileSync(cart, JSON.stringify({ format: 's2r-policy', task: 'cartpole', control: { jointNames: ['slider'] } }));
+    await expect(deploy({ policy: cart, robot: ROBOT, hardware: 'sim', durationS: 1, handleSigint: false }))
+      .rejects.toThrow(/policy .*cartpole\.json \(task "cartpole", joints \[slider\]\) is not for robot "s2r-go1" \(.*s2r-go1\.urdf\): the robot has none of its joints/);
   });
 
   it('judgeRun: link lost and not recovered, estop precedence, running never reached', () => {
