@@ -138,7 +138,9 @@ export const command: Command = {
         log: (line: string) => console.log(`      ${line}`),
       });
       const result = {
-        main: 'done',
+        // A deploy that did not control the robot (no state, policy never ran, link lost) fails the demo too.
+        main: summary.deploy === 'failed' ? 'failed' : 'done',
+        ...(summary.reason ? { reason: summary.reason } : {}),
         policy: rel(policy),
         recording: rel(recording),
         distance_m: summary.distance_m,
@@ -165,7 +167,7 @@ export const command: Command = {
         stage(4, 'view', serve ? 'skipped (stopped)' : `skipped (--no-serve); later: npx s2r view ${rel(recording)}`);
       }
       console.log(JSON.stringify(result));
-      return 0;
+      return summary.deploy === 'failed' ? 4 : 0;
     } finally {
       process.off('SIGINT', onSigint);
     }
