@@ -3,15 +3,16 @@
  * pair. Mid-run the link is killed (socat dies, as when a USB-serial adapter is unplugged). The firmware must go
  * to damping within its watchdog time; the deploy must survive, count the fault, reconnect when the link comes
  * back, and finish normally.
+ * Also (issue 16): a second deploy on a port in use is refused naming the owner's pid; a device that dies mid-run
+ * and never comes back makes the run failed (exit 4), not done.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
 import { writeGo1Artifact } from '../packages/bridge/test/helpers/artifact.ts';
-import { buildFirmware, Emulator, ensureSocat, PtyPair, REPO, waitFor } from '../packages/bridge/test/serial-rig.ts';
+import { buildFirmware, Emulator, emulatorJoints, ensureSocat, PtyPair, REPO, waitFor } from '../packages/bridge/test/serial-rig.ts';
 
 const URDF = join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf');
 const WATCHDOG_MS = 50;
@@ -25,27 +26,26 @@ beforeAll(() => {
   buildFirmware();
 });
 
-/** `--joints` for the emulator: the robot's actuated joints in URDF order, with the URDF's limits. */
-function emulatorJoints(): string {
-  const model = loadUrdf(URDF);
-  return model.actuatedJoints
-    .map((name) => {
-      const j = model.joints.find((x) => x.name === name)!;
-      const l = j.limits!;
-      return `${name}:${l.lower}:${l.upper}:${l.velocity}:${l.effort}`;
-    })
-    .join(',');
+/** A run folder with a Go1 artifact and a socat pty pair; `startEmu` starts the firmware emulator on its device end. */
+async function rig() {
+  const dir = mkdtempSync(join(tmpdir(), 's2r-e2e-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const artifact = join(dir, 'go1-policy');
+  await writeGo1Artifact(artifact);
+  mkdirSync(join(dir, 'pty'));
+  const pair = await PtyPair.start(join(dir, 'pty'));
+  cleanups.push(() => pair.kill());
+  const startEmu = () => {
+    const emu = Emulator.start(['--tty', pair.dev, '--joints', emulatorJoints(URDF), '--watchdog-ms', String(WATCHDOG_MS)]);
+    cleanups.push(() => emu.stop());
+    return emu;
+  };
+  return { artifact, pair, startEmu };
 }
 
 describe('s2r deploy → serial → firmware emulator', () => {
   it('link killed mid-run: firmware damps within its watchdog, deploy counts it, reconnects and finishes', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 's2r-e2e-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const artifact = join(dir, 'go1-policy');
-    await writeGo1Artifact(artifact);
-    mkdirSync(join(dir, 'pty'));
-    const pair = await PtyPair.start(join(dir, 'pty'));
-    cleanups.push(() => pair.kill());
+    const { artifact, pair, startEmu } = await rig();
 
     const deploy = spawn(process.execPath, [
       join(REPO, 'packages/cli/bin/s2r.mjs'), 'deploy',
@@ -62,8 +62,7 @@ describe('s2r deploy → serial → firmware emulator', () => {
     // link. A device that streams long before the host opens the port is covered by serial-late-host.test.ts
     // (the firmware caps its state backlog, so the CONFIG reply always gets through).
     await waitFor(() => /deploy: /.test(err) || deploy.exitCode !== null, 60_000, 'the deploy to start');
-    const emu = Emulator.start(['--tty', pair.dev, '--joints', emulatorJoints(), '--watchdog-ms', String(WATCHDOG_MS)]);
-    cleanups.push(() => emu.stop());
+    const emu = startEmu();
 
     // The deploy configures the device, soft-starts and then streams position commands.
     const started = await emu.waitEvent((e) => e.event === 'mode' && e.to === 'position', 30_000, 'deploy commanding the firmware').catch((e: Error) => {
@@ -113,5 +112,70 @@ describe('s2r deploy → serial → firmware emulator', () => {
     // (socat may exit once the deploy closes its end, so link events can follow: look at mode changes only.)
     const modes = () => emu.events.filter((e) => e.to !== undefined && e.event !== 'watchdog_clear');
     await waitFor(() => modes().at(-1)?.to === 'damping', 3000, `firmware damping after the deploy; events: ${JSON.stringify(emu.events.slice(-6))}`);
+  });
+});
+
+// Issue 16, same real parts: one device, one owner; and a device that dies mid-run and never comes back.
+
+/** A deploy child process on `port`, with its output collected. */
+function startDeploy(artifact: string, port: string, extra: string[]) {
+  const p = spawn(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), 'deploy', '--policy', artifact, '--robot', URDF,
+    '--hardware', `serial:${port}@1000000`, '--rate', '500', '--policy-rate', '50', '--soft-start', '0.3', ...extra], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  cleanups.push(() => p.exitCode === null && p.signalCode === null && p.kill('SIGKILL'));
+  const r = { out: '', err: '', exited: new Promise<number | null>((res) => p.once('exit', (c) => res(c))) };
+  p.stdout.on('data', (d) => (r.out += d));
+  p.stderr.on('data', (d) => (r.err += d));
+  return { p, r };
+}
+
+describe('deploy on a serial device', () => {
+  it('a second deploy on a port in use is refused with the owner pid; the first runs on and stops cleanly', async () => {
+    const { artifact, pair, startEmu } = await rig();
+    startEmu();
+    const a = startDeploy(artifact, pair.host, ['--duration', '60']);
+    await waitFor(() => /phase running/.test(a.r.err) || a.p.exitCode !== null, 60_000, 'the first deploy to take control');
+    expect(a.p.exitCode, a.r.err.slice(-2000)).toBeNull();
+
+    const b = startDeploy(artifact, pair.host, ['--duration', '1']);
+    const codeB = await b.r.exited;
+    expect(codeB).toBe(1);
+    expect(b.r.err).toMatch(new RegExp(`is in use by process ${a.p.pid} \\(.*deploy.*\\).*a device has one owner`));
+    expect(b.r.err.trim().split('\n').filter((l) => l.startsWith('s2r deploy:'))).toHaveLength(1);
+    expect(b.r.out).toBe('');
+    // The owner never saw the intruder: it keeps control until stopped, then reports done.
+    expect(a.p.exitCode).toBeNull();
+    a.p.kill('SIGTERM');
+    expect(await a.r.exited, a.r.err.slice(-2000)).toBe(0);
+    expect(JSON.parse(a.r.out.trim().split('\n').at(-1)!).deploy).toBe('done');
+
+    // Released on exit: the next deploy gets the device.
+    const c = startDeploy(artifact, pair.host, ['--duration', '0.3', '--quiet']);
+    expect(await c.r.exited, c.r.err.slice(-2000)).toBe(0);
+  });
+
+  it('a lock left by a killed process (kill -9) is stale and taken over', async () => {
+    const { artifact, pair, startEmu } = await rig();
+    startEmu();
+    const a = startDeploy(artifact, pair.host, ['--duration', '60']);
+    await waitFor(() => /phase running/.test(a.r.err) || a.p.exitCode !== null, 60_000, 'the first deploy to take control');
+    a.p.kill('SIGKILL');
+    await a.r.exited;
+    const b = startDeploy(artifact, pair.host, ['--duration', '0.3', '--quiet']);
+    expect(await b.r.exited, b.r.err.slice(-2000)).toBe(0);
+  });
+
+  it('the device dies mid-run and never comes back: failed (exit 4), link lost, summary still printed', async () => {
+    const { artifact, pair, startEmu } = await rig();
+    const emu = startEmu();
+    const a = startDeploy(artifact, pair.host, ['--duration', '3']);
+    await waitFor(() => /phase running/.test(a.r.err) || a.p.exitCode !== null, 60_000, 'the deploy to take control');
+    emu.kill();
+    const code = await a.r.exited;
+    expect(code, a.r.err.slice(-2000)).toBe(4);
+    const s = JSON.parse(a.r.out.trim().split('\n').at(-1)!);
+    expect(s.deploy).toBe('failed');
+    expect(s.reason).toMatch(/link (was lost and not recovered|to serial:.* was down)/);
+    expect(a.r.err).toMatch(/deploy failed: .*link/);
+    expect(s.safety_interventions.watchdog).toBeGreaterThan(0);
   });
 });

@@ -7,10 +7,22 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadUrdf } from '@s2r/sim/robot/load.ts';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIRMWARE_DIR = join(REPO, 'hardware/firmware');
 export const EMU = join(FIRMWARE_DIR, 'build/s2r-emu');
+
+/** `--joints` for the emulator: a URDF's actuated joints in URDF order, with the URDF's limits. */
+export function emulatorJoints(urdf: string): string {
+  const model = loadUrdf(urdf);
+  return model.actuatedJoints
+    .map((name) => {
+      const l = model.joints.find((x) => x.name === name)!.limits!;
+      return `${name}:${l.lower}:${l.upper}:${l.velocity}:${l.effort}`;
+    })
+    .join(',');
+}
 
 const built = new Set<string>();
 /** Build the emulator (make is incremental; once per process and target). Throws with make's output if it fails. */
