@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { deploy } from '../src/deploy.ts';
-import { judgeRun, type RunEvidence } from '../src/outcome.ts';
+import { judgeRun, safetyLogThrottle, type RunEvidence } from '../src/outcome.ts';
 import { readRecording } from '@s2r/viewer/recording/reader.ts';
 import { loadUrdf } from '@s2r/sim/robot/load.ts';
 import { getTask } from '@s2r/sim/tasks/registry.ts';
@@ -182,5 +182,21 @@ describe('operator signals through the CLI', () => {
     expect(existsSync(rec)).toBe(true);
     const recd = await readRecording(rec);
     expect(recd.complete).toBe(true);
+  });
+});
+
+describe('safety log throttle', () => {
+  it('passes phase lines through until they flap, then says so once and keeps only e-stop / soft stop / stopped lines', () => {
+    const out: string[] = [];
+    const log = safetyLogThrottle((l) => out.push(l), 20);
+    log('deploy: starting');
+    for (let i = 0; i < 500; i++) log(i % 2 ? 'safety: phase watchdog at t=0.1 s' : 'safety: phase soft_start at t=0.1 s');
+    log('safety: phase soft_stop at t=4.000 s');
+    log('safety: phase stopped at t=4.500 s');
+    log('[loop] ticks=1');
+    expect(out.filter((l) => /phase (watchdog|soft_start)/.test(l))).toHaveLength(20);
+    expect(out.filter((l) => /the phase is flapping/.test(l))).toHaveLength(1);
+    expect(out.slice(-3)).toEqual(['safety: phase soft_stop at t=4.000 s', 'safety: phase stopped at t=4.500 s', '[loop] ticks=1']);
+    expect(out[0]).toBe('deploy: starting');
   });
 });
