@@ -87,10 +87,11 @@ export function judgeRun(e: RunEvidence): Verdict {
     return fail(`the policy's actions were non-finite (NaN/Inf) on ${e.nonfiniteTicks} of ${e.runningTicks} running ticks: the robot was only ever held`);
   }
   if (!e.dryRun && e.writes === 0) return fail(`no command reached ${e.hardware}: 0 of ${e.ticks} writes were accepted`);
-  // Link lost and not recovered: states stopped long before the end (longer than a watchdog trip and any stall a
-  // loaded host causes), or the hardware says its link is down.
+  // Link lost and not recovered: states stopped long before the end (longer than a watchdog trip and than the
+  // stalls a loaded host gives the sim's physics thread, measured up to ~0.1 s at load 20 on 2 cores), or the
+  // hardware says its link is down. A link lost in the last second shows as `degraded` (watchdog ticks).
   const gap = e.endT - e.lastStateT;
-  const allowed = Math.max(0.25, (3 * e.watchdogPeriods) / e.rateHz);
+  const allowed = Math.max(1, (3 * e.watchdogPeriods) / e.rateHz);
   if (gap > allowed) return fail(`the link was lost and not recovered: the last state arrived at t=${e.lastStateT.toFixed(2)} s, the run ended at t=${e.endT.toFixed(2)} s`);
   if (e.linkUp === 0) return fail(`the link to ${e.hardware} was down when the run ended`);
   return { deploy: 'done', stopped_by: stoppedBy, reason: null, degraded };
