@@ -128,17 +128,31 @@ function startDeploy(artifact: string, port: string, extra: string[]) {
   return { p, r };
 }
 
+/** Wait for a line on a deploy's stderr; a timeout or an early exit fails with its stderr. */
+async function waitErr(d: ReturnType<typeof startDeploy>, re: RegExp, what: string): Promise<void> {
+  await waitFor(() => re.test(d.r.err) || d.p.exitCode !== null, 90_000, what).catch((e: Error) => {
+    throw new Error(`${e.message}; its stderr:\n${d.r.err.slice(-2000)}`);
+  });
+  if (!re.test(d.r.err)) throw new Error(`${what}: the deploy exited ${d.p.exitCode}; its stderr:\n${d.r.err.slice(-2000)}`);
+}
+
 describe('deploy on a serial device', () => {
+  /** Start a deploy that holds the port, then the emulator (once the deploy is up, as above), and wait for control. */
+  async function owner(artifact: string, pair: PtyPair, startEmu: () => Emulator) {
+    const a = startDeploy(artifact, pair.host, ['--duration', '600']);
+    await waitErr(a, /deploy: /, 'the deploy to start');
+    const emu = startEmu();
+    await waitErr(a, /phase running/, 'the deploy to take control');
+    return { a, emu };
+  }
+
   it('a second deploy on a port in use is refused with the owner pid; the first runs on and stops cleanly', async () => {
     const { artifact, pair, startEmu } = await rig();
-    startEmu();
-    const a = startDeploy(artifact, pair.host, ['--duration', '60']);
-    await waitFor(() => /phase running/.test(a.r.err) || a.p.exitCode !== null, 60_000, 'the first deploy to take control');
-    expect(a.p.exitCode, a.r.err.slice(-2000)).toBeNull();
+    const { a } = await owner(artifact, pair, startEmu);
 
     const b = startDeploy(artifact, pair.host, ['--duration', '1']);
     const codeB = await b.r.exited;
-    expect(codeB).toBe(1);
+    expect(codeB, b.r.err.slice(-2000)).toBe(1);
     expect(b.r.err).toMatch(new RegExp(`is in use by process ${a.p.pid} \\(.*deploy.*\\).*a device has one owner`));
     expect(b.r.err.trim().split('\n').filter((l) => l.startsWith('s2r deploy:'))).toHaveLength(1);
     expect(b.r.out).toBe('');
@@ -155,9 +169,7 @@ describe('deploy on a serial device', () => {
 
   it('a lock left by a killed process (kill -9) is stale and taken over', async () => {
     const { artifact, pair, startEmu } = await rig();
-    startEmu();
-    const a = startDeploy(artifact, pair.host, ['--duration', '60']);
-    await waitFor(() => /phase running/.test(a.r.err) || a.p.exitCode !== null, 60_000, 'the first deploy to take control');
+    const { a } = await owner(artifact, pair, startEmu);
     a.p.kill('SIGKILL');
     await a.r.exited;
     const b = startDeploy(artifact, pair.host, ['--duration', '0.3', '--quiet']);
@@ -166,14 +178,17 @@ describe('deploy on a serial device', () => {
 
   it('the device dies mid-run and never comes back: failed (exit 4), link lost, summary still printed', async () => {
     const { artifact, pair, startEmu } = await rig();
-    const emu = startEmu();
-    const a = startDeploy(artifact, pair.host, ['--duration', '3']);
-    await waitFor(() => /phase running/.test(a.r.err) || a.p.exitCode !== null, 60_000, 'the deploy to take control');
+    const { a, emu } = await owner(artifact, pair, startEmu);
     emu.kill();
+    // Two live lines in the watchdog phase after the kill: more than a second without state, then the operator stops.
+    const at = a.r.err.length;
+    await waitFor(() => (a.r.err.slice(at).match(/\[loop\] .*phase=watchdog/g) ?? []).length >= 2 || a.p.exitCode !== null, 60_000, 'the deploy to hold on stale state');
+    a.p.kill('SIGTERM');
     const code = await a.r.exited;
     expect(code, a.r.err.slice(-2000)).toBe(4);
     const s = JSON.parse(a.r.out.trim().split('\n').at(-1)!);
     expect(s.deploy).toBe('failed');
+    expect(s.stopped_by).toBe('SIGTERM');
     expect(s.reason).toMatch(/link (was lost and not recovered|to serial:.* was down)/);
     expect(a.r.err).toMatch(/deploy failed: .*link/);
     expect(s.safety_interventions.watchdog).toBeGreaterThan(0);

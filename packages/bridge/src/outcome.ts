@@ -110,28 +110,28 @@ export function verdictLine(v: Verdict): string | null {
 /**
  * A filter for the control thread's safety log lines: phase changes are one line each, which is right until the
  * phase flaps (a state that arrives slower than the watchdog window at this rate flips watchdog ⇄ soft_start every
- * few ticks: thousands of lines). After `maxPerS` safety lines within one second it prints one explanation and
- * drops further safety lines, except those announcing an e-stop, a soft stop or the end.
+ * few ticks: thousands of lines). After more than `maxPerS` phase changes within one second it prints one
+ * explanation and drops the watchdog / soft-start lines and intervention lines from then on; the phases that matter
+ * to an operator (running, estop, soft_stop, stopped) always get through.
  */
 export function safetyLogThrottle(log: (line: string) => void, maxPerS = 20): (line: string) => void {
   let windowStart = -Infinity;
   let inWindow = 0;
   let muted = false;
   return (line) => {
-    if (!line.startsWith('safety: ')) return log(line);
-    if (muted) {
-      if (/phase (estop|soft_stop|stopped)/.test(line)) log(line);
-      return;
-    }
-    const now = Date.now();
-    if (now - windowStart > 1000) {
-      windowStart = now;
-      inWindow = 0;
-    }
-    if (++inWindow > maxPerS) {
-      muted = true;
-      log(`safety: the phase is flapping (more than ${maxPerS} safety lines in 1 s): state is not arriving within the watchdog window at this rate; further safety lines are suppressed (counts are in the summary). Lower --rate or raise --watchdog.`);
-      return;
+    if (!line.startsWith('safety: ') || /^safety: phase (running|estop|soft_stop|stopped)\b/.test(line)) return log(line);
+    if (muted) return;
+    if (line.startsWith('safety: phase ')) {
+      const now = Date.now();
+      if (now - windowStart > 1000) {
+        windowStart = now;
+        inWindow = 0;
+      }
+      if (++inWindow > maxPerS) {
+        muted = true;
+        log(`safety: the phase is flapping (more than ${maxPerS} phase changes in 1 s): state is not arriving within the watchdog window at this rate; watchdog / soft-start and intervention lines are suppressed from here (counts are in the summary). Lower --rate or raise --watchdog.`);
+        return;
+      }
     }
     log(line);
   };
