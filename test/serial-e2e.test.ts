@@ -143,6 +143,11 @@ describe('deploy on a serial device', () => {
     await waitErr(a, /deploy: /, 'the deploy to start');
     const emu = startEmu();
     await waitErr(a, /phase running/, 'the deploy to take control');
+    // Two live lines (1 s apart) still in the running phase: the policy has run (a stop now is a "done" run).
+    const at = a.r.err.length;
+    const running = () => (a.r.err.slice(at).match(/\[loop\][^\n]*phase=running/g) ?? []).length >= 2;
+    await waitFor(() => running() || a.p.exitCode !== null, 90_000, `the policy to run a second; stderr:\n${a.r.err.slice(-1000)}`);
+    expect(a.p.exitCode, a.r.err.slice(-2000)).toBeNull();
     return { a, emu };
   }
 
@@ -163,8 +168,12 @@ describe('deploy on a serial device', () => {
     expect(JSON.parse(a.r.out.trim().split('\n').at(-1)!).deploy).toBe('done');
 
     // Released on exit: the next deploy gets the device.
+    // (Its verdict may be failed on a loaded host — a 0.3 s run whose soft start the watchdog interrupts — but it
+    // ran: it was not refused, and it printed its summary.)
     const c = startDeploy(artifact, pair.host, ['--duration', '0.3', '--quiet']);
-    expect(await c.r.exited, c.r.err.slice(-2000)).toBe(0);
+    expect([0, 4], c.r.err.slice(-2000)).toContain(await c.r.exited);
+    expect(c.r.err).not.toMatch(/in use by/);
+    expect(JSON.parse(c.r.out.trim().split('\n').at(-1)!).ticks).toBeGreaterThan(0);
   });
 
   it('a lock left by a killed process (kill -9) is stale and taken over', async () => {
@@ -173,7 +182,9 @@ describe('deploy on a serial device', () => {
     a.p.kill('SIGKILL');
     await a.r.exited;
     const b = startDeploy(artifact, pair.host, ['--duration', '0.3', '--quiet']);
-    expect(await b.r.exited, b.r.err.slice(-2000)).toBe(0);
+    expect([0, 4], b.r.err.slice(-2000)).toContain(await b.r.exited);
+    expect(b.r.err).not.toMatch(/in use by/);
+    expect(JSON.parse(b.r.out.trim().split('\n').at(-1)!).ticks).toBeGreaterThan(0);
   });
 
   it('the device dies mid-run and never comes back: failed (exit 4), link lost, summary still printed', async () => {

@@ -167,6 +167,8 @@ describe('operator e-stop through the CLI', () => {
     const p = start();
     const done = finish(p);
     await waitFor(p, /phase running/);
+    // Two live lines (1 s apart) still in the running phase: the policy has run, so this is a "done" run.
+    await waitFor(p, /\[loop\][^\n]*phase=running[\s\S]*\[loop\][^\n]*phase=running/);
     p.kill('SIGINT');
     const r = await done;
     const s = JSON.parse(r.out.trim().split('\n').pop()!);

@@ -138,7 +138,17 @@ describe('operator signals through the CLI', () => {
         await new Promise((r) => setTimeout(r, 10));
       }
     };
-    return { exited, waitErr, out: () => out, err: () => err };
+    /** The policy in control for a while: 'phase running', then two live lines (1 s apart) still in running. */
+    const waitRunning = async () => {
+      await waitErr(/phase running/);
+      const at = err.length;
+      const end = Date.now() + 60_000;
+      while ((err.slice(at).match(/\[loop\][^\n]*phase=running/g) ?? []).length < 2) {
+        if (Date.now() > end || p.exitCode !== null) throw new Error(`not running for a second; stderr:\n${err.slice(-2000)}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+    return { exited, waitErr, waitRunning, out: () => out, err: () => err };
   };
 
   for (const sig of ['SIGTERM', 'SIGHUP'] as const) {
@@ -146,7 +156,7 @@ describe('operator signals through the CLI', () => {
       const rec = join(dir, `${sig}.mcap`);
       const p = start(rec);
       const r = run(p);
-      await r.waitErr(/phase running/);
+      await r.waitRunning();
       p.kill(sig);
       const code = await r.exited;
       expect(code, r.err()).toBe(0);
