@@ -1,12 +1,12 @@
 /** Paths and small builders shared by the robot/physics tests. */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
-export const GO1_URDF = '/work/shared/robots/go1/urdf/go1.urdf';
-export const Z1_URDF = '/work/shared/robots/z1/urdf/z1.urdf';
-export const Z1_DIR = '/work/shared/robots/z1';
-export const REPO = resolve(import.meta.dirname, '../../../..');
+import { REPO_ROOT, Z1_URDF } from '../../../../test/helpers/shared-robots.ts';
+
+export { GO1_URDF, Z1_URDF, Z1_DIR, sharedRobot } from '../../../../test/helpers/shared-robots.ts';
+export const REPO = REPO_ROOT;
 export const S2R_GO1 = join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf');
 export const S2R_ARM = join(REPO, 'hardware/robots/s2r-arm/s2r-arm.urdf');
 export const CARTPOLE = join(REPO, 'hardware/robots/cartpole/cartpole.urdf');
