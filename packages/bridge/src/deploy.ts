@@ -9,8 +9,7 @@
  */
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import { loadUrdf, type RobotModel } from '@s2r/core';
 import { limitsFromModel } from './safety/limits.ts';
 import { checkJointSets } from './loop/joint-map.ts';
 import { startControlLoop, type LoopHandle, type SafetyOptions } from './loop/run-loop.ts';

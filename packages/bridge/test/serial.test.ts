@@ -7,7 +7,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { SerialHardware, parseSerialSpec } from '../src/hardware/serial.ts';
 import { Status } from '../src/protocol/index.ts';
 import type { RobotCommand, RobotState } from '../src/types.ts';

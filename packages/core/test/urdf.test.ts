@@ -8,7 +8,7 @@ import { resolveUri } from '../src/robot/paths.ts';
 import { XmlError } from '../src/robot/xml.ts';
 import { loadRobotConfig } from '../src/robot/load-config.ts';
 import { RobotConfigError } from '../src/robot/robot-config.ts';
-import { CARTPOLE, GO1_URDF, S2R_ARM, S2R_GO1, sharedRobot, tmpDir, writeZ1WithStlCollisions, Z1_DIR, Z1_URDF } from './helpers/robots.ts';
+import { CARTPOLE, GO1_URDF, S2R_ARM, S2R_GO1, sharedRobot, tmpDir, writeZ1WithStlCollisions, Z1_DIR, Z1_URDF } from '../../../test/helpers/robots.ts';
 
 
 const minimal = (body: string) => `<?xml version="1.0"?>\n<robot name="t">\n${body}\n</robot>\n`;

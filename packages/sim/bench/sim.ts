@@ -15,12 +15,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import loadMujoco from 'mujoco-js';
 import { makeVecEnv } from '../src/env/vec-env.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng, loadUrdf, loadRobotConfig } from '@s2r/core';
 import { createWorld } from '../src/physics/world.ts';
-import { loadUrdf } from '../src/robot/load.ts';
-import { loadRobotConfig } from '../src/robot/load-config.ts';
 import { go1FlatConfig } from '../src/tasks/go1-flat.ts';
-import { GO1_URDF as SHARED_GO1 } from '../../../test/helpers/shared-robots.ts';
+import { GO1_URDF as SHARED_GO1 } from '../../../test/helpers/robots.ts';
 
 const PHYSICS_DT = 0.005; // s
 const DECIMATION = 4;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { load } from '../src/tasks/registry.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 const GO1_FLAT_200_STEPS = '420eea28a42208f67669f51e34c3dd5b86616e8e9e50e7b1ba8dafaf823bfd77';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStl, StlError } from '../src/mesh/stl.ts';
 import { readMesh } from '../src/mesh/load.ts';
 import { supportPoints } from '../src/mesh/support-points.ts';
-import { sharedRobot, tmpDir } from './helpers/robots.ts';
+import { sharedRobot, tmpDir } from '../../../test/helpers/robots.ts';
 
 /** A unit tetrahedron's 4 faces as triangles. */
 const TET: number[][][] = [

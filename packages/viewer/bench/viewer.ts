@@ -11,10 +11,10 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { parseArgs } from '@s2r/core';
 import { serveViewer } from '../src/server/serve.ts';
 import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
-import { GO1_URDF } from '../../../test/helpers/shared-robots.ts';
+import { GO1_URDF } from '../../../test/helpers/robots.ts';
 import { readRecording } from '../src/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
 

@@ -4,8 +4,8 @@
  * recording may carry full link poses, only the base pose, or nothing but joint states.
  * Poses are 7 numbers: x y z (m), qx qy qz qw.
  */
-import type { RobotModel, Vec3, Quat } from '@s2r/sim/robot/model.ts';
-import { quatFromAxisAngle, quatMul, quatNormalize, quatRotate, rpyToQuat } from '@s2r/sim/robot/transform.ts';
+import type { RobotModel, Vec3, Quat } from '@s2r/core/robot/model.ts';
+import { quatFromAxisAngle, quatMul, quatNormalize, quatRotate, rpyToQuat } from '@s2r/core/robot/transform.ts';
 
 export interface KinNode {
   link: string;

@@ -4,9 +4,8 @@
  * readings through the seqlocked state slot.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf, Rng } from '@s2r/core';
 import { createWorld } from '@s2r/sim/physics/world.ts';
-import { Rng } from '@s2r/sim/rng.ts';
 import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority, type ThreadPriority } from '../timing/priority.ts';
 import { makeSimChannel, SIM_CTR, SIM_FLAG } from './sim-channel.ts';

@@ -5,7 +5,7 @@
  * directions). It also knows the base position, so deploy can report distance travelled and falls.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { spawnWorker } from '@s2r/core';
 import type { HardwareInterface, RobotCommand, RobotState } from '../types.ts';
 import { makeState } from '../command.ts';
 import { nowS } from '../timing/clock.ts';

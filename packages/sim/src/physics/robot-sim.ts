@@ -13,24 +13,7 @@
  * Joint angles come from body rotations: q_rel = (q_parent·q_origin)⁻¹·q_child, angle = 2·atan2(q_rel.xyz·axis,
  * q_rel.w), unwrapped against the previous value so joints beyond ±π (Go1 thighs reach 4.5 rad) stay continuous.
  */
-import type { Geometry, Joint, Link, Quat, RobotModel, Shape, Vec3 } from '../robot/model.ts';
-import { mergeFixedJoints } from '../robot/merge.ts';
-import {
-  inertiaToMat,
-  poseToXform,
-  quatMul,
-  quatToMat,
-  rotateInertia,
-  symEig3,
-  matToQuat,
-  xformMul,
-  quatRotate,
-  quatConj,
-  quatFromAxisAngle,
-  quatNormalize,
-  rpyToQuat,
-  type Xform,
-} from '../robot/transform.ts';
+import { mergeFixedJoints, inertiaToMat, poseToXform, quatMul, quatToMat, rotateInertia, symEig3, matToQuat, xformMul, quatRotate, quatConj, quatFromAxisAngle, quatNormalize, rpyToQuat, type Geometry, type Joint, type Link, type Quat, type RobotModel, type Shape, type Vec3, type Xform } from '@s2r/core';
 import { readMesh } from '../mesh/load.ts';
 import { supportPoints } from '../mesh/support-points.ts';
 import type { Rapier } from './rapier.ts';

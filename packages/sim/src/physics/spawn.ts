@@ -2,9 +2,7 @@
  * Where to spawn a floating-base robot: the root height at which its lowest collision point, at a given joint
  * pose and upright, touches z = 0. Computed from the model alone (no Rapier).
  */
-import type { Joint, Quat, RobotModel, Vec3 } from '../robot/model.ts';
-import { mergeFixedJoints } from '../robot/merge.ts';
-import { poseToXform, quatFromAxisAngle, quatToMat, xformMul, type Xform } from '../robot/transform.ts';
+import { mergeFixedJoints, poseToXform, quatFromAxisAngle, quatToMat, xformMul, type Joint, type Quat, type RobotModel, type Vec3, type Xform } from '@s2r/core';
 import { readMesh } from '../mesh/load.ts';
 
 /** World pose of every link of the (merged) model for joint positions q (actuated order) and a root pose. */

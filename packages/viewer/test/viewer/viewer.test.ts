@@ -8,9 +8,9 @@ import { readRecording } from '../../src/recording/reader.ts';
 import { Recorder } from '../../src/recording/recorder.ts';
 import { serveViewer, type ViewerServer } from '../../src/server/serve.ts';
 import { recordGo1Rollout } from '../../src/testing/go1-rollout.ts';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf } from '@s2r/core';
 import { launchBrowser, nextFrame, openViewer } from '../helpers/browser.ts';
-import { GO1_URDF, sharedRobot, Z1_URDF } from '../../../../test/helpers/shared-robots.ts';
+import { GO1_URDF, sharedRobot, Z1_URDF } from '../../../../test/helpers/robots.ts';
 
 const GO1 = GO1_URDF;
 const Z1_STL = sharedRobot('z1/meshes/collision/z1_Link02.STL');
