@@ -13,7 +13,7 @@
  * Joint angles come from body rotations: q_rel = (q_parent·q_origin)⁻¹·q_child, angle = 2·atan2(q_rel.xyz·axis,
  * q_rel.w), unwrapped against the previous value so joints beyond ±π (Go1 thighs reach 4.5 rad) stay continuous.
  */
-import { mergeFixedJoints, inertiaToMat, poseToXform, quatMul, quatToMat, rotateInertia, symEig3, matToQuat, xformMul, quatRotate, quatConj, quatFromAxisAngle, quatNormalize, rpyToQuat, type Geometry, type Joint, type Link, type Quat, type RobotModel, type Shape, type Vec3, type Xform } from '@s2r/core';
+import { kinematicChain, linkPoses, type KinematicChain, mergeFixedJoints, inertiaToMat, poseToXform, quatMul, quatToMat, rotateInertia, symEig3, matToQuat, xformMul, quatRotate, quatConj, quatFromAxisAngle, quatNormalize, rpyToQuat, type Geometry, type Joint, type Link, type Quat, type RobotModel, type Shape, type Vec3, type Xform } from '@s2r/core';
 import { readMesh } from '../mesh/load.ts';
 import { supportPoints } from '../mesh/support-points.ts';
 import type { Rapier } from './rapier.ts';
@@ -106,7 +106,7 @@ export class RapierRobot implements RobotSim {
   private readonly jOriginQ: Float64Array; // rotation of the joint origin in the parent frame, 4 per joint
   private readonly jOriginP: Float64Array; // translation of the joint origin in the parent frame, 3 per joint
   private readonly jointOfBody: Int32Array; // per body, index of the joint above it (−1 root)
-  private readonly linkXforms: Xform[]; // joint origin per body (identity for root)
+  private readonly chain: KinematicChain;
   private readonly localCom: Float64Array; // per body, 3
   private readonly nominalMassProps: { mass: number; com: Vec3; inertia: Vec3; frame: Quat }[] = [];
   private readonly massScale: Float64Array;
@@ -186,11 +186,16 @@ export class RapierRobot implements RobotSim {
     }
     const B = order.length;
     this.linkNames = order.map((o) => o.link.name);
+    // Body poses at spawn and reset come from core's forward kinematics, whose breadth-first link order is this
+    // body order (checked, since both rely on it).
+    this.chain = kinematicChain(merged);
+    if (this.chain.links.length !== B || this.chain.links.some((l, i) => l !== this.linkNames[i])) {
+      throw new Error(`${model.source}: body order differs from the kinematic chain's (${this.chain.links.join(', ')})`);
+    }
     this.jointNames = [...merged.actuatedJoints];
     const n = this.jointNames.length;
     this.dof = n;
     this.parentBody = Int32Array.from(order.map((o) => o.parent));
-    this.linkXforms = order.map((o) => (o.joint ? poseToXform(o.joint.origin) : { p: [0, 0, 0] as Vec3, q: [0, 0, 0, 1] as Quat }));
     this.jointOfBody = new Int32Array(B).fill(-1);
 
     const jointByName = new Map(merged.joints.map((j) => [j.name, j]));
@@ -270,7 +275,7 @@ export class RapierRobot implements RobotSim {
     this.target.set(q0);
     this.spawnPos = [...(options.basePosition ?? [0, 0, 0])] as Vec3;
     this.spawnQuat = [...(options.baseQuat ?? [0, 0, 0, 1])] as Quat;
-    const poses = this.forwardKinematics(q0, this.spawnPos, this.spawnQuat);
+    const poses = linkPoses(this.chain, q0, { p: this.spawnPos, q: this.spawnQuat });
 
     // Contact links: the URDF link each collision shape was declared in.
     let keep: Set<string> | null = null;
@@ -473,26 +478,6 @@ export class RapierRobot implements RobotSim {
         return d;
       }
     }
-  }
-
-  /** World pose of every body frame for joint positions q and a root pose. */
-  forwardKinematics(q: ArrayLike<number>, basePos: Vec3, baseQuat: Quat): Xform[] {
-    const B = this.bodies.length || this.parentBody.length;
-    const out: Xform[] = new Array(B);
-    out[0] = { p: [...basePos] as Vec3, q: [...baseQuat] as Quat };
-    for (let b = 1; b < B; b++) {
-      const j = this.jointOfBody[b]!;
-      let local = this.linkXforms[b]!;
-      if (j >= 0) {
-        const ax: Vec3 = [this.jAxis[3 * j]!, this.jAxis[3 * j + 1]!, this.jAxis[3 * j + 2]!];
-        const qj = q[j] ?? 0;
-        local = this.jPrismatic[j]
-          ? xformMul(local, { p: [ax[0] * qj, ax[1] * qj, ax[2] * qj], q: [0, 0, 0, 1] })
-          : xformMul(local, { p: [0, 0, 0], q: quatFromAxisAngle(ax, qj) });
-      }
-      out[b] = xformMul(out[this.parentBody[b]!]!, local);
-    }
-    return out;
   }
 
   // ------------------------------------------------------------------ actuation
@@ -963,7 +948,7 @@ export class RapierRobot implements RobotSim {
     const pos = basePosition ?? this.spawnPos;
     const quat = quatNormalize(baseQuat ?? this.spawnQuat);
     if (![...pos, ...quat].every(Number.isFinite)) throw new RangeError(`resetState: base pose ${pos} / ${quat} is not finite`);
-    const poses = this.forwardKinematics(q64, pos, quat);
+    const poses = linkPoses(this.chain, q64, { p: pos, q: quat });
     // Velocities: root at rest; children add the joint's relative motion.
     const B = this.bodies.length;
     const w = new Float64Array(3 * B);
