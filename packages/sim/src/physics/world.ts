@@ -5,7 +5,8 @@
  */
 import type { RobotModel, Vec3 } from '@s2r/core';
 import { loadRapier, type Rapier } from './rapier.ts';
-import { GROUP_GROUND, groups, RapierRobot, type WorldHooks } from './robot-sim.ts';
+import { RapierRobot } from './robot-sim.ts';
+import { GROUP_GROUND, groups, type WorldHooks } from './robot-common.ts';
 import type { AddRobotOptions, GroundSpec, RapierFlavor, SimWorld, WorldOptions } from './types.ts';
 
 type RWorld = InstanceType<Rapier['World']>;
