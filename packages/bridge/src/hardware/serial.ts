@@ -22,6 +22,7 @@ import { writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { ReadStream } from 'node:tty';
 import { nowS } from '../timing/clock.ts';
+import { parseSerialSpec } from './serial-spec.ts';
 import type { HardwareInterface, RobotCommand, RobotState } from '../types.ts';
 import {
   ConfigFlags, FrameDecoder, FrameEncoder, HEADER_BYTES, MAX_JOINTS, MsgType, PROTOCOL_VERSION,
@@ -54,18 +55,6 @@ export interface SerialHardwareOptions {
   name?: string;
   /** Log sink for link events (not called on the hot path per frame). Default: none. */
   log?: (line: string) => void;
-}
-
-/** `serial:/dev/ttyUSB0@1000000` → { path, baudRate }. The `serial:` prefix and `@baud` are optional. */
-export function parseSerialSpec(spec: string): { path: string; baudRate: number } {
-  const s = spec.startsWith('serial:') ? spec.slice('serial:'.length) : spec;
-  const at = s.lastIndexOf('@');
-  const path = at >= 0 ? s.slice(0, at) : s;
-  const baudStr = at >= 0 ? s.slice(at + 1) : '1000000';
-  const baudRate = Number(baudStr);
-  if (!path) throw new Error(`serial spec "${spec}": missing device path (expected serial:/dev/ttyUSB0@1000000)`);
-  if (!Number.isInteger(baudRate) || baudRate <= 0) throw new Error(`serial spec "${spec}": baud "${baudStr}" is not a positive integer`);
-  return { path, baudRate };
 }
 
 /** Counter names reported by stats(); all start at 0. */
