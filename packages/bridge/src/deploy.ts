@@ -230,7 +230,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
 
   // Figures from the tick stream: distance and falls while the policy is in control.
   const sim = spec.kind === 'sim' ? spec.options : null;
-  const spawnZ = sim?.baseHeight ?? 0.42;
+  const spawnZ = sim?.baseHeight ?? 0; // a floating sim base always has one (SimHardware checks)
   const cosTilt = Math.cos(sim?.fallTiltRad ?? Math.PI / 3);
   const fallZ = (sim?.fallHeightFrac ?? 0.4) * spawnZ;
   let hasBase = false;
