@@ -1,5 +1,5 @@
 /**
- * RapierRobot, part 3 of 4: actuation. 'pd': explicit PD in JS every physics step, applied as equal and opposite
+ * RapierRobot, part 4 of 5: actuation. 'pd': explicit PD in JS every physics step, applied as equal and opposite
  * torques on child and parent, effort clamped per joint; 'motor': Rapier's implicit ForceBased joint motor.
  */
 import { quatConj, quatMul, quatRotate, type Quat, type Vec3, type Xform } from '@s2r/core';

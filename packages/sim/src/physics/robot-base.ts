@@ -1,5 +1,5 @@
 /**
- * RapierRobot, part 1 of 4: building. One articulated robot in a Rapier world: one rigid body per link after
+ * RapierRobot, part 1 of 5: building. One articulated robot in a Rapier world: one rigid body per link after
  * fixed-joint merging, impulse joints between them, and joint-space actuation.
  *
  * Actuation modes (AddRobotOptions.actuator):
@@ -14,7 +14,8 @@
  * q_rel.w), unwrapped against the previous value so joints beyond ±π (Go1 thighs reach 4.5 rad) stay continuous.
  *
  * The class is split by concern into a chain: robot-base.ts (fields, building bodies, colliders and joints) →
- * robot-state.ts (state read-back, contacts) → robot-actuation.ts (PD / motor) → robot-sim.ts (resets and DR).
+ * robot-contacts.ts (contact forces) → robot-state.ts (state read-back) → robot-actuation.ts (PD / motor) →
+ * robot-sim.ts (resets and DR). colliders.ts builds the shapes and mass properties.
  * All fields live here: subclasses declare none, so nothing re-initialises what this constructor set.
  */
 import { kinematicChain, linkPoses, mergeFixedJoints, poseToXform, quatMul, quatRotate, rpyToQuat, type Joint, type KinematicChain, type Link, type Quat, type RobotModel, type Shape, type Vec3, type Xform } from '@s2r/core';

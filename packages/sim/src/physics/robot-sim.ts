@@ -1,5 +1,5 @@
 /**
- * RapierRobot, part 4 of 4: the class the world creates. Resets (joint state and base pose, with body poses from
+ * RapierRobot, part 5 of 5: the class the world creates. Resets (joint state and base pose, with body poses from
  * core's forward kinematics) and the setters domain randomization uses (friction, restitution, link mass scales,
  * base payload, base velocity). See robot-base.ts for how the robot is built and how the parts fit together.
  */

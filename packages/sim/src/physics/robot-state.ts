@@ -1,13 +1,12 @@
 /**
- * RapierRobot, part 2 of 4: state read-back (joint angles and velocities from body poses, base pose and velocity,
- * IMU, link poses) and contacts (forces gathered by the world per contact link).
+ * RapierRobot, part 3 of 5: state read-back (joint angles and velocities from body poses, base pose and velocity,
+ * IMU, link poses).
  */
-import type { LinkContact } from './types.ts';
 import { quatRotate, type Quat, type Vec3 } from '@s2r/core';
 import { WRAP } from './robot-common.ts';
-import { RobotBase } from './robot-base.ts';
+import { RobotContacts } from './robot-contacts.ts';
 
-export abstract class RobotState extends RobotBase {
+export abstract class RobotState extends RobotContacts {
   // ------------------------------------------------------------------ state
 
   /** Called by SimWorld.step after Rapier advances: refresh joint positions and velocities. */
@@ -150,28 +149,6 @@ export abstract class RobotState extends RobotBase {
   }
 
   /** Per contact link force magnitudes (N) from the last step, order = contactLinkNames. Owned; copy to keep. */
-  contactForces(): Float32Array {
-    if (!this.contactsFresh) {
-      this.hooks.drainContacts();
-    }
-    return this.contactForce;
-  }
-
-  /** Mark contact arrays as up to date (called by the world after draining its event queue). */
-  markContactsFresh(): void {
-    this.contactsFresh = true;
-  }
-
-  contacts(): LinkContact[] {
-    const f = this.contactForces();
-    return this.contactLinkNames.map((link, i) => ({ link, inContact: f[i]! > 0, force: f[i]! }));
-  }
-
-  /** Index of a link in contactLinkNames, or −1. Use with contactForces() in hot loops. */
-  contactIndex(link: string): number {
-    return this.contactLinkNames.indexOf(link);
-  }
-
   linkPoses(out?: Float32Array): Float32Array {
     const B = this.bodies.length;
     const o = out ?? new Float32Array(7 * B);
