@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf } from '@s2r/core';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIRMWARE_DIR = join(REPO, 'hardware/firmware');

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { trainPpo, type MakeVecEnv } from '../src/ppo/train.ts';
 import { ToyVecEnv } from './helpers/toy-env.ts';
 import { RunFolder } from '../src/demos/train-cli-common.ts';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { parseArgs } from '@s2r/core';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'packages/cli/bin/s2r.mjs');

@@ -7,8 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadUrdf } from '../src/robot/load.ts';
-import { parseUrdf } from '../src/robot/urdf.ts';
+import { loadUrdf, parseUrdf } from '@s2r/core';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const BIN = join(ROOT, 'packages/cli/bin/s2r.mjs');

@@ -4,8 +4,7 @@
  * where zero is allowed and mid-range where it is not), PD gains, the base link, the feet, and the spawn height
  * measured by dropping the robot in Rapier. Also the note `s2r robot` prints when the zero pose breaks limits.
  */
-import type { Joint, RobotModel } from '../robot/model.ts';
-import type { RobotConfig } from '../robot/robot-config.ts';
+import type { Joint, RobotConfig, RobotModel } from '@s2r/core';
 import { createWorld } from '../physics/world.ts';
 import { standingSpawnHeight } from '../physics/spawn.ts';
 
