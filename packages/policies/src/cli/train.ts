@@ -31,6 +31,17 @@ Options:
   --progress <auto|lines|none>
   --record-every N       record one evaluation episode every N iterations to <run>/evals/ (default 100; 0 = off)
   --live WS_URL          also stream those evaluation episodes to an open viewer (the ws://…/live URL of s2r view)
+  --deterministic        plain-JS rollout inference (no timing-based choice), so a seed gives one result;
+                         with --cluster also lock-step segments (see docs/train-on-many-machines.md)
+
+Cluster (PPO only; workers: npx s2r worker --cluster URL):
+  --cluster nats://host:4222  be the learner of rollout workers over NATS JetStream
+  --creds FILE           NATS credentials: .creds file, nkey seed, or one line user:password
+                         (or env S2R_NATS_USER + S2R_NATS_PASSWORD, or S2R_NATS_NKEY; never in the URL)
+  --segment-envs N       envs per worker segment (default --envs: one segment per update)
+  --max-staleness K      drop segments more than K policy versions old (default 1; 0 = strictly on-policy)
+  --queue N              segments queued at the learner before workers pause (default 2 × segments per update)
+  --wait S               seconds any wait may last before failing with a message (default 120)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
 Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
@@ -53,7 +64,8 @@ export const command: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, {
-      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live'],
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live', 'cluster', 'creds', 'segment-envs', 'max-staleness', 'queue', 'wait'],
+      booleans: ['deterministic'],
     });
     const task = args.positional[0];
     if (!task) throw new UsageError('missing <task>');
@@ -115,7 +127,9 @@ export const command: Command = {
       if (args.has('workers')) flags.workers = args.num('workers');
       if (args.has('steps')) Object.assign(flags, { totalSteps: args.num('steps'), maxMinutes: 0 });
       if (args.has('minutes')) Object.assign(flags, { maxMinutes: args.num('minutes'), totalSteps: 0 });
+      if (args.has('deterministic')) flags.rolloutInference = 'js';
       layers.push(flags);
+      if (args.has('cluster')) return await (await import('../cluster/train-cli.ts')).trainClusterFromCli({ task, args, argv, command: cmd, signal: ac.signal }, layers);
       const { trainPpo } = await import('../ppo/train.ts');
       // Periodic evaluation episodes, recorded to <run>/evals/iter-<N>.mcap for `s2r view` (time not charged
       // to the --minutes budget). A failed recording is reported and training goes on.
