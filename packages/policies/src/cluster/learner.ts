@@ -42,6 +42,8 @@ export interface ClusterIterationMetrics extends IterationMetrics {
     /** Staleness (learner version − behaviour version) of the segments used this iteration → count. */
     staleness: Record<string, number>;
     dropped: number;
+    /** Ids of the segments dropped this iteration (stale, orphaned or the wrong shape): nothing vanishes silently. */
+    droppedIds: string[];
     duplicates: number;
     waitMs: number;
     bytes: number;
@@ -231,6 +233,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         const orphan = h.incarnation !== incarnation && h.version > resumeVersion;
         if (orphan || stale > maxStale || stale < 0 || h.T !== cfg.stepsPerEnv || h.N !== segEnvs) {
           it.dropped++;
+          it.droppedIds.push(h.id);
           droppedTotal++;
           remember(h.id);
           msg.ack();
@@ -249,7 +252,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     try {
       while (!stoppedBy) {
         const tc = performance.now();
-        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], staleness: {}, dropped: 0, duplicates: 0, waitMs: 0, bytes: 0 };
+        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, waitMs: 0, bytes: 0 };
         const batch = await gather(itc);
         if (!batch) {
           stoppedBy = 'signal';
