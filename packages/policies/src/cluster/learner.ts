@@ -39,6 +39,8 @@ export interface ClusterIterationMetrics extends IterationMetrics {
   cluster: {
     version: number;
     segments: string[];
+    /** Behaviour policy version of each of `segments`. */
+    behaviour: number[];
     /** Staleness (learner version − behaviour version) of the segments used this iteration → count. */
     staleness: Record<string, number>;
     dropped: number;
@@ -252,7 +254,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     try {
       while (!stoppedBy) {
         const tc = performance.now();
-        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, waitMs: 0, bytes: 0 };
+        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], behaviour: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, waitMs: 0, bytes: 0 };
         const batch = await gather(itc);
         if (!batch) {
           stoppedBy = 'signal';
@@ -268,6 +270,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
           }
           finished += b.seg.header.episodes.length;
           itc.segments.push(b.seg.header.id);
+          itc.behaviour.push(b.seg.header.version);
           itc.staleness[b.stale] = (itc.staleness[b.stale] ?? 0) + 1;
           staleTotal[b.stale] = (staleTotal[b.stale] ?? 0) + 1;
         });
