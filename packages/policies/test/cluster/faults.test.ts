@@ -1,0 +1,77 @@
+import { describe, expect, it, afterAll, beforeAll } from 'vitest';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trainCluster, type ClusterTrainOptions } from '../../src/cluster/learner.ts';
+import { natsFixture, spawnWorker, type NatsFixture, type WorkerProc } from './nats-fixture.ts';
+
+let nats: NatsFixture;
+const procs: WorkerProc[] = [];
+beforeAll(async () => {
+  nats = await natsFixture();
+});
+afterAll(async () => {
+  for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
+  await nats?.stop();
+});
+
+const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const base = (out: string, logs: string[]): ClusterTrainOptions => ({
+  task: 'cartpole', outDir: out, progress: 'none', log: (s) => logs.push(s), auth: { source: 'none' },
+  overrides: [{ totalSteps: 10 * 16 * 32, checkpointEvery: 2 }],
+  cluster: { url: nats.url, segmentEnvs: 0, maxStaleness: 1, deterministic: false, queueLimit: 0, waitS: 90 },
+});
+
+describe('cluster faults (real nats-server, worker processes)', () => {
+  it('the server restarts mid-run: learner and worker reconnect and the run finishes, no segment twice', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-restart-')), 'run');
+    const w = await spawnWorker(nats.url);
+    procs.push(w);
+    const logs: string[] = [];
+    let restart: Promise<void> | null = null;
+    const r = await trainCluster({
+      ...base(out, logs),
+      onIteration(m) {
+        // Not awaited: the learner goes on pulling segments while the server is down.
+        if (m.iteration === 3) restart = nats.restart();
+      },
+    });
+    await restart;
+    expect(r.stoppedBy).toBe('steps');
+    expect(r.iterations).toBe(10);
+    expect(await w.exited, w.out()).toBe(0);
+    expect(w.out()).toMatch(/reconnected to nats:/);
+    expect(logs.join('\n')).toMatch(/reconnected to nats:/);
+    const ids = metrics(r.runDir).flatMap((l) => l.cluster.segments);
+    expect(new Set(ids).size).toBe(ids.length);
+  }, 240_000);
+
+  it('a learner restarted from its checkpoint resumes on the same stream and counts no segment twice', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-resume-')), 'run');
+    const w = await spawnWorker(nats.url);
+    procs.push(w);
+    const logs: string[] = [];
+    // A crash right after iteration 5 (checkpoints every 2: the newest is iteration 4).
+    await expect(
+      trainCluster({
+        ...base(out, logs),
+        onIteration(m) {
+          if (m.iteration === 5) throw new Error('simulated learner crash');
+        },
+      }),
+    ).rejects.toThrow(/simulated learner crash/);
+    expect(existsSync(join(out, 'checkpoints', 'ckpt-000004.json'))).toBe(true);
+    const before = metrics(out);
+    const r = await trainCluster({ ...base(out, logs), outDir: undefined, resume: out });
+    expect(r.stoppedBy).toBe('steps');
+    expect(r.iterations).toBe(10);
+    expect(r.cluster.incarnation).toBe(2);
+    expect(await w.exited, w.out()).toBe(0);
+    const after = metrics(out).slice(before.length);
+    expect(after[0].iteration).toBe(5); // resumed at the checkpoint, iteration 4
+    const counted = [...before.filter((l) => l.iteration <= 4), ...after].flatMap((l) => l.cluster.segments as string[]);
+    expect(new Set(counted).size).toBe(counted.length);
+    // The worker kept its slot and sequence across the learner restart: same stream, same consumer.
+    expect(after.flatMap((l) => l.cluster.segments as string[]).every((id: string) => id.startsWith(before[0].cluster.segments[0].replace(/-\d+$/, '')))).toBe(true);
+  }, 240_000);
+});
