@@ -41,15 +41,16 @@ export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 /**
  * Run `fn` until it succeeds or `waitS` has passed since the first failure; log the first failure and then every
- * 10 s. Transient errors are expected while a server restarts: the clients reconnect underneath.
+ * 10 s; errors `fatal` accepts are thrown at once. Transient errors are expected while a server restarts: the clients reconnect underneath.
  */
-export async function retry<T>(what: string, fn: () => Promise<T>, o: { waitS: number; log: (s: string) => void; signal?: AbortSignal }): Promise<T> {
+export async function retry<T>(what: string, fn: () => Promise<T>, o: { waitS: number; log: (s: string) => void; signal?: AbortSignal; fatal?: (e: unknown) => boolean }): Promise<T> {
   let first = 0;
   let lastLog = 0;
   for (;;) {
     try {
       return await fn();
     } catch (e) {
+      if (o.fatal?.(e)) throw e;
       const now = performance.now();
       if (!first) first = now;
       const m = (e as Error).message;

@@ -70,15 +70,28 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerResult> {
   const o = { ...opts, log };
   const name = `${hostname()}-${process.pid}`;
   const nc: NatsConnection = await connectCluster(o.url, { auth: o.auth, name: `s2r-worker-${name}`, log });
-  let vec: Awaited<ReturnType<typeof import('@s2r/sim/env/vec-env.ts').makeVecEnv>> | null = null;
-  let ppo: PPO | null = null;
   try {
     log(`worker ${name}: connected to ${o.url} (credentials: ${o.auth.source})`);
     const kv = await retry('worker: opening KV bucket', () => new Kvm(nc).create(KV_BUCKET, { history: 1 }), o);
+    for (;;) {
+      const job = await waitForJob(kv, o, log);
+      if (!job) return { runId: '', slot: -1, segments: 0, bytes: 0, refused: 0, stoppedBy: 'signal' };
+      const r = await serveJob(nc, kv, job, name, o);
+      // A new learner replaced the run this worker served (e.g. the old one crashed): serve the new one.
+      if (r !== 'switched') return r;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: string, o: WorkerOptions & { log: (s: string) => void }): Promise<WorkerResult | 'switched'> {
+  const log = o.log;
+  let vec: Awaited<ReturnType<typeof import('@s2r/sim/env/vec-env.ts').makeVecEnv>> | null = null;
+  let ppo: PPO | null = null;
+  try {
     const js = jetstream(nc);
     const jsm = await jetstreamManager(nc);
-    const job = await waitForJob(kv, o, log);
-    if (!job) return { runId: '', slot: -1, segments: 0, bytes: 0, refused: 0, stoppedBy: 'signal' };
     let slot = 0;
     for (; ; slot++) {
       const ok = await retry('worker: claiming a slot', () => kv.create(`slot.${job.runId}.${slot}`, name).then(() => true, (e: Error) => (/exists|wrong last sequence/i.test(e.message) ? false : Promise.reject(e))), o);
@@ -115,14 +128,18 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerResult> {
       if (o.signal?.aborted) return { runId: job.runId, slot, segments: seq, bytes, refused, stoppedBy: 'signal' };
       if (o.maxSegments && seq >= o.maxSegments) return { runId: job.runId, slot, segments: seq, bytes, refused, stoppedBy: 'max-segments' };
       const now = parseJob((await retry('worker: reading the job', () => kv.get('job'), o))?.value);
-      if (!now || now.runId !== job.runId || now.status === 'done') {
-        log(`worker ${name}: run ${job.runId} is ${now?.runId === job.runId ? 'done' : 'no longer announced'}; ${seq} segments published`);
+      if (now && now.runId !== job.runId && now.status === 'running') {
+        log(`worker ${name}: run ${now.runId} replaced run ${job.runId} (${seq} segments published to it); switching`);
+        return 'switched';
+      }
+      if (!now || now.status === 'done') {
+        log(`worker ${name}: run ${job.runId} is done; ${seq} segments published`);
         return { runId: job.runId, slot, segments: seq, bytes, refused, stoppedBy: 'job-done' };
       }
       const ann = await retry('worker: reading the policy announcement', () => readAnnouncement(kv), o);
       if (ann && ann.runId === job.runId && !sameVersion(ann, policy) && ann.sha256 !== refusedSha) {
         try {
-          const p = await retry('worker: fetching the policy', () => fetchPolicy(kv, ann), o);
+          const p = await retry('worker: fetching the policy', () => fetchPolicy(kv, ann), { ...o, fatal: (e) => e instanceof PolicyRefused });
           if (p) {
             loadVersion(ppo, base, p);
             policy = p;
@@ -161,7 +178,6 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerResult> {
   } finally {
     ppo?.dispose();
     await vec?.close();
-    await nc.close();
   }
 }
 
