@@ -40,7 +40,7 @@ Cluster (PPO only; workers: npx s2r worker --cluster URL):
                          (or env S2R_NATS_USER + S2R_NATS_PASSWORD, or S2R_NATS_NKEY; never in the URL)
   --segment-envs N       envs per worker segment (default --envs: one segment per update)
   --max-staleness K      drop segments more than K policy versions old (default 1; 0 = strictly on-policy)
-  --queue N              segments queued at the learner before workers pause (default 2 × segments per update)
+  --queue N              undelivered segments queued before workers pause (default: one update's worth)
   --wait S               seconds any wait may last before failing with a message (default 120)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).

@@ -17,7 +17,7 @@ export interface ClusterJob {
   segmentsPerUpdate: number;
   /** Deterministic mode: a worker collects exactly segmentsPerUpdate segments per version, then waits. */
   deterministic: boolean;
-  /** Async mode: a worker collects only while the learner has fewer than this many segments waiting. */
+  /** Async mode: a worker collects only while fewer than this many segments wait undelivered to the learner. */
   queueLimit: number;
   subject: string;
   consumer: string;
@@ -31,7 +31,7 @@ export interface ClusterSettings {
   /** Segments older than this many policy versions are dropped; younger ones train through PPO's ratio. */
   maxStaleness: number;
   deterministic: boolean;
-  /** Segments the learner may have queued before workers pause (default 2 × segmentsPerUpdate). */
+  /** Undelivered segments queued before workers pause (default segmentsPerUpdate: the next batch, collected during the update). */
   queueLimit: number;
   /** Seconds any wait (segments, a policy version, the server) may last before it fails with a message. */
   waitS: number;

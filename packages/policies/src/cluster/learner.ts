@@ -151,7 +151,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
 
     const job: ClusterJob = {
       runId, incarnation, task: opts.task, status: 'running', ppo: cfg, dims, segmentEnvs: segEnvs, segmentsPerUpdate: B,
-      deterministic: cs.deterministic, queueLimit: cs.queueLimit > 0 ? cs.queueLimit : 2 * B, subject, consumer,
+      deterministic: cs.deterministic, queueLimit: cs.queueLimit > 0 ? cs.queueLimit : B, subject, consumer,
     };
     const announce = () => retry('cluster: announcing the job', () => kv!.put('job', JSON.stringify(job)), wait);
     const publish = () => retry('cluster: publishing the policy', () => publishPolicy(kv!, policyOf(ppo, runId, incarnation, counters.iteration), maxPayload, maxStale + 4), wait);

@@ -158,7 +158,9 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       if (go && now.deterministic) go = perVersion < now.segmentsPerUpdate;
       else if (go) {
         const info = await retry('worker: reading the queue length', () => jsm.consumers.info(SEGMENT_STREAM, job.consumer), o);
-        go = info.num_pending + info.num_ack_pending < now.queueLimit;
+        // Only segments not yet delivered: the batch the learner is updating on (ack pending) does not count, so
+        // the next batch is collected during the update.
+        go = info.num_pending < now.queueLimit;
       }
       if (!go) {
         if ((performance.now() - idleSince) / 1000 > o.waitS)
