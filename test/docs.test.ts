@@ -31,7 +31,8 @@
  * - Small inputs through the environment variables the guides mention (defaults in `${VAR:-default}` are what a
  *   user gets): S2R_DOC_SECONDS (walking/deploy seconds), S2R_DOC_EPISODES, S2R_DOC_STEPS (training env steps),
  *   S2R_DOC_MINUTES (training minutes for `npm start -- --train`), S2R_DOC_PORT=0 (any free port),
- *   S2R_DOC_LIVE_PORT (a free port picked here: the live viewer's URL must be known to the next block).
+ *   S2R_DOC_LIVE_PORT (a free port picked here: the live viewer's URL must be known to the next block),
+ *   S2R_DOC_NATS_PORT (a free port for the guide's local nats-server, known to the worker and learner blocks).
  * - POLICY: the guides default to the committed Go1 policy, hardware/policies/go1-flat/policy.json. If it is not
  *   in the checkout, a tiny (untrained) go1-flat policy is trained once here and POLICY points to it, so the
  *   deploy/view guides still exercise their commands; the quick start's plain `npm start` then fails, honestly.
@@ -103,6 +104,7 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   baseEnv.S2R_DOC_LIVE_PORT = String(await freePort());
+  baseEnv.S2R_DOC_NATS_PORT = String(await freePort());
   // The serial guide builds the emulator with make; socat must exist for its pty pair.
   expect(spawnSync('socat', ['-V']).status, 'socat is required (apt-get install socat)').toBe(0);
   if (!existsSync(COMMITTED_POLICY)) {
