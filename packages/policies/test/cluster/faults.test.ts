@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCluster, type ClusterTrainOptions } from '../../src/cluster/learner.ts';
+import { runWorker } from '../../src/cluster/worker.ts';
 import { natsFixture, spawnWorker, type NatsFixture, type WorkerProc } from './nats-fixture.ts';
 
 let nats: NatsFixture;
@@ -74,4 +75,14 @@ describe('cluster faults (real nats-server, worker processes)', () => {
     // The worker kept its slot and sequence across the learner restart: same stream, same consumer.
     expect(after.flatMap((l) => l.cluster.segments as string[]).every((id: string) => id.startsWith(before[0].cluster.segments[0].replace(/-\d+$/, '')))).toBe(true);
   }, 240_000);
+
+  it('nothing waits forever: a worker without a learner and a learner without workers each fail with a message', async () => {
+    // Every run above is done, so no job is running on this server now.
+    await expect(runWorker({ url: nats.url, auth: { source: 'none' }, threads: 0, waitS: 2, log: () => {} })).rejects.toThrow(
+      `no training job announced on ${nats.url} within 2 s; start the learner with: npx s2r train <task> --cluster ${nats.url}`,
+    );
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-nowork-')), 'run');
+    const o = base(out, []);
+    await expect(trainCluster({ ...o, cluster: { ...o.cluster, waitS: 2 } })).rejects.toThrow(/no segment from any worker for 2 s \(have 0\/1 for version 0\); is a worker running\? npx s2r worker --cluster nats:/);
+  }, 60_000);
 });
