@@ -1,6 +1,6 @@
 /** `npx s2r worker --cluster nats://host:4222`: a rollout worker for a cluster learner (see cluster/worker.ts). */
 import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
-import { checkClusterUrl, resolveAuth } from '../cluster/connect.ts';
+import { clusterArgs } from '../cluster/connect.ts';
 
 const usage = `Usage: npx s2r worker --cluster nats://host:4222 [options]
 
@@ -25,14 +25,7 @@ export const command: Command = {
     const a = parseArgs(argv, { values: ['cluster', 'creds', 'threads', 'wait', 'segments', 'backend'] });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     if (!a.has('cluster')) throw new UsageError('missing --cluster nats://host:4222');
-    let url: string;
-    let auth;
-    try {
-      url = checkClusterUrl(a.str('cluster', ''));
-      auth = resolveAuth(a.str('creds'));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const { url, auth } = clusterArgs(a);
     const threads = a.num('threads', 1);
     const segments = a.num('segments', 0);
     const waitS = a.num('wait', 600);

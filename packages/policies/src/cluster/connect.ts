@@ -16,6 +16,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { UsageError, type ParsedArgs } from '@s2r/sim/util/cli.ts';
 
 /** Bucket for the job announcement, worker slots and policy versions; stream for segments. */
 export const KV_BUCKET = 's2r';
@@ -66,6 +67,15 @@ export function resolveAuth(credsFile: string | undefined, env: NodeJS.ProcessEn
     return { authenticator: usernamePasswordAuthenticator(env.S2R_NATS_USER, env.S2R_NATS_PASSWORD), source: `env S2R_NATS_USER (${env.S2R_NATS_USER})` };
   }
   return { source: 'none' };
+}
+
+/** --cluster and --creds of a command line, checked; a bad one is a usage error naming it. */
+export function clusterArgs(a: ParsedArgs): { url: string; auth: ClusterAuth } {
+  try {
+    return { url: checkClusterUrl(a.str('cluster', '')), auth: resolveAuth(a.str('creds')) };
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 /**

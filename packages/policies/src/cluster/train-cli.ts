@@ -4,7 +4,7 @@
  */
 import { UsageError } from '@s2r/sim/util/cli.ts';
 import type { TrainCliContext } from '../cli/train.ts';
-import { checkClusterUrl, resolveAuth } from './connect.ts';
+import { clusterArgs } from './connect.ts';
 import type { ClusterSettings } from './job.ts';
 
 function intFlag(ctx: TrainCliContext, name: string, fallback: number, min: number): number {
@@ -17,14 +17,7 @@ export async function trainClusterFromCli(ctx: TrainCliContext, layers: Record<s
   const a = ctx.args;
   const algo = a.str('algo', 'ppo');
   if (algo !== 'ppo') throw new UsageError(`--cluster trains PPO only, not --algo ${algo}`);
-  let url: string;
-  let auth;
-  try {
-    url = checkClusterUrl(a.str('cluster', ''));
-    auth = resolveAuth(a.str('creds'));
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const { url, auth } = clusterArgs(a);
   const cluster: ClusterSettings = {
     url,
     segmentEnvs: intFlag(ctx, 'segment-envs', 0, 0),

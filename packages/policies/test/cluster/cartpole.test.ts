@@ -1,29 +1,22 @@
-import { describe, expect, it, afterAll, beforeAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCluster } from '../../src/cluster/learner.ts';
 import { loadPolicy } from '../../src/policy.ts';
 import { evaluatePolicy } from '../../src/evaluate.ts';
-import { natsFixture, spawnWorker, waitFor, type NatsFixture, type WorkerProc } from './nats-fixture.ts';
+import { useNats, spawnWorker, type WorkerProc } from './nats-fixture.ts';
 
-let nats: NatsFixture;
-const procs: WorkerProc[] = [];
-beforeAll(async () => {
-  nats = await natsFixture();
-});
-afterAll(async () => {
-  for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
-  await nats?.stop();
-});
+const fx = useNats();
+const procs = fx.procs;
 
 const slotOf = (w: WorkerProc) => Number(/slot (\d+)/.exec(w.out())?.[1] ?? NaN);
 
 describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
   it('2 workers reach the local reward bar; a worker killed with -9 loses at most its open segment; a late worker starts on the newest policy', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-cartpole-')), 'run');
-    const a = await spawnWorker(nats.url);
-    const b = await spawnWorker(nats.url);
+    const a = await spawnWorker(fx.nats().url);
+    const b = await spawnWorker(fx.nats().url);
     procs.push(a, b);
     let late: WorkerProc | null = null;
     let lateFrom = -1;
@@ -31,7 +24,7 @@ describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
     const r = await trainCluster({
       task: 'cartpole', outDir: out, progress: 'none', log: () => {}, auth: { source: 'none' },
       // Two segments of 8 envs per update: the local run's 16 envs × 32 steps, split over the workers.
-      cluster: { url: nats.url, segmentEnvs: 8, maxStaleness: 1, deterministic: false, queueLimit: 0, waitS: 90 },
+      cluster: { url: fx.nats().url, segmentEnvs: 8, maxStaleness: 1, deterministic: false, queueLimit: 0, waitS: 90 },
       async onIteration(m) {
         // Kill b once both workers have delivered: at that moment it is almost surely inside a segment.
         if (killedAt < 0 && m.iteration >= 4 && /slot/.test(b.out())) {
@@ -39,7 +32,7 @@ describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
           killedAt = m.iteration;
         }
         if (killedAt > 0 && !late && m.iteration >= killedAt + 4) {
-          late = await spawnWorker(nats.url);
+          late = await spawnWorker(fx.nats().url);
           procs.push(late);
           lateFrom = m.iteration;
         }

@@ -1,18 +1,12 @@
-import { describe, expect, it, afterAll, beforeAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainPpo } from '../../src/ppo/train.ts';
 import { trainCluster } from '../../src/cluster/learner.ts';
-import { natsFixture, spawnWorker, type NatsFixture } from './nats-fixture.ts';
+import { useNats, spawnWorker } from './nats-fixture.ts';
 
-let nats: NatsFixture;
-beforeAll(async () => {
-  nats = await natsFixture();
-});
-afterAll(async () => {
-  await nats?.stop();
-});
+const fx = useNats();
 
 const quiet = () => {};
 // 4 iterations of the cartpole defaults (16 envs × 32 steps), plain-JS inference as --deterministic sets it.
@@ -22,10 +16,10 @@ describe('cluster determinism', () => {
   it('one worker with --deterministic gives the same policy as a local run with the same seed, bit for bit', async () => {
     const dir = mkdtempSync(join(tmpdir(), 's2r-cl-det-'));
     const local = await trainPpo({ task: 'cartpole', overrides: layers, outDir: join(dir, 'local'), progress: 'none', log: quiet });
-    const worker = await spawnWorker(nats.url);
+    const worker = await spawnWorker(fx.nats().url);
     const cl = await trainCluster({
       task: 'cartpole', overrides: layers, outDir: join(dir, 'cluster'), progress: 'none', log: quiet, auth: { source: 'none' },
-      cluster: { url: nats.url, segmentEnvs: 0, maxStaleness: 1, deterministic: true, queueLimit: 0, waitS: 60 },
+      cluster: { url: fx.nats().url, segmentEnvs: 0, maxStaleness: 1, deterministic: true, queueLimit: 0, waitS: 60 },
     });
     expect(await worker.exited, worker.out()).toBe(0);
     expect(worker.out()).toMatch(/"stoppedBy":"job-done"/);

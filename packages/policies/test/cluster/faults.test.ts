@@ -1,32 +1,25 @@
-import { describe, expect, it, afterAll, beforeAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { trainCluster, type ClusterTrainOptions } from '../../src/cluster/learner.ts';
 import { runWorker } from '../../src/cluster/worker.ts';
-import { natsFixture, spawnWorker, type NatsFixture, type WorkerProc } from './nats-fixture.ts';
+import { useNats, spawnWorker, type WorkerProc } from './nats-fixture.ts';
 
-let nats: NatsFixture;
-const procs: WorkerProc[] = [];
-beforeAll(async () => {
-  nats = await natsFixture();
-});
-afterAll(async () => {
-  for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
-  await nats?.stop();
-});
+const fx = useNats();
+const procs = fx.procs;
 
 const metrics = (dir: string) => readFileSync(join(dir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
 const base = (out: string, logs: string[]): ClusterTrainOptions => ({
   task: 'cartpole', outDir: out, progress: 'none', log: (s) => logs.push(s), auth: { source: 'none' },
   overrides: [{ totalSteps: 10 * 16 * 32, checkpointEvery: 2 }],
-  cluster: { url: nats.url, segmentEnvs: 0, maxStaleness: 1, deterministic: false, queueLimit: 0, waitS: 90 },
+  cluster: { url: fx.nats().url, segmentEnvs: 0, maxStaleness: 1, deterministic: false, queueLimit: 0, waitS: 90 },
 });
 
 describe('cluster faults (real nats-server, worker processes)', () => {
   it('the server restarts mid-run: learner and worker reconnect and the run finishes, no segment twice', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-restart-')), 'run');
-    const w = await spawnWorker(nats.url);
+    const w = await spawnWorker(fx.nats().url);
     procs.push(w);
     const logs: string[] = [];
     let restart: Promise<void> | null = null;
@@ -34,7 +27,7 @@ describe('cluster faults (real nats-server, worker processes)', () => {
       ...base(out, logs),
       onIteration(m) {
         // Not awaited: the learner goes on pulling segments while the server is down.
-        if (m.iteration === 3) restart = nats.restart();
+        if (m.iteration === 3) restart = fx.nats().restart();
       },
     });
     await restart;
@@ -49,7 +42,7 @@ describe('cluster faults (real nats-server, worker processes)', () => {
 
   it('a learner restarted from its checkpoint resumes on the same stream and counts no segment twice', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-resume-')), 'run');
-    const w = await spawnWorker(nats.url);
+    const w = await spawnWorker(fx.nats().url);
     procs.push(w);
     const logs: string[] = [];
     // A crash right after iteration 5 (checkpoints every 2: the newest is iteration 4).
@@ -78,8 +71,8 @@ describe('cluster faults (real nats-server, worker processes)', () => {
 
   it('nothing waits forever: a worker without a learner and a learner without workers each fail with a message', async () => {
     // Every run above is done, so no job is running on this server now.
-    await expect(runWorker({ url: nats.url, auth: { source: 'none' }, threads: 0, waitS: 2, log: () => {} })).rejects.toThrow(
-      `no training job announced on ${nats.url} within 2 s; start the learner with: npx s2r train <task> --cluster ${nats.url}`,
+    await expect(runWorker({ url: fx.nats().url, auth: { source: 'none' }, threads: 0, waitS: 2, log: () => {} })).rejects.toThrow(
+      `no training job announced on ${fx.nats().url} within 2 s; start the learner with: npx s2r train <task> --cluster ${fx.nats().url}`,
     );
     const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-nowork-')), 'run');
     const o = base(out, []);

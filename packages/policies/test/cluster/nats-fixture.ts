@@ -1,5 +1,6 @@
 /** A real nats-server for the cluster tests: loopback, a free port, its own JetStream folder; restartable. */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startNatsServer, type NatsServer } from '../../src/cluster/server.ts';
@@ -59,4 +60,21 @@ export async function spawnWorker(url: string, extra: string[] = [], env: NodeJS
   proc.stderr!.on('data', (b) => (buf += b));
   const exited = new Promise<number | null>((res) => proc.once('exit', (c) => res(c)));
   return { proc, out: () => buf, exited };
+}
+
+/**
+ * One server for a test file (started before its tests, stopped after) and the worker processes it spawned
+ * (killed after, if a failed test left them running). `nats()` is the fixture once started.
+ */
+export function useNats(o: { user?: string; password?: string } = {}): { nats(): NatsFixture; procs: WorkerProc[] } {
+  let f: NatsFixture | null = null;
+  const procs: WorkerProc[] = [];
+  beforeAll(async () => {
+    f = await natsFixture(o);
+  });
+  afterAll(async () => {
+    for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
+    await f?.stop();
+  });
+  return { nats: () => f!, procs };
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it, afterAll, beforeAll } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,19 +10,12 @@ import { fetchPolicy, PolicyRefused, publishPolicy, readAnnouncement, type Polic
 import { freePort } from '../../src/cluster/server.ts';
 import { resolvePpoConfig } from '../../src/ppo/config.ts';
 import type { ClusterJob } from '../../src/cluster/job.ts';
-import { natsFixture, spawnWorker, waitFor, type NatsFixture, type WorkerProc } from './nats-fixture.ts';
+import { useNats, spawnWorker, waitFor, type WorkerProc } from './nats-fixture.ts';
 
 const S2R = join(import.meta.dirname, '../../../cli/bin/s2r.mjs');
 const PASSWORD = 'pw-Zq8-never-in-files';
-let nats: NatsFixture;
-const procs: WorkerProc[] = [];
-beforeAll(async () => {
-  nats = await natsFixture({ user: 'learner', password: PASSWORD });
-});
-afterAll(async () => {
-  for (const p of procs) if (p.proc.exitCode === null) p.proc.kill('SIGKILL');
-  await nats?.stop();
-});
+const fx = useNats({ user: 'learner', password: PASSWORD });
+const procs = fx.procs;
 
 const envAuth = { S2R_NATS_USER: 'learner', S2R_NATS_PASSWORD: PASSWORD };
 const quiet = () => {};
@@ -51,7 +44,7 @@ function filesUnder(dir: string): string[] {
 
 describe('cluster security and connection errors (real nats-server with a password)', () => {
   it('a worker refuses a policy version whose bytes do not match the announced sha256, then takes the next good one', async () => {
-    const nc = await connectCluster(nats.url, { auth: resolveAuth(undefined, envAuth), name: 'test', log: quiet });
+    const nc = await connectCluster(fx.nats().url, { auth: resolveAuth(undefined, envAuth), name: 'test', log: quiet });
     try {
       const kv = await new Kvm(nc).create(KV_BUCKET, { history: 1 });
       const runId = 'tamper-test';
@@ -69,7 +62,7 @@ describe('cluster security and connection errors (real nats-server with a passwo
       await expect(fetchPolicy(kv, (await readAnnouncement(kv))!)).rejects.toThrow(PolicyRefused);
       await expect(fetchPolicy(kv, ann)).rejects.toThrow(/refused.*sha256.*tampered or corrupted/);
 
-      const w = await spawnWorker(nats.url, [], envAuth);
+      const w = await spawnWorker(fx.nats().url, [], envAuth);
       procs.push(w);
       await waitFor('the worker to refuse version 0', () => /policy version 0 of run tamper-test: refused/.test(w.out()));
       const pending = async () => (await jsm.consumers.info(SEGMENT_STREAM, job.consumer)).num_pending;
@@ -93,10 +86,10 @@ describe('cluster security and connection errors (real nats-server with a passwo
     const dir = mkdtempSync(join(tmpdir(), 's2r-cl-creds-'));
     const creds = join(dir, 'worker.creds');
     writeFileSync(creds, `learner:${PASSWORD}\n`);
-    const w = await spawnWorker(nats.url, ['--creds', creds]);
+    const w = await spawnWorker(fx.nats().url, ['--creds', creds]);
     procs.push(w);
     const out = join(dir, 'run');
-    const r = await run(['train', 'cartpole', '--cluster', nats.url, '--steps', '1024', '--out', out, '--progress', 'lines', '--wait', '90'], envAuth);
+    const r = await run(['train', 'cartpole', '--cluster', fx.nats().url, '--steps', '1024', '--out', out, '--progress', 'lines', '--wait', '90'], envAuth);
     expect(r.code, r.out).toBe(0);
     expect(await w.exited, w.out()).toBe(0);
     expect(r.out).toMatch(/credentials: env S2R_NATS_USER \(learner\)/);
@@ -109,9 +102,9 @@ describe('cluster security and connection errors (real nats-server with a passwo
   }, 180_000);
 
   it('a wrong password, an unreachable server, a bad URL and credentials in the URL each fail with one clear line naming the URL', async () => {
-    const bad = await run(['worker', '--cluster', nats.url, '--wait', '5'], { S2R_NATS_USER: 'learner', S2R_NATS_PASSWORD: 'wrong' });
+    const bad = await run(['worker', '--cluster', fx.nats().url, '--wait', '5'], { S2R_NATS_USER: 'learner', S2R_NATS_PASSWORD: 'wrong' });
     expect(bad.code).toBe(1);
-    expect(bad.out).toMatch(new RegExp(`cannot connect to the NATS server at ${nats.url}: .*[Aa]uthorization.*S2R_NATS_USER`));
+    expect(bad.out).toMatch(new RegExp(`cannot connect to the NATS server at ${fx.nats().url}: .*[Aa]uthorization.*S2R_NATS_USER`));
     expect(bad.out.includes('wrong')).toBe(false);
 
     // Timed in-process: process start-up under CI load is not what the 5 s bound is about.
@@ -128,7 +121,7 @@ describe('cluster security and connection errors (real nats-server with a passwo
     const scheme = await run(['worker', '--cluster', 'http://localhost:4222'], {});
     expect(scheme.code).toBe(2);
     expect(scheme.out).toMatch(/--cluster "http:\/\/localhost:4222": expected a nats:\/\/ or tls:\/\/ URL/);
-    const inUrl = await run(['train', 'cartpole', '--cluster', `nats://learner:${PASSWORD}@127.0.0.1:${nats.port}`], {});
+    const inUrl = await run(['train', 'cartpole', '--cluster', `nats://learner:${PASSWORD}@127.0.0.1:${fx.nats().port}`], {});
     expect(inUrl.code).toBe(2);
     expect(inUrl.out).toMatch(/credentials in the URL would be written to command\.txt/);
   }, 120_000);
