@@ -31,8 +31,8 @@ Options:
   --progress <auto|lines|none>
   --record-every N       record one evaluation episode every N iterations to <run>/evals/ (default 100; 0 = off)
   --live WS_URL          also stream those evaluation episodes to an open viewer (the ws://…/live URL of s2r view)
-  --deterministic        plain-JS rollout inference (no timing-based choice), so a seed gives one result;
-                         with --cluster also lock-step segments (see docs/train-on-many-machines.md)
+  --deterministic        plain-JS rollout inference even if the config says auto (timing-based), so a seed
+                         gives one result; with --cluster also lock-step segments (docs/train-on-many-machines.md)
 
 Cluster (PPO only; workers: npx s2r worker --cluster URL):
   --cluster nats://host:4222  be the learner of rollout workers over NATS JetStream
