@@ -10,8 +10,9 @@
  * collects the next segment while the learner updates, which a local run does not). bytes_per_sample is
  * segment bytes on the wire per env step. staleness_p99 is over the segments of both cluster phases.
  * lost_segments = published by workers − trained on − dropped − still queued at the end (must be 0).
- * Also printed, for the N-machine model: mean learner update ms, decode+place µs per sample, update ms per
- * iteration. On a 2-core machine shared with other work, read the figures with load_avg_1m beside them.
+ * Also printed, for the N-machine model: the learner's update ms per iteration and ingest (decode + place) µs
+ * per sample, a worker's collection rate (env steps/s while collecting) and publish cost (encode + JetStream
+ * ack) µs per sample. On a 2-core machine shared with other work, read the figures with load_avg_1m beside them.
  *
  * Options: --task T (default cartpole), --steps N per phase (default 40960), --envs N (default 16), --seed N.
  * Last line: {"bench":"cluster","env_steps_per_s":{…},"overhead_pct":…,"bytes_per_sample":…,"staleness_p99":…,"lost_segments":…,"load_avg_1m":…}
@@ -45,7 +46,7 @@ const staleness: Record<string, number> = {};
 let lost = 0;
 let bytes = 0;
 let samples = 0;
-const costs: { updateMs: number[]; waitMs: number[] } = { updateMs: [], waitMs: [] };
+const costs = { updateMs: [] as number[], waitMs: [] as number[], ingestMs: 0, collectMs: 0, publishMs: 0, published: 0 };
 
 /** Env steps per second between the end of iteration 2 and the last iteration (metrics.jsonl). */
 function steady(runDir: string): number {
@@ -67,7 +68,11 @@ async function clusterPhase(workers: number): Promise<number> {
     task, overrides: layers, outDir: join(dir, `cluster-${workers}w`), progress: 'none', log: quiet, auth: { source: 'none' },
     cluster: { url: nats.url, segmentEnvs: envs / workers, maxStaleness: 1, deterministic: false, queueLimit: 0, waitS: 300 },
   });
-  const published = (await Promise.all(procs.map(async (p) => ((await p.exited) === 0 ? JSON.parse(p.out().trim().split('\n').pop()!).segments : NaN)))).reduce((a, b) => a + b, 0);
+  const reports = await Promise.all(procs.map(async (p) => ((await p.exited) === 0 ? JSON.parse(p.out().trim().split('\n').pop()!) : { segments: NaN, collect_ms: NaN, publish_ms: NaN })));
+  const published = reports.reduce((a, w) => a + w.segments, 0);
+  costs.collectMs += reports.reduce((a, w) => a + w.collect_ms, 0);
+  costs.publishMs += reports.reduce((a, w) => a + w.publish_ms, 0);
+  costs.published += published * (envs / workers) * r.config.stepsPerEnv;
   const lines = readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   const used = lines.reduce((a, l) => a + l.cluster.segments.length, 0);
   const dropped = lines.reduce((a, l) => a + l.cluster.dropped, 0);
@@ -77,6 +82,7 @@ async function clusterPhase(workers: number): Promise<number> {
     samples += l.cluster.segments.length * (envs / workers) * r.config.stepsPerEnv;
     costs.updateMs.push(l.update.updateMs);
     costs.waitMs.push(l.cluster.waitMs);
+    costs.ingestMs += l.cluster.ingestMs;
   }
   // Segments published after the learner's last pull stay queued in the work-queue stream: not lost.
   const queued = await pendingOf(r.cluster.runId);
@@ -123,6 +129,9 @@ console.log(
     staleness_p99: p99,
     lost_segments: lost,
     learner_update_ms: Number(mean(costs.updateMs).toFixed(1)),
+    learner_ingest_us_per_sample: Number(((1000 * costs.ingestMs) / samples).toFixed(2)),
+    worker_collect_steps_per_s: Math.round(costs.published / (costs.collectMs / 1000)),
+    worker_publish_us_per_sample: Number(((1000 * costs.publishMs) / costs.published).toFixed(2)),
     samples_per_update: envs * local.config.stepsPerEnv,
     load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
   }),

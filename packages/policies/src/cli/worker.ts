@@ -39,7 +39,7 @@ export const command: Command = {
     try {
       const { runWorker } = await import('../cluster/worker.ts');
       const r = await runWorker({ url, auth, threads, waitS, backend: a.str('backend'), maxSegments: segments, signal: ac.signal });
-      console.log(JSON.stringify({ worker: 'done', run: r.runId, slot: r.slot, segments: r.segments, bytes: r.bytes, refused: r.refused, stoppedBy: r.stoppedBy }));
+      console.log(JSON.stringify({ worker: 'done', run: r.runId, slot: r.slot, segments: r.segments, bytes: r.bytes, refused: r.refused, collect_ms: Math.round(r.collectMs), publish_ms: Math.round(r.publishMs), stoppedBy: r.stoppedBy }));
       return r.stoppedBy === 'signal' ? 130 : 0;
     } finally {
       process.off('SIGINT', stop);

@@ -48,7 +48,12 @@ export interface ClusterIterationMetrics extends IterationMetrics {
     droppedIds: string[];
     duplicates: number;
     waitMs: number;
+    /** Decoding segments and placing them into storage (re-normalizing, folding into the normalizer), ms. */
+    ingestMs: number;
     bytes: number;
+    /** Workers whose segments arrived in the last few iterations, and the queue limit announced for them. */
+    workers: number;
+    queueLimit: number;
   };
 }
 
@@ -160,6 +165,8 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     log(`cluster: policy version ${counters.iteration} published; waiting for segments (${B} × ${segEnvs} envs × ${cfg.stepsPerEnv} steps per update). Start workers with:\n  npx s2r worker --cluster ${cs.url}`);
 
     const seen = new Set<string>(ck?.seen ?? []);
+    /** Worker ids seen in each of the last iterations (newest first). */
+    const recent: Set<string>[] = [new Set()];
     const seenOrder = [...seen];
     const remember = (id: string) => {
       seen.add(id);
@@ -215,14 +222,17 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         }
         lastSeg = performance.now();
         let seg: Segment;
+        const td = performance.now();
         try {
           seg = decodeSegment(msg.data, dims, withPriv);
+          it.ingestMs += performance.now() - td;
         } catch (e) {
           log(`cluster: dropping an unreadable message ${msg.seq}: ${(e as Error).message}`);
           msg.term();
           continue;
         }
         const h = seg.header;
+        recent[0]!.add(h.worker);
         if (seen.has(h.id) || batch.some((b) => b.seg.header.id === h.id)) {
           it.duplicates++;
           duplicatesTotal++;
@@ -254,13 +264,14 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     try {
       while (!stoppedBy) {
         const tc = performance.now();
-        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], behaviour: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, waitMs: 0, bytes: 0 };
+        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], behaviour: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, waitMs: 0, ingestMs: 0, bytes: 0, workers: 0, queueLimit: job.queueLimit };
         const batch = await gather(itc);
         if (!batch) {
           stoppedBy = 'signal';
           break;
         }
         itc.waitMs = performance.now() - tc;
+        const tp = performance.now();
         let finished = 0;
         batch.forEach((b, k) => {
           placeSegment(ppo, b.seg, k * segEnvs);
@@ -274,6 +285,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
           itc.staleness[b.stale] = (itc.staleness[b.stale] ?? 0) + 1;
           staleTotal[b.stale] = (staleTotal[b.stale] ?? 0) + 1;
         });
+        itc.ingestMs += performance.now() - tp;
         if (cfg.normalizeAdvantages) standardize(ppo.storage.advantages);
         ppo.storage.step = ppo.storage.T;
         const upd = ppo.update();
@@ -285,6 +297,17 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
           remember(b.seg.header.id);
         }
         await publish();
+        // Automatic queue limit: W workers that each see "fewer than L waiting" may all start a segment, so up
+        // to L + W − 1 arrive; L = B − W + 1 (at least 1) keeps that to one update's worth, which is what keeps
+        // staleness at 1 and drops near zero.
+        itc.workers = new Set(recent.flatMap((r) => [...r])).size;
+        recent.unshift(new Set());
+        if (recent.length > 3) recent.pop();
+        const auto = Math.max(1, B - itc.workers + 1);
+        if (!(cs.queueLimit > 0) && auto !== job.queueLimit) {
+          job.queueLimit = auto;
+          await announce();
+        }
         const terms: Record<string, number> = {};
         for (const e of window) for (const [k, v] of Object.entries(e.terms)) terms[k] = (terms[k] ?? 0) + v / window.length;
         const succ = window.filter((e) => e.success !== undefined);

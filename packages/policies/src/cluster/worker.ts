@@ -40,6 +40,9 @@ export interface WorkerResult {
   segments: number;
   bytes: number;
   refused: number;
+  /** Milliseconds spent collecting (env steps + behaviour policy) and publishing (encode + JetStream ack). */
+  collectMs: number;
+  publishMs: number;
   stoppedBy: 'job-done' | 'max-segments' | 'signal';
 }
 
@@ -75,7 +78,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerResult> {
     const kv = await retry('worker: opening KV bucket', () => new Kvm(nc).create(KV_BUCKET, { history: 1 }), o);
     for (;;) {
       const job = await waitForJob(kv, o, log);
-      if (!job) return { runId: '', slot: -1, segments: 0, bytes: 0, refused: 0, stoppedBy: 'signal' };
+      if (!job) return { runId: '', slot: -1, segments: 0, bytes: 0, refused: 0, collectMs: 0, publishMs: 0, stoppedBy: 'signal' };
       const r = await serveJob(nc, kv, job, name, o);
       // A new learner replaced the run this worker served (e.g. the old one crashed): serve the new one.
       if (r !== 'switched') return r;
@@ -123,10 +126,12 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
     let perVersion = 0;
     let seq = 0;
     let bytes = 0;
+    let collectMs = 0;
+    let publishMs = 0;
     let idleSince = performance.now();
     for (;;) {
-      if (o.signal?.aborted) return { runId: job.runId, slot, segments: seq, bytes, refused, stoppedBy: 'signal' };
-      if (o.maxSegments && seq >= o.maxSegments) return { runId: job.runId, slot, segments: seq, bytes, refused, stoppedBy: 'max-segments' };
+      if (o.signal?.aborted) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'signal' };
+      if (o.maxSegments && seq >= o.maxSegments) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'max-segments' };
       const now = parseJob((await retry('worker: reading the job', () => kv.get('job'), o))?.value);
       if (now && now.runId !== job.runId && now.status === 'running') {
         log(`worker ${name}: run ${now.runId} replaced run ${job.runId} (${seq} segments published to it); switching`);
@@ -134,7 +139,7 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       }
       if (!now || now.status === 'done') {
         log(`worker ${name}: run ${job.runId} is done; ${seq} segments published`);
-        return { runId: job.runId, slot, segments: seq, bytes, refused, stoppedBy: 'job-done' };
+        return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'job-done' };
       }
       const ann = await retry('worker: reading the policy announcement', () => readAnnouncement(kv), o);
       if (ann && ann.runId === job.runId && !sameVersion(ann, policy) && ann.sha256 !== refusedSha) {
@@ -169,11 +174,15 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
         continue;
       }
       idleSince = performance.now();
+      const tc = performance.now();
       const seg = await collect(vec, ppo, policy!, { id: `${id}-${seq}`, worker: id, slot, seq, withPriv });
+      const tp = performance.now();
+      collectMs += tp - tc;
       const data = encodeSegment(seg);
       // Same msgID on every retry: JetStream's duplicate window drops a second copy if the first one landed.
       await retry(`worker: publishing segment ${seg.header.id}`, () => js.publish(job.subject, data, { msgID: seg.header.id, timeout: 5000 }), o);
       bytes += data.length;
+      publishMs += performance.now() - tp;
       seq++;
       perVersion++;
     }
