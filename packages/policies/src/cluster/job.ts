@@ -15,7 +15,11 @@ export interface ClusterJob {
   /** Envs per segment (per worker VecEnv) and segments per learner update. */
   segmentEnvs: number;
   segmentsPerUpdate: number;
-  /** Deterministic mode: a worker collects exactly segmentsPerUpdate segments per version, then waits. */
+  /**
+   * Deterministic (lock-step) mode: a worker collects this many segments per version, then waits for the next:
+   * ceil(segmentsPerUpdate / workers seen lately), raised by the learner when an update stalls (a worker died).
+   */
+  perWorker: number;
   deterministic: boolean;
   /** Async mode: a worker collects only while fewer than this many segments wait undelivered to the learner. */
   queueLimit: number;

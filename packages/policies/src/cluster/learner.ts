@@ -155,7 +155,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     if (opts.command) await appendFile(join(runDir, 'command.txt'), `${opts.command}\n`);
 
     const job: ClusterJob = {
-      runId, incarnation, task: opts.task, status: 'running', ppo: cfg, dims, segmentEnvs: segEnvs, segmentsPerUpdate: B,
+      runId, incarnation, task: opts.task, status: 'running', ppo: cfg, dims, segmentEnvs: segEnvs, segmentsPerUpdate: B, perWorker: B,
       deterministic: cs.deterministic, queueLimit: cs.queueLimit > 0 ? cs.queueLimit : B, subject, consumer,
     };
     const announce = () => retry('cluster: announcing the job', () => kv!.put('job', JSON.stringify(job)), wait);
@@ -201,6 +201,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
       const batch: { seg: Segment; msg: JsMsg; stale: number }[] = [];
       let lastSeg = performance.now();
       let lastLog = 0;
+      const bumpedFrom = job.perWorker;
       while (batch.length < B) {
         if (opts.signal?.aborted) return null;
         let msg: JsMsg | null = null;
@@ -213,6 +214,11 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         }
         const idle = (performance.now() - lastSeg) / 1000;
         if (!msg) {
+          // Lock-step: a stalled batch means fewer workers than the quota assumed (one died): ask for more each.
+          if (cs.deterministic && idle > 3 && job.perWorker < B && idle - 3 > 3 * (job.perWorker - bumpedFrom)) {
+            job.perWorker++;
+            await announce();
+          }
           if (idle > cs.waitS) throw new Error(`no segment from any worker for ${cs.waitS} s (have ${batch.length}/${B} for version ${counters.iteration}); is a worker running? npx s2r worker --cluster ${cs.url}`);
           if (idle > 10 && performance.now() - lastLog > 10_000) {
             log(`cluster: waiting for segments (${batch.length}/${B} for version ${counters.iteration}, ${idle.toFixed(0)} s idle; times out at ${cs.waitS} s)`);
@@ -304,8 +310,10 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         recent.unshift(new Set());
         if (recent.length > 3) recent.pop();
         const auto = Math.max(1, B - itc.workers + 1);
-        if (!(cs.queueLimit > 0) && auto !== job.queueLimit) {
-          job.queueLimit = auto;
+        const share = Math.ceil(B / Math.max(1, itc.workers));
+        if ((!(cs.queueLimit > 0) && auto !== job.queueLimit) || (cs.deterministic && share !== job.perWorker)) {
+          if (!(cs.queueLimit > 0)) job.queueLimit = auto;
+          if (cs.deterministic) job.perWorker = share;
           await announce();
         }
         const terms: Record<string, number> = {};

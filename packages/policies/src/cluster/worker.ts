@@ -160,7 +160,7 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       // Flow control: deterministic runs collect exactly one batch share per version; async runs collect while
       // the learner's queue is short, so a fast worker does not pile up segments that would only go stale.
       let go = policy !== null;
-      if (go && now.deterministic) go = perVersion < now.segmentsPerUpdate;
+      if (go && now.deterministic) go = perVersion < now.perWorker;
       else if (go) {
         const info = await retry('worker: reading the queue length', () => jsm.consumers.info(SEGMENT_STREAM, job.consumer), o);
         // Only segments not yet delivered: the batch the learner is updating on (ack pending) does not count, so

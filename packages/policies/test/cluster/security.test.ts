@@ -52,7 +52,7 @@ describe('cluster security and connection errors (real nats-server with a passwo
       if (!(await jsm.streams.info(SEGMENT_STREAM).catch(() => null))) await jsm.streams.add({ name: SEGMENT_STREAM, subjects: ['s2r.seg.>'] });
       await jsm.consumers.add(SEGMENT_STREAM, { durable_name: `learner-${runId}`, filter_subject: segmentSubject(runId), ack_policy: 'explicit' as never });
       const ppo = resolvePpoConfig('cartpole', { asymmetricCritic: false, rolloutInference: 'js' });
-      const job: ClusterJob = { runId, incarnation: 1, task: 'cartpole', status: 'running', ppo, dims: { obs: 4, priv: 0, act: 1 }, segmentEnvs: 4, segmentsPerUpdate: 1, deterministic: true, queueLimit: 2, subject: segmentSubject(runId), consumer: `learner-${runId}` };
+      const job: ClusterJob = { runId, incarnation: 1, task: 'cartpole', status: 'running', ppo, dims: { obs: 4, priv: 0, act: 1 }, segmentEnvs: 4, segmentsPerUpdate: 1, perWorker: 1, deterministic: true, queueLimit: 2, subject: segmentSubject(runId), consumer: `learner-${runId}` };
       await kv.put('job', JSON.stringify(job));
       const ann = await publishPolicy(kv, tinyPolicy(runId, 0), 1 << 20, 4);
       // Tamper: flip one weight byte in the stored blob; the announcement keeps the learner's hash.
