@@ -21,7 +21,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { parseArgs } from '@s2r/core';
 import { trainPpo } from '../src/ppo/train.ts';
 import { trainCluster } from '../src/cluster/learner.ts';
 import { startNatsServer } from '../src/cluster/server.ts';

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { startNatsServer } from '../cluster/server.ts';
 
 const usage = `Usage: npx s2r cluster up [options]

@@ -1,5 +1,5 @@
 /** `npx s2r worker --cluster nats://host:4222`: a rollout worker for a cluster learner (see cluster/worker.ts). */
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { clusterArgs } from '../cluster/connect.ts';
 
 const usage = `Usage: npx s2r worker --cluster nats://host:4222 [options]

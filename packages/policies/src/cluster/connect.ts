@@ -16,7 +16,7 @@ import {
   type NatsConnection,
 } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { UsageError, type ParsedArgs } from '@s2r/sim/util/cli.ts';
+import { UsageError, type ParsedArgs } from '@s2r/core';
 
 /** Bucket for the job announcement, worker slots and policy versions; stream for segments. */
 export const KV_BUCKET = 's2r';

@@ -14,7 +14,7 @@ import { basename, join, resolve } from 'node:path';
 import { Kvm, type KV } from '@nats-io/kv';
 import { AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { nanos, type NatsConnection } from '@nats-io/transport-node';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { EpisodeStats } from '@s2r/sim/env/types.ts';
 import { initBackend } from '../backend.ts';
 import { saveArtifact } from '../artifact.ts';

@@ -2,7 +2,7 @@
  * `s2r train <task> --cluster URL`: the flags of the cluster learner, read once here (cli/train.ts dispatches).
  * Credentials are resolved here and handed over as an authenticator; only their source is ever printed.
  */
-import { UsageError } from '@s2r/sim/util/cli.ts';
+import { UsageError } from '@s2r/core';
 import type { TrainCliContext } from '../cli/train.ts';
 import { clusterArgs } from './connect.ts';
 import type { ClusterSettings } from './job.ts';

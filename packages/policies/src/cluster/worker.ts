@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { EpisodeStats } from '@s2r/sim/env/types.ts';
 import { initBackend } from '../backend.ts';
 import { PPO, type PpoState } from '../ppo/ppo.ts';
