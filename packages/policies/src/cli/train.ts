@@ -128,7 +128,7 @@ export const command: Command = {
       if (args.has('minutes')) Object.assign(flags, { maxMinutes: args.num('minutes'), totalSteps: 0 });
       if (args.has('deterministic')) flags.rolloutInference = 'js';
       layers.push(flags);
-      if (args.has('cluster')) return await (await import('../cluster/train-cli.ts')).trainClusterFromCli({ task, args, argv, command: cmd, signal: ac.signal }, layers);
+      if (args.has('cluster')) return await (await import('../cluster/train-cli.ts')).trainClusterFromCli({ task, args, command: cmd, signal: ac.signal }, layers);
       const { trainPpo } = await import('../ppo/train.ts');
       // Periodic evaluation episodes, recorded to <run>/evals/iter-<N>.mcap for `s2r view` (time not charged
       // to the --minutes budget). A failed recording is reported and training goes on.

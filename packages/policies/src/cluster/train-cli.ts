@@ -2,10 +2,17 @@
  * `s2r train <task> --cluster URL`: the flags of the cluster learner, read once here (cli/train.ts dispatches).
  * Credentials are resolved here and handed over as an authenticator; only their source is ever printed.
  */
-import { UsageError } from '@s2r/core';
-import type { TrainCliContext } from '../cli/train.ts';
+import { UsageError, type ParsedArgs } from '@s2r/core';
 import { clusterArgs } from './connect.ts';
 import type { ClusterSettings } from './job.ts';
+
+/** What cli/train.ts hands over (declared here, not imported: cli/train.ts imports this file). */
+interface TrainCliContext {
+  task: string;
+  args: ParsedArgs;
+  command: string;
+  signal: AbortSignal;
+}
 
 function intFlag(ctx: TrainCliContext, name: string, fallback: number, min: number): number {
   const v = ctx.args.num(name, fallback);
