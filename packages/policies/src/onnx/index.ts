@@ -6,3 +6,4 @@ export type { LayoutSpec, LayoutTermSpec, JointOrderRule, PerJoint } from './lay
 export { resolveLayout, describeLayout, type ResolvedLayout, type ResolvedTerm } from './resolve.ts';
 export { OrtSession, type OrtValueInfo } from './ort.ts';
 export { readOnnxInfo, writeOnnxModel, type OnnxFileInfo } from './onnx-file.ts';
+export { exportArtifactToOnnx, exportPolicyFileToOnnx, EXPORT_OPSET, type OnnxExport } from './export.ts';
