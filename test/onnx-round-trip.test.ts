@@ -31,4 +31,23 @@ describe('ONNX round trip', () => {
     expect(s.policy_stats.errors).toBe(0);
     expect(s.policy_stats.policy_steps as number).toBeGreaterThan(900); // 20 s at 50 Hz, minus at most a few holds
   }, 120_000);
+
+  it('s2r eval runs the exported ONNX (--layout mjlab) on go1-flat like the artifact itself: same episodes, same returns ±5%', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-rt-')), 'go1.onnx');
+    const bin = join(REPO, 'packages/cli/bin/s2r.mjs');
+    expect(spawnSync('node', [bin, 'export', DEFAULT_POLICY, '--onnx', out], { encoding: 'utf8', cwd: REPO, timeout: 60_000 }).status).toBe(0);
+    const run = (args: string[]) => {
+      const r = spawnSync('node', [bin, 'eval', ...args, '--episodes', '2', '--seeds', '1', '--envs', '1', '--json'], { encoding: 'utf8', cwd: REPO, timeout: 180_000 });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout.trim().split('\n').pop()!);
+    };
+    const onnx = run([out, '--layout', 'mjlab']);
+    const art = run([DEFAULT_POLICY]);
+    expect(onnx.eval).toBe('go1-flat');
+    expect(onnx.mean_length).toBe(art.mean_length);
+    expect(Math.abs(onnx.mean_return - art.mean_return)).toBeLessThan(0.05 * Math.abs(art.mean_return));
+    const bad = spawnSync('node', [bin, 'eval', out], { encoding: 'utf8', cwd: REPO, timeout: 60_000 });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('an ONNX policy needs --layout');
+  }, 240_000);
 });
