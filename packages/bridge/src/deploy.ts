@@ -72,6 +72,8 @@ export interface DeployOptions {
   stdinKeys?: boolean;
   /** Live status lines (throttled, main thread). Default: none. */
   log?: (line: string) => void;
+  /** The checks printed before anything moves (an ONNX policy's resolved mapping). Default: `log`. */
+  report?: (line: string) => void;
   /** Seconds between live lines. Default 1. */
   liveEveryS?: number;
   /** Aborting it stops the run the normal way (soft stop, then deactivate); deploy() still resolves with a summary. */
@@ -211,7 +213,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   checkJointSets(facts.jointNames, `policy ${policyLabel}`, joints, `robot ${model.source}`);
   // ONNX: the resolved mapping, term by term and joint by joint, before anything moves.
   const onnxFacts = 'onnx' in source ? { layout: source.layout, zero_terms: source.zeroTerms ?? [] } : null;
-  for (const line of (facts as { describe?: () => string[] }).describe?.() ?? []) log(line);
+  for (const line of (facts as { describe?: () => string[] }).describe?.() ?? []) (o.report ?? log)(line);
   const policyDefault: Record<string, number> = {};
   facts.jointNames.forEach((j, i) => (policyDefault[j] = facts.defaultPose[i]!));
   facts.dispose?.();

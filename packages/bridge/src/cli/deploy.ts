@@ -40,7 +40,7 @@ Options:
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
   --ros-state-topic T --ros-imu-topic T --ros-command-topic T --ros-command-type TYPE --ros-command-joints a,b,c
-  --quiet                no live lines
+  --quiet                no live lines (an ONNX policy's mapping is still printed)
   --stdin-keys           read e-stop keys from stdin even when it is not a terminal (pipes, tests)
 
 Safety: Ctrl-C, space or 'e' latch the e-stop (damping); only 'r' (explicit reset) clears it. On exit the robot damps.
@@ -106,6 +106,8 @@ export const command: Command = {
       handleSigint: true,
       stdinKeys: process.stdin.isTTY === true || a.has('stdin-keys'),
       log: quiet ? undefined : (line) => process.stderr.write(line + '\n'),
+      // The ONNX mapping is a safety check, printed even with --quiet.
+      report: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(summary) + '\n');
     return summary.deploy === 'done' ? 0 : 3;
