@@ -31,11 +31,10 @@ export async function adaptOnnxPolicy(s: OnnxSource): Promise<DeployPolicy & { d
   // Observation joint order ≠ action order: the joint readings are permuted into scratch arrays (no allocation).
   const perm = L.obsJoints.map((j) => L.actionJoints.indexOf(j));
   const permuted = perm.some((k, i) => k !== i);
-  const view: ObsInput = {
-    jointPos: new Float64Array(J), jointVel: new Float64Array(J), defaultPose: new Float64Array(J),
-    angVel: new Float64Array(3), projectedGravity: new Float64Array(3), linVel: new Float64Array(3), commands: new Float64Array(3),
-    lastAction: new Float32Array(J),
-  };
+  // The view the layout's terms read: the loop's readings, except the joint arrays (permuted when needed) and the
+  // last action (always the network's own raw output).
+  const pos = new Float64Array(J), vel = new Float64Array(J), pose = new Float64Array(J), last = permuted ? new Float32Array(J) : rawLast;
+  const view = { lastAction: last } as ObsInput;
   const oc = L.observationClip ?? Infinity;
   const uniform = L.actionScale.every((x) => x === L.actionScale[0]);
   const scaled = new Float32Array(J);
@@ -50,32 +49,27 @@ export async function adaptOnnxPolicy(s: OnnxSource): Promise<DeployPolicy & { d
     kd: Float64Array.from(L.kd),
     policyRate: L.policyRateHz,
     observe(inp, out) {
-      let src = inp;
+      view.angVel = inp.angVel;
+      view.projectedGravity = inp.projectedGravity;
+      view.linVel = inp.linVel;
+      view.commands = inp.commands;
       if (permuted) {
         for (let i = 0; i < J; i++) {
           const k = perm[i]!;
-          view.jointPos[i] = inp.jointPos[k]!;
-          view.jointVel[i] = inp.jointVel[k]!;
-          view.defaultPose[i] = inp.defaultPose[k]!;
-          view.lastAction[i] = rawLast[k]!;
+          pos[i] = inp.jointPos[k]!;
+          vel[i] = inp.jointVel[k]!;
+          pose[i] = inp.defaultPose[k]!;
+          last[i] = rawLast[k]!;
         }
-        view.angVel = inp.angVel;
-        view.projectedGravity = inp.projectedGravity;
-        view.linVel = inp.linVel;
-        view.commands = inp.commands;
-        src = view;
-      } else if (src.lastAction !== rawLast) {
+        view.jointPos = pos;
+        view.jointVel = vel;
+        view.defaultPose = pose;
+      } else {
         view.jointPos = inp.jointPos;
         view.jointVel = inp.jointVel;
         view.defaultPose = inp.defaultPose;
-        view.angVel = inp.angVel;
-        view.projectedGravity = inp.projectedGravity;
-        view.linVel = inp.linVel;
-        view.commands = inp.commands;
-        view.lastAction = rawLast;
-        src = view;
       }
-      spec.observe(src, out);
+      spec.observe(view, out);
       if (oc !== Infinity) for (let i = 0; i < out.length; i++) out[i] = out[i]! > oc ? oc : out[i]! < -oc ? -oc : out[i]!;
     },
     act(obs) {
