@@ -175,9 +175,10 @@ describe('OnnxPolicy runs the fixtures', () => {
     p.dispose();
   });
 
-  it('LSTM: state carried across steps matches the PyTorch rollout; reset() starts over', () => {
-    const side = JSON.parse(readFileSync(join(FIX, 'isaaclab-lstm.json'), 'utf8')) as { obs: number[][]; actions: number[][] };
-    const p = new OnnxPolicy({ path: join(FIX, 'isaaclab-lstm.onnx'), layout: 'isaaclab', robot: ROBOT, measures: ['base_lin_vel'] });
+  for (const rnn of ['lstm', 'gru']) it(`${rnn.toUpperCase()}: state carried across steps matches the PyTorch rollout; reset() starts over`, () => {
+    const side = JSON.parse(readFileSync(join(FIX, `isaaclab-${rnn}.json`), 'utf8')) as { obs: number[][]; actions: number[][] };
+    const p = new OnnxPolicy({ path: join(FIX, `isaaclab-${rnn}.onnx`), layout: 'isaaclab', robot: ROBOT, measures: ['base_lin_vel'] });
+    expect(p.layout.recurrent.map((r) => r.input)).toEqual(rnn === 'lstm' ? ['h_in', 'c_in'] : ['h_in']);
     const run = () => side.obs.map((o) => Array.from(p.act(Float32Array.from(o))));
     const first = run();
     first.forEach((a, t) => a.forEach((v, j) => expect(v).toBeCloseTo(side.actions[t]![j]!, 5)));
