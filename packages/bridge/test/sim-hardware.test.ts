@@ -127,6 +127,8 @@ describe('SimHardware', () => {
   it('rejects bad options clearly', () => {
     expect(() => new SimHardware({ urdf: ARM, dropRate: 1.5 })).toThrow(/dropRate/);
     expect(() => new SimHardware({ urdf: '' })).toThrow(/urdf/);
+    // A floating base needs its spawn height (s2r.json spawnHeight); there is no made-up default.
+    expect(() => new SimHardware({ urdf: ARM })).toThrow(/options\.baseHeight \(m, s2r\.json spawnHeight\) is required/);
   });
 
   it('names a spawn-pose joint the URDF lacks', async () => {

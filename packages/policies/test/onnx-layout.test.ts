@@ -7,8 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
-import { loadRobotConfig } from '@s2r/sim/robot/load-config.ts';
+import { loadUrdf } from '@s2r/core/robot/load.ts';
+import { loadRobotConfig } from '@s2r/core/robot/load-config.ts';
 import { OnnxPolicy, OrtSession, jointOrderByRule, loadLayout, readOnnxInfo, resolveLayout, describeLayout, PRESETS } from '../src/onnx/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');

@@ -3,7 +3,7 @@
  * stack, side by side per seed. Ends with one JSON line.
  */
 import { existsSync } from 'node:fs';
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { parseCommandSchedule } from '../policy/command-schedule.ts';
 import { runSim2Sim } from '../sim2sim/sim2sim.ts';
 import type { EpisodeResult } from '../sim2sim/run.ts';

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import loadMujoco from 'mujoco-js';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf } from '@s2r/core/robot/load.ts';
 import type { RobotCommand, RobotState } from '../types.ts';
 import { rotateInv, type Engine, type EngineOptions } from './engine.ts';
 

@@ -1,5 +1,5 @@
 /** Rapier as a sim2sim engine: the training simulator's world (same flavor, solver iterations, JS PD). */
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf } from '@s2r/core/robot/load.ts';
 import { createWorld } from '@s2r/sim/physics/world.ts';
 import type { RapierFlavor, RobotSim, SimWorld } from '@s2r/sim/physics/types.ts';
 import type { RobotCommand, RobotState } from '../types.ts';

@@ -4,8 +4,8 @@
  * lock-step, one control tick per physics step, with the same seeded initial pose and sensor noise. What differs
  * between the two columns is the physics, nothing else.
  */
-import { Rng } from '@s2r/sim/rng.ts';
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import { Rng } from '@s2r/core/rng.ts';
+import type { RobotModel } from '@s2r/core/robot/model.ts';
 import { makeState } from '../command.ts';
 import type { RobotState } from '../types.ts';
 import type { DeployPolicy } from '../policy/types.ts';

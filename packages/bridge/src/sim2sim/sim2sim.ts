@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
-import { loadRobotConfig } from '@s2r/sim/robot/load-config.ts';
+import { loadUrdf } from '@s2r/core/robot/load.ts';
+import { loadRobotConfig } from '@s2r/core/robot/load-config.ts';
 import { loadDeployPolicy } from '../policy/load.ts';
 import type { PolicySource } from '../policy/types.ts';
 import type { CommandStep } from '../policy/command-schedule.ts';

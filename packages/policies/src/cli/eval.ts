@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, parseSets, UsageError, type Command } from '@s2r/core';
 import { loadPolicy, type Policy } from '../policy.ts';
 import { evaluatePolicy, type EvalOptions } from '../evaluate.ts';
 import type { Summary } from '../stats.ts';
@@ -61,7 +61,6 @@ export const command: Command = {
     // Checked up front: the recording file is created only after the (slow) evaluation.
     if (!Number.isInteger(recordEpisodesN) || recordEpisodesN < 1) throw new UsageError(`--record-episodes must be a positive integer, got ${recordEpisodesN}`);
     const envOverrides: Record<string, unknown> = {};
-    const { parseSets } = await import('../ppo/config.ts');
     Object.assign(envOverrides, parseSets(args.all('set')));
     const isOnnx = path.toLowerCase().endsWith('.onnx');
     const list = (k: string) => args.str(k)?.split(',').map((x) => x.trim()).filter((x) => x.length > 0);

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { exportPolicyFileToOnnx, EXPORT_OPSET } from '../onnx/export.ts';
 import { OrtSession } from '../onnx/ort.ts';
 

@@ -5,7 +5,7 @@
  * against the robot and the ONNX file and fills what the file's metadata (mjlab) or the robot's s2r.json supply;
  * every missing or inconsistent field is one error naming it. The schema is documented in docs/deploy-onnx.md.
  */
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import type { RobotModel } from '@s2r/core/robot/model.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { PRESETS } from './presets.ts';
 import type { JointOrderRule, LayoutSpec } from './layout-spec.ts';

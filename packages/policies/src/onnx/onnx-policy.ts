@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
-import { loadRobotConfig } from '@s2r/sim/robot/load-config.ts';
+import { loadUrdf } from '@s2r/core/robot/load.ts';
+import { loadRobotConfig } from '@s2r/core/robot/load-config.ts';
 import { OrtSession } from './ort.ts';
 import { readOnnxInfo, type OnnxFileInfo } from './onnx-file.ts';
 import { loadLayout } from './layout.ts';

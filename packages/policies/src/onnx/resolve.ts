@@ -2,8 +2,8 @@
  * Resolve a layout against the robot and the ONNX file: every term, joint, gain and scale made explicit and
  * checked, before anything moves. `describeLayout` prints the result term by term and joint by joint.
  */
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
-import type { ResolvedRobotConfig } from '@s2r/sim/robot/robot-config.ts';
+import type { RobotModel } from '@s2r/core/robot/model.ts';
+import type { ResolvedRobotConfig } from '@s2r/core/robot/robot-config.ts';
 import { LayoutError, jointOrderByRule } from './layout.ts';
 import type { JointOrderRule, LayoutSpec, PerJoint } from './layout-spec.ts';
 import { S2R_TERMS, UNMEASURED_ON_ROBOTS } from './presets.ts';
