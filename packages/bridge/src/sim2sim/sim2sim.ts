@@ -85,7 +85,9 @@ export async function runSim2Sim(o: Sim2SimOptions): Promise<Sim2SimResult> {
   if (Math.abs(decimation * dt - controlDt) > 1e-9) throw new Error(`--dt ${dt} s does not divide the policy period ${controlDt} s`);
   const noiseScale = o.noise ?? 1;
   const noise = { jointPos: LEGGED_GYM_NOISE.jointPos * noiseScale, jointVel: LEGGED_GYM_NOISE.jointVel * noiseScale, angVel: LEGGED_GYM_NOISE.angVel * noiseScale, gravity: LEGGED_GYM_NOISE.gravity * noiseScale };
-  const baseHeight = cfg.spawnHeight ?? 0.42;
+  // As the sim hardware: no guessed spawn height for a floating base.
+  if (cfg.spawnHeight == null) throw new Error(`sim2sim: ${robot} has no spawnHeight in its s2r.json (base height above the ground at spawn, m)`);
+  const baseHeight = cfg.spawnHeight;
   const phys = trained.physics ?? {};
   const engines: Engine[] = [];
   try {
