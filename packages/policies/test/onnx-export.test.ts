@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadPolicy } from '../src/index.ts';
-import { exportPolicyFileToOnnx, OrtSession, readOnnxInfo, OnnxPolicy, EXPORT_OPSET } from '../src/onnx/index.ts';
+import { exportArtifactToOnnx, exportPolicyFileToOnnx, OrtSession, readOnnxInfo, OnnxPolicy, EXPORT_OPSET } from '../src/onnx/index.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
 const POLICY = join(ROOT, 'hardware/policies/go1-flat/policy.json');
@@ -78,6 +78,14 @@ describe('ONNX export of the committed Go1 policy', () => {
     expect([...p.layout.actionScale]).toEqual(new Array(12).fill(0.25));
     expect(p.layout.terms.map((t) => t.name)).toEqual(art.specs.observation.terms.map((t: { name: string }) => t.name));
     p.dispose();
+  });
+
+  it('refuses what it cannot describe: another kind, a term mjlab has no name for, a torque policy', () => {
+    const art = JSON.parse(readFileSync(POLICY, 'utf8'));
+    expect(() => exportArtifactToOnnx({ ...art, kind: 'diffusion' }, 'x.json')).toThrow(/ONNX export supports kind "mlp" .* this artifact is "diffusion"/);
+    const terms = art.specs.observation.terms.map((t: { name: string }, i: number) => (i === 0 ? { ...t, name: 'object_pose' } : t));
+    expect(() => exportArtifactToOnnx({ ...art, specs: { ...art.specs, observation: { ...art.specs.observation, terms } } }, 'x.json')).toThrow(/observation term "object_pose" has no mjlab name/);
+    expect(() => exportArtifactToOnnx({ ...art, control: { ...art.control, actionMode: 'torque' } }, 'x.json')).toThrow(/needs a position policy/);
   });
 
   it('CLI: writes the file and one JSON line; refuses without --onnx', () => {
