@@ -45,6 +45,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allFlagTokens, cliFlags, extractBlocks, headingAnchors, parseMarkerOptions, relativeLinks, type DocBlock } from './helpers/docs-blocks.ts';
 import { runGuide } from './helpers/docs-runner.ts';
+import { COMMANDS } from '../packages/cli/src/index.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DOCS = join(REPO, 'docs');
@@ -149,7 +150,8 @@ describe('docs: marker convention', () => {
   }, 60_000);
 
   it('every --flag mentioned anywhere in the guides (prose and tables too) exists in some s2r command or the emulator', () => {
-    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'view', 'main', 'worker', 'cluster'];
+    // Every registered command (the CLI's own table), so a new command's flags count without editing this list.
+    const cmds = Object.keys(COMMANDS);
     let help = cmds.map((c) => spawnSync(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), c, '--help'], { cwd: REPO, encoding: 'utf8' }).stdout).join('\n');
     // The firmware emulator's flags (deploy-serial.md); built by its own Makefile, which the serial guide runs anyway.
     expect(spawnSync('make', ['-C', 'hardware/firmware'], { cwd: REPO }).status).toBe(0);
