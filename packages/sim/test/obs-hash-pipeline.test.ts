@@ -2,8 +2,9 @@
  * Guard for the action pipeline: the observations (and rewards, episode ends) of 200 control steps under random
  * actions large enough to hit every stage (clip, position clamp, rate limit) are hashed for a fixed seed. go1-flat's
  * hash was recorded before the pipeline moved into @s2r/core and must never change by accident: a different hash
- * means training would see different physics. z1-push and cartpole gained the pipeline's filter on purpose
- * (issue 11); their hashes were re-baselined once, deliberately (old values in the comments).
+ * means training would see different physics. z1-push gained the pipeline's clamp and rate limit on purpose
+ * (issue 11) and was re-baselined once, deliberately (old value in its comment); cartpole gained the effort clamp,
+ * which its action bounds never reach, so its hash is the one recorded before.
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -43,11 +44,13 @@ describe('observation hash under random, limit-hitting actions (200 steps, seed 
   });
 
   it('z1-push: re-baselined once when it gained the clamp and rate limit', async () => {
+    // Before issue 11 (no clamp, no rate limit): 520d7aed0a54ef20e99c932e058f4d4e27beb4092581c0968f272d0221879658,
+    // which the new code still gives with clampTargetsToLimits false and maxTargetRate null.
     const { hash } = await rolloutHash('z1-push', 200, 8, 7);
-    expect(hash).toBe('520d7aed0a54ef20e99c932e058f4d4e27beb4092581c0968f272d0221879658');
+    expect(hash).toBe('5458c850d9693d83d823c02f86da9ba43630377317bfd069aef5f6835e6431c4');
   });
 
-  it('cartpole: re-baselined once when it gained the effort clamp', async () => {
+  it('cartpole: unchanged by the effort clamp (±1 action × 10 N stays inside the slider\'s 30 N limit)', async () => {
     const { hash } = await rolloutHash('cartpole', 200, 3, 7);
     expect(hash).toBe('88cd600fa4ed2b319e1a188f2648768f12fd380ecb3ebad3c93e1db2c7a27f03');
   });

@@ -17,6 +17,8 @@ import { buildDrEvents } from '../dr/events.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
 import { Kinematics } from './kinematics.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
+import type { ActionPipelineSpec } from '@s2r/core';
+import { pipelineSpec } from './action-pipeline.ts';
 
 /** Plain readings the z1-push observation is built from (joints from the arm, block pose from a tracker). */
 export interface PushReadings {
@@ -40,6 +42,11 @@ export interface Z1PushConfig extends BaseEnvConfig {
     /** PD gains; null takes the robot's s2r.json (or 40 / 2 when it has none). */
     kp: number | null;
     kd: number | null;
+    /** Clamp targets to the URDF position limits (the action pipeline, as on hardware). */
+    clampTargetsToLimits: boolean;
+    /** Max target rate (rad/s) on the physics grid, 'urdf' (each joint's velocity limit, capped), or null. */
+    maxTargetRate: number | 'urdf' | null;
+    maxTargetRateCap: number;
   };
   /** End-effector point: link and offset (m) in its frame; null derives it from the last link's collision shape. */
   ee: { link: string | null; offset: Vec3 | null };
@@ -80,7 +87,7 @@ export function z1PushConfig(): Z1PushConfig {
     episodeLengthS: 8,
     physics: { flavor: 'simd', actuator: null },
     rewards: { multiplyByDt: true, onlyPositive: false },
-    control: { actionScale: 0.5, actionClip: 6, kp: null, kd: null },
+    control: { actionScale: 0.5, actionClip: 6, kp: null, kd: null, clampTargetsToLimits: true, maxTargetRate: 'urdf', maxTargetRateCap: 25 },
     ee: { link: null, offset: null },
     table: { top: 0, xRange: [-0.3, 1.0], yRange: [-0.7, 0.7], friction: 0.6 },
     block: {
@@ -92,6 +99,15 @@ export function z1PushConfig(): Z1PushConfig {
     rewardScales: { reach: -1, push: -4, success: 10, action_rate: -0.01 },
     dr,
   };
+}
+
+/** target = q0 + actionScale·a, clamped to the URDF limits and rate limited: what the bridge runs on the arm too. */
+function z1PushPipeline(asset: RobotAsset, joints: readonly string[], q0: ArrayLike<number>, cfg: Z1PushConfig): ActionPipelineSpec {
+  const c = cfg.control;
+  return pipelineSpec(asset.model, {
+    mode: 'position', joints, low: -c.actionClip, high: c.actionClip, scale: c.actionScale, offset: q0,
+    clampToLimits: c.clampTargetsToLimits, maxRate: c.maxTargetRate, maxRateCap: c.maxTargetRateCap, substepDt: cfg.physicsDt,
+  });
 }
 
 interface ArmGeometry {
@@ -187,7 +203,6 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
   blockFriction: number;
   private readonly block: RBody;
   private readonly blockCollider: RCollider;
-  private readonly target: Float32Array;
   private readonly measured: Float32Array;
   private readonly rd: PushReadings;
 
@@ -195,7 +210,6 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
     super('z1-push', cfg, world, robot, gains, opts);
     this.geom = armGeometry(asset, cfg);
     const J = robot.dof;
-    this.target = new Float32Array(J);
     this.measured = new Float32Array(J);
     const R = world.rapier;
     const t = cfg.table;
@@ -234,7 +248,8 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
       });
     }
     this.initManagers({
-      actionSpec: { size: J, joints: names, low: -cfg.control.actionClip, high: cfg.control.actionClip, mode: 'position', scale: cfg.control.actionScale, unit: 'rad' },
+      pipeline: z1PushPipeline(asset, names, this.geom.q0, cfg),
+      actionUnit: 'rad',
       observations: pushObsTerms(this.geom, names),
       privileged: [
         { name: 'block_lin_vel', size: 3, unit: 'm/s', fn: (e, o, i) => { const v = e.block.linvel(); o[i] = v.x; o[i + 1] = v.y; o[i + 2] = v.z; } },
@@ -266,12 +281,6 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
 
   protected readings(): PushReadings {
     return this.rd;
-  }
-
-  protected applyAction(a: Float32Array): void {
-    const sc = this.config.control.actionScale;
-    for (let i = 0; i < a.length; i++) this.target[i] = this.geom.q0[i]! + sc * a[i]! - this.dr.jointPosOffset[i]!;
-    this.robot.setPositionTargets(this.target);
   }
 
   protected resetScene(rng: Rng): void {
