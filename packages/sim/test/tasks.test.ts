@@ -115,8 +115,8 @@ describe('cartpole', () => {
 
   it('deploy(): observation from plain joint readings, force on the slider only', () => {
     const d = getTask('cartpole').deploy();
-    expect(d.actionMode).toBe('torque');
-    expect(d.actionJoints).toEqual(['slider']);
+    expect(d.pipeline.mode).toBe('torque');
+    expect(d.pipeline.joints).toEqual(['slider']);
     const o = d.observe({ jointPos: [0.1, 0.02], jointVel: [0.3, -0.4] });
     expect(Array.from(o)).toEqual([0.1, 0.3, 0.02, -0.4].map(Math.fround));
   });

@@ -119,9 +119,15 @@ export class ActionPipeline {
     this.goal.set(this.target);
   }
 
-  /** One physics substep: move the target toward the goal by at most maxRate·substepDt. Returns `target`. */
+  /**
+   * One physics substep: move the target toward the goal by at most maxRate·substepDt (without a rate limit the
+   * target is the goal, which a caller may have moved, e.g. the bridge's opt-in interpolation). Returns `target`.
+   */
   substep(): Float32Array {
-    if (!this.rateLimited) return this.target;
+    if (!this.rateLimited) {
+      this.target.set(this.goal);
+      return this.target;
+    }
     const cur = this.target, g = this.goal, step = this.maxStep;
     let hit = false;
     for (let i = 0; i < this.size; i++) {

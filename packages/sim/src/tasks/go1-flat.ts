@@ -10,7 +10,7 @@ import { defaultDrConfig } from '../dr/config.ts';
 import { loadRobotAsset } from './assets.ts';
 import { Terrain } from '../terrain/heightfield.ts';
 import { Rng } from '../rng.ts';
-import { defaultLocomotionConfig, LocomotionEnv, locomotionObservationTerms, LOCOMOTION_OBS_SIZE, type LeggedReadings, type LocomotionConfig } from './locomotion.ts';
+import { defaultLocomotionConfig, LocomotionEnv, locomotionObservationTerms, locomotionPipeline, LOCOMOTION_OBS_SIZE, type LeggedReadings, type LocomotionConfig } from './locomotion.ts';
 import { specFromTerms } from '../env/manager-env.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
 
@@ -64,15 +64,13 @@ export function locomotionDeploy(name: string, cfg: LocomotionConfig): DeploySpe
   return {
     task: name,
     jointNames: [...asset.jointNames],
-    defaultJointPos: q0,
-    actionMode: 'position',
-    actionScale: cfg.control.actionScale,
-    actionJoints: [...asset.jointNames],
-    actionClip: cfg.control.actionClip,
-    kp: new Float32Array(J).fill(cfg.control.kp),
-    kd: new Float32Array(J).fill(cfg.control.kd),
+    defaultJointPos: Array.from(q0),
+    kp: new Array<number>(J).fill(cfg.control.kp),
+    kd: new Array<number>(J).fill(cfg.control.kd),
     controlDt: cfg.physicsDt * cfg.decimation,
+    physicsDt: cfg.physicsDt,
     observationSpec: specFromTerms(terms),
+    pipeline: locomotionPipeline(asset.model, asset.jointNames, q0, cfg),
     observe: (input, out = new Float32Array(LOCOMOTION_OBS_SIZE)) => computeObservation(terms, input, out),
   };
 }

@@ -20,21 +20,9 @@ import type { RobotAsset } from './assets.ts';
 import { clamp, rotateInverse, yawQuat } from './math.ts';
 import type { Terrain } from '../terrain/heightfield.ts';
 
-/** Plain robot readings the actor observation is built from — the same at training and at deploy time. */
-export interface LeggedReadings {
-  /** Measured joint positions (rad), task joint order. */
-  jointPos: ArrayLike<number>;
-  /** Measured joint velocities (rad/s). */
-  jointVel: ArrayLike<number>;
-  /** IMU gyro in the base frame (rad/s). */
-  angVel: ArrayLike<number>;
-  /** Unit gravity direction in the base frame ((0, 0, −1) when level). */
-  projectedGravity: ArrayLike<number>;
-  /** Command [vx (m/s), vy (m/s), yaw rate (rad/s)], base frame. */
-  command: ArrayLike<number>;
-  /** The policy's previous action (unitless, as it output it). */
-  lastAction: ArrayLike<number>;
-}
+/** Plain robot readings the actor observation is built from — the same at training and at deploy time (@s2r/core). */
+export type { LeggedReadings } from '@s2r/core';
+import { OBS_TERMS, type LeggedReadings } from '@s2r/core';
 
 export const LOCOMOTION_OBS_SIZE = 45;
 
@@ -47,18 +35,18 @@ export function locomotionObservationTerms(jointNames: string[], q0: Float32Arra
     for (let i = 0; i < n; i++) out[o + i] = v[i]!;
   };
   return [
-    { name: 'base_ang_vel', size: 3, unit: 'rad/s', labels: ['wx', 'wy', 'wz'], fn: copy((r) => r.angVel, 3) },
-    { name: 'projected_gravity', size: 3, unit: '1', low: -1, high: 1, labels: ['gx', 'gy', 'gz'], fn: copy((r) => r.projectedGravity, 3) },
-    { name: 'velocity_command', size: 3, unit: 'm/s, m/s, rad/s', labels: ['vx', 'vy', 'yaw_rate'], fn: copy((r) => r.command, 3) },
+    { name: OBS_TERMS.baseAngVel, size: 3, unit: 'rad/s', labels: ['wx', 'wy', 'wz'], fn: copy((r) => r.angVel, 3) },
+    { name: OBS_TERMS.projectedGravity, size: 3, unit: '1', low: -1, high: 1, labels: ['gx', 'gy', 'gz'], fn: copy((r) => r.projectedGravity, 3) },
+    { name: OBS_TERMS.velocityCommand, size: 3, unit: 'm/s, m/s, rad/s', labels: ['vx', 'vy', 'yaw_rate'], fn: copy((r) => r.command, 3) },
     {
-      name: 'joint_pos_rel', size: J, unit: 'rad', labels: jointNames,
+      name: OBS_TERMS.jointPosRel, size: J, unit: 'rad', labels: jointNames,
       fn: (r, out, o) => {
         if (r.jointPos.length !== J) throw new RangeError(`observe: jointPos has ${r.jointPos.length} values, expected ${J}`);
         for (let i = 0; i < J; i++) out[o + i] = r.jointPos[i]! - q0[i]!;
       },
     },
-    { name: 'joint_vel', size: J, unit: 'rad/s', labels: jointNames, fn: copy((r) => r.jointVel, J) },
-    { name: 'last_action', size: J, unit: '1', labels: jointNames, fn: copy((r) => r.lastAction, J) },
+    { name: OBS_TERMS.jointVel, size: J, unit: 'rad/s', labels: jointNames, fn: copy((r) => r.jointVel, J) },
+    { name: OBS_TERMS.lastAction, size: J, unit: '1', labels: jointNames, fn: copy((r) => r.lastAction, J) },
   ];
 }
 

@@ -110,6 +110,14 @@ function z1PushPipeline(asset: RobotAsset, joints: readonly string[], q0: ArrayL
   });
 }
 
+/** PD gains: the config's, else the robot's s2r.json, else 40 / 2 (N·m/rad, N·m·s/rad). Env and deploy spec alike. */
+function z1Gains(asset: RobotAsset, cfg: Z1PushConfig): { kp: Float32Array; kd: Float32Array } {
+  const J = asset.jointNames.length;
+  const kp = cfg.control.kp !== null ? new Float32Array(J).fill(cfg.control.kp) : asset.kp.some((v) => v > 0) ? asset.kp : new Float32Array(J).fill(40);
+  const kd = cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : asset.kd.some((v) => v > 0) ? asset.kd : new Float32Array(J).fill(2);
+  return { kp, kd };
+}
+
 interface ArmGeometry {
   kin: Kinematics;
   eeLink: string;
@@ -332,9 +340,7 @@ async function createZ1Push(cfg: Z1PushConfig, opts: EnvOptions = {}): Promise<Z
   const asset = loadRobotAsset(cfg.robot);
   const world = await createWorld({ dt: cfg.physicsDt, flavor: cfg.physics.flavor, ground: { type: 'none' } });
   try {
-    const J = asset.jointNames.length;
-    const kp = cfg.control.kp !== null ? new Float32Array(J).fill(cfg.control.kp) : asset.kp.some((v) => v > 0) ? asset.kp : new Float32Array(J).fill(40);
-    const kd = cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : asset.kd.some((v) => v > 0) ? asset.kd : new Float32Array(J).fill(2);
+    const { kp, kd } = z1Gains(asset, cfg);
     const robot = world.addRobot(asset.model, { fixedBase: true, basePosition: [0, 0, cfg.table.top], initialJointPos: asset.defaultJointPos, kp, kd, actuator: cfg.physics.actuator ?? asset.actuator });
     return new Z1PushEnv(cfg, world, robot, asset, { kp, kd }, opts);
   } catch (e) {
@@ -556,19 +562,17 @@ export const z1Push: TaskDefinition<Z1PushConfig, PushReadings> = {
     const g = armGeometry(asset, cfg);
     const terms = pushObsTerms(g, asset.jointNames);
     const spec = specFromTerms(terms);
-    const J = asset.jointNames.length;
+    const gains = z1Gains(asset, cfg);
     return {
       task: 'z1-push',
       jointNames: [...asset.jointNames],
-      defaultJointPos: Float32Array.from(g.q0),
-      actionMode: 'position',
-      actionScale: cfg.control.actionScale,
-      actionJoints: [...asset.jointNames],
-      actionClip: cfg.control.actionClip,
-      kp: cfg.control.kp !== null ? new Float32Array(J).fill(cfg.control.kp) : Float32Array.from(asset.kp),
-      kd: cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : Float32Array.from(asset.kd),
+      defaultJointPos: Array.from(g.q0),
+      kp: Array.from(gains.kp),
+      kd: Array.from(gains.kd),
       controlDt: cfg.physicsDt * cfg.decimation,
+      physicsDt: cfg.physicsDt,
       observationSpec: spec,
+      pipeline: z1PushPipeline(asset, asset.jointNames, g.q0, cfg),
       externalInputs: [
         { name: 'blockPose', size: 7, unit: 'm, quaternion xyzw', description: 'block pose in the arm base frame, from a tracker (mocap, AprilTag, vision)' },
         { name: 'goal', size: 2, unit: 'm', description: 'goal position x y on the table, arm base frame' },
