@@ -63,7 +63,8 @@ export class PolicyController {
   private active = false;
   private activeSince = 0;
   private ticksSincePolicy = 0;
-  /** Ticks since the pipeline got its last command, and the substeps the rate limiter has run since then. */
+  /** Scheduled time (s) of the pipeline's last command, ticks since, and the substeps the rate limiter has run since. */
+  private commandT = 0;
   private ticksSinceCommand = 0;
   private substepsDone = 0;
   private hasState = false;
@@ -153,6 +154,7 @@ export class PolicyController {
       // The soft start ends on the default pose: the rate limiter starts there, as the env's starts at the spawn pose.
       this.pipeline.reset(this.pose0);
       this.ticksSincePolicy = this.k; // act on this very tick
+      this.commandT = t;
       this.ticksSinceCommand = 0;
       this.substepsDone = 0;
     }
@@ -184,6 +186,7 @@ export class PolicyController {
         this.prevGoal.set(pl.goal);
         pl.command(this.lastAction);
         this.nextGoal.set(pl.goal);
+        this.commandT = t;
         this.ticksSinceCommand = 0;
         this.substepsDone = 0;
       } else {
@@ -195,8 +198,9 @@ export class PolicyController {
       const alpha = Math.min(1, (this.ticksSinceCommand + 1) / this.k);
       for (let j = 0; j < n; j++) pl.goal[j] = this.prevGoal[j]! + (this.nextGoal[j]! - this.prevGoal[j]!) * alpha;
     }
-    // The rate limit runs on training's substep grid: catch up with the substeps started by now.
-    const due = substepsDue(this.ticksSinceCommand * this.period, pl.spec.substepDt);
+    // The rate limit runs on training's substep grid: catch up with the substeps started by now (scheduled time, so
+    // cycles skipped after a stall are caught up too).
+    const due = substepsDue(t - this.commandT, pl.spec.substepDt);
     for (; this.substepsDone < due; this.substepsDone++) pl.substep();
     // Interpolating without a rate limit: the target follows the moving goal every tick, not every substep.
     if (this.between === 'interpolate' && !pl.hasRateLimit) pl.substep();
