@@ -148,10 +148,16 @@ export const command: Command = {
         missed_deadlines: summary.missed_deadlines,
         safety_interventions: summary.safety_interventions_total,
         safety_by_kind: summary.safety_interventions,
+        // What the safety layer changed while the policy was in control (outside the soft start and stop ramps).
+        safety_interventions_running: Object.entries(summary.safety_interventions).reduce((n, [k, v]) => (k === 'soft_start' || k === 'soft_stop' ? n : n + v), 0),
+        // The action pipeline doing its normal job (clip, joint-limit clamp, rate limit), reported on its own.
+        pipeline_limiting: summary.pipeline_limiting,
         eval: evalSummary,
       };
       writeFileSync(join(out, 'summary.json'), JSON.stringify({ ...result, deploy: summary }, null, 2));
-      console.log(`      walked ${summary.distance_m?.toFixed(2)} m, ${summary.falls} falls, loop p99 lateness ${summary.loop_p99_us.toFixed(0)} µs, ${summary.safety_interventions_total} safety interventions`);
+      const pl = summary.pipeline_limiting;
+      console.log(`      walked ${summary.distance_m?.toFixed(2)} m, ${summary.falls} falls, loop p99 lateness ${summary.loop_p99_us.toFixed(0)} µs, ${result.safety_interventions_running} safety interventions while running (${summary.safety_interventions_total} with the soft start/stop ramps)`);
+      console.log(`      action pipeline limiting (its normal job, not safety): clip ${pl.clip ?? 0}, position_limit ${pl.position_limit ?? 0} policy steps, rate_limit ${pl.rate_limit ?? 0} substeps`);
 
       // 4. Serve the viewer on the recording.
       if (serve && !abort.signal.aborted) {

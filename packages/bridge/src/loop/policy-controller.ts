@@ -67,6 +67,8 @@ export class PolicyController {
   private commandT = 0;
   private ticksSinceCommand = 0;
   private substepsDone = 0;
+  /** Substeps that start within one command period: the most the rate limiter advances per tick. */
+  private readonly substepsPerTick: number;
   private hasState = false;
   /** True on the tick a new action was taken (for recording). */
   policyTick = false;
@@ -101,6 +103,7 @@ export class PolicyController {
       throw new Error(`controller: the policy's action pipeline drives [${ps.joints.join(', ')}] but the policy acts on [${o.policy.jointNames.join(', ')}]`);
     }
     this.pipeline = new ActionPipeline(ps);
+    this.substepsPerTick = Math.max(1, Math.ceil(o.period / ps.substepDt - 1e-9));
     this.pose0 = Float64Array.from(o.policy.defaultPose);
     this.prevGoal = new Float32Array(n);
     this.nextGoal = new Float32Array(n);
@@ -201,7 +204,10 @@ export class PolicyController {
     // The rate limit runs on training's substep grid: catch up with the substeps started by now (scheduled time, so
     // cycles skipped after a stall are caught up too).
     const due = substepsDue(t - this.commandT, pl.spec.substepDt);
-    for (; this.substepsDone < due; this.substepsDone++) pl.substep();
+    // At most one nominal tick's worth of substeps per tick: after a stall the backlog is worked off over the next
+    // ticks (a 2 ms tick has 5 ms substeps to spare), so no single command jumps further than the rate limit allows
+    // over one command period and the safety layer's per-command max step never has to cut it.
+    for (let n = 0; this.substepsDone < due && n < this.substepsPerTick; n++, this.substepsDone++) pl.substep();
     // Interpolating without a rate limit: the target follows the moving goal every tick, not every substep.
     if (this.between === 'interpolate' && !pl.hasRateLimit) pl.substep();
     this.ticksSinceCommand++;
