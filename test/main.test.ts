@@ -62,6 +62,9 @@ describe('npm start', () => {
     expect(summary.distance_m, why()).toBeGreaterThanOrEqual(MIN_DISTANCE_M);
     expect(typeof summary.loop_p99_us).toBe('number');
     expect(typeof summary.safety_interventions).toBe('number');
+    // The action pipeline's limiting is its normal job, reported apart; the safety layer changes nothing while running.
+    expect(summary.safety_interventions_running, JSON.stringify(summary.safety_by_kind)).toBe(0);
+    expect(summary.pipeline_limiting).toMatchObject({ clip: expect.any(Number), position_limit: expect.any(Number), rate_limit: expect.any(Number) });
   }, 240_000);
 
   it('serves the viewer on the recording, and the page shows the robot walking', async () => {
