@@ -79,36 +79,25 @@ export class ActionPipeline {
   command(a: ArrayLike<number>, bias?: ArrayLike<number>): Float32Array {
     const sc = this.spec.scale;
     const lo = this.lo, hi = this.hi, off = this.offset, g = this.goal;
+    const position = this.spec.mode === 'position';
+    const b = position ? bias : undefined;
     let hit = false;
-    if (this.spec.mode === 'position') {
-      for (let i = 0; i < this.size; i++) {
-        let q = off[i]! + sc * a[i]!;
-        if (q < lo[i]!) {
-          q = lo[i]!;
-          hit = true;
-        } else if (q > hi[i]!) {
-          q = hi[i]!;
-          hit = true;
-        }
-        g[i] = bias ? q - bias[i]! : q;
+    for (let i = 0; i < this.size; i++) {
+      let q = off[i]! + sc * a[i]!;
+      if (q < lo[i]!) {
+        q = lo[i]!;
+        hit = true;
+      } else if (q > hi[i]!) {
+        q = hi[i]!;
+        hit = true;
       }
-      if (hit) this.counts.position_limit++;
-      if (!this.rateLimited) this.target.set(g);
-    } else {
-      for (let i = 0; i < this.size; i++) {
-        let u = off[i]! + sc * a[i]!;
-        if (u < lo[i]!) {
-          u = lo[i]!;
-          hit = true;
-        } else if (u > hi[i]!) {
-          u = hi[i]!;
-          hit = true;
-        }
-        g[i] = u;
-      }
-      if (hit) this.counts.effort_limit++;
-      this.target.set(g);
+      g[i] = b ? q - b[i]! : q;
     }
+    if (hit) {
+      if (position) this.counts.position_limit++;
+      else this.counts.effort_limit++;
+    }
+    if (!this.rateLimited) this.target.set(g);
     return g;
   }
 
