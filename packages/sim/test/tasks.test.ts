@@ -3,7 +3,8 @@ import { getTask, listTasks, load } from '../src/tasks/registry.ts';
 import { disabledDrConfig } from '../src/dr/config.ts';
 import type { TaskEnv } from '../src/env/types.ts';
 import type { LocomotionEnv } from '../src/tasks/locomotion.ts';
-import { makeZ1PushExpert, z1PushConfig, z1PushExpert, type Z1PushEnv } from '../src/tasks/z1-push.ts';
+import { z1PushConfig, type Z1PushEnv } from '../src/tasks/z1-push.ts';
+import { makeZ1PushExpert, z1PushExpert } from '../src/tasks/z1-push-expert.ts';
 import { Rng } from '../src/rng.ts';
 
 const envs: TaskEnv[] = [];
