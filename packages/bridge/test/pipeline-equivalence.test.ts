@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { disabledDrConfig } from '@s2r/sim/dr/config.ts';
 import { load, getTask } from '@s2r/sim/tasks/registry.ts';
 import type { LocomotionEnv } from '@s2r/sim/tasks/locomotion.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { PolicyController } from '../src/loop/policy-controller.ts';
 import { InlineSource } from '../src/loop/action-source.ts';
 import { MockHardware } from '../src/hardware/mock.ts';

@@ -31,7 +31,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { load, getTask } from '@s2r/sim/tasks/registry.ts';
 import { collectDemos } from '../src/demos/collect.ts';
 import { scriptedExpert } from '../src/demos/experts.ts';
@@ -64,11 +64,11 @@ const EPISODES = env('BENCH_EPISODES', 50);
 const specHash = (await makeEnv().then((e) => { const h = JSON.stringify(e.observationSpec.terms.map((t) => [t.name, t.size])); e.close(); return h; }));
 /**
  * The cache key covers every file the task's behaviour comes from, wherever it lives: the task, its expert and IK,
- * forward kinematics, the action pipeline (@s2r/core), the env's step and DR, the physics, the robot model and the
+ * forward kinematics, the action pipeline (@s2r/core), the env's step and DR, the physics, the robot model (core) and the
  * arm's description. Folders, not file names, so moving code between files (issue 11) still invalidates the cache.
  */
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
-const KEYED = ['packages/core/src', 'packages/sim/src/tasks', 'packages/sim/src/env', 'packages/sim/src/dr', 'packages/sim/src/physics', 'packages/sim/src/robot', 'hardware/robots/s2r-arm'];
+const KEYED = ['packages/core/src', 'packages/sim/src/tasks', 'packages/sim/src/env', 'packages/sim/src/dr', 'packages/sim/src/physics', 'hardware/robots/s2r-arm'];
 function keyedFiles(d: string): string[] {
   if (!existsSync(d)) return [];
   return readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((e) => (e.isDirectory() ? keyedFiles(join(d, e.name)) : [join(d, e.name)]));

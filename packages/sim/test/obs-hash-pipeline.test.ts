@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { load } from '../src/tasks/registry.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 async function rolloutHash(task: string, steps: number, amplitude: number, seed: number): Promise<{ hash: string; episodes: number }> {
   const env = await load(task, undefined, { print: false });

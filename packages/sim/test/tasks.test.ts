@@ -5,7 +5,7 @@ import type { TaskEnv } from '../src/env/types.ts';
 import type { LocomotionEnv } from '../src/tasks/locomotion.ts';
 import { z1PushConfig, type Z1PushEnv } from '../src/tasks/z1-push.ts';
 import { makeZ1PushExpert, z1PushExpert } from '../src/tasks/z1-push-expert.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 const envs: TaskEnv[] = [];
 afterAll(() => envs.forEach((e) => e.close()));

@@ -7,8 +7,6 @@ import type { DeployPolicy, PolicySource } from './types.ts';
 import { adaptArtifactPolicy } from './artifact.ts';
 import { validateDeployPolicy } from './validate.ts';
 
-export { validateDeployPolicy };
-
 export async function loadDeployPolicy(source: PolicySource): Promise<DeployPolicy> {
   if ('artifact' in source) return adaptArtifactPolicy(source.artifact, source.task);
   const spec = source.module;

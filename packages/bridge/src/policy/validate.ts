@@ -1,5 +1,6 @@
 /**
- * Shape checks on a DeployPolicy, shared by the artifact adapter and module policy sources.
+ * Shape checks on a DeployPolicy, shared by the artifact adapter (artifact.ts) and the module loader (load.ts),
+ * which is why they live apart from both: load.ts imports artifact.ts, so artifact.ts may not import load.ts.
  */
 import { checkPipelineSpec } from '@s2r/core';
 import type { DeployPolicy } from './types.ts';

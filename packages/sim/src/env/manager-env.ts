@@ -7,8 +7,7 @@
  * observations (+ noise). Clip, clamp and rate limit are @s2r/core's ActionPipeline, the code the bridge runs.
  * Time-outs are truncations, never terminations.
  */
-import { ActionPipeline, type ActionPipelineSpec } from '@s2r/core';
-import { Rng } from '../rng.ts';
+import { ActionPipeline, Rng, type ActionPipelineSpec } from '@s2r/core';
 import type { RobotSim, SimWorld } from '../physics/types.ts';
 import type { DrConfig } from '../dr/config.ts';
 import { nominalDrState, type DrState, type DrTarget } from '../dr/events.ts';

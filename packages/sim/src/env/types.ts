@@ -2,7 +2,7 @@
  * Gymnasium-style environment contracts. Observations and actions are flat Float32Arrays whose layout is
  * described by named specs, so every consumer (trainer, artifact, bridge, viewer) agrees on what each slot is.
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '@s2r/core';
 
 // The space specs are part of the shared contract (@s2r/core); re-exported here for the sim's own imports.
 export type { SpecTerm, SpaceSpec, ActionSpec } from '@s2r/core';

@@ -4,7 +4,7 @@
  * and goes into its DeploySpec, so the bridge runs the very same filter on hardware.
  */
 import type { ActionMode, ActionPipelineSpec } from '@s2r/core';
-import type { RobotModel } from '../robot/model.ts';
+import type { RobotModel } from '@s2r/core';
 
 export interface PipelineSettings {
   mode: ActionMode;

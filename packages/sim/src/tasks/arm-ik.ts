@@ -2,8 +2,8 @@
  * Inverse kinematics for a serial arm's tool tip: damped least squares on the tip position with a null-space pull
  * toward a default posture, on the pure-data forward kinematics. Used by z1-push's scripted expert.
  */
-import type { Vec3 } from '../robot/model.ts';
-import type { Kinematics } from './kinematics.ts';
+import type { Vec3 } from '@s2r/core';
+import type { Kinematics } from '@s2r/core';
 
 /** What the IK needs of an arm: its kinematics, the tool link and point, the tool axis and the default posture. */
 export interface IkArm {

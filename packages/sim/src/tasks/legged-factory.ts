@@ -8,7 +8,7 @@ import type { EnvOptions } from '../env/manager-env.ts';
 import { computeObservation, specFromTerms } from '../env/manager-env.ts';
 import { loadRobotAsset } from './assets.ts';
 import { Terrain } from '../terrain/heightfield.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '@s2r/core';
 import { LocomotionEnv, locomotionObservationTerms, locomotionPipeline, LOCOMOTION_OBS_SIZE, type LeggedReadings, type LocomotionConfig } from './locomotion.ts';
 import type { DeploySpec } from './types.ts';
 

@@ -2,8 +2,8 @@
  * z1-push's scripted expert: a closed-loop pushing policy that reads only the observation (the same one a learned
  * policy gets) and steers the tool tip with damped-least-squares IK (arm-ik.ts).
  */
-import type { Vec3 } from '../robot/model.ts';
-import { Rng } from '../rng.ts';
+import type { Vec3 } from '@s2r/core';
+import { Rng } from '@s2r/core';
 import { specFromTerms } from '../env/manager-env.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
 import { DlsIk } from './arm-ik.ts';
