@@ -100,6 +100,8 @@ export interface DeploySummary {
   /** Safety interventions by kind (ticks on which each fired): what the layer changed beyond the action pipeline. */
   safety_interventions: Record<string, number>;
   safety_interventions_total: number;
+  /** Interventions on ticks that began with the policy in control (outside the soft start/stop ramps). */
+  safety_interventions_running: Record<string, number>;
   /** Safety estimates that changed nothing (ticks), e.g. effort_estimate. */
   safety_diagnostics: Record<string, number>;
   /** The action pipeline doing its normal job: clip / position_limit / effort_limit (policy steps), rate_limit (substeps). */
@@ -415,6 +417,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       })(),
       safety_interventions: res.interventions,
       safety_interventions_total: total,
+      safety_interventions_running: res.interventionsRunning,
       safety_diagnostics: res.safetyDiagnostics,
       pipeline_limiting: res.pipelineLimiting,
       estop: res.estopReason || null,

@@ -113,6 +113,20 @@ describe('SafetyLayer', () => {
     expect(s.counts.effort_limit).toBe(1);
   });
 
+  it('counts apart what it changed while the policy was in control: a NaN and a watchdog trip, not the ramp', () => {
+    const s = layer();
+    let t = toRunning(s);
+    expect(s.counts.soft_start).toBeGreaterThan(0);
+    expect(s.interventionsWhileRunning()).toEqual({});
+    s.update(t, state([0.5, -0.5], t), cmd([NaN, -0.5]));
+    expect(s.interventionsWhileRunning()).toEqual({ nonfinite: 1 });
+    // Stale state trips the watchdog from running (counted once), then the layer damps in phase watchdog.
+    for (let k = 0; k < 8; k++) s.update((t += DT), null, cmd([0.5, -0.5]));
+    expect(s.phase).toBe('watchdog');
+    expect(s.counts.watchdog).toBeGreaterThan(1);
+    expect(s.interventionsWhileRunning()).toEqual({ nonfinite: 1, watchdog: 1 });
+  });
+
   it('holds the last safe command when the controller emits NaN or Inf', () => {
     const s = layer();
     let t = toRunning(s);

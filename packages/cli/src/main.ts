@@ -148,8 +148,9 @@ export const command: Command = {
         missed_deadlines: summary.missed_deadlines,
         safety_interventions: summary.safety_interventions_total,
         safety_by_kind: summary.safety_interventions,
-        // What the safety layer changed while the policy was in control (outside the soft start and stop ramps).
-        safety_interventions_running: Object.entries(summary.safety_interventions).reduce((n, [k, v]) => (k === 'soft_start' || k === 'soft_stop' ? n : n + v), 0),
+        // What the safety layer changed on ticks where the policy was in control (outside the soft start/stop ramps).
+        safety_interventions_running: Object.values(summary.safety_interventions_running).reduce((n, v) => n + v, 0),
+        safety_running_by_kind: summary.safety_interventions_running,
         // The action pipeline doing its normal job (clip, joint-limit clamp, rate limit), reported on its own.
         pipeline_limiting: summary.pipeline_limiting,
         eval: evalSummary,

@@ -82,6 +82,8 @@ export interface LoopResult {
   readErrors: number;
   controllerErrors: number;
   interventions: Record<string, number>;
+  /** Interventions on ticks that began with the policy in control (phase running). */
+  interventionsRunning: Record<string, number>;
   /** Safety estimates that changed nothing (e.g. the PD torque estimate over the effort limit), ticks. */
   safetyDiagnostics: Record<string, number>;
   /** The action pipeline's limiting (clip, position/effort clamp: policy steps; rate limit: substeps). */
@@ -282,6 +284,7 @@ export class ControlLoop {
       readErrors: this.readErrors,
       controllerErrors: this.controllerErrors,
       interventions: safety.interventions() as Record<string, number>,
+      interventionsRunning: safety.interventionsWhileRunning() as Record<string, number>,
       safetyDiagnostics: safety.diagnostics() as Record<string, number>,
       pipelineLimiting: controller?.limiting?.() ?? {},
       finalPhase: safety.phase,

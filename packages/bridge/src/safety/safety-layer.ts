@@ -118,6 +118,12 @@ export class SafetyLayer {
   /** Why the e-stop latched (empty when not latched). */
   estopReason = '';
   readonly counts: Record<InterventionKind, number>;
+  /**
+   * The same counts over ticks that began with the policy in control (phase running): what the layer changed
+   * beyond the action pipeline on a run, apart from the start/stop ramps and what follows a trip.
+   */
+  readonly runningCounts: Record<InterventionKind, number>;
+  private tickRunning = false;
   /** Diagnostic counters (ticks), never interventions: the command is sent unchanged. */
   readonly diagnosticCounts: Record<DiagnosticKind, number>;
   private readonly lim: JointLimitTable;
@@ -186,6 +192,7 @@ export class SafetyLayer {
     this.lastPos = new Float64Array(n);
     this.lastVel = new Float64Array(n);
     this.counts = Object.fromEntries(INTERVENTION_KINDS.map((k) => [k, 0])) as Record<InterventionKind, number>;
+    this.runningCounts = Object.fromEntries(INTERVENTION_KINDS.map((k) => [k, 0])) as Record<InterventionKind, number>;
     this.diagnosticCounts = Object.fromEntries(DIAGNOSTIC_KINDS.map((k) => [k, 0])) as Record<DiagnosticKind, number>;
     const size = cfg.logSize ?? 1024;
     this.ring = Array.from({ length: size }, () => ({ t: 0, kind: 'nonfinite' as InterventionKind, joint: -1, requested: NaN, sent: NaN }));
@@ -239,6 +246,7 @@ export class SafetyLayer {
    */
   update(t: number, state: RobotState | null, desired: RobotCommand | null): RobotCommand {
     const fired = this.firedThisTick;
+    this.tickRunning = this.phase === 'running';
     fired.fill(0);
     const n = this.n;
     const out = this.out;
@@ -391,6 +399,13 @@ export class SafetyLayer {
     return r;
   }
 
+  /** Kinds that fired on ticks begun with the policy in control (see runningCounts). */
+  interventionsWhileRunning(): Partial<Record<InterventionKind, number>> {
+    const r: Partial<Record<InterventionKind, number>> = {};
+    for (const k of INTERVENTION_KINDS) if (this.runningCounts[k]) r[k] = this.runningCounts[k];
+    return r;
+  }
+
   /** Diagnostic counters that fired at least once (the command was not changed for them). */
   diagnostics(): Partial<Record<DiagnosticKind, number>> {
     const r: Partial<Record<DiagnosticKind, number>> = {};
@@ -462,6 +477,7 @@ export class SafetyLayer {
     if (!this.firedThisTick[k]) {
       this.firedThisTick[k] = 1;
       this.counts[kind]++;
+      if (this.tickRunning) this.runningCounts[kind]++;
     }
     // Per-joint corrections are logged every time; whole-robot modes (watchdog, e-stop, ramps) only when they begin.
     if (joint < 0 && this.firedLastTick[k]) return;
