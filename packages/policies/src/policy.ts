@@ -60,6 +60,8 @@ export interface Policy {
   chunk?: ChunkSpec;
   /** JIT warm-up before real time (diffusion, residual): a few calls on a dummy observation. */
   warmup?(): void;
+  /** Policies that read the env's privileged group too (ONNX layouts with base_lin_vel), called before act(). */
+  observePrivileged?(row: Float32Array, spec: SpaceSpec | null): void;
   dispose?(): void;
 }
 
