@@ -105,9 +105,15 @@ export interface DeploySummary {
   missed_deadlines: number;
   /** The same figures over the ticks where the policy was in control (phase running). */
   running: { ticks: number; p50_us: number; p99_us: number; max_us: number; missed: number };
-  /** Safety interventions by kind (ticks on which each fired). */
+  /** Safety interventions by kind (ticks on which each fired): what the layer changed beyond the action pipeline. */
   safety_interventions: Record<string, number>;
   safety_interventions_total: number;
+  /** Interventions on ticks that began with the policy in control (outside the soft start/stop ramps). */
+  safety_interventions_running: Record<string, number>;
+  /** Safety estimates that changed nothing (ticks), e.g. effort_estimate. */
+  safety_diagnostics: Record<string, number>;
+  /** The action pipeline doing its normal job: clip / position_limit / effort_limit (policy steps), rate_limit (substeps). */
+  pipeline_limiting: Record<string, number>;
   estop: string | null;
   recording: string | null;
   hardware_stats: Record<string, number>;
@@ -437,6 +443,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       })(),
       safety_interventions: res.interventions,
       safety_interventions_total: total,
+      safety_interventions_running: res.interventionsRunning,
+      safety_diagnostics: res.safetyDiagnostics,
+      pipeline_limiting: res.pipelineLimiting,
       estop: res.estopReason || null,
       recording: o.record ? resolve(o.record) : null,
       hardware_stats: res.hardware,

@@ -34,7 +34,7 @@ Options:
   --noise X              sim: sensor noise, × legged_gym's levels (1 = 0.01 rad, 0.075 rad/s, 0.05 rad/s gyro, 0.05 g)
   --drop P               sim: probability of losing a command or state packet
   --overrun skip|late-once   what to do after a missed deadline (default skip)
-  --between interpolate|hold targets between policy ticks (default interpolate)
+  --between hold|interpolate targets between policy ticks (default hold: what the env trained with; interpolate lags one policy period)
   --soft-start S         ramp from the measured pose to the default pose over S seconds (default 2)
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
@@ -65,7 +65,7 @@ export const command: Command = {
     if (!hardware) throw new UsageError('--hardware sim | serial:<port>@<baud> | ros:ws://<host>:<port> is required');
     const overrun = a.str('overrun', 'skip');
     if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
-    const between = a.str('between', 'interpolate');
+    const between = a.str('between', 'hold');
     if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
     const quiet = a.has('quiet');
     const ros: DeployOptions['ros'] = {};
