@@ -12,7 +12,7 @@
  *   - lateness_p99_us    99th percentile of control-tick lateness (/loop_timing);
  *   - safety             interventions by kind (/safety).
  */
-import { readRecording, TOPICS } from '@s2r/viewer';
+import { readRecording, TOPICS } from '@s2r/recording';
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;

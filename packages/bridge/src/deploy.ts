@@ -207,7 +207,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     for (let p = resolve(o.record); !existsSync(p); p = dirname(p)) created.push(p);
   }
   if (o.record || o.recordLive) {
-    const spec = '@s2r/viewer/recording/index.ts';
+    const spec = '@s2r/recording';
     const { Recorder } = (await import(spec)) as { Recorder: { open(p: string | null, opts: unknown): Promise<unknown> } };
     recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
       robot: model,

@@ -44,7 +44,7 @@ interface RobotLike {
 
 export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): Promise<RecordedEpisode[]> {
   const { load } = await import('@s2r/sim');
-  const { Recorder } = await import('@s2r/viewer/recording/index.ts');
+  const { Recorder } = await import('@s2r/recording');
   const env = await load(o.task, o.envOverrides ?? {}, { print: false });
   const robot = (env as unknown as { robot?: RobotLike }).robot;
   if (!robot) {

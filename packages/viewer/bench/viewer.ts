@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from '@s2r/sim/util/cli.ts';
 import { serveViewer } from '../src/server/serve.ts';
 import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
-import { readRecording } from '../src/recording/reader.ts';
+import { readRecording } from '@s2r/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh'] });

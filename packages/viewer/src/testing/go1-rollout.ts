@@ -7,7 +7,7 @@ import { loadUrdf } from '@s2r/sim/robot/load.ts';
 import { createWorld } from '@s2r/sim/physics/index.ts';
 import { Rng } from '@s2r/sim/rng.ts';
 import type { RobotModel } from '@s2r/sim/robot/model.ts';
-import { Recorder, type RecorderOptions } from '../recording/recorder.ts';
+import { Recorder, type RecorderOptions } from '@s2r/recording/recorder.ts';
 
 export interface RolloutOptions {
   urdfPath: string;

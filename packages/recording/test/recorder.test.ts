@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader } from '@mcap/core';
 import { describe, expect, it } from 'vitest';
-import { Recorder, readRecording, TOPICS } from '../../src/recording/index.ts';
+import { Recorder, readRecording, TOPICS } from '../src/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 's2r-rec-'));
 const URDF = '<robot name="toy"><link name="base"/><link name="l1"/><joint name="j0" type="revolute"><parent link="base"/><child link="l1"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint></robot>';
@@ -109,7 +109,7 @@ describe('Recorder → readRecording', () => {
 
   it('a SIGKILLed recorder leaves a file that reads back up to its last complete chunk', async () => {
     const path = join(tmp(), 'killed.mcap');
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/record-until-killed.ts', import.meta.url)), path], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/record-until-killed.ts', import.meta.url)), path], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let lastDurable = -1;
