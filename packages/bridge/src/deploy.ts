@@ -44,6 +44,8 @@ export interface DeployOptions {
   commands?: string | CommandStep[];
   /** MCAP output path. */
   record?: string;
+  /** Replace an existing `record` file (default: refuse to, with an error naming it). */
+  overwrite?: boolean;
   /** Also stream the recording to a live viewer (ws://…/live). */
   recordLive?: string;
   /** Run everything, never write to the hardware. */
@@ -103,6 +105,8 @@ export interface DeploySummary {
   safety_interventions_total: number;
   estop: string | null;
   recording: string | null;
+  /** Why recording stopped early (e.g. the disk filled up), or null; the file holds everything before it. */
+  recording_error: string | null;
   hardware_stats: Record<string, number>;
   policy_stats: Record<string, unknown>;
 }
@@ -200,6 +204,8 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
 
   // 3) Recording (optional).
   let recorder: any = null;
+  // Set when writing the recording failed (e.g. disk full): recording stopped, the run went on.
+  let recordingError: string | null = null;
   // What opening the recording creates (the file and any missing parent folders), removed again if the control
   // thread fails before the loop starts (e.g. the serial port does not exist): nothing ran, so nothing to keep.
   const created: string[] = [];
@@ -212,6 +218,12 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
       robot: model,
       live: o.recordLive,
+      overwrite: !!o.overwrite,
+      // One line naming the file, even with --quiet; the robot keeps being controlled and the run ends normally.
+      onWriteError: (e: Error) => {
+        recordingError = e.message;
+        (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`deploy: ${e.message}`);
+      },
       meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
     });
   }
@@ -422,6 +434,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       safety_interventions_total: total,
       estop: res.estopReason || null,
       recording: o.record ? resolve(o.record) : null,
+      recording_error: recordingError,
       hardware_stats: res.hardware,
       policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped },
     };

@@ -50,7 +50,7 @@ export class RecordingWriteError extends Error {
   readonly path: string;
   readonly code: string | undefined;
   constructor(path: string, cause: NodeJS.ErrnoException, bytesKept: bigint) {
-    super(`recording ${path} stopped: ${cause.code ?? ''} ${cause.message.replace(/^[A-Z]+: /, '')}; the file keeps its first ${bytesKept} bytes (everything up to the last complete chunk)`.replace('stopped:  ', 'stopped: '));
+    super(`recording ${path} stopped: ${cause.message}; the file keeps its first ${bytesKept} bytes (everything up to the last complete chunk)`);
     this.path = path;
     this.code = cause.code;
   }
@@ -137,6 +137,11 @@ export class McapFileWriter {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Bytes held in memory, not yet on disk (the open chunk and any unwritten records). */
+  get pendingBytes(): number {
+    return this.#chunk.byteLength + this.#rec.length;
   }
 
   /** Set when a write failed and recording stopped (see RecordingWriteError). */

@@ -22,7 +22,9 @@ Options:
   --policy-rate HZ       policy rate (default 50); must divide --rate
   --duration S           seconds of policy control after the soft start (default: until Ctrl-C)
   --commands SPEC        velocity commands 'vx,vy,wz@t;...' (m/s, m/s, rad/s from t seconds), e.g. '0.5,0,0@0;0,0,0.5@10'
-  --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP)
+  --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP); an existing
+                         file is refused, and so is a file another deploy is recording (lock OUT.mcap.lock)
+  --overwrite            replace an existing --record file
   --live WS_URL          also stream the recording to an open viewer (the ws://…/live URL \`s2r view\` prints)
   --dry-run              run the whole loop but never write to the hardware
   --seed N               seed for the sim's noise, latency and drops (default 0)
@@ -50,7 +52,7 @@ export const command: Command = {
     const a = parseArgs(argv, {
       values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints'],
-      booleans: ['dry-run', 'quiet', 'stdin-keys'],
+      booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     const policy = a.str('policy');
@@ -85,6 +87,7 @@ export const command: Command = {
       commands: a.str('commands'),
       record: a.str('record'),
       recordLive: a.str('live'),
+      overwrite: a.has('overwrite'),
       dryRun: a.has('dry-run'),
       seed: a.num('seed', 0),
       latencyMs: a.num('latency-ms'),
