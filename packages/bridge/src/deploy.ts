@@ -26,6 +26,7 @@ import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hard
 import type { RosHardwareOptions } from './hardware/ros.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
+import { Recorder, serveFoxglove } from '@s2r/recording';
 
 export interface DeployOptions {
   /** Policy artifact path, or a PolicySource (module factory). */
@@ -48,6 +49,9 @@ export interface DeployOptions {
   overwrite?: boolean;
   /** Also stream the recording to a live viewer (ws://…/live). */
   recordLive?: string;
+  /** Serve the recording's topics live to Foxglove (WebSocket protocol) on loopback, on this port (8765 by default). */
+  foxglove?: boolean;
+  foxglovePort?: number;
   /** Run everything, never write to the hardware. */
   dryRun?: boolean;
   seed?: number;
@@ -203,7 +207,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   log(`deploy: ${policyLabel} → ${label} (${model.name}, ${joints.length} joints) at ${rateHz} Hz, policy ${policyRateHz} Hz${o.dryRun ? ', DRY RUN (no writes)' : ''}`);
 
   // 3) Recording (optional).
-  let recorder: any = null;
+  let recorder: Recorder | null = null;
+  const foxglove = o.foxglove ? await serveFoxglove({ port: o.foxglovePort ?? 8765 }) : null;
+  if (foxglove) log(`deploy: Foxglove WebSocket server on ${foxglove.url} (Foxglove: Open connection → Foxglove WebSocket)`);
   // Set when writing the recording failed (e.g. disk full): recording stopped, the run went on.
   let recordingError: string | null = null;
   // What opening the recording creates (the file and any missing parent folders), removed again if the control
@@ -212,12 +218,11 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   if (o.record) {
     for (let p = resolve(o.record); !existsSync(p); p = dirname(p)) created.push(p);
   }
-  if (o.record || o.recordLive) {
-    const spec = '@s2r/recording';
-    const { Recorder } = (await import(spec)) as { Recorder: { open(p: string | null, opts: unknown): Promise<unknown> } };
+  if (o.record || o.recordLive || foxglove) {
     recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
       robot: model,
       live: o.recordLive,
+      ...(foxglove ? { foxglove } : {}),
       overwrite: !!o.overwrite,
       // One line naming the file, even with --quiet; the robot keeps being controlled and the run ends normally.
       onWriteError: (e: Error) => {
@@ -225,6 +230,9 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
         (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`deploy: ${e.message}`);
       },
       meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+    }).catch(async (e: unknown) => {
+      await foxglove?.close(); // e.g. the file exists: nothing runs, so nothing may keep the port open
+      throw e;
     });
   }
 
@@ -448,6 +456,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       stdin.pause();
     }
     if (recorder && !recorder.closed) await recorder.close().catch(() => {});
+    await foxglove?.close();
   }
 }
 

@@ -18,6 +18,7 @@ import { McapFileWriter, RecordingWriteError } from './mcap-file-writer.ts';
 import { PROTO_TOPICS, encodeProto, protoSchema } from './proto.ts';
 import type { LiveSink } from './live-sink.ts';
 import { connectLive } from './live-sink.ts';
+import type { FoxgloveLive } from './foxglove-live.ts';
 import {
   FORMAT_VERSION,
   META_RECORD,
@@ -62,6 +63,8 @@ export interface RecorderOptions {
   onWriteError?: (e: RecordingWriteError) => void;
   /** Also stream every message to a viewer: a connected sink or its URL (ws://127.0.0.1:PORT/live). */
   live?: LiveSink | string;
+  /** Also serve every message to Foxglove clients (see serveFoxglove; the caller owns and closes the server). */
+  foxglove?: FoxgloveLive;
 }
 
 export type Time = number | bigint;
@@ -141,6 +144,9 @@ export class Recorder {
   #q: Quantize;
   #qd: Quantize;
   #onWriteError: ((e: RecordingWriteError) => void) | undefined;
+  #fox: FoxgloveLive | null;
+  /** Recorder channel id → Foxglove server channel id. */
+  #foxIds = new Map<number, number>();
   #writeError: RecordingWriteError | null = null;
 
   private constructor(path: string | null, writer: McapFileWriter | null, live: LiveSink | null, ownsLive: boolean, opts: RecorderOptions, jointNames?: readonly string[]) {
@@ -153,6 +159,7 @@ export class Recorder {
     this.#q = this.#proto ? q20 : q6;
     this.#qd = this.#proto ? q12 : q6;
     this.#onWriteError = opts.onWriteError;
+    this.#fox = opts.foxglove ?? null;
   }
 
   /**
@@ -160,7 +167,7 @@ export class Recorder {
    * The URDF attachment and the `s2r` metadata record are written immediately, before any message.
    */
   static async open(path: string | null, opts: RecorderOptions = {}): Promise<Recorder> {
-    if (path === null && !opts.live) throw new Error('Recorder.open: need a file path, a live sink, or both');
+    if (path === null && !opts.live && !opts.foxglove) throw new Error('Recorder.open: need a file path, a live sink or a Foxglove server');
     const robot = opts.robot;
     const jointNames = robot ? robot.actuatedJoints?.slice() : undefined;
     const writer = path
@@ -361,6 +368,8 @@ export class Recorder {
     if (protoName) this.#writer?.registerSchema(id, protoName, 'protobuf', protoSchema(protoName).descriptor);
     else this.#writer?.registerSchema(id, schemaName, 'jsonschema', this.#enc.encode(JSON.stringify(schema)));
     this.#writer?.registerChannel({ id, schemaId: id, topic, messageEncoding: protoName ? 'protobuf' : 'json', metadata: new Map(Object.entries(channelMeta ?? {})) });
+    if (this.#fox)
+      this.#foxIds.set(id, protoName ? this.#fox.channel(topic, 'protobuf', protoName, protoSchema(protoName).descriptor) : this.#fox.channel(topic, 'json', schemaName, JSON.stringify(schema)));
     this.#channels.set(topic, id);
     return id;
   }
@@ -368,10 +377,14 @@ export class Recorder {
   #put(channelId: number, topic: string, ns: bigint, msg: unknown, protoName?: string): void {
     if (this.#closed) throw new Error(`Recorder(${this.path ?? 'live'}): write to ${topic} after close()`);
     const json = this.#live || !protoName ? JSON.stringify(msg) : '';
-    const writer = this.#writer;
-    if (writer && !this.#writeError) {
+    const writer = this.#writer && !this.#writeError ? this.#writer : null;
+    const foxId = this.#foxIds.get(channelId);
+    const toFox = foxId !== undefined && this.#fox!.wants(foxId);
+    if (writer || toFox) {
+      // Encoded once, for the file and for Foxglove alike (same bytes, same schema).
       const data = protoName ? encodeProto(protoSchema(protoName), protoName === 'foxglove.FrameTransforms' ? toProtoTransforms(msg as FrameTransformsMsg) : (msg as object)) : this.#enc.encode(json);
-      this.#writing(() => writer.addMessage(channelId, ns, data));
+      if (writer) this.#writing(() => writer.addMessage(channelId, ns, data));
+      if (toFox) this.#fox!.send(foxId, ns, data);
     }
     this.#live?.send(topic, ns, json);
     if (ns > this.#lastNs) this.#lastNs = ns;

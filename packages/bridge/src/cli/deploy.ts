@@ -26,6 +26,9 @@ Options:
                          file is refused, and so is a file another deploy is recording (lock OUT.mcap.lock)
   --overwrite            replace an existing --record file
   --live WS_URL          also stream the recording to an open viewer (the ws://…/live URL \`s2r view\` prints)
+  --foxglove             serve the recording's topics live to Foxglove (WebSocket protocol, 127.0.0.1 only):
+                         in Foxglove, Open connection → Foxglove WebSocket → ws://localhost:8765
+  --foxglove-port N      port of that server (default 8765)
   --dry-run              run the whole loop but never write to the hardware
   --seed N               seed for the sim's noise, latency and drops (default 0)
   --latency-ms X         sim: one-way command latency (ms)
@@ -50,9 +53,9 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
+      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints'],
-      booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite'],
+      booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite', 'foxglove'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     const policy = a.str('policy');
@@ -65,6 +68,8 @@ export const command: Command = {
     if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
     const between = a.str('between', 'interpolate');
     if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
+    const foxPort = a.num('foxglove-port');
+    if (foxPort !== undefined && !(Number.isInteger(foxPort) && foxPort >= 0 && foxPort <= 65535)) throw new UsageError(`--foxglove-port must be a TCP port 0..65535, got "${a.str('foxglove-port')}"`);
     const quiet = a.has('quiet');
     const ros: DeployOptions['ros'] = {};
     if (a.str('ros-state-topic')) ros.stateTopic = a.str('ros-state-topic');
@@ -88,6 +93,8 @@ export const command: Command = {
       record: a.str('record'),
       recordLive: a.str('live'),
       overwrite: a.has('overwrite'),
+      foxglove: a.has('foxglove') || a.num('foxglove-port') !== undefined,
+      foxglovePort: a.num('foxglove-port'),
       dryRun: a.has('dry-run'),
       seed: a.num('seed', 0),
       latencyMs: a.num('latency-ms'),
