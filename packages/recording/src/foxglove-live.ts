@@ -39,6 +39,11 @@ export interface FoxgloveLive {
   /** True when at least one client is subscribed to the channel. */
   wants(channel: number): boolean;
   send(channel: number, logTimeNs: bigint, data: Uint8Array): void;
+  /**
+   * Where the next recording's time 0 goes on this server's clock (ns): 0 at first, then 1 s after the last
+   * message sent, so successive recordings (train's evaluation episodes) never make time run backwards.
+   */
+  nextEpoch(): bigint;
   close(): Promise<void>;
 }
 
@@ -58,6 +63,7 @@ export async function serveFoxglove(opts: FoxgloveLiveOptions = {}): Promise<Fox
   const subscribers = new Map<number, number>();
   const channels = new Map<string, number>();
   const stats = { clients: 0, sent: 0, dropped: 0 };
+  let lastNs = -1n;
   wss.on('connection', (ws, req) => {
     sockets.add(ws);
     stats.clients = sockets.size;
@@ -106,7 +112,11 @@ export async function serveFoxglove(opts: FoxgloveLiveOptions = {}): Promise<Fox
           return;
         }
       server.sendMessage(id, logTimeNs, data as Uint8Array<ArrayBuffer>);
+      if (logTimeNs > lastNs) lastNs = logTimeNs;
       stats.sent++;
+    },
+    nextEpoch() {
+      return lastNs < 0n ? 0n : lastNs + 1_000_000_000n;
     },
     async close() {
       for (const ws of sockets) ws.terminate();

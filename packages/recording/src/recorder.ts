@@ -145,6 +145,8 @@ export class Recorder {
   #qd: Quantize;
   #onWriteError: ((e: RecordingWriteError) => void) | undefined;
   #fox: FoxgloveLive | null;
+  /** This recording's time 0 on the Foxglove server's clock (ns). */
+  #foxEpoch: bigint;
   /** Recorder channel id → Foxglove server channel id. */
   #foxIds = new Map<number, number>();
   #writeError: RecordingWriteError | null = null;
@@ -160,6 +162,7 @@ export class Recorder {
     this.#qd = this.#proto ? q12 : q6;
     this.#onWriteError = opts.onWriteError;
     this.#fox = opts.foxglove ?? null;
+    this.#foxEpoch = this.#fox?.nextEpoch() ?? 0n;
   }
 
   /**
@@ -384,7 +387,7 @@ export class Recorder {
       // Encoded once, for the file and for Foxglove alike (same bytes, same schema).
       const data = protoName ? encodeProto(protoSchema(protoName), protoName === 'foxglove.FrameTransforms' ? toProtoTransforms(msg as FrameTransformsMsg) : (msg as object)) : this.#enc.encode(json);
       if (writer) this.#writing(() => writer.addMessage(channelId, ns, data));
-      if (toFox) this.#fox!.send(foxId, ns, data);
+      if (toFox) this.#fox!.send(foxId, this.#foxEpoch + ns, data);
     }
     this.#live?.send(topic, ns, json);
     if (ns > this.#lastNs) this.#lastNs = ns;
