@@ -25,6 +25,9 @@ export interface RolloutOptions {
   episodes?: number;
   meta?: RecorderOptions['meta'];
   chunkBytes?: number;
+  encoding?: RecorderOptions['encoding'];
+  compression?: RecorderOptions['compression'];
+  overwrite?: boolean;
 }
 
 /** legged_gym-style Go1 default pose (rad), by joint-name pattern. */
@@ -49,7 +52,14 @@ export async function recordGo1Rollout(path: string, opts: RolloutOptions): Prom
   const rng = Rng.seed(opts.seed ?? 1);
   const model = loadUrdf(opts.urdfPath);
   const q0 = go1DefaultPose(model);
-  const rec = await Recorder.open(path, { robot: model, meta: { task: 'go1-scripted-trot', seed: opts.seed ?? 1, ...opts.meta }, chunkBytes: opts.chunkBytes });
+  const rec = await Recorder.open(path, {
+    robot: model,
+    meta: { task: 'go1-scripted-trot', seed: opts.seed ?? 1, ...opts.meta },
+    chunkBytes: opts.chunkBytes,
+    encoding: opts.encoding,
+    compression: opts.compression,
+    overwrite: opts.overwrite,
+  });
   const world = await createWorld({ dt, ground: { type: 'plane' }, flavor: 'compat' });
   const robot = world.addRobot(model, { basePosition: [0, 0, 0.36], initialJointPos: q0, kp: 20, kd: 0.5 });
   const names = [...robot.jointNames];
