@@ -3,9 +3,10 @@
  * the schema record holds a serialized google.protobuf.FileDescriptorSet, which Foxglove decodes natively).
  *
  * `/tf` uses Foxglove's own `foxglove.FrameTransforms` definition, generated from `@foxglove/schemas`. Joint
- * state, command, action, loop timing and the velocity command use s2r's schemas below. Floats are `float`
- * (32-bit, ~7 significant digits: 0.1 µrad at 1 rad, more than the sensors resolve) because a float32's bytes
- * compress far better than a double's; the JSON fields they replace were rounded to 1e-6 anyway.
+ * state, command, action, loop timing and the velocity command use s2r's schemas below. Measured values are
+ * `float` (32-bit, ~7 significant digits: 0.1 µrad at 1 rad, more than the sensors resolve) because a float32's
+ * bytes compress far better than a double's; the JSON fields they replace were rounded to 1e-6 anyway. Values a
+ * user sets (gains, velocity commands) are `double`, so they read back exactly as given.
  */
 import protobuf from 'protobufjs';
 // Installs Root#toDescriptor / Root.fromDescriptor and exports the google.protobuf descriptor types.
@@ -19,14 +20,14 @@ syntax = "proto3";
 package s2r;
 // Joint state in actuated-joint order; name defaults to the channel metadata joint_names. rad, rad/s, N·m.
 message JointState { repeated string name = 1; repeated float position = 2; repeated float velocity = 3; repeated float effort = 4; }
-// Command sent to the actuators after the safety layer. rad, rad/s, N·m, N·m/rad, N·m·s/rad.
-message JointCommand { repeated string name = 1; string mode = 2; repeated float position = 3; repeated float velocity = 4; repeated float effort = 5; repeated float kp = 6; repeated float kd = 7; }
+// Command sent to the actuators after the safety layer. rad, rad/s, N·m, N·m/rad, N·m·s/rad (gains as set: double).
+message JointCommand { repeated string name = 1; string mode = 2; repeated float position = 3; repeated float velocity = 4; repeated float effort = 5; repeated double kp = 6; repeated double kd = 7; }
 // Raw policy output.
 message Action { repeated float action = 1; }
 // One control tick: lateness and execution time (µs), deadlines missed since the previous message.
 message LoopTiming { float lateness_us = 1; float exec_us = 2; uint32 missed = 3; uint64 tick = 4; }
-// The locomotion command the policy tracks: m/s, m/s, rad/s.
-message VelocityCommand { float vx = 1; float vy = 2; float yaw_rate = 3; }
+// The locomotion command the policy tracks: m/s, m/s, rad/s (as given: double, it is 50 Hz at most).
+message VelocityCommand { double vx = 1; double vy = 2; double yaw_rate = 3; }
 `;
 
 /** Topic key (topics.ts) → protobuf message of the channels written as protobuf; the others stay JSON. */
