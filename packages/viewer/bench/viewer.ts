@@ -9,8 +9,9 @@
  * Last line: {"bench":"viewer","file_mb":…,"file_mb_per_min":…,"compression":…,"first_frame_ms":…,"fps":…, …extras}
  *
  * Options: --seconds N (default 60)  --measure-s N (fps window, default 5)  --fresh (re-record)
+ *          --no-json (skip the JSON recording; compression is then null — for long runs, e.g. --seconds 600)
  */
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from '@s2r/sim/util/cli.ts';
@@ -19,7 +20,7 @@ import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
 import { readRecording } from '@s2r/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
 
-const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh'] });
+const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh', 'no-json'] });
 const seconds = args.num('seconds', 60);
 const measureS = args.num('measure-s', 5);
 // The shared robots sit beside the repository (../shared from its root).
@@ -35,17 +36,21 @@ if (args.has('fresh') || !existsSync(file)) {
   const t0 = performance.now();
   const c0 = process.cpuUsage();
   console.error(`recording ${seconds} s of Go1 at 500 Hz → ${file}`);
-  await recordGo1Rollout(file, { ...rollout, overwrite: true });
+  // Written under a temporary name and renamed when complete: an interrupted run never leaves a "cached" half file.
+  await recordGo1Rollout(`${file}.part`, { ...rollout, overwrite: true });
+  renameSync(`${file}.part`, file);
   const c = process.cpuUsage(c0);
   recordCpuS = (c.user + c.system) / 1e6;
   console.error(`  recorded in ${((performance.now() - t0) / 1000).toFixed(1)} s (${recordCpuS.toFixed(1)} s CPU, physics included)`);
 }
-if (args.has('fresh') || !existsSync(jsonFile)) {
+const compareJson = !args.has('no-json');
+if (compareJson && (args.has('fresh') || !existsSync(jsonFile))) {
   console.error(`recording the same rollout as JSON, uncompressed (the format before protobuf/zstd) → ${jsonFile}`);
-  await recordGo1Rollout(jsonFile, { ...rollout, overwrite: true, encoding: 'json', compression: 'none' });
+  await recordGo1Rollout(`${jsonFile}.part`, { ...rollout, overwrite: true, encoding: 'json', compression: 'none' });
+  renameSync(`${jsonFile}.part`, jsonFile);
 }
 const fileMb = statSync(file).size / 1e6;
-const jsonMb = statSync(jsonFile).size / 1e6;
+const jsonMb = compareJson ? statSync(jsonFile).size / 1e6 : null;
 const check = readRecording(file, { parse: false });
 const js = check.messages.filter((m) => m.topic === '/joint_states').length;
 
@@ -87,8 +92,8 @@ try {
       file_mb: Number(fileMb.toFixed(2)),
       // zstd chunks + protobuf for the 500 Hz channels; the goal is ≤ 5 MB per minute of Go1 at 500 Hz.
       file_mb_per_min: Number((fileMb / (seconds / 60)).toFixed(2)),
-      compression: Number((jsonMb / fileMb).toFixed(2)),
-      json_mb_per_min: Number((jsonMb / (seconds / 60)).toFixed(2)),
+      compression: jsonMb === null ? null : Number((jsonMb / fileMb).toFixed(2)),
+      json_mb_per_min: jsonMb === null ? null : Number((jsonMb / (seconds / 60)).toFixed(2)),
       record_cpu_s: recordCpuS === null ? null : Number(recordCpuS.toFixed(1)),
       first_frame_ms: Math.round(first.ff),
       // milestones of the first frame (ms since navigation): app script running, WebGL up, recording downloaded
