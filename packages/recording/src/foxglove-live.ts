@@ -47,9 +47,23 @@ export interface FoxgloveLive {
   close(): Promise<void>;
 }
 
+/** Foxglove's default WebSocket port. */
+export const FOXGLOVE_PORT = 8765;
+
+/**
+ * The CLI flags `--foxglove` and `--foxglove-port N` → the port to serve on, or null when neither is given
+ * (a port alone implies --foxglove). Throws a RangeError naming the flag for anything but 0..65535.
+ */
+export function foxglovePortFromFlags(foxglove: boolean, port: string | undefined): number | null {
+  if (port === undefined) return foxglove ? FOXGLOVE_PORT : null;
+  const n = Number(port);
+  if (!/^\d+$/.test(port.trim()) || n > 65535) throw new RangeError(`--foxglove-port must be a TCP port 0..65535, got "${port}"`);
+  return n;
+}
+
 export async function serveFoxglove(opts: FoxgloveLiveOptions = {}): Promise<FoxgloveLive> {
   const host = opts.host ?? '127.0.0.1';
-  const requestedPort = opts.port ?? 8765;
+  const requestedPort = opts.port ?? FOXGLOVE_PORT;
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
   const server = new FoxgloveServer({ name: opts.name ?? 's2r' });
   const wss = new WebSocketServer({ host, port: requestedPort, handleProtocols: (protocols) => server.handleProtocols(protocols) });

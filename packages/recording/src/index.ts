@@ -7,5 +7,5 @@ export type { LiveSink, LiveHello, LiveSinkOptions } from './live-sink.ts';
 export { McapFileWriter, RecordingWriteError } from './mcap-file-writer.ts';
 export type { McapFileWriterOptions } from './mcap-file-writer.ts';
 export * from './topics.ts';
-export { serveFoxglove } from './foxglove-live.ts';
+export { serveFoxglove, foxglovePortFromFlags, FOXGLOVE_PORT } from './foxglove-live.ts';
 export type { FoxgloveLive, FoxgloveLiveOptions } from './foxglove-live.ts';

@@ -4,6 +4,7 @@
  */
 import type { Command } from '@s2r/sim/util/cli.ts';
 import { parseArgs, UsageError } from '@s2r/sim/util/cli.ts';
+import { foxglovePortFromFlags } from '@s2r/recording';
 import { deploy, type DeployOptions } from '../deploy.ts';
 
 const usage = `Usage: npx s2r deploy --policy <artifact> --robot <urdf> --hardware <hw> [options]
@@ -68,8 +69,12 @@ export const command: Command = {
     if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
     const between = a.str('between', 'interpolate');
     if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
-    const foxPort = a.num('foxglove-port');
-    if (foxPort !== undefined && !(Number.isInteger(foxPort) && foxPort >= 0 && foxPort <= 65535)) throw new UsageError(`--foxglove-port must be a TCP port 0..65535, got "${a.str('foxglove-port')}"`);
+    let foxPort: number | null;
+    try {
+      foxPort = foxglovePortFromFlags(a.has('foxglove'), a.str('foxglove-port'));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const quiet = a.has('quiet');
     const ros: DeployOptions['ros'] = {};
     if (a.str('ros-state-topic')) ros.stateTopic = a.str('ros-state-topic');
@@ -93,8 +98,8 @@ export const command: Command = {
       record: a.str('record'),
       recordLive: a.str('live'),
       overwrite: a.has('overwrite'),
-      foxglove: a.has('foxglove') || a.num('foxglove-port') !== undefined,
-      foxglovePort: a.num('foxglove-port'),
+      foxglove: foxPort !== null,
+      foxglovePort: foxPort ?? undefined,
       dryRun: a.has('dry-run'),
       seed: a.num('seed', 0),
       latencyMs: a.num('latency-ms'),

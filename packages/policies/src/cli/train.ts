@@ -72,9 +72,14 @@ export const command: Command = {
     if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none, got "${progress}"`);
     const recordEvery = args.num('record-every', 100);
     if (!Number.isInteger(recordEvery) || recordEvery < 0) throw new UsageError(`--record-every must be an integer ≥ 0 (0 = off), got ${recordEvery}`);
-    const foxPort = args.num('foxglove-port');
-    if (foxPort !== undefined && !(Number.isInteger(foxPort) && foxPort >= 0 && foxPort <= 65535)) throw new UsageError(`--foxglove-port must be a TCP port 0..65535, got "${args.str('foxglove-port')}"`);
-    const wantFoxglove = args.has('foxglove') || foxPort !== undefined;
+    const { serveFoxglove, foxglovePortFromFlags } = await import('@s2r/recording');
+    let foxPort: number | null;
+    try {
+      foxPort = foxglovePortFromFlags(args.has('foxglove'), args.str('foxglove-port'));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const wantFoxglove = foxPort !== null;
     if (wantFoxglove && recordEvery === 0) throw new UsageError('--foxglove serves the evaluation episodes: it needs --record-every N > 0');
     if (wantFoxglove && algo !== 'ppo') throw new UsageError(`--foxglove serves PPO's evaluation episodes; --algo ${algo} records none`);
     const cmd = `npx s2r train ${argv.map(quote).join(' ')}`;
@@ -88,8 +93,7 @@ export const command: Command = {
       } else process.exit(130);
     };
     process.on('SIGINT', onSigint);
-    const { serveFoxglove } = await import('@s2r/recording');
-    const foxglove = wantFoxglove ? await serveFoxglove({ port: foxPort ?? 8765 }) : null;
+    const foxglove = foxPort !== null ? await serveFoxglove({ port: foxPort }) : null;
     if (foxglove) console.error(`Foxglove WebSocket server on ${foxglove.url}: evaluation episodes stream there as they are recorded`);
     try {
       if (algo !== 'ppo') {
