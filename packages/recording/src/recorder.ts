@@ -13,7 +13,7 @@
  * (rad/s) and efforts (N·m), far below what encoders and current sensors resolve. `encoding: 'json'` writes
  * every channel as JSON at 1e-6 decimal resolution (the format before protobuf; readers read both).
  */
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import type { RobotModel } from '@s2r/core';
 import { McapFileWriter, RecordingWriteError } from './mcap-file-writer.ts';
 import { PROTO_TOPICS, encodeProto, protoSchema } from './proto.ts';
 import type { LiveSink } from './live-sink.ts';

@@ -13,18 +13,18 @@
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { join } from 'node:path';
+import { parseArgs } from '@s2r/core';
 import { serveViewer } from '../src/server/serve.ts';
 import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
+import { GO1_URDF } from '../../../test/helpers/robots.ts';
 import { readRecording } from '@s2r/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh', 'no-json'] });
 const seconds = args.num('seconds', 60);
 const measureS = args.num('measure-s', 5);
-// The shared robots sit beside the repository (../shared from its root).
-const urdf = args.str('urdf', resolve(import.meta.dirname, '../../../../shared/robots/go1/urdf/go1.urdf'));
+const urdf = args.str('urdf', GO1_URDF);
 const dir = join(tmpdir(), 's2r-bench-viewer');
 mkdirSync(dir, { recursive: true });
 // The format is in the name, so a cached file of an older format is never measured as the current one.
