@@ -28,8 +28,14 @@ import { LatencyStats } from './timing/latency-stats.ts';
 import { Recorder, serveFoxglove } from '@s2r/recording';
 
 export interface DeployOptions {
-  /** Policy artifact path, or a PolicySource (module factory). */
+  /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
   policy: string | PolicySource;
+  /** ONNX policies: layout preset (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground) or layout JSON file. */
+  layout?: string;
+  /** ONNX policies: joint order of the network (overrides the layout's). */
+  jointOrder?: string[];
+  /** ONNX policies: observation terms fed as zeros because the hardware can't measure them (e.g. base_lin_vel). */
+  zeroTerms?: string[];
   /** Robot URDF path (the single source of joint names and limits). */
   robot: string;
   /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
@@ -71,6 +77,8 @@ export interface DeployOptions {
   stdinKeys?: boolean;
   /** Live status lines (throttled, main thread). Default: none. */
   log?: (line: string) => void;
+  /** The checks printed before anything moves (an ONNX policy's resolved mapping). Default: `log`. */
+  report?: (line: string) => void;
   /** Seconds between live lines. Default 1. */
   liveEveryS?: number;
   /** Aborting it stops the run the normal way (soft stop, then deactivate); deploy() still resolves with a summary. */
@@ -128,6 +136,21 @@ function simRobotConfig(model: RobotModel): { baseHeight: number; fixedBase: boo
   return { baseHeight: cfg.spawnHeight ?? 0, fixedBase: cfg.fixedBase, actuator: cfg.actuator };
 }
 
+/**
+ * The PolicySource for deploy(): an .onnx path needs a layout and is resolved against this robot; the sim hardware
+ * reports base linear velocity, other hardware does not (the layout then refuses it unless zeroed).
+ */
+function policySource(o: DeployOptions, model: RobotModel): PolicySource {
+  if (typeof o.policy !== 'string') return o.policy;
+  if (!o.policy.toLowerCase().endsWith('.onnx')) {
+    if (o.layout || o.jointOrder || o.zeroTerms) throw new Error(`--layout, --joint-order and --zero-terms apply to .onnx policies, not ${o.policy}`);
+    return { artifact: resolve(o.policy) };
+  }
+  if (!o.layout) throw new Error(`${o.policy}: an ONNX policy needs --layout (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground, or a layout JSON file)`);
+  const kind = typeof o.hardware === 'string' ? parseHardwareArg(o.hardware).kind : o.hardware.kind;
+  return { onnx: resolve(o.policy), layout: existsSync(o.layout) ? resolve(o.layout) : o.layout, robot: model.source, jointOrder: o.jointOrder, zeroTerms: o.zeroTerms, measures: kind === 'sim' ? ['base_lin_vel'] : [] };
+}
+
 function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>): { spec: HardwareSpec; label: string } {
   if (typeof o.hardware !== 'string') return { spec: o.hardware, label: o.hardware.kind };
   const h = parseHardwareArg(o.hardware);
@@ -183,10 +206,13 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const limits = limitsFromModel(model, joints);
 
   // 2) The policy's facts, checked against the robot before anything else starts.
-  const source: PolicySource = typeof o.policy === 'string' ? { artifact: resolve(o.policy) } : o.policy;
-  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : o.policy.artifact;
+  const source = policySource(o, model);
+  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : 'onnx' in o.policy ? o.policy.onnx : o.policy.artifact;
   const facts = await loadDeployPolicy(source);
   checkJointSets(facts.jointNames, `policy ${policyLabel}`, joints, `robot ${model.source}`);
+  // ONNX: the resolved mapping, term by term and joint by joint, before anything moves.
+  const onnxFacts = 'onnx' in source ? { layout: source.layout, zero_terms: source.zeroTerms ?? [] } : null;
+  for (const line of (facts as { describe?: () => string[] }).describe?.() ?? []) (o.report ?? log)(line);
   const policyDefault: Record<string, number> = {};
   facts.jointNames.forEach((j, i) => (policyDefault[j] = facts.defaultPose[i]!));
   facts.dispose?.();
@@ -220,7 +246,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
         recordingError = e.message;
         (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`deploy: ${e.message}`);
       },
-      meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+      meta: { kind: 'deployment', policy: policyLabel, ...(onnxFacts ? { onnx: onnxFacts } : {}), hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
     }).catch(async (e: unknown) => {
       await foxglove?.close(); // e.g. the file exists: nothing runs, so nothing may keep the port open
       throw e;
@@ -435,7 +461,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       recording: o.record ? resolve(o.record) : null,
       recording_error: recordingError,
       hardware_stats: res.hardware,
-      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped },
+      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped, ...(onnxFacts ? { onnx: onnxFacts } : {}) },
     };
   } finally {
     clearInterval(timer);
