@@ -5,12 +5,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { RosHardware } from '@s2r/bridge/hardware/ros.ts';
 import { makeCommand } from '@s2r/bridge/command.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
+import { FakeRosRobot } from './helpers/ros-robot.ts';
 
 const joints = ['shoulder', 'elbow', 'wrist'];
 let server: RosbridgeTestServer | null = null;
 let hw: RosHardware | null = null;
+let robot: FakeRosRobot | null = null;
 
 afterEach(async () => {
+  robot?.stop();
+  robot = null;
   await hw?.deactivate();
   await server?.close();
   hw = null;
@@ -28,7 +32,7 @@ const until = async (cond: () => boolean, ms = 3000, what = 'condition') => {
 describe('RosHardware over rosbridge v2', () => {
   it('subscribes to JointState + Imu, maps joints by name, and publishes Float64MultiArray in the controller order', async () => {
     server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'] });
+    hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'], startChecks: false });
     await hw.configure();
     await hw.activate();
     await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 3000, 'subscriptions');
@@ -58,28 +62,38 @@ describe('RosHardware over rosbridge v2', () => {
     expect(hw.write(0, 0.002, c)).toBe(true);
     await until(() => got.length === 1, 3000, 'command');
     expect(got[0]).toMatchObject({ topic: '/joint_group_position_controller/commands', msg: { data: [3, 1, 2] } });
-    expect(server.topicTypes.get('/joint_group_position_controller/commands')).toBe('std_msgs/Float64MultiArray');
+    expect(server.graph.get('/joint_group_position_controller/commands')?.type).toBe('std_msgs/Float64MultiArray');
+    expect(server.rejected).toEqual([]);
   });
 
-  it('publishes trajectory_msgs/JointTrajectory with names and one point reached in one period', async () => {
-    server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints, commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory' });
-    await hw.configure();
-    await hw.activate();
-    const got: any[] = [];
-    server.onPublish((m) => got.push(m.msg));
-    const c = makeCommand(3);
-    c.position.set([0.1, 0.2, 0.3]);
-    hw.write(0, 0.02, c);
-    await until(() => got.length === 1);
-    expect(got[0].joint_names).toEqual(joints);
-    expect(got[0].points[0].positions).toEqual([0.1, 0.2, 0.3]);
-    expect(got[0].points[0].time_from_start).toEqual({ sec: 0, nanosec: 20_000_000 });
-  });
+  // Item 1: ROS 1 reads durations as {secs, nsecs} and drops {sec, nanosec} silently (time_from_start 0); ROS 2
+  // reads {sec, nanosec}. The version comes from rosapi (get_ros_version on ROS 2, the types' spelling on ROS 1)
+  // or from the option when rosapi is not running.
+  for (const [version, rosapi, opt] of [[1, true, 'auto'], [2, true, 'auto'], [1, false, 1], [2, false, 2]] as const) {
+    it(`JointTrajectory on ROS ${version} (${opt === 'auto' ? 'detected through rosapi' : 'rosVersion option, no rosapi'}): one point reached in one period, time spelled for the version`, async () => {
+      server = await RosbridgeTestServer.start({ rosVersion: version, rosapi });
+      robot = new FakeRosRobot(server, { joints, initial: [0, 0, 0], commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory', rateHz: 100 });
+      hw = new RosHardware({ url: server.url, jointNames: joints, commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory', rosVersion: opt, startTimeoutMs: 8000 });
+      await hw.configure();
+      expect(hw.rosVersion).toBe(version);
+      await hw.activate();
+      const c = makeCommand(3);
+      c.position.set([0.1, 0.2, 0.3]);
+      expect(hw.write(0, 0.02, c)).toBe(true);
+      await until(() => robot!.trajectories.length === 1);
+      const got = robot.trajectories[0] as any;
+      expect(got.joint_names).toEqual(joints);
+      expect(got.points[0].positions).toEqual([0.1, 0.2, 0.3]);
+      expect(got.points[0].time_from_start).toEqual(version === 1 ? { secs: 0, nsecs: 20_000_000 } : { sec: 0, nanosec: 20_000_000 });
+      const adv = server.ops.find((o) => o.op === 'advertise')!;
+      expect(adv.type).toBe(version === 1 ? 'trajectory_msgs/JointTrajectory' : 'trajectory_msgs/msg/JointTrajectory');
+      expect(server.rejected).toEqual([]);
+    });
+  }
 
   it('counts and drops malformed messages without throwing or corrupting the state', async () => {
     server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints });
+    hw = new RosHardware({ url: server.url, jointNames: joints, startChecks: false });
     await hw.configure();
     await hw.activate();
     await until(() => server!.subscribers('/joint_states') === 1);
@@ -106,7 +120,7 @@ describe('RosHardware over rosbridge v2', () => {
 
   it('disconnect: read() is null, write() fails without queueing, and it reconnects with backoff and resubscribes', async () => {
     server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints, reconnectInitialMs: 50, reconnectFactor: 2, reconnectMaxMs: 400 });
+    hw = new RosHardware({ url: server.url, jointNames: joints, reconnectInitialMs: 50, reconnectFactor: 2, reconnectMaxMs: 400, startChecks: false });
     await hw.configure();
     await hw.activate();
     await until(() => server!.subscribers('/joint_states') === 1);
