@@ -5,20 +5,10 @@
  * and that the loop keeps its rate.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { startControlLoop, type StartLoopOptions } from '@s2r/bridge/loop/run-loop.ts';
+import { startControlLoop } from '@s2r/bridge/loop/run-loop.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
-import { F } from '@s2r/bridge/loop/tick-ring.ts';
-import { PHASES } from '@s2r/bridge/loop/shared.ts';
-
-const POLICIES = fileURLToPath(new URL('../packages/bridge/test/helpers/policies.ts', import.meta.url));
-const loopJoints = ['j0', 'j1', 'j2'];
-const robotJoints = ['j2', 'j0', 'j1']; // the robot's own order: everything is mapped by name
-const defaultPose = [0.2, -0.3, 0.4]; // loop order
-const MAX_STEP = 0.02; // rad per tick
-const RATE = 500;
-const limits = { names: loopJoints, lower: [-2, -2, -2], upper: [2, 2, 2], velocity: [20, 20, 20], effort: [100, 100, 100] };
+import { MAX_STEP, RATE, defaultPose, expectRateKept, loopOptions, robotJoints, sleep, trackStalls, unsafeCommands, until } from './helpers/ros-loop.ts';
 
 let server: RosbridgeTestServer | null = null;
 let robot: FakeRosRobot | null = null;
@@ -28,80 +18,6 @@ afterEach(async () => {
   robot = null;
   server = null;
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Wait for a condition (the machine is shared and slow at times: no fixed sleeps for state changes). */
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function loopOptions(url: string, extra: Partial<StartLoopOptions> = {}, policy: Record<string, unknown> = {}): StartLoopOptions {
-  return {
-    hardware: { kind: 'ros', options: { url, jointNames: loopJoints, commandJointOrder: robotJoints, reconnectInitialMs: 50, reconnectMaxMs: 200 } },
-    policy: { module: POLICIES, export: 'constantPolicy', options: { joints: loopJoints, defaultPose, action: 0.4, ...policy } },
-    robotName: 'ros-arm',
-    robotLimits: limits,
-    rateHz: RATE,
-    policyRateHz: 50,
-    safety: { softStartS: 0.2, softStopS: 0.1, maxStep: MAX_STEP, watchdogPeriods: 25 },
-    ...extra,
-  };
-}
-
-/**
- * Safe command stream: every command either moves each joint by at most the max step from the previous command, or
- * is a "hold where you are" (within `holdTol` of where the robot was when it arrived: damping on a position
- * interface, or the first point of a soft start). Returns the offending command indexes.
- */
-function unsafeCommands(r: FakeRosRobot, holdTol = 0.1): number[] {
-  const bad: number[] = [];
-  const c = r.commands;
-  for (let k = 0; k < c.length; k++) {
-    const smooth = k > 0 && c[k]!.every((x, i) => Math.abs(x - c[k - 1]![i]!) <= MAX_STEP + 1e-9);
-    const hold = c[k]!.every((x, i) => Math.abs(x - r.posAtCommand[k]![i]!) <= holdTol);
-    if (!smooth && !hold) bad.push(k);
-  }
-  return bad;
-}
-
-/**
- * Longest stall in the tick stream once the policy first took control: the most cycles skipped at once. (The first
- * second of a process on this loaded machine sees JIT/GC start-up stalls that have nothing to do with the link.)
- */
-function trackStalls(h: { drain(fn: (r: { f: Float64Array }) => void): number }): { stop(): number } {
-  let worst = 0;
-  let armed = false;
-  const RUNNING = PHASES.indexOf('running');
-  const take = () =>
-    h.drain((r) => {
-      if (r.f[F.phase] === RUNNING) armed = true;
-      if (armed) worst = Math.max(worst, r.f[F.missed]!);
-    });
-  const timer = setInterval(take, 20);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return worst;
-    },
-  };
-}
-
-function expectRateKept(res: { ticks: number; skipped: number; durationS: number; lateness: { p50_us: number } }, worstStall: number) {
-  // Absolute deadlines: ticks + skipped cycles ≈ duration × rate. The link faults last 100–300 ms: a loop that waited
-  // on the link would skip up to 150 cycles in one go (the 300 ms outage). On this shared 2-core machine other jobs
-  // stall the process for up to ~60 ms at times, so the bounds are: no stall longer than 75 cycles (150 ms), and at
-  // most 15% of cycles skipped overall.
-  const expected = res.durationS * RATE;
-  expect(res.ticks + res.skipped).toBeGreaterThan(expected * 0.97);
-  expect(worstStall).toBeLessThanOrEqual(75);
-  expect(res.skipped).toBeLessThan(expected * 0.15);
-  expect(res.lateness.p50_us).toBeLessThan(500);
-}
 
 describe('ROS faults through the full control loop', () => {
   it('link dropped mid-run, garbage and stale state: holds safe, reconnects, resumes smoothly, keeps its rate', async () => {
@@ -133,6 +49,16 @@ describe('ROS faults through the full control loop', () => {
     expect(['watchdog', 'soft_start', 'running']).toContain(h.live().phase);
     server.refuse = false;
     await until(() => h.live().phase === 'running' && robot!.commandsReceived > cmdsAtDrop + 100, 'reconnect and resume');
+    // Item 6: after the reconnect the robot gets at most one hold (at a pose measured on the new link), then the
+    // soft start: never a burst of identical holds.
+    const afterDrop = robot.commands.slice(cmdsAtDrop);
+    const firstRepeat = afterDrop.findIndex((c, k) => k > 0 && c.every((x, i) => x === afterDrop[k - 1]![i]));
+    // The first identical pair may only come once the policy holds a constant target (running), far past the hold.
+    expect(firstRepeat === -1 || firstRepeat > 20).toBe(true);
+    // Item 4: link events reach the log from the control thread.
+    expect(logs.some((l) => /ros: connected to ws:/.test(l))).toBe(true);
+    expect(logs.some((l) => /ros: connection to ws:.* lost/.test(l))).toBe(true);
+    expect(logs.some((l) => /ros: reconnected to ws:/.test(l))).toBe(true);
 
     // 2) garbage on the state topic: malformed JSON and malformed JointStates
     robot.resetGap();
@@ -148,12 +74,22 @@ describe('ROS faults through the full control loop', () => {
     if (robot.maxGapMs < 40) expect(h.live().phase).toBe('running');
     else await until(() => h.live().phase === 'running', `running again after a ${robot.maxGapMs.toFixed(0)} ms stall of the test process`);
 
-    // 3) stale state: the robot stops publishing → watchdog → hold the measured pose
+    // 3) stale state: the robot stops publishing → watchdog → the robot keeps its last setpoint.
+    // First let the robot settle: under load step 2 may have tripped the watchdog and re-run the soft start, and a
+    // robot still moving toward its target is not "where it was held". (The old check compared the hold, i.e. the
+    // last pose s2r had *measured*, with the robot's pose when the test noticed the watchdog, a later pose: on a
+    // loaded host the robot was still moving then, 0.068 rad away. The test was wrong, and so was the code, which
+    // re-sent that stale measured pose every tick.)
+    await until(() => h.live().phase === 'running' && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 1e-3), 'the robot settled at its target');
     robot.publishing = false;
     await until(() => h.live().phase === 'watchdog', 'watchdog');
-    const heldAt = [...robot.pos];
+    const targetAtTrip = [...robot.target];
+    const n3 = robot.commands.length;
     await sleep(100);
-    robot.commands.slice(-5).forEach((c) => c.forEach((x, i) => expect(Math.abs(x - heldAt[i]!)).toBeLessThan(0.02)));
+    // No new motion once the state is stale: whatever arrived after the trip (commands in flight, or one hold at the
+    // last measured pose) stays within one max step of the setpoint the robot had, and nothing is repeated.
+    for (const c of robot.commands.slice(n3)) c.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
+    robot.target.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
     robot.publishing = true;
     await until(() => h.live().phase === 'running', 'resume after stale state');
     await sleep(200);
@@ -185,8 +121,10 @@ describe('ROS faults through the full control loop', () => {
     await sleep(100);
     const target = [...robot.target];
     await sleep(200);
-    // NaN actions → the last safe command is held.
-    robot.target.forEach((x, i) => expect(x).toBeCloseTo(target[i]!, 9));
+    // NaN actions → the last safe command is held. On a loaded host the watchdog may also trip in these 300 ms (the
+    // test process that publishes the state was descheduled): then one hold at the measured pose arrives, which for
+    // a robot settled at that command differs from it by micro-radians (2.9e-8 seen at load 20), not by a step.
+    robot.target.forEach((x, i) => expect(Math.abs(x - target[i]!)).toBeLessThan(1e-4));
 
     h.estop('api');
     await until(() => h.live().phase === 'estop', 'estop');
