@@ -108,9 +108,6 @@ export class RosHardware implements HardwareInterface {
     if (!options.jointNames?.length) throw new Error('ros hardware: jointNames (the robot joints, in loop order) are required');
     const v = options.rosVersion ?? 'auto';
     if (v !== 1 && v !== 2 && v !== 'auto') throw new Error(`ros hardware: rosVersion must be 1, 2 or auto, got ${String(v)}`);
-    if (options.imuRequired && !options.imuTopic) {
-      throw new Error('ros hardware: the policy reads the IMU (base angular velocity, projected gravity) but no IMU topic is set (--ros-imu-topic)');
-    }
     this.o = {
       rosVersion: 'auto',
       stateTopic: '/joint_states',
@@ -146,6 +143,9 @@ export class RosHardware implements HardwareInterface {
     const extra = this.jointNames.filter((j) => !co.includes(j));
     if (missing.length || extra.length || co.length !== n) {
       throw new Error(`ros hardware: commandJointOrder must list the same joints as jointNames${missing.length ? `; unknown: ${missing.join(', ')}` : ''}${extra.length ? `; missing: ${extra.join(', ')}` : ''}`);
+    }
+    if (options.imuRequired && !options.imuTopic) {
+      throw new Error('ros hardware: the policy reads the IMU (base angular velocity, projected gravity) but no IMU topic is set (--ros-imu-topic)');
     }
     this.cmdIndex = Int32Array.from(co, (j) => this.jointNames.indexOf(j));
     this.nameMap = new Int32Array(0);
