@@ -25,7 +25,8 @@ describe('ROS faults through the full control loop', () => {
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0, 0, 0], rateHz: 250 });
     const logs: string[] = [];
     // Runs until stopped at the end of the scenario (each step waits on conditions, not on a fixed schedule).
-    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) }));
+    let counts: Record<string, number> = {};
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m), onSafety: (_ev, c) => (counts = { ...c }) }));
     await h.started;
     const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
@@ -61,18 +62,22 @@ describe('ROS faults through the full control loop', () => {
     expect(logs.some((l) => /ros: reconnected to ws:/.test(l))).toBe(true);
 
     // 2) garbage on the state topic: malformed JSON and malformed JointStates
-    robot.resetGap();
+    const before = { ...counts };
     for (let i = 0; i < 20; i++) {
       server.sendRaw('{"op":"publish","topic":"/joint_states","msg":{"name":["j0"],"position":[1e9]}}', '/joint_states');
       server.sendRaw('\u0000\u00ff garbage', '/joint_states');
       server.publish('/joint_states', { name: robotJoints, position: [1, 'NaN', 2] });
     }
     await sleep(200);
-    // Garbage must not trip anything: the good states keep the loop running. Only if this test process (which runs
-    // the fake robot) was itself descheduled for longer than the watchdog time (25 periods = 50 ms) did the state
-    // really go stale; then the watchdog trip is right, and the loop must come back to running.
-    if (robot.maxGapMs < 40) expect(h.live().phase).toBe('running');
-    else await until(() => h.live().phase === 'running', `running again after a ${robot.maxGapMs.toFixed(0)} ms stall of the test process`);
+    // Garbage must not trip anything: no limit, bad-state, non-finite or e-stop intervention, and the loop runs. The
+    // watchdog may trip on a loaded host, where the state stream (test process → socket → the control thread's I/O
+    // slice) stalls past 50 ms; that trip is right, and is not garbage. (The old premise, "the robot's own ticks had
+    // no gap over 40 ms, so the phase must be running", left 10 ms for delivery and failed at load 20.)
+    await until(() => h.live().phase === 'running', 'running after the garbage');
+    // (A watchdog trip resumes through a soft start and the policy's first max-step clamps: those counts may grow.)
+    for (const kind of ['nonfinite', 'bad_state', 'position_limit', 'velocity_limit', 'effort_limit', 'estop']) {
+      expect(`${kind}: ${counts[kind] ?? 0}`).toBe(`${kind}: ${before[kind] ?? 0}`);
+    }
 
     // 3) stale state: the robot stops publishing → watchdog → the robot keeps its last setpoint.
     // First let the robot settle: under load step 2 may have tripped the watchdog and re-run the soft start, and a
@@ -90,6 +95,8 @@ describe('ROS faults through the full control loop', () => {
     // last measured pose) stays within one max step of the setpoint the robot had, and nothing is repeated.
     for (const c of robot.commands.slice(n3)) c.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
     robot.target.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
+    // A state topic silent for 1 s mid-run is named in the log.
+    await until(() => logs.some((l) => /ros: warning: state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning');
     robot.publishing = true;
     await until(() => h.live().phase === 'running', 'resume after stale state');
     await sleep(200);
@@ -113,7 +120,11 @@ describe('ROS faults through the full control loop', () => {
     server = await RosbridgeTestServer.start();
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0.2, 0.2, -0.3], rateHz: 250 });
     let nonfinite = 0;
-    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onSafety: (_ev, counts) => (nonfinite = counts.nonfinite ?? 0) }, { nanFrom: 10 }));
+    // This test is about NaN and the e-stop, not the watchdog: a 1 s watchdog, so a loaded host that stalls the test
+    // process (which publishes the state) does not trip it. A trip resumes through a soft start to the default pose,
+    // which moves the target (0.04 rad seen at load 20) and is not what is checked here.
+    const safety = { softStartS: 0.2, softStopS: 0.1, maxStep: MAX_STEP, watchdogPeriods: RATE };
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, safety, onSafety: (_ev, counts) => (nonfinite = counts.nonfinite ?? 0) }, { nanFrom: 10 }));
     await h.started;
     const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
@@ -123,10 +134,8 @@ describe('ROS faults through the full control loop', () => {
     await sleep(100);
     const target = [...robot.target];
     await sleep(200);
-    // NaN actions → the last safe command is held. On a loaded host the watchdog may also trip in these 300 ms (the
-    // test process that publishes the state was descheduled): then one hold at the measured pose arrives, which for
-    // a robot settled at that command differs from it by micro-radians (2.9e-8 seen at load 20), not by a step.
-    robot.target.forEach((x, i) => expect(Math.abs(x - target[i]!)).toBeLessThan(1e-4));
+    // NaN actions → the last safe command is held.
+    robot.target.forEach((x, i) => expect(x).toBeCloseTo(target[i]!, 9));
 
     h.estop('api');
     await until(() => h.live().phase === 'estop', 'estop');

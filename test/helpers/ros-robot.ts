@@ -71,16 +71,6 @@ export class FakeRosRobot {
     this.timer = setInterval(() => this.tick(), 1000 / (o.rateHz ?? 200));
   }
 
-  /**
-   * Longest gap between two of this robot's ticks since `resetGap()` (ms). It runs in the test's own thread: a long
-   * gap means the test process itself was descheduled (a loaded host), and then so was its state stream.
-   */
-  maxGapMs = 0;
-
-  resetGap(): void {
-    this.maxGapMs = 0;
-  }
-
   private stamp(now: number): Record<string, number> {
     const sec = Math.floor(now / 1000);
     const ns = Math.floor((now / 1000 - sec) * 1e9);
@@ -89,7 +79,6 @@ export class FakeRosRobot {
 
   private tick(): void {
     const now = performance.now();
-    this.maxGapMs = Math.max(this.maxGapMs, now - this.last);
     const dt = (now - this.last) * 1e-3;
     this.last = now;
     const a = 1 - Math.exp(-dt / (this.o.tauS ?? 0.02));

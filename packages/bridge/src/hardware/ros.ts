@@ -100,7 +100,7 @@ export class RosHardware implements HardwareInterface {
   private stateLooksLike: string | null = null;
   private readonly counters = {
     state_msgs: 0, imu_msgs: 0, malformed: 0, published: 0, unpublished: 0, holds: 0, stale_dropped: 0,
-    imu_wrong_type: 0, estops: 0, resets: 0,
+    imu_wrong_type: 0, estops: 0, resets: 0, state_silences: 0, imu_silences: 0,
   };
 
   constructor(options: RosHardwareOptions) {
@@ -227,6 +227,29 @@ export class RosHardware implements HardwareInterface {
   }
 
   private rosapiAvailable = false;
+  private silenceTimer: NodeJS.Timeout | null = null;
+  private silentWarned = { state: false, imu: false };
+  private lastImuAt = 0;
+
+  /**
+   * During the run: a state or IMU topic silent for 1 s on a live link gets one warning naming it (again after it
+   * came back and went silent again). The watchdog has long damped by then; this says why.
+   */
+  private watchSilence(): void {
+    const now = performance.now();
+    const c = this.client;
+    const live = !!c?.connected && !c.frozen;
+    const check = (which: 'state' | 'imu', last: number, topic: string, type: string) => {
+      const silent = live && now - last >= 1000;
+      if (silent && !this.silentWarned[which]) {
+        this.silentWarned[which] = true;
+        this.counters[which === 'state' ? 'state_silences' : 'imu_silences']++;
+        this.o.log(`ros: warning: ${which === 'state' ? 'state' : 'IMU'} topic ${topic} silent for ${((now - last) / 1000).toFixed(1)} s (no ${type}); holding safe`);
+      } else if (!silent && now - last < 1000) this.silentWarned[which] = false;
+    };
+    check('state', this.lastStateAt, this.o.stateTopic, this.o.stateType);
+    if (this.o.imuTopic) check('imu', this.lastImuAt, this.o.imuTopic, this.o.imuType);
+  }
 
   async activate(): Promise<void> {
     const client = this.client;
@@ -234,8 +257,7 @@ export class RosHardware implements HardwareInterface {
     const o = this.o;
     // Advertise now, so the first command is not lost to topic setup on the rosbridge side.
     if (!o.dryRun) client.advertise(o.commandTopic, typeFor(o.commandType, this.version));
-    if (!o.startChecks) return;
-    await runStartChecks({
+    if (o.startChecks) await runStartChecks({
       client, rosapi: this.rosapiAvailable, dryRun: o.dryRun,
       stateTopic: o.stateTopic, stateType: typeFor(o.stateType, this.version),
       imuTopic: o.imuTopic, imuType: typeFor(o.imuType, this.version),
@@ -247,6 +269,10 @@ export class RosHardware implements HardwareInterface {
       this.shutdown();
       throw e;
     });
+    // Silence is counted from now for a topic that has not spoken yet (only reachable without start checks).
+    this.lastImuAt = this.lastImuAt || performance.now();
+    this.lastStateAt = this.lastStateAt || performance.now();
+    this.silenceTimer = setInterval(() => this.watchSilence(), 250);
   }
 
   private onJointState(m: Msg): void {
@@ -334,6 +360,7 @@ export class RosHardware implements HardwareInterface {
     const g: [number, number, number] = [-(2 * (x * z - ww * y)), -(2 * (y * z + ww * x)), -(1 - 2 * (x * x + y * y))];
     this.state.imu = { angVel: [wx, wy, wz], projectedGravity: g, quat: [x, y, z, ww] };
     this.hasImu = true;
+    this.lastImuAt = performance.now();
     this.counters.imu_msgs++;
   }
 
@@ -416,6 +443,8 @@ export class RosHardware implements HardwareInterface {
   }
 
   private shutdown(): void {
+    if (this.silenceTimer) clearInterval(this.silenceTimer);
+    this.silenceTimer = null;
     this.client?.close();
   }
 
