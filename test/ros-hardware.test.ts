@@ -149,6 +149,31 @@ describe('RosHardware over rosbridge v2', () => {
     expect(hw.stats().disconnects).toBe(1);
   });
 
+  it('a frozen server: once the socket has a send backlog nothing more is handed to it (never queued behind it)', async () => {
+    server = await RosbridgeTestServer.start();
+    // 300 joints: ~6 kB per command, so the kernel's socket buffers fill after a few hundred writes.
+    const many = Array.from({ length: 300 }, (_, i) => `j${i}`);
+    hw = new RosHardware({ url: server.url, jointNames: many, startChecks: false });
+    await hw.configure();
+    await hw.activate();
+    await until(() => server!.graph.get('/joint_group_position_controller/commands') !== undefined, 3000, 'the advertise');
+    server.freeze();
+    const c = makeCommand(many.length);
+    c.position.fill(0.123456789);
+    let ok = 0;
+    // One synchronous burst (no event-loop turn: the liveness timer cannot help here, only the backlog check can).
+    for (let i = 0; i < 4000; i++) if (hw.write(0, 0.002, c)) ok++;
+    const st = hw.stats();
+    expect(st.backlog_drops).toBeGreaterThan(0);
+    expect(ok).toBe(st.published);
+    expect(ok).toBeLessThan(4000);
+    server.thaw();
+    // Everything that was handed over arrives (it was in the kernel, not in a queue of ours), and nothing else.
+    await until(() => server!.published.length >= ok, 10_000, 'the backlog at the server');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.published.length).toBe(ok);
+  });
+
   it('configure() fails with a clear error when no rosbridge is listening', async () => {
     server = await RosbridgeTestServer.start();
     const url = server.url;
