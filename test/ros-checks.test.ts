@@ -86,6 +86,19 @@ describe('RosHardware start checks: evidence, not silence', () => {
   });
 });
 
+describe('RosHardware during the run: evidence by name', () => {
+  it('the controller going away mid-run and the state going silent are each named in the log and counted', async () => {
+    const { logs } = await setup({}, {}, {});
+    await hw!.activate();
+    robot!.stop(); // the robot node's subscriber leaves the graph and it stops publishing
+    await until(() => logs.some((l) => /no subscriber on command topic \/joint_group_position_controller\/commands any more/.test(l)), 'the controller warning', 6000);
+    await until(() => logs.some((l) => /state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning', 6000);
+    expect(hw!.stats().command_subscribers).toBe(0);
+    expect(hw!.stats().command_unsubscribed).toBe(1);
+    expect(hw!.stats().state_silences).toBe(1);
+  });
+});
+
 describe('RosHardware on ROS 1: names and rates', () => {
   it('a ROS 2 type name given on ROS 1 is respelled pkg/Type: the advertise is accepted and commands arrive', async () => {
     await setup({ rosVersion: 1 }, {}, { commandType: 'std_msgs/msg/Float64MultiArray' });

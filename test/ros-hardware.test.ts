@@ -1,5 +1,5 @@
 /**
- * RosHardware (roslib 2.1) against a real WebSocket rosbridge v2 server on 127.0.0.1.
+ * RosHardware against a real WebSocket rosbridge v2 server on 127.0.0.1 (the strict test server).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RosHardware } from '@s2r/bridge/hardware/ros.ts';

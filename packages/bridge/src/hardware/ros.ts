@@ -100,7 +100,7 @@ export class RosHardware implements HardwareInterface {
   private stateLooksLike: string | null = null;
   private readonly counters = {
     state_msgs: 0, imu_msgs: 0, malformed: 0, published: 0, unpublished: 0, holds: 0, stale_dropped: 0,
-    imu_wrong_type: 0, estops: 0, resets: 0, state_silences: 0, imu_silences: 0,
+    imu_wrong_type: 0, estops: 0, resets: 0, state_silences: 0, imu_silences: 0, command_unsubscribed: 0,
   };
 
   constructor(options: RosHardwareOptions) {
@@ -249,7 +249,27 @@ export class RosHardware implements HardwareInterface {
     };
     check('state', this.lastStateAt, this.o.stateTopic, this.o.stateType);
     if (this.o.imuTopic) check('imu', this.lastImuAt, this.o.imuTopic, this.o.imuType);
+    // Every 2 s through rosapi: does the controller still listen? (A crashed controller is otherwise silent: rosbridge
+    // accepts the publishes and drops them.)
+    if (live && this.rosapiAvailable && !this.o.dryRun && !this.subsQuery && now - this.lastSubsCheck >= 2000) {
+      this.lastSubsCheck = now;
+      this.subsQuery = c!.call('/rosapi/subscribers', { topic: this.o.commandTopic }, 1000).then((r) => {
+        this.subsQuery = null;
+        const list = (r.values as { subscribers?: unknown } | undefined)?.subscribers;
+        if (!r.ok || !Array.isArray(list)) return;
+        if (list.length === 0 && this.commandSubscribers !== 0) {
+          this.counters.command_unsubscribed++;
+          this.o.log(`ros: warning: no subscriber on command topic ${this.o.commandTopic} any more (controller stopped?): commands go nowhere`);
+        } else if (list.length > 0 && this.commandSubscribers === 0) this.o.log(`ros: command topic ${this.o.commandTopic} has a subscriber again`);
+        this.commandSubscribers = list.length;
+      });
+    }
   }
+
+  private subsQuery: Promise<void> | null = null;
+  private lastSubsCheck = 0;
+  /** Subscribers on the command topic at the last rosapi check (−1: not checked). */
+  private commandSubscribers = -1;
 
   async activate(): Promise<void> {
     const client = this.client;
@@ -455,7 +475,7 @@ export class RosHardware implements HardwareInterface {
       connects: l?.connects ?? 0, disconnects: l?.disconnects ?? 0, reconnect_attempts: l?.reconnect_attempts ?? 0,
       freezes: l?.freezes ?? 0, backlog_drops: l?.backlog_drops ?? 0, malformed: this.counters.malformed + (l?.bad_frames ?? 0),
       connected: this.client?.connected ? 1 : 0, frozen: this.client?.frozen ? 1 : 0, has_imu: this.hasImu ? 1 : 0,
-      ros_version: this.version ?? 0, estop_latched: this.latched ? 1 : 0,
+      ros_version: this.version ?? 0, estop_latched: this.latched ? 1 : 0, command_subscribers: this.commandSubscribers,
     };
   }
 }
