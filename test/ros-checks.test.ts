@@ -118,7 +118,8 @@ describe('RosHardware on ROS 1: names and rates', () => {
     const sub = server!.ops.find((o) => o.op === 'subscribe' && o.topic === '/joint_states')!;
     expect(sub.throttle_rate).toBe(5); // ms: 100 Hz control → at most 200 Hz of state
     expect(sub.queue_length).toBe(0);
-    // A burst stream: 4 states every ~2 ms (up to ~2 kHz) on top of the robot's own 100 Hz.
+    // A burst stream: 4 states at once every ~2 ms (up to ~2 kHz); the robot's own 100 Hz stream is paused.
+    robot!.publishing = false;
     let sent = 0;
     const pub = robot!.node;
     timers.push(setInterval(() => {
@@ -126,10 +127,14 @@ describe('RosHardware on ROS 1: names and rates', () => {
     }, 2));
     const n0 = hw!.stats().state_msgs;
     const t0 = performance.now();
-    await sleep(500);
+    await until(() => sent >= 400, 'a few hundred states published');
+    await sleep(20);
     const got = hw!.stats().state_msgs - n0;
     const ms = performance.now() - t0;
-    expect(sent).toBeGreaterThan(4 * got); // most were throttled away on the bridge
+    // At most one of each burst of 4 passes the 5 ms throttle (however slowly a loaded host runs the bursts),
+    // and at most one per 5 ms overall.
+    expect(got).toBeGreaterThan(0);
+    expect(got).toBeLessThanOrEqual(sent / 4 + 1);
     expect(got).toBeLessThanOrEqual(ms / 5 + 2);
   });
 

@@ -53,6 +53,10 @@ export function unsafeCommands(r: FakeRosRobot, holdTol = 0.1): number[] {
     const hold = c[k]!.every((x, i) => Math.abs(x - r.posAtCommand[k]![i]!) <= holdTol);
     if (!smooth && !hold) bad.push(k);
   }
+  // On failure, say what arrived around each offending command (robot time in ms).
+  for (const k of bad) {
+    console.log(`[unsafe] #${k} at ${(r.commandAt[k]! - r.commandAt[0]!).toFixed(1)} ms: ${JSON.stringify(c[k])}, previous ${JSON.stringify(c[k - 1])} ${(r.commandAt[k]! - r.commandAt[k - 1]!).toFixed(1)} ms before, robot at ${JSON.stringify(r.posAtCommand[k])}`);
+  }
   return bad;
 }
 
