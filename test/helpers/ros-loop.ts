@@ -55,7 +55,7 @@ export function unsafeCommands(r: FakeRosRobot, holdTol = 0.1): number[] {
   }
   // On failure, say what arrived around each offending command (robot time in ms).
   for (const k of bad) {
-    console.log(`[unsafe] #${k} at ${(r.commandAt[k]! - r.commandAt[0]!).toFixed(1)} ms: ${JSON.stringify(c[k])}, previous ${JSON.stringify(c[k - 1])} ${(r.commandAt[k]! - r.commandAt[k - 1]!).toFixed(1)} ms before, robot at ${JSON.stringify(r.posAtCommand[k])}`);
+    console.log(`[unsafe] #${k} at ${(r.commandAt[k]! - r.commandAt[0]!).toFixed(1)} ms: ${JSON.stringify(c[k])}, previous ${JSON.stringify(c[k - 1])} ${(r.commandAt[k]! - r.commandAt[k - 1]!).toFixed(1)} ms before, robot at ${JSON.stringify(r.posAtCommand[k])}; around: ${JSON.stringify(c.slice(Math.max(0, k - 4), k + 4).map((x, j) => [Math.max(0, k - 4) + j, +(r.commandAt[Math.max(0, k - 4) + j]! - r.commandAt[0]!).toFixed(1), x.map((v) => +v.toFixed(4))]))}`);
   }
   return bad;
 }

@@ -7,8 +7,8 @@
  * or detected through rosapi (ros-msgs.ts).
  *
  * rosbridge is not an inner loop (REFERENCE.md): PD runs on the robot; we send setpoints. Damping/zero-torque
- * commands become "hold the measured pose" setpoints, the only safe thing a position interface can express — sent
- * once per hold (the robot's controller keeps its last setpoint), and only with a pose measured on this link lately.
+ * commands become one "hold" setpoint, the only safe thing a position interface can express: the last setpoint
+ * sent on this link, or after a (re)connect a pose measured on it lately (see write()).
  *
  * rosbridge rejects silently, so activate() waits for evidence (ros-checks.ts) and fails naming what is missing.
  * Link faults never throw: while disconnected or frozen, read() returns null (the safety layer's watchdog damps) and
@@ -95,6 +95,9 @@ export class RosHardware implements HardwareInterface {
   private stateIntervalMs = 0; // EWMA of the gap between state messages
   private newestStamp = 0;
   private holdSent = false;
+  /** The last position setpoint sent (loop order) and the link epoch it was sent in. */
+  private lastSent = new Float64Array(0);
+  private sentEpoch = -1;
   private latched = false;
   private imuLooksLike: string | null = null;
   private stateLooksLike: string | null = null;
@@ -150,6 +153,7 @@ export class RosHardware implements HardwareInterface {
     this.cmdIndex = Int32Array.from(co, (j) => this.jointNames.indexOf(j));
     this.nameMap = new Int32Array(0);
     this.state = makeState(n);
+    this.lastSent = new Float64Array(n);
   }
 
   get isConnected(): boolean {
@@ -429,18 +433,22 @@ export class RosHardware implements HardwareInterface {
     }
     const n = this.cmdIndex.length;
     // A position interface cannot damp: damping / zero-torque (and anything while the ROS e-stop is latched) become
-    // "hold where you are", sent once: the controller keeps its last setpoint, and a stream of identical holds is
-    // only a burst waiting to happen. The pose must have been measured on this link lately; until then nothing is
-    // sent (the robot keeps its last setpoint, which is what a hold would ask).
+    // "hold", sent once: the controller keeps its last setpoint, and a stream of identical holds is only a burst
+    // waiting to happen. The hold is the last setpoint sent on this link (the robot is already converging to it: a
+    // stop with no jump), or, when none was (just after a (re)connect or thaw), the pose measured on this link in
+    // the last few state intervals; until there is one, nothing is sent. Never an older measured pose: a state that
+    // arrives late (a loaded bridge) would yank the robot back toward where it was (0.14 rad seen at load 21).
     const hold = c.mode !== 'position' || this.latched;
+    let src: Float64Array = c.position;
     if (hold) {
       if (this.holdSent) return true;
-      if (!this.poseIsCurrent()) {
+      if (this.sentEpoch === this.epoch) src = this.lastSent;
+      else if (this.poseIsCurrent()) src = this.state.jointPos;
+      else {
         this.counters.unpublished++;
         return false;
       }
     }
-    const src = hold ? this.state.jointPos : c.position;
     const positions = new Array<number>(n);
     for (let k = 0; k < n; k++) positions[k] = src[this.cmdIndex[k]!]!;
     const msg = this.o.commandType.includes('JointTrajectory')
@@ -455,6 +463,8 @@ export class RosHardware implements HardwareInterface {
       this.holdSent = true;
       this.counters.holds++;
     } else this.holdSent = false;
+    if (src !== this.lastSent) this.lastSent.set(src);
+    this.sentEpoch = this.epoch;
     return true;
   }
 
