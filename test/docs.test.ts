@@ -211,7 +211,7 @@ describe.concurrent('docs: every tested command runs', () => {
 async function startRos(env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> }> {
   const { RosbridgeTestServer } = await import('./helpers/rosbridge-server.ts');
   const { FakeRosRobot } = await import('./helpers/ros-robot.ts');
-  const { loadUrdf } = await import('@s2r/sim/robot/load.ts');
+  const { loadUrdf } = await import('@s2r/core');
   const model = loadUrdf(join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf'));
   // The controller's joint order in docs/deploy-ros.md (FL, FR, RL, RR), not the URDF's (FR, FL, RR, RL): the bridge
   // maps JointState by name and orders the command array with --ros-command-joints.

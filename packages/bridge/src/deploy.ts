@@ -9,8 +9,7 @@
  */
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import { loadRobotConfig, loadUrdf, RobotConfigError, type RobotModel } from '@s2r/core';
 import { limitsFromModel } from './safety/limits.ts';
 import { checkJointSets } from './loop/joint-map.ts';
 import { startControlLoop, type LoopHandle, type SafetyOptions } from './loop/run-loop.ts';
@@ -108,26 +107,18 @@ export interface DeploySummary {
   policy_stats: Record<string, unknown>;
 }
 
-interface Sidecar {
-  spawnHeight?: number;
-  baseHeight?: number;
-  fixedBase?: boolean;
-  actuator?: 'pd' | 'motor';
-}
-
-/** s2r.json beside the URDF (or one folder up, for urdf/ layouts): spawn height, fixed base, actuator. */
-function readSidecar(urdf: string): Sidecar {
-  for (const dir of [dirname(urdf), resolve(dirname(urdf), '..')]) {
-    const p = join(dir, 's2r.json');
-    if (existsSync(p)) {
-      try {
-        return JSON.parse(readFileSync(p, 'utf8')) as Sidecar;
-      } catch (e) {
-        throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
-      }
-    }
+/**
+ * What the sim hardware needs from the robot's s2r.json, read through core's one loader (the same validation the
+ * sim and `s2r robot` apply: unknown keys and names are errors). A floating base needs `spawnHeight`: without it
+ * the deploy stops with an error naming the field and the file, never a made-up height.
+ */
+function simRobotConfig(model: RobotModel): { baseHeight: number; fixedBase: boolean; actuator: 'pd' | 'motor' } {
+  const cfg = loadRobotConfig(model);
+  if (!cfg.fixedBase && cfg.spawnHeight === null) {
+    const where = cfg.source || `no s2r.json beside ${model.source}`;
+    throw new RobotConfigError('"spawnHeight" (m) is required to deploy a floating-base robot to --hardware sim', where);
   }
-  return {};
+  return { baseHeight: cfg.spawnHeight ?? 0, fixedBase: cfg.fixedBase, actuator: cfg.actuator };
 }
 
 function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>, readsImu: boolean): { spec: HardwareSpec; label: string } {
@@ -138,15 +129,15 @@ function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record
     case 'mock':
       return { spec: { kind: 'mock', jointNames: joints, initialPos: joints.map((j) => policyDefault[j] ?? 0) }, label: 'mock' };
     case 'sim': {
-      const side = readSidecar(model.source);
+      const side = simRobotConfig(model);
       const noise = typeof o.noise === 'number'
         ? { jointPos: LEGGED_GYM_NOISE.jointPos * o.noise, jointVel: LEGGED_GYM_NOISE.jointVel * o.noise, angVel: LEGGED_GYM_NOISE.angVel * o.noise, gravity: LEGGED_GYM_NOISE.gravity * o.noise }
         : o.noise;
       const options: SimHardwareOptions = {
         urdf: model.source,
         spawnPose: policyDefault,
-        baseHeight: side.spawnHeight ?? side.baseHeight ?? 0.42,
-        fixedBase: side.fixedBase ?? model.fixedToWorld ?? false,
+        baseHeight: side.baseHeight,
+        fixedBase: side.fixedBase,
         actuator: side.actuator,
         latencyMs: o.latencyMs ?? 0,
         dropRate: o.dropRate ?? 0,
@@ -242,7 +233,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
 
   // Figures from the tick stream: distance and falls while the policy is in control.
   const sim = spec.kind === 'sim' ? spec.options : null;
-  const spawnZ = sim?.baseHeight ?? 0.42;
+  const spawnZ = sim?.baseHeight ?? 0; // a floating sim base always has one (SimHardware checks)
   const cosTilt = Math.cos(sim?.fallTiltRad ?? Math.PI / 3);
   const fallZ = (sim?.fallHeightFrac ?? 0.4) * spawnZ;
   let hasBase = false;

@@ -20,7 +20,8 @@ export { limitsFromModel, limitTable, type JointLimitTable } from './safety/limi
 export { MockHardware, type MockHardwareOptions } from './hardware/mock.ts';
 export { SimHardware, LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
 export { RosHardware, type RosHardwareOptions } from './hardware/ros.ts';
-export { SerialHardware, createSerialHardware, parseSerialSpec, type SerialHardwareOptions } from './hardware/serial.ts';
+export { SerialHardware, createSerialHardware, type SerialHardwareOptions } from './hardware/serial.ts';
+export { parseSerialSpec } from './hardware/serial-spec.ts';
 export * as protocol from './protocol/index.ts';
 export { createHardware, parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 

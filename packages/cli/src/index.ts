@@ -2,8 +2,7 @@
  * `npx s2r <command>`: dispatches to the command modules of each package.
  * Loaders are lazy so `s2r --help` stays fast and one package's heavy deps (tfjs, three) load only when used.
  */
-import type { Command } from '@s2r/sim/util/cli.ts';
-import { UsageError } from '@s2r/sim/util/cli.ts';
+import { UsageError, type Command } from '@s2r/core';
 
 type Loader = () => Promise<{ command: Command }>;
 

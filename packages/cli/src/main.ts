@@ -13,7 +13,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, type Command } from '@s2r/core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_POLICY = join(REPO, 'hardware/policies/go1-flat/policy.json');

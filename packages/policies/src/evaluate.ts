@@ -4,7 +4,7 @@
  * over seeds). Success = the task's own `success` flag when it has one, else "ended by time-out, not by a
  * termination" (survival: cartpole balanced, the robot did not fall).
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { EpisodeStats, VecEnv } from '@s2r/sim/env/types.ts';
 import type { Policy } from './policy.ts';
 import { specHash, describeSpecDiff } from './artifact.ts';

@@ -21,7 +21,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   return (await import('./ppo/train.ts')).trainPpo(opts);
 }
 export { trainPpo as train };
-export { defaultPpoConfig, basePpoConfig, resolvePpoConfig, parseSets, TASK_PPO_DEFAULTS, validatePpoConfig } from './ppo/config.ts';
+export { defaultPpoConfig, basePpoConfig, resolvePpoConfig, TASK_PPO_DEFAULTS, validatePpoConfig } from './ppo/config.ts';
 export type { PpoConfig } from './ppo/config.ts';
 export { exportPpoArtifact } from './ppo/export.ts';
 export { computeGae, bootstrapTimeouts } from './ppo/gae.ts';

@@ -2,8 +2,7 @@
  * `npx s2r deploy`: run a policy artifact on hardware at a fixed rate behind the safety layer.
  * Prints live loop figures on stderr (throttled) and ends with one JSON summary line on stdout.
  */
-import type { Command } from '@s2r/sim/util/cli.ts';
-import { parseArgs, UsageError } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { deploy, type DeployOptions } from '../deploy.ts';
 
 const usage = `Usage: npx s2r deploy --policy <artifact> --robot <urdf> --hardware <hw> [options]

@@ -4,7 +4,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, parseSets, UsageError, type Command } from '@s2r/core';
 import { loadPolicy } from '../policy.ts';
 import { evaluatePolicy, type EvalOptions } from '../evaluate.ts';
 import type { Summary } from '../stats.ts';
@@ -56,7 +56,6 @@ export const command: Command = {
     // Checked up front: the recording file is created only after the (slow) evaluation.
     if (!Number.isInteger(recordEpisodesN) || recordEpisodesN < 1) throw new UsageError(`--record-episodes must be a positive integer, got ${recordEpisodesN}`);
     const envOverrides: Record<string, unknown> = {};
-    const { parseSets } = await import('../ppo/config.ts');
     Object.assign(envOverrides, parseSets(args.all('set')));
     const policy = await loadPolicy(path);
     const opts: EvalOptions = { task: args.str('task'), episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
