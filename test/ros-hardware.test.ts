@@ -21,7 +21,7 @@ afterEach(async () => {
   server = null;
 });
 
-const until = async (cond: () => boolean, ms = 3000, what = 'condition') => {
+const until = async (cond: () => boolean, ms = 8000, what = 'condition') => {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -169,7 +169,7 @@ describe('RosHardware over rosbridge v2', () => {
     expect(ok).toBeLessThan(4000);
     server.thaw();
     // Everything that was handed over arrives (it was in the kernel, not in a queue of ours), and nothing else.
-    await until(() => server!.published.length >= ok, 10_000, 'the backlog at the server');
+    await until(() => server!.published.length >= ok, 30_000, 'the backlog at the server');
     await new Promise((r) => setTimeout(r, 100));
     expect(server.published.length).toBe(ok);
   });
