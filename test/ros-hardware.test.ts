@@ -35,7 +35,7 @@ describe('RosHardware over rosbridge v2', () => {
     hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'], startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 3000, 'subscriptions');
+    await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 8000, 'subscriptions');
     // The spec'd subscribe op carries the topic type.
     const sub = server.ops.find((o) => o.op === 'subscribe' && o.topic === '/joint_states')!;
     expect(sub.type).toBe('sensor_msgs/JointState');
@@ -46,7 +46,7 @@ describe('RosHardware over rosbridge v2', () => {
     // 90° about x: gravity (world −z) seen in the base frame is −y... rotated: R(q)ᵀ(0,0,−1) = (0, −1, 0).
     const s = Math.SQRT1_2;
     server.publish('/imu/data', { orientation: { x: s, y: 0, z: 0, w: s }, angular_velocity: { x: 0.5, y: 0, z: 0 } });
-    await until(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 3000, 'state');
+    await until(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 8000, 'state');
     const st = hw.read(0, 0.002)!;
     expect(Array.from(st.jointPos)).toEqual([0.1, 0.2, 0.3]);
     expect(Array.from(st.jointVel)).toEqual([1, 2, 3]);
@@ -60,7 +60,7 @@ describe('RosHardware over rosbridge v2', () => {
     const c = makeCommand(3);
     c.position.set([1, 2, 3]);
     expect(hw.write(0, 0.002, c)).toBe(true);
-    await until(() => got.length === 1, 3000, 'command');
+    await until(() => got.length === 1, 8000, 'command');
     expect(got[0]).toMatchObject({ topic: '/joint_group_position_controller/commands', msg: { data: [3, 1, 2] } });
     expect(server.graph.get('/joint_group_position_controller/commands')?.type).toBe('std_msgs/Float64MultiArray');
     expect(server.rejected).toEqual([]);
@@ -111,7 +111,7 @@ describe('RosHardware over rosbridge v2', () => {
     server.sendRaw('{this is not json', '/joint_states');
     server.sendRaw(JSON.stringify({ op: 'publish', topic: '/joint_states', msg: 'nope' }));
     server.publish('/joint_states', { name: joints, position: [0.4, 0.5, 0.6], velocity: [0, 0, 0] });
-    await until(() => hw!.stats().state_msgs === 2, 3000, 'the good message after the garbage');
+    await until(() => hw!.stats().state_msgs === 2, 8000, 'the good message after the garbage');
     expect(hw.stats().malformed).toBeGreaterThanOrEqual(bad.length + 1);
     const st = hw.read(0, 0.002)!;
     expect(Array.from(st.jointPos)).toEqual([0.4, 0.5, 0.6]);
@@ -128,7 +128,7 @@ describe('RosHardware over rosbridge v2', () => {
     const tDrop = Date.now();
     server.refuse = true;
     server.dropAll();
-    await until(() => !hw!.isConnected, 3000, 'disconnect');
+    await until(() => !hw!.isConnected, 8000, 'disconnect');
     const c = makeCommand(3);
     const published = server.published.length;
     for (let i = 0; i < 10; i++) expect(hw.write(0, 0.002, c)).toBe(false);
@@ -139,12 +139,12 @@ describe('RosHardware over rosbridge v2', () => {
     await until(() => hw!.stats().reconnect_attempts - attempts0 >= 4, 5000, '4 reconnect attempts');
     expect(Date.now() - tDrop).toBeGreaterThanOrEqual(700);
     server.refuse = false;
-    await until(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 3000, 'reconnect + resubscribe');
+    await until(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 8000, 'reconnect + resubscribe');
     // Nothing written while down is replayed on reconnect: the first message to arrive after it is the next write
     // (a replay would have been sent, and arrived, before it on the same socket).
     c.position.set([0.7, 0.8, 0.9]);
     expect(hw.write(0, 0.002, c)).toBe(true);
-    await until(() => server!.published.length > published, 3000, 'the command written after the reconnect');
+    await until(() => server!.published.length > published, 8000, 'the command written after the reconnect');
     expect(server.published.slice(published).map((p) => p.msg)).toEqual([{ layout: expect.anything(), data: [0.7, 0.8, 0.9] }]);
     expect(hw.stats().disconnects).toBe(1);
   });
@@ -156,7 +156,7 @@ describe('RosHardware over rosbridge v2', () => {
     hw = new RosHardware({ url: server.url, jointNames: many, startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.graph.get('/joint_group_position_controller/commands') !== undefined, 3000, 'the advertise');
+    await until(() => server!.graph.get('/joint_group_position_controller/commands') !== undefined, 8000, 'the advertise');
     server.freeze();
     const c = makeCommand(many.length);
     c.position.fill(0.123456789);
