@@ -147,7 +147,7 @@ describe('docs: marker convention', () => {
   }, 60_000);
 
   it('every --flag mentioned anywhere in the guides (prose and tables too) exists in some s2r command or the emulator', () => {
-    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'view', 'main'];
+    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'export', 'sim2sim', 'view', 'main'];
     let help = cmds.map((c) => spawnSync(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), c, '--help'], { cwd: REPO, encoding: 'utf8' }).stdout).join('\n');
     // The firmware emulator's flags (deploy-serial.md); built by its own Makefile, which the serial guide runs anyway.
     expect(spawnSync('make', ['-C', 'hardware/firmware'], { cwd: REPO }).status).toBe(0);
