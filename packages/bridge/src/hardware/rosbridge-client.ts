@@ -84,14 +84,24 @@ export class RosbridgeClient {
     if (this.connected) this.raw({ op: 'advertise', topic, type });
   }
 
-  /** Send now or not at all: false while down, frozen, or behind a send backlog (never queued behind it). */
+  /**
+   * Send now or not at all: false while down, frozen, or behind a send backlog. A backlog is more than two of these
+   * messages plus 1 KiB not yet taken by the kernel: a write still in flight on a loaded host (a few hundred bytes,
+   * gone within a millisecond) does not count, seconds of stale setpoints never build up.
+   */
   publish(topic: string, msg: unknown): boolean {
     if (!this.connected || this.frozen || !this.ws) return false;
-    if (this.ws.bufferedAmount > 0) {
+    const text = JSON.stringify({ op: 'publish', topic, msg });
+    if (this.ws.bufferedAmount > 2 * text.length + 1024) {
       this.counters.backlog_drops++;
       return false;
     }
-    return this.raw({ op: 'publish', topic, msg });
+    try {
+      this.ws.send(text);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   call(service: string, args: Msg, timeoutMs: number): Promise<{ ok: boolean; values: unknown }> {
