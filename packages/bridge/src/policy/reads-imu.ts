@@ -14,7 +14,7 @@ export function policyReadsImu(p: Pick<DeployPolicy, 'observe' | 'obsSize' | 'ac
     angVel: Float64Array.from(angVel),
     projectedGravity: Float64Array.from(gravity),
     linVel: new Float64Array(3),
-    commands: new Float64Array(3),
+    command: new Float64Array(3),
     lastAction: new Float32Array(p.actSize),
   });
   const a = new Float32Array(p.obsSize);
