@@ -19,6 +19,7 @@ import { F, MODES } from './loop/tick-ring.ts';
 import { PHASES } from './loop/shared.ts';
 import { parseCommandSchedule, type CommandStep } from './policy/command-schedule.ts';
 import { loadDeployPolicy } from './policy/load.ts';
+import { policyReadsImu } from './policy/reads-imu.ts';
 import type { PolicySource } from './policy/types.ts';
 import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
@@ -157,7 +158,7 @@ function policySource(o: DeployOptions, model: RobotModel): PolicySource {
   return { onnx: resolve(o.policy), layout: existsSync(o.layout) ? resolve(o.layout) : o.layout, robot: model.source, jointOrder: o.jointOrder, zeroTerms: o.zeroTerms, measures: kind === 'sim' ? ['base_lin_vel'] : [] };
 }
 
-function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>): { spec: HardwareSpec; label: string } {
+function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>, readsImu: boolean): { spec: HardwareSpec; label: string } {
   if (typeof o.hardware !== 'string') return { spec: o.hardware, label: o.hardware.kind };
   const h = parseHardwareArg(o.hardware);
   const joints = [...model.actuatedJoints];
@@ -184,7 +185,7 @@ function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record
       return { spec: { kind: 'sim', options }, label: 'sim' };
     }
     case 'ros':
-      return { spec: { kind: 'ros', options: { url: h.url, jointNames: joints, ...(o.ros ?? {}) } }, label: `ros:${h.url}` };
+      return { spec: { kind: 'ros', options: { url: h.url, jointNames: joints, imuRequired: readsImu, dryRun: !!o.dryRun, ...(o.ros ?? {}) } }, label: `ros:${h.url}` };
     case 'serial':
       return { spec: { kind: 'serial', path: h.path, baud: h.baud, options: { jointNames: joints, ...(o.serial ?? {}) } }, label: `serial:${h.path}@${h.baud}` };
   }
@@ -221,9 +222,11 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   for (const line of (facts as { describe?: () => string[] }).describe?.() ?? []) (o.report ?? log)(line);
   const policyDefault: Record<string, number> = {};
   facts.jointNames.forEach((j, i) => (policyDefault[j] = facts.defaultPose[i]!));
+  // ROS: a policy that reads the IMU needs the IMU topic, checked at start (ros-checks.ts).
+  const readsImu = policyReadsImu(facts);
   facts.dispose?.();
 
-  const { spec, label } = hardwareSpec(o, model, policyDefault);
+  const { spec, label } = hardwareSpec(o, model, policyDefault, readsImu);
   const commands = typeof o.commands === 'string' ? parseCommandSchedule(o.commands) : (o.commands ?? []);
   const softStartS = o.safety?.softStartS ?? 2;
   const durationS = o.durationS === undefined ? Infinity : softStartS + o.durationS;

@@ -45,6 +45,10 @@ Options:
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
   --ros-state-topic T --ros-imu-topic T --ros-command-topic T --ros-command-type TYPE --ros-command-joints a,b,c
+  --ros-version 1|2|auto  spell types and times for ROS 1 (pkg/Type, {secs,nsecs}) or ROS 2; auto asks rosapi
+  --ros-estop-topic T     std_msgs/Bool: true latches the e-stop; --ros-estop-reset-topic T (std_msgs/Empty,
+                          default <estop-topic>_reset) clears it
+  --ros-start-timeout S   seconds to wait for state, IMU and a command subscriber before failing (default 5)
   --quiet                no live lines (an ONNX policy's mapping is still printed)
   --stdin-keys           read e-stop keys from stdin even when it is not a terminal (pipes, tests)
 
@@ -59,7 +63,8 @@ export const command: Command = {
   async run(argv) {
     const a = parseArgs(argv, {
       values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
-        'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints', 'layout', 'joint-order', 'zero-terms'],
+        'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints',
+        'ros-version', 'ros-estop-topic', 'ros-estop-reset-topic', 'ros-start-timeout', 'layout', 'joint-order', 'zero-terms'],
       booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite', 'foxglove'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
@@ -86,6 +91,18 @@ export const command: Command = {
     if (a.str('ros-command-topic')) ros.commandTopic = a.str('ros-command-topic');
     if (a.str('ros-command-type')) ros.commandType = a.str('ros-command-type') as NonNullable<DeployOptions['ros']>['commandType'];
     if (a.str('ros-command-joints')) ros.commandJointOrder = a.str('ros-command-joints')!.split(',').map((s) => s.trim());
+    const rv = a.str('ros-version');
+    if (rv !== undefined) {
+      if (rv !== '1' && rv !== '2' && rv !== 'auto') throw new UsageError(`--ros-version must be 1, 2 or auto, got "${rv}"`);
+      ros.rosVersion = rv === 'auto' ? 'auto' : (Number(rv) as 1 | 2);
+    }
+    if (a.str('ros-estop-topic')) ros.estopTopic = a.str('ros-estop-topic');
+    if (a.str('ros-estop-reset-topic')) ros.estopResetTopic = a.str('ros-estop-reset-topic');
+    const st = a.num('ros-start-timeout');
+    if (st !== undefined) {
+      if (!(st > 0 && Number.isFinite(st))) throw new UsageError(`--ros-start-timeout must be a number of seconds > 0, got ${st}`);
+      ros.startTimeoutMs = st * 1000;
+    }
     const safety: NonNullable<DeployOptions['safety']> = {};
     if (a.num('soft-start') !== undefined) safety.softStartS = a.num('soft-start');
     if (a.num('max-step') !== undefined) safety.maxStep = a.num('max-step');
