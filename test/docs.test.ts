@@ -31,7 +31,8 @@
  * - Small inputs through the environment variables the guides mention (defaults in `${VAR:-default}` are what a
  *   user gets): S2R_DOC_SECONDS (walking/deploy seconds), S2R_DOC_EPISODES, S2R_DOC_STEPS (training env steps),
  *   S2R_DOC_MINUTES (training minutes for `npm start -- --train`), S2R_DOC_PORT=0 (any free port),
- *   S2R_DOC_LIVE_PORT (a free port picked here: the live viewer's URL must be known to the next block).
+ *   S2R_DOC_LIVE_PORT (a free port picked here: the live viewer's URL must be known to the next block),
+ *   S2R_DOC_NATS_PORT (a free port for the guide's local nats-server, known to the worker and learner blocks).
  * - POLICY: the guides default to the committed Go1 policy, hardware/policies/go1-flat/policy.json. If it is not
  *   in the checkout, a tiny (untrained) go1-flat policy is trained once here and POLICY points to it, so the
  *   deploy/view guides still exercise their commands; the quick start's plain `npm start` then fails, honestly.
@@ -44,6 +45,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allFlagTokens, cliFlags, extractBlocks, headingAnchors, parseMarkerOptions, relativeLinks, type DocBlock } from './helpers/docs-blocks.ts';
 import { runGuide } from './helpers/docs-runner.ts';
+import { COMMANDS } from '../packages/cli/src/index.ts';
 
 const REPO = resolve(import.meta.dirname, '..');
 const DOCS = join(REPO, 'docs');
@@ -103,6 +105,7 @@ async function freePort(): Promise<number> {
 
 beforeAll(async () => {
   baseEnv.S2R_DOC_LIVE_PORT = String(await freePort());
+  baseEnv.S2R_DOC_NATS_PORT = String(await freePort());
   // The serial guide builds the emulator with make; socat must exist for its pty pair.
   expect(spawnSync('socat', ['-V']).status, 'socat is required (apt-get install socat)').toBe(0);
   if (!existsSync(COMMITTED_POLICY)) {
@@ -147,7 +150,8 @@ describe('docs: marker convention', () => {
   }, 60_000);
 
   it('every --flag mentioned anywhere in the guides (prose and tables too) exists in some s2r command or the emulator', () => {
-    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'view', 'main'];
+    // Every registered command (the CLI's own table), so a new command's flags count without editing this list.
+    const cmds = Object.keys(COMMANDS);
     let help = cmds.map((c) => spawnSync(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), c, '--help'], { cwd: REPO, encoding: 'utf8' }).stdout).join('\n');
     // The firmware emulator's flags (deploy-serial.md); built by its own Makefile, which the serial guide runs anyway.
     expect(spawnSync('make', ['-C', 'hardware/firmware'], { cwd: REPO }).status).toBe(0);

@@ -47,10 +47,13 @@ describe('npm start', () => {
     const code = await r.done;
     const text = r.out();
     expect(code, text.slice(-3000)).toBe(0);
-    for (const stage of ['[1/4] evaluate', '[2/4] deploy', '[3/4] record', '[4/4] view']) expect(text).toContain(stage);
+    for (const stage of ['[1/5] evaluate', '[2/5] sim2sim', '[3/5] deploy', '[4/5] record', '[5/5] view']) expect(text).toContain(stage);
     const last = text.trim().split('\n').pop()!;
     const summary = JSON.parse(last);
     expect(summary.main).toBe('done');
+    // The sim2sim stage is scored: both engines walk the policy without a fall.
+    expect(summary.sim2sim).toMatchObject({ rapier_falls: 0, mujoco_falls: 0 });
+    expect(summary.sim2sim.mujoco_m).toBeGreaterThan(1);
     expect(existsSync(resolve(REPO, summary.recording))).toBe(true);
     expect(statSync(resolve(REPO, summary.recording)).size).toBeGreaterThan(100_000);
     // On failure, say whether the simulated robot kept real time (physics lag, re-anchors) or the loop did not.
@@ -62,6 +65,12 @@ describe('npm start', () => {
     expect(summary.distance_m, why()).toBeGreaterThanOrEqual(MIN_DISTANCE_M);
     expect(typeof summary.loop_p99_us).toBe('number');
     expect(typeof summary.safety_interventions).toBe('number');
+    // The action pipeline's limiting is its normal job, reported apart; the safety layer cuts nothing it emits while
+    // the policy runs. A watchdog trip (no state for 10 periods) can only come from a host too loaded to run the
+    // simulated robot in real time, so it is the one kind allowed here (it is 0 on an unloaded machine).
+    const cut = Object.keys(summary.safety_running_by_kind).filter((k) => k !== 'watchdog');
+    expect(cut, `${JSON.stringify(summary.safety_running_by_kind)} ${why()}`).toEqual([]);
+    expect(summary.pipeline_limiting).toMatchObject({ clip: expect.any(Number), position_limit: expect.any(Number), rate_limit: expect.any(Number) });
   }, 240_000);
 
   it('serves the viewer on the recording, and the page shows the robot walking', async () => {

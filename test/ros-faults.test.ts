@@ -1,24 +1,14 @@
 /**
- * Faults over ROS, end to end: the control loop in its worker thread, RosHardware (roslib) to a real rosbridge v2
- * WebSocket server, and a fake position-controlled robot node. Each fault asserts the robot stays safe (no command
+ * Faults over ROS, end to end: the control loop in its worker thread, RosHardware to a real rosbridge v2 WebSocket
+ * server as strict as the real one, and a fake position-controlled robot node on its graph. Each fault asserts the robot stays safe (no command
  * jumps more than the safety layer's max step, nothing non-finite reaches the robot, damping/hold when it must)
  * and that the loop keeps its rate.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { startControlLoop, type StartLoopOptions } from '@s2r/bridge/loop/run-loop.ts';
+import { startControlLoop } from '@s2r/bridge/loop/run-loop.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
-import { F } from '@s2r/bridge/loop/tick-ring.ts';
-import { PHASES } from '@s2r/bridge/loop/shared.ts';
-
-const POLICIES = fileURLToPath(new URL('../packages/bridge/test/helpers/policies.ts', import.meta.url));
-const loopJoints = ['j0', 'j1', 'j2'];
-const robotJoints = ['j2', 'j0', 'j1']; // the robot's own order: everything is mapped by name
-const defaultPose = [0.2, -0.3, 0.4]; // loop order
-const MAX_STEP = 0.02; // rad per tick
-const RATE = 500;
-const limits = { names: loopJoints, lower: [-2, -2, -2], upper: [2, 2, 2], velocity: [20, 20, 20], effort: [100, 100, 100] };
+import { MAX_STEP, RATE, defaultPose, expectRateKept, loopOptions, robotJoints, sleep, trackStalls, unsafeCommands, until } from './helpers/ros-loop.ts';
 
 let server: RosbridgeTestServer | null = null;
 let robot: FakeRosRobot | null = null;
@@ -29,87 +19,14 @@ afterEach(async () => {
   server = null;
 });
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Wait for a condition (the machine is shared and slow at times: no fixed sleeps for state changes). */
-async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function loopOptions(url: string, extra: Partial<StartLoopOptions> = {}, policy: Record<string, unknown> = {}): StartLoopOptions {
-  return {
-    hardware: { kind: 'ros', options: { url, jointNames: loopJoints, commandJointOrder: robotJoints, reconnectInitialMs: 50, reconnectMaxMs: 200 } },
-    policy: { module: POLICIES, export: 'constantPolicy', options: { joints: loopJoints, defaultPose, action: 0.4, ...policy } },
-    robotName: 'ros-arm',
-    robotLimits: limits,
-    rateHz: RATE,
-    policyRateHz: 50,
-    safety: { softStartS: 0.2, softStopS: 0.1, maxStep: MAX_STEP, watchdogPeriods: 25 },
-    ...extra,
-  };
-}
-
-/**
- * Safe command stream: every command either moves each joint by at most the max step from the previous command, or
- * is a "hold where you are" (within `holdTol` of where the robot was when it arrived: damping on a position
- * interface, or the first point of a soft start). Returns the offending command indexes.
- */
-function unsafeCommands(r: FakeRosRobot, holdTol = 0.1): number[] {
-  const bad: number[] = [];
-  const c = r.commands;
-  for (let k = 0; k < c.length; k++) {
-    const smooth = k > 0 && c[k]!.every((x, i) => Math.abs(x - c[k - 1]![i]!) <= MAX_STEP + 1e-9);
-    const hold = c[k]!.every((x, i) => Math.abs(x - r.posAtCommand[k]![i]!) <= holdTol);
-    if (!smooth && !hold) bad.push(k);
-  }
-  return bad;
-}
-
-/**
- * Longest stall in the tick stream once the policy first took control: the most cycles skipped at once. (The first
- * second of a process on this loaded machine sees JIT/GC start-up stalls that have nothing to do with the link.)
- */
-function trackStalls(h: { drain(fn: (r: { f: Float64Array }) => void): number }): { stop(): number } {
-  let worst = 0;
-  let armed = false;
-  const RUNNING = PHASES.indexOf('running');
-  const take = () =>
-    h.drain((r) => {
-      if (r.f[F.phase] === RUNNING) armed = true;
-      if (armed) worst = Math.max(worst, r.f[F.missed]!);
-    });
-  const timer = setInterval(take, 20);
-  return {
-    stop() {
-      clearInterval(timer);
-      take();
-      return worst;
-    },
-  };
-}
-
-function expectRateKept(res: { ticks: number; skipped: number; durationS: number; lateness: { p50_us: number } }, worstStall: number) {
-  // Absolute deadlines: ticks + skipped cycles ≈ duration × rate. The link faults last 100–300 ms: a loop that waited
-  // on the link would skip up to 150 cycles in one go (the 300 ms outage). On this shared 2-core machine other jobs
-  // stall the process for up to ~60 ms at times, so the bounds are: no stall longer than 75 cycles (150 ms), and at
-  // most 15% of cycles skipped overall.
-  const expected = res.durationS * RATE;
-  expect(res.ticks + res.skipped).toBeGreaterThan(expected * 0.97);
-  expect(worstStall).toBeLessThanOrEqual(75);
-  expect(res.skipped).toBeLessThan(expected * 0.15);
-  expect(res.lateness.p50_us).toBeLessThan(500);
-}
-
 describe('ROS faults through the full control loop', () => {
   it('link dropped mid-run, garbage and stale state: holds safe, reconnects, resumes smoothly, keeps its rate', async () => {
     server = await RosbridgeTestServer.start();
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0, 0, 0], rateHz: 250 });
     const logs: string[] = [];
     // Runs until stopped at the end of the scenario (each step waits on conditions, not on a fixed schedule).
-    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) }));
+    let counts: Record<string, number> = {};
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m), onSafety: (_ev, c) => (counts = { ...c }) }));
     await h.started;
     const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
@@ -133,27 +50,53 @@ describe('ROS faults through the full control loop', () => {
     expect(['watchdog', 'soft_start', 'running']).toContain(h.live().phase);
     server.refuse = false;
     await until(() => h.live().phase === 'running' && robot!.commandsReceived > cmdsAtDrop + 100, 'reconnect and resume');
+    // Item 6: after the reconnect the robot gets at most one hold (at a pose measured on the new link), then the
+    // soft start: never a burst of identical holds.
+    const afterDrop = robot.commands.slice(cmdsAtDrop);
+    const firstRepeat = afterDrop.findIndex((c, k) => k > 0 && c.every((x, i) => x === afterDrop[k - 1]![i]));
+    // The first identical pair may only come once the policy holds a constant target (running), far past the hold.
+    expect(firstRepeat === -1 || firstRepeat > 20).toBe(true);
+    // Item 4: link events reach the log from the control thread.
+    for (const re of [/ros: connected to ws:/, /ros: connection to ws:.* lost/, /ros: reconnected to ws:/]) {
+      await until(() => logs.some((l) => re.test(l)), `a log line matching ${re}`);
+    }
 
     // 2) garbage on the state topic: malformed JSON and malformed JointStates
-    robot.resetGap();
+    const before = { ...counts };
     for (let i = 0; i < 20; i++) {
       server.sendRaw('{"op":"publish","topic":"/joint_states","msg":{"name":["j0"],"position":[1e9]}}', '/joint_states');
       server.sendRaw('\u0000\u00ff garbage', '/joint_states');
       server.publish('/joint_states', { name: robotJoints, position: [1, 'NaN', 2] });
     }
     await sleep(200);
-    // Garbage must not trip anything: the good states keep the loop running. Only if this test process (which runs
-    // the fake robot) was itself descheduled for longer than the watchdog time (25 periods = 50 ms) did the state
-    // really go stale; then the watchdog trip is right, and the loop must come back to running.
-    if (robot.maxGapMs < 40) expect(h.live().phase).toBe('running');
-    else await until(() => h.live().phase === 'running', `running again after a ${robot.maxGapMs.toFixed(0)} ms stall of the test process`);
+    // Garbage must not trip anything: no limit, bad-state, non-finite or e-stop intervention, and the loop runs. The
+    // watchdog may trip on a loaded host, where the state stream (test process → socket → the control thread's I/O
+    // slice) stalls past 50 ms; that trip is right, and is not garbage. (The old premise, "the robot's own ticks had
+    // no gap over 40 ms, so the phase must be running", left 10 ms for delivery and failed at load 20.)
+    await until(() => h.live().phase === 'running', 'running after the garbage');
+    // (A watchdog trip resumes through a soft start and the policy's first max-step clamps: those counts may grow.)
+    for (const kind of ['nonfinite', 'bad_state', 'position_limit', 'velocity_limit', 'effort_limit', 'estop']) {
+      expect(`${kind}: ${counts[kind] ?? 0}`).toBe(`${kind}: ${before[kind] ?? 0}`);
+    }
 
-    // 3) stale state: the robot stops publishing → watchdog → hold the measured pose
+    // 3) stale state: the robot stops publishing → watchdog → the robot keeps its last setpoint.
+    // First let the robot settle: under load step 2 may have tripped the watchdog and re-run the soft start, and a
+    // robot still moving toward its target is not "where it was held". (The old check compared the hold, i.e. the
+    // last pose s2r had *measured*, with the robot's pose when the test noticed the watchdog, a later pose: on a
+    // loaded host the robot was still moving then, 0.068 rad away. The test was wrong, and so was the code, which
+    // re-sent that stale measured pose every tick.)
+    await until(() => h.live().phase === 'running' && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 1e-3), 'the robot settled at its target');
     robot.publishing = false;
     await until(() => h.live().phase === 'watchdog', 'watchdog');
-    const heldAt = [...robot.pos];
+    const targetAtTrip = [...robot.target];
+    const n3 = robot.commands.length;
     await sleep(100);
-    robot.commands.slice(-5).forEach((c) => c.forEach((x, i) => expect(Math.abs(x - heldAt[i]!)).toBeLessThan(0.02)));
+    // No new motion once the state is stale: whatever arrived after the trip (commands in flight, or one hold at the
+    // last measured pose) stays within one max step of the setpoint the robot had, and nothing is repeated.
+    for (const c of robot.commands.slice(n3)) c.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
+    robot.target.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
+    // A state topic silent for 1 s mid-run is named in the log.
+    await until(() => logs.some((l) => /ros: warning: state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning');
     robot.publishing = true;
     await until(() => h.live().phase === 'running', 'resume after stale state');
     await sleep(200);
@@ -175,7 +118,11 @@ describe('ROS faults through the full control loop', () => {
     server = await RosbridgeTestServer.start();
     robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0.2, 0.2, -0.3], rateHz: 250 });
     let nonfinite = 0;
-    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onSafety: (_ev, counts) => (nonfinite = counts.nonfinite ?? 0) }, { nanFrom: 10 }));
+    // This test is about NaN and the e-stop, not the watchdog: a 1 s watchdog, so a loaded host that stalls the test
+    // process (which publishes the state) does not trip it. A trip resumes through a soft start to the default pose,
+    // which moves the target (0.04 rad seen at load 20) and is not what is checked here.
+    const safety = { softStartS: 0.2, softStopS: 0.1, maxStep: MAX_STEP, watchdogPeriods: RATE };
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, safety, onSafety: (_ev, counts) => (nonfinite = counts.nonfinite ?? 0) }, { nanFrom: 10 }));
     await h.started;
     const stalls = trackStalls(h);
     await until(() => h.live().phase === 'running', 'running');
@@ -206,5 +153,75 @@ describe('ROS faults through the full control loop', () => {
     expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
     expect(unsafeCommands(robot)).toEqual([]);
     expectRateKept(res, stalls.stop());
+  });
+});
+
+describe('ROS link through the control loop: a frozen server (issue 17 item 5), the e-stop topic (item 8)', () => {
+  it('a frozen rosbridge (socket open, nothing read): s2r stops publishing and damps; on thaw no stale backlog bursts out', async () => {
+    server = await RosbridgeTestServer.start();
+    robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0, 0, 0], rateHz: 250 });
+    const logs: string[] = [];
+    const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) }));
+    await h.started;
+    await until(() => h.live().phase === 'running' && Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'running at the target');
+    const c0 = robot.commands.length;
+    server.freeze();
+    await until(() => logs.some((l) => /ros: link to ws:.* frozen \(no pong/.test(l)), 'the freeze detected');
+    await until(() => h.live().phase === 'watchdog', 'damping'); // no fresh state through a frozen server
+    // The link stays frozen a while (a stopped process): 1 s at 500 Hz would be 500 setpoints in the socket.
+    await sleep(700);
+    expect(robot.commands.length).toBe(c0); // a frozen server delivers nothing
+    server.thaw();
+    await until(() => robot!.commands.length > c0, 'the backlog');
+    const burstAt = robot.commandAt[c0]!;
+    await until(() => h.live().phase === 'running' && robot!.commands.length > c0 + 100, 'resume after the thaw');
+    await until(() => logs.some((l) => /ros: link to ws:.* alive again/.test(l)), 'the thaw log line');
+    // What was in the socket when the server froze arrives in one burst: only the setpoints written before the
+    // watchdog tripped (25 periods; 25 seen at load 2, 33 at load 18: states already in flight when it froze), none
+    // of the ~500 the loop computed during the freeze, and no stale holds.
+    const burst = robot.commandAt.slice(c0).filter((t) => t - burstAt < 3).length;
+    expect(burst).toBeLessThanOrEqual(50);
+    h.stop();
+    const res = await h.done;
+    expect(res.hardware.freezes).toBeGreaterThanOrEqual(1);
+    expect(res.interventions.watchdog).toBeGreaterThan(0);
+    expect(robot.commands.every((c) => c.every(Number.isFinite))).toBe(true);
+    expect(unsafeCommands(robot)).toEqual([]);
+  });
+
+  it('--ros-estop-topic: true latches the e-stop (one hold), false does not clear it, the reset topic does', async () => {
+    server = await RosbridgeTestServer.start();
+    robot = new FakeRosRobot(server, { joints: robotJoints, initial: [0, 0, 0], rateHz: 250 });
+    const op = server.node('operator');
+    op.advertise('/estop', 'std_msgs/Bool');
+    op.advertise('/estop_reset', 'std_msgs/Empty');
+    const logs: string[] = [];
+    const o = loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) });
+    if (o.hardware.kind === 'ros') o.hardware.options.estopTopic = '/estop';
+    const h = startControlLoop(o);
+    await h.started;
+    await until(() => h.live().phase === 'running', 'running');
+    op.publish('/estop', { data: true });
+    await until(() => h.live().phase === 'estop', 'the e-stop from the topic');
+    // Logs come from the control thread by message: they may trail the phase (shared memory) by a moment.
+    await until(() => logs.some((l) => /ros: e-stop latched by \/estop/.test(l)), 'the e-stop log line');
+    await until(() => robot!.commands.length > 0 && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 0.05), 'the hold at the robot');
+    const n = robot.commands.length;
+    op.publish('/estop', { data: false });
+    await sleep(300);
+    expect(h.live().phase).toBe('estop'); // still latched
+    expect(robot.commands.length - n).toBeLessThanOrEqual(1); // one hold, not a stream of them
+    op.publish('/estop_reset', {});
+    await until(() => ['soft_start', 'running'].includes(h.live().phase), 'the reset from the topic');
+    await until(() => h.live().phase === 'running', 'running again');
+    // Latched again at the end: the summary names the topic as the reason.
+    op.publish('/estop', { data: true });
+    await until(() => h.live().phase === 'estop', 'the second e-stop');
+    h.stop();
+    const res = await h.done;
+    expect(res.estopReason).toBe('ros e-stop topic');
+    expect(res.hardware.estops).toBe(2);
+    expect(res.hardware.resets).toBe(1);
+    expect(unsafeCommands(robot)).toEqual([]);
   });
 });

@@ -1,23 +1,27 @@
 /**
- * RosHardware (roslib 2.1) against a real WebSocket rosbridge v2 server on 127.0.0.1.
+ * RosHardware against a real WebSocket rosbridge v2 server on 127.0.0.1 (the strict test server).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { RosHardware } from '@s2r/bridge/hardware/ros.ts';
 import { makeCommand } from '@s2r/bridge/command.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
+import { FakeRosRobot } from './helpers/ros-robot.ts';
 
 const joints = ['shoulder', 'elbow', 'wrist'];
 let server: RosbridgeTestServer | null = null;
 let hw: RosHardware | null = null;
+let robot: FakeRosRobot | null = null;
 
 afterEach(async () => {
+  robot?.stop();
+  robot = null;
   await hw?.deactivate();
   await server?.close();
   hw = null;
   server = null;
 });
 
-const until = async (cond: () => boolean, ms = 3000, what = 'condition') => {
+const until = async (cond: () => boolean, ms = 8000, what = 'condition') => {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -28,10 +32,10 @@ const until = async (cond: () => boolean, ms = 3000, what = 'condition') => {
 describe('RosHardware over rosbridge v2', () => {
   it('subscribes to JointState + Imu, maps joints by name, and publishes Float64MultiArray in the controller order', async () => {
     server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'] });
+    hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'], startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 3000, 'subscriptions');
+    await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 8000, 'subscriptions');
     // The spec'd subscribe op carries the topic type.
     const sub = server.ops.find((o) => o.op === 'subscribe' && o.topic === '/joint_states')!;
     expect(sub.type).toBe('sensor_msgs/JointState');
@@ -42,7 +46,7 @@ describe('RosHardware over rosbridge v2', () => {
     // 90° about x: gravity (world −z) seen in the base frame is −y... rotated: R(q)ᵀ(0,0,−1) = (0, −1, 0).
     const s = Math.SQRT1_2;
     server.publish('/imu/data', { orientation: { x: s, y: 0, z: 0, w: s }, angular_velocity: { x: 0.5, y: 0, z: 0 } });
-    await until(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 3000, 'state');
+    await until(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 8000, 'state');
     const st = hw.read(0, 0.002)!;
     expect(Array.from(st.jointPos)).toEqual([0.1, 0.2, 0.3]);
     expect(Array.from(st.jointVel)).toEqual([1, 2, 3]);
@@ -56,30 +60,40 @@ describe('RosHardware over rosbridge v2', () => {
     const c = makeCommand(3);
     c.position.set([1, 2, 3]);
     expect(hw.write(0, 0.002, c)).toBe(true);
-    await until(() => got.length === 1, 3000, 'command');
+    await until(() => got.length === 1, 8000, 'command');
     expect(got[0]).toMatchObject({ topic: '/joint_group_position_controller/commands', msg: { data: [3, 1, 2] } });
-    expect(server.topicTypes.get('/joint_group_position_controller/commands')).toBe('std_msgs/Float64MultiArray');
+    expect(server.graph.get('/joint_group_position_controller/commands')?.type).toBe('std_msgs/Float64MultiArray');
+    expect(server.rejected).toEqual([]);
   });
 
-  it('publishes trajectory_msgs/JointTrajectory with names and one point reached in one period', async () => {
-    server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints, commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory' });
-    await hw.configure();
-    await hw.activate();
-    const got: any[] = [];
-    server.onPublish((m) => got.push(m.msg));
-    const c = makeCommand(3);
-    c.position.set([0.1, 0.2, 0.3]);
-    hw.write(0, 0.02, c);
-    await until(() => got.length === 1);
-    expect(got[0].joint_names).toEqual(joints);
-    expect(got[0].points[0].positions).toEqual([0.1, 0.2, 0.3]);
-    expect(got[0].points[0].time_from_start).toEqual({ sec: 0, nanosec: 20_000_000 });
-  });
+  // Item 1: ROS 1 reads durations as {secs, nsecs} and drops {sec, nanosec} silently (time_from_start 0); ROS 2
+  // reads {sec, nanosec}. The version comes from rosapi (get_ros_version on ROS 2, the types' spelling on ROS 1)
+  // or from the option when rosapi is not running.
+  for (const [version, rosapi, opt] of [[1, true, 'auto'], [2, true, 'auto'], [1, false, 1], [2, false, 2]] as const) {
+    it(`JointTrajectory on ROS ${version} (${opt === 'auto' ? 'detected through rosapi' : 'rosVersion option, no rosapi'}): one point reached in one period, time spelled for the version`, async () => {
+      server = await RosbridgeTestServer.start({ rosVersion: version, rosapi });
+      robot = new FakeRosRobot(server, { joints, initial: [0, 0, 0], commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory', rateHz: 100 });
+      hw = new RosHardware({ url: server.url, jointNames: joints, commandTopic: '/arm/joint_trajectory', commandType: 'trajectory_msgs/JointTrajectory', rosVersion: opt, startTimeoutMs: 8000 });
+      await hw.configure();
+      expect(hw.rosVersion).toBe(version);
+      await hw.activate();
+      const c = makeCommand(3);
+      c.position.set([0.1, 0.2, 0.3]);
+      expect(hw.write(0, 0.02, c)).toBe(true);
+      await until(() => robot!.trajectories.length === 1);
+      const got = robot.trajectories[0] as any;
+      expect(got.joint_names).toEqual(joints);
+      expect(got.points[0].positions).toEqual([0.1, 0.2, 0.3]);
+      expect(got.points[0].time_from_start).toEqual(version === 1 ? { secs: 0, nsecs: 20_000_000 } : { sec: 0, nanosec: 20_000_000 });
+      const adv = server.ops.find((o) => o.op === 'advertise')!;
+      expect(adv.type).toBe(version === 1 ? 'trajectory_msgs/JointTrajectory' : 'trajectory_msgs/msg/JointTrajectory');
+      expect(server.rejected).toEqual([]);
+    });
+  }
 
   it('counts and drops malformed messages without throwing or corrupting the state', async () => {
     server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints });
+    hw = new RosHardware({ url: server.url, jointNames: joints, startChecks: false });
     await hw.configure();
     await hw.activate();
     await until(() => server!.subscribers('/joint_states') === 1);
@@ -97,7 +111,7 @@ describe('RosHardware over rosbridge v2', () => {
     server.sendRaw('{this is not json', '/joint_states');
     server.sendRaw(JSON.stringify({ op: 'publish', topic: '/joint_states', msg: 'nope' }));
     server.publish('/joint_states', { name: joints, position: [0.4, 0.5, 0.6], velocity: [0, 0, 0] });
-    await until(() => hw!.stats().state_msgs === 2, 3000, 'the good message after the garbage');
+    await until(() => hw!.stats().state_msgs === 2, 8000, 'the good message after the garbage');
     expect(hw.stats().malformed).toBeGreaterThanOrEqual(bad.length + 1);
     const st = hw.read(0, 0.002)!;
     expect(Array.from(st.jointPos)).toEqual([0.4, 0.5, 0.6]);
@@ -106,7 +120,7 @@ describe('RosHardware over rosbridge v2', () => {
 
   it('disconnect: read() is null, write() fails without queueing, and it reconnects with backoff and resubscribes', async () => {
     server = await RosbridgeTestServer.start();
-    hw = new RosHardware({ url: server.url, jointNames: joints, reconnectInitialMs: 50, reconnectFactor: 2, reconnectMaxMs: 400 });
+    hw = new RosHardware({ url: server.url, jointNames: joints, reconnectInitialMs: 50, reconnectFactor: 2, reconnectMaxMs: 400, startChecks: false });
     await hw.configure();
     await hw.activate();
     await until(() => server!.subscribers('/joint_states') === 1);
@@ -114,7 +128,7 @@ describe('RosHardware over rosbridge v2', () => {
     const tDrop = Date.now();
     server.refuse = true;
     server.dropAll();
-    await until(() => !hw!.isConnected, 3000, 'disconnect');
+    await until(() => !hw!.isConnected, 8000, 'disconnect');
     const c = makeCommand(3);
     const published = server.published.length;
     for (let i = 0; i < 10; i++) expect(hw.write(0, 0.002, c)).toBe(false);
@@ -125,14 +139,39 @@ describe('RosHardware over rosbridge v2', () => {
     await until(() => hw!.stats().reconnect_attempts - attempts0 >= 4, 5000, '4 reconnect attempts');
     expect(Date.now() - tDrop).toBeGreaterThanOrEqual(700);
     server.refuse = false;
-    await until(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 3000, 'reconnect + resubscribe');
+    await until(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 8000, 'reconnect + resubscribe');
     // Nothing written while down is replayed on reconnect: the first message to arrive after it is the next write
     // (a replay would have been sent, and arrived, before it on the same socket).
     c.position.set([0.7, 0.8, 0.9]);
     expect(hw.write(0, 0.002, c)).toBe(true);
-    await until(() => server!.published.length > published, 3000, 'the command written after the reconnect');
+    await until(() => server!.published.length > published, 8000, 'the command written after the reconnect');
     expect(server.published.slice(published).map((p) => p.msg)).toEqual([{ layout: expect.anything(), data: [0.7, 0.8, 0.9] }]);
     expect(hw.stats().disconnects).toBe(1);
+  });
+
+  it('a frozen server: once the socket has a send backlog nothing more is handed to it (never queued behind it)', async () => {
+    server = await RosbridgeTestServer.start();
+    // 300 joints: ~6 kB per command, so the kernel's socket buffers fill after a few hundred writes.
+    const many = Array.from({ length: 300 }, (_, i) => `j${i}`);
+    hw = new RosHardware({ url: server.url, jointNames: many, startChecks: false });
+    await hw.configure();
+    await hw.activate();
+    await until(() => server!.graph.get('/joint_group_position_controller/commands') !== undefined, 8000, 'the advertise');
+    server.freeze();
+    const c = makeCommand(many.length);
+    c.position.fill(0.123456789);
+    let ok = 0;
+    // One synchronous burst (no event-loop turn: the liveness timer cannot help here, only the backlog check can).
+    for (let i = 0; i < 4000; i++) if (hw.write(0, 0.002, c)) ok++;
+    const st = hw.stats();
+    expect(st.backlog_drops).toBeGreaterThan(0);
+    expect(ok).toBe(st.published);
+    expect(ok).toBeLessThan(4000);
+    server.thaw();
+    // Everything that was handed over arrives (it was in the kernel, not in a queue of ours), and nothing else.
+    await until(() => server!.published.length >= ok, 30_000, 'the backlog at the server');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(server.published.length).toBe(ok);
   });
 
   it('configure() fails with a clear error when no rosbridge is listening', async () => {

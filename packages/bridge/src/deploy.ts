@@ -20,6 +20,7 @@ import { PHASES } from './loop/shared.ts';
 import { parseCommandSchedule, type CommandStep } from './policy/command-schedule.ts';
 import { loadDeployPolicy } from './policy/load.ts';
 import { checkArtifactFitsRobot } from './policy/robot-match.ts';
+import { policyReadsImu } from './policy/reads-imu.ts';
 import type { PolicySource } from './policy/types.ts';
 import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
@@ -30,10 +31,17 @@ import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, t
 import { handleOperatorSignals } from './signals.ts';
 import { lockDevice, type DeviceLock } from './device-lock.ts';
 import type { LoopResult } from './loop/control-loop.ts';
+import { Recorder, serveFoxglove } from '@s2r/recording';
 
 export interface DeployOptions {
-  /** Policy artifact path, or a PolicySource (module factory). */
+  /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
   policy: string | PolicySource;
+  /** ONNX policies: layout preset (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground) or layout JSON file. */
+  layout?: string;
+  /** ONNX policies: joint order of the network (overrides the layout's). */
+  jointOrder?: string[];
+  /** ONNX policies: observation terms fed as zeros because the hardware can't measure them (e.g. base_lin_vel). */
+  zeroTerms?: string[];
   /** Robot URDF path (the single source of joint names and limits). */
   robot: string;
   /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
@@ -48,8 +56,13 @@ export interface DeployOptions {
   commands?: string | CommandStep[];
   /** MCAP output path. */
   record?: string;
+  /** Replace an existing `record` file (default: refuse to, with an error naming it). */
+  overwrite?: boolean;
   /** Also stream the recording to a live viewer (ws://…/live). */
   recordLive?: string;
+  /** Serve the recording's topics live to Foxglove (WebSocket protocol) on loopback, on this port (8765 by default). */
+  foxglove?: boolean;
+  foxglovePort?: number;
   /** Run everything, never write to the hardware. */
   dryRun?: boolean;
   seed?: number;
@@ -70,6 +83,8 @@ export interface DeployOptions {
   stdinKeys?: boolean;
   /** Live status lines (throttled, main thread). Default: none. */
   log?: (line: string) => void;
+  /** The checks printed before anything moves (an ONNX policy's resolved mapping). Default: `log`. */
+  report?: (line: string) => void;
   /** Seconds between live lines. Default 1. */
   liveEveryS?: number;
   /** Aborting it stops the run the normal way (soft stop, then deactivate); deploy() still resolves with a summary. */
@@ -109,11 +124,19 @@ export interface DeploySummary {
   missed_deadlines: number;
   /** The same figures over the ticks where the policy was in control (phase running). */
   running: { ticks: number; p50_us: number; p99_us: number; max_us: number; missed: number };
-  /** Safety interventions by kind (ticks on which each fired). */
+  /** Safety interventions by kind (ticks on which each fired): what the layer changed beyond the action pipeline. */
   safety_interventions: Record<string, number>;
   safety_interventions_total: number;
+  /** Interventions on ticks that began with the policy in control (outside the soft start/stop ramps). */
+  safety_interventions_running: Record<string, number>;
+  /** Safety estimates that changed nothing (ticks), e.g. effort_estimate. */
+  safety_diagnostics: Record<string, number>;
+  /** The action pipeline doing its normal job: clip / position_limit / effort_limit (policy steps), rate_limit (substeps). */
+  pipeline_limiting: Record<string, number>;
   estop: string | null;
   recording: string | null;
+  /** Why recording stopped early (e.g. the disk filled up), or null; the file holds everything before it. */
+  recording_error: string | null;
   hardware_stats: Record<string, number>;
   policy_stats: Record<string, unknown>;
 }
@@ -132,7 +155,22 @@ function simRobotConfig(model: RobotModel): { baseHeight: number; fixedBase: boo
   return { baseHeight: cfg.spawnHeight ?? 0, fixedBase: cfg.fixedBase, actuator: cfg.actuator };
 }
 
-function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>): { spec: HardwareSpec; label: string } {
+/**
+ * The PolicySource for deploy(): an .onnx path needs a layout and is resolved against this robot; the sim hardware
+ * reports base linear velocity, other hardware does not (the layout then refuses it unless zeroed).
+ */
+function policySource(o: DeployOptions, model: RobotModel): PolicySource {
+  if (typeof o.policy !== 'string') return o.policy;
+  if (!o.policy.toLowerCase().endsWith('.onnx')) {
+    if (o.layout || o.jointOrder || o.zeroTerms) throw new Error(`--layout, --joint-order and --zero-terms apply to .onnx policies, not ${o.policy}`);
+    return { artifact: resolve(o.policy) };
+  }
+  if (!o.layout) throw new Error(`${o.policy}: an ONNX policy needs --layout (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground, or a layout JSON file)`);
+  const kind = typeof o.hardware === 'string' ? parseHardwareArg(o.hardware).kind : o.hardware.kind;
+  return { onnx: resolve(o.policy), layout: existsSync(o.layout) ? resolve(o.layout) : o.layout, robot: model.source, jointOrder: o.jointOrder, zeroTerms: o.zeroTerms, measures: kind === 'sim' ? ['base_lin_vel'] : [] };
+}
+
+function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>, readsImu: boolean): { spec: HardwareSpec; label: string } {
   if (typeof o.hardware !== 'string') return { spec: o.hardware, label: o.hardware.kind };
   const h = parseHardwareArg(o.hardware);
   const joints = [...model.actuatedJoints];
@@ -159,7 +197,7 @@ function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record
       return { spec: { kind: 'sim', options }, label: 'sim' };
     }
     case 'ros':
-      return { spec: { kind: 'ros', options: { url: h.url, jointNames: joints, ...(o.ros ?? {}) } }, label: `ros:${h.url}` };
+      return { spec: { kind: 'ros', options: { url: h.url, jointNames: joints, imuRequired: readsImu, dryRun: !!o.dryRun, ...(o.ros ?? {}) } }, label: `ros:${h.url}` };
     case 'serial':
       return { spec: { kind: 'serial', path: h.path, baud: h.baud, options: { jointNames: joints, ...(o.serial ?? {}) } }, label: `serial:${h.path}@${h.baud}` };
   }
@@ -187,16 +225,21 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const limits = limitsFromModel(model, joints);
 
   // 2) The policy's facts, checked against the robot before anything else starts.
-  const source: PolicySource = typeof o.policy === 'string' ? { artifact: resolve(o.policy) } : o.policy;
-  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : o.policy.artifact;
+  const source = policySource(o, model);
+  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : 'onnx' in o.policy ? o.policy.onnx : o.policy.artifact;
   if ('artifact' in source) checkArtifactFitsRobot(source.artifact, policyLabel, model);
   const facts = await loadDeployPolicy(source);
   checkJointSets(facts.jointNames, `policy ${policyLabel}`, joints, `robot ${model.source}`);
+  // ONNX: the resolved mapping, term by term and joint by joint, before anything moves.
+  const onnxFacts = 'onnx' in source ? { layout: source.layout, zero_terms: source.zeroTerms ?? [] } : null;
+  for (const line of (facts as { describe?: () => string[] }).describe?.() ?? []) (o.report ?? log)(line);
   const policyDefault: Record<string, number> = {};
   facts.jointNames.forEach((j, i) => (policyDefault[j] = facts.defaultPose[i]!));
+  // ROS: a policy that reads the IMU needs the IMU topic, checked at start (ros-checks.ts).
+  const readsImu = policyReadsImu(facts);
   facts.dispose?.();
 
-  const { spec, label } = hardwareSpec(o, model, policyDefault);
+  const { spec, label } = hardwareSpec(o, model, policyDefault, readsImu);
   if (spec.kind === 'sim') checkSimRate(rateHz, o.safety?.watchdogPeriods ?? 10, spec.options.physicsDt ?? 0.002);
   const commands = typeof o.commands === 'string' ? parseCommandSchedule(o.commands) : (o.commands ?? []);
   const softStartS = o.safety?.softStartS ?? 2;
@@ -207,21 +250,31 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const deviceLock: DeviceLock | null = spec.kind === 'serial' ? lockDevice(spec.path) : null;
 
   // 3) Recording (optional).
-  let recorder: any = null;
+  let recorder: Recorder | null = null;
+  const foxglove = o.foxglove ? await serveFoxglove({ port: o.foxglovePort ?? 8765 }) : null;
+  if (foxglove) log(`deploy: Foxglove WebSocket server on ${foxglove.url} (Foxglove: Open connection → Foxglove WebSocket)`);
+  // Set when writing the recording failed (e.g. disk full): recording stopped, the run went on.
+  let recordingError: string | null = null;
   // What opening the recording creates (the file and any missing parent folders), removed again if the control
   // thread fails before the loop starts (e.g. the serial port does not exist): nothing ran, so nothing to keep.
   const created: string[] = [];
   if (o.record) {
     for (let p = resolve(o.record); !existsSync(p); p = dirname(p)) created.push(p);
   }
-  if (o.record || o.recordLive) {
-    const spec = '@s2r/viewer/recording/index.ts';
-    const { Recorder } = (await import(spec)) as { Recorder: { open(p: string | null, opts: unknown): Promise<unknown> } };
+  if (o.record || o.recordLive || foxglove) {
     recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
       robot: model,
       live: o.recordLive,
-      meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
-    }).catch((e: unknown) => {
+      ...(foxglove ? { foxglove } : {}),
+      overwrite: !!o.overwrite,
+      // One line naming the file, even with --quiet; the robot keeps being controlled and the run ends normally.
+      onWriteError: (e: Error) => {
+        recordingError = e.message;
+        (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`deploy: ${e.message}`);
+      },
+      meta: { kind: 'deployment', policy: policyLabel, ...(onnxFacts ? { onnx: onnxFacts } : {}), hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+    }).catch(async (e: unknown) => {
+      await foxglove?.close(); // e.g. the file exists: nothing runs, so nothing may keep the port open
       deviceLock?.release();
       throw e;
     });
@@ -477,10 +530,14 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       })(),
       safety_interventions: res.interventions,
       safety_interventions_total: total,
+      safety_interventions_running: res.interventionsRunning,
+      safety_diagnostics: res.safetyDiagnostics,
+      pipeline_limiting: res.pipelineLimiting,
       estop: res.estopReason || null,
       recording: o.record ? resolve(o.record) : null,
+      recording_error: recordingError,
       hardware_stats: res.hardware,
-      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped },
+      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped, ...(onnxFacts ? { onnx: onnxFacts } : {}) },
     };
   } finally {
     deviceLock?.release();
@@ -493,6 +550,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       stdin.pause();
     }
     if (recorder && !recorder.closed) await recorder.close().catch(() => {});
+    await foxglove?.close();
   }
 }
 
@@ -518,7 +576,7 @@ function checkSimRate(rateHz: number, watchdogPeriods: number, physicsDt: number
 function abortedResult(live: ReturnType<LoopHandle['live']>, interventions: Record<string, number>, sig: OperatorSignal | null, durationS: number): LoopResult & { ringDropped: number } {
   return {
     ticks: live.ticks, missed: live.missed, skipped: 0, lateness: live.lateness, exec: live.exec,
-    writes: 0, writeFailures: 0, readErrors: 0, controllerErrors: 0, interventions,
+    writes: 0, writeFailures: 0, readErrors: 0, controllerErrors: 0, interventions, interventionsRunning: {}, safetyDiagnostics: {}, pipelineLimiting: {},
     finalPhase: live.phase, estopReason: sig ?? '', durationS, controller: {}, hardware: {}, ringDropped: 0,
   };
 }

@@ -29,6 +29,9 @@ export type { DeployPolicy, PolicySource, ObsInput, ChunkSpec } from './policy/t
 export { loadDeployPolicy } from './policy/load.ts';
 export { observationFromSpec, type ObsTermSpec } from './policy/observation.ts';
 export { parseCommandSchedule, commandAt, type CommandStep } from './policy/command-schedule.ts';
+export { adaptOnnxPolicy, type OnnxSource } from './policy/onnx.ts';
+export { runSim2Sim, type Sim2SimOptions, type Sim2SimResult } from './sim2sim/sim2sim.ts';
+export type { Engine } from './sim2sim/engine.ts';
 
 export { LatencyStats, type LatencySummary } from './timing/latency-stats.ts';
 export { nowS, sleepUntil } from './timing/clock.ts';

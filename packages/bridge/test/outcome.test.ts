@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { deploy } from '../src/deploy.ts';
 import { judgeRun, safetyLogThrottle, type RunEvidence } from '../src/outcome.ts';
-import { readRecording } from '@s2r/viewer/recording/reader.ts';
+import { readRecording } from '@s2r/recording/reader.ts';
 import { loadUrdf } from '@s2r/core';
 import { getTask } from '@s2r/sim/tasks/registry.ts';
 import { writeGo1Artifact } from './helpers/artifact.ts';

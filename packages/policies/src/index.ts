@@ -2,7 +2,7 @@
  * @s2r/policies public surface: the Policy contract and artifact, the PPO trainer, evaluation statistics.
  * Deployment-side imports (Policy, loadPolicy, artifact) never load tfjs; the trainer loads it lazily.
  */
-export type { Policy, PolicyMeta, ChunkSettings, PolicyFactory } from './policy.ts';
+export type { Policy, PolicyMeta, ChunkSpec, PolicyFactory } from './policy.ts';
 export { loadPolicy, policyFromArtifact, registerPolicyKind, metaFromArtifact } from './policy.ts';
 export {
   ARTIFACT_FORMAT, SCHEMA_VERSION, ArtifactError, buildArtifact, saveArtifact, readArtifact, validateArtifact, specHash, canonicalJson,
@@ -12,6 +12,9 @@ export type { PolicyArtifact, ArtifactControl, ArtifactNormalizer, ArtifactSpecs
 export { MlpPolicy, encodeMlp } from './mlp-policy.ts';
 export { RuntimeMlp } from './runtime/mlp.ts';
 export { RunningNormalizer } from './normalizer.ts';
+// ONNX in and out: layouts/presets, the ONNX Runtime policy, export (onnxruntime-node loads only when a session is made).
+export { OnnxPolicy, PRESETS as ONNX_PRESETS, loadLayout, resolveLayout, describeLayout, exportArtifactToOnnx, exportPolicyFileToOnnx } from './onnx/index.ts';
+export type { LayoutSpec, ResolvedLayout, OnnxPolicyOptions } from './onnx/index.ts';
 
 // Training. tfjs loads only when training is called, so deployment imports of this index stay tfjs-free.
 // `trainPpo` is what `npx s2r train` and `npm start -- --train` run.

@@ -24,7 +24,18 @@ export function needsEventLoop(spec: HardwareSpec): boolean {
   return false;
 }
 
-export async function createHardware(spec: HardwareSpec): Promise<HardwareInterface> {
+/**
+ * What the control thread hands the hardware beyond its plain-data spec (functions do not cross into a worker):
+ * a log for link events, the control rate, and the e-stop latch and reset (for hardware with its own e-stop input).
+ */
+export interface HardwareContext {
+  log?: (msg: string) => void;
+  rateHz?: number;
+  estop?: (reason: string) => void;
+  reset?: () => void;
+}
+
+export async function createHardware(spec: HardwareSpec, ctx: HardwareContext = {}): Promise<HardwareInterface> {
   switch (spec.kind) {
     case 'mock': {
       const { MockHardware } = await import('./mock.ts');
@@ -36,7 +47,8 @@ export async function createHardware(spec: HardwareSpec): Promise<HardwareInterf
     }
     case 'ros': {
       const { RosHardware } = await import('./ros.ts');
-      return new RosHardware(spec.options);
+      const o = spec.options;
+      return new RosHardware({ ...o, log: o.log ?? ctx.log, rateHz: o.rateHz ?? ctx.rateHz, onEstop: o.onEstop ?? ctx.estop, onReset: o.onReset ?? ctx.reset });
     }
     case 'serial': {
       // serial.ts is the hardware engineer's; resolved at run time so this file type-checks without it.

@@ -19,7 +19,7 @@ import { InlineSource, QueuedSource, makeInferenceChannel, type ActionSource } f
 import { MockHardware } from '../hardware/mock.ts';
 import { checkJointSets, orderNote } from './joint-map.ts';
 import { makeTickRing, TickRing } from './tick-ring.ts';
-import { PHASES } from './shared.ts';
+import { CTRL, ESTOP_REASONS, PHASES } from './shared.ts';
 import type { LoopWorkerData } from './run-loop.ts';
 
 const d = workerData as LoopWorkerData;
@@ -90,7 +90,7 @@ async function warmUpLoop(
     clock: () => now,
     sleep: (deadline) => (now = Math.max(now, deadline)),
     onTick: (i) => {
-      ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, 0, i.written, i.state, i.sent, ctl ? ctl.lastAction : null, ctl?.policyTick ?? false, ctl ? ctl.input.commands : null);
+      ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, 0, i.written, i.state, i.sent, ctl ? ctl.lastAction : null, ctl?.policyTick ?? false, ctl ? ctl.input.command : null);
       ring.drain(() => {});
     },
   });
@@ -102,7 +102,15 @@ async function warmUpLoop(
 
 async function main(): Promise<void> {
   log(`control thread: ${setThreadPriority(d.loop.priority ?? { policy: 'fifo', rtPriority: 50, nice: -10 })}`);
-  const hw = await createHardware(d.hardware);
+  // The hardware's own e-stop input (a ROS topic) latches and resets through the same shared cells as the main
+  // thread's: the loop picks it up on its next tick.
+  const ctl = new Int32Array(d.shared.control);
+  const hw = await createHardware(d.hardware, {
+    log,
+    rateHz: d.loop.rateHz,
+    estop: () => Atomics.store(ctl, CTRL.ESTOP, ESTOP_REASONS.indexOf('ros e-stop topic')),
+    reset: () => Atomics.add(ctl, CTRL.RESET, 1),
+  });
   await hw.configure();
   const hwJoints = hw.jointNames;
   const L = d.robotLimits;
@@ -223,14 +231,14 @@ async function main(): Promise<void> {
     spinS: d.loop.spinS,
     minorGc: gc ? () => gc({ type: 'minor' }) : null,
     durationS: d.loop.durationS,
-    control: new Int32Array(d.shared.control),
+    control: ctl,
     latency: new LatencyStats(d.shared.latency),
     exec: new LatencyStats(d.shared.exec),
     ioSliceMinSlackS: needsEventLoop(d.hardware) ? (d.loop.ioSliceMinSlackS ?? period * 0.25) : null,
     log,
     onTick: (i) => {
       ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, PHASES.indexOf(safety.phase), i.written, i.state, i.sent,
-        controller ? controller.lastAction : null, controller?.policyTick ?? false, controller ? controller.input.commands : null);
+        controller ? controller.lastAction : null, controller?.policyTick ?? false, controller ? controller.input.command : null);
     },
     onHousekeeping: () => {
       if (safety.totalEvents !== seenEvents) {

@@ -111,7 +111,8 @@ export interface LoopHandle {
   readonly worker: Worker;
 }
 
-const ESTOP_CODE = { api: 1, SIGINT: 2, 'stdin key': 3, SIGTERM: 4, SIGHUP: 5 } as const;
+/** Reason codes written to CTRL.ESTOP: each one's index in ESTOP_REASONS (4 is the ROS e-stop topic's). */
+const ESTOP_CODE = { api: 1, SIGINT: 2, 'stdin key': 3, SIGTERM: 5, SIGHUP: 6 } as const;
 
 export function startControlLoop(o: StartLoopOptions): LoopHandle {
   const control = new SharedArrayBuffer(CTRL.SIZE * 4);
@@ -131,7 +132,7 @@ export function startControlLoop(o: StartLoopOptions): LoopHandle {
       overrun: o.overrun ?? 'skip',
       dryRun: o.dryRun ?? false,
       durationS: o.durationS ?? Infinity,
-      between: o.between ?? 'interpolate',
+      between: o.between ?? 'hold',
       inference: o.inference ?? 'auto',
       commands: o.commands ?? [],
       priority: o.priority,

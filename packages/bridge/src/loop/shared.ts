@@ -5,7 +5,7 @@
 export const CTRL = {
   /** Main → loop: finish (soft stop, then deactivate). */
   STOP: 0,
-  /** Main → loop: latch the e-stop. The value is a reason code (1 API, 2 SIGINT, 3 stdin key, 4 SIGTERM, 5 SIGHUP). */
+  /** Main → loop: latch the e-stop. The value is a reason code (index in ESTOP_REASONS). */
   ESTOP: 1,
   /** Main → loop: clear the e-stop latch (explicit reset). Incremented per request. */
   RESET: 2,
@@ -20,6 +20,6 @@ export const CTRL = {
   SIZE: 8,
 } as const;
 
-export const ESTOP_REASONS = ['', 'api', 'SIGINT', 'stdin key', 'SIGTERM', 'SIGHUP'] as const;
+export const ESTOP_REASONS = ['', 'api', 'SIGINT', 'stdin key', 'ros e-stop topic', 'SIGTERM', 'SIGHUP'] as const;
 
 export const PHASES = ['idle', 'soft_start', 'running', 'watchdog', 'estop', 'soft_stop', 'stopped'] as const;

@@ -30,6 +30,20 @@ Options:
   --progress <auto|lines|none>
   --record-every N       record one evaluation episode every N iterations to <run>/evals/ (default 100; 0 = off)
   --live WS_URL          also stream those evaluation episodes to an open viewer (the ws://…/live URL of s2r view)
+  --foxglove             also serve them live to Foxglove (WebSocket protocol on 127.0.0.1; in Foxglove: Open
+                         connection → Foxglove WebSocket → ws://localhost:8765)
+  --foxglove-port N      port of that server (default 8765)
+  --deterministic        plain-JS rollout inference even if the config says auto (timing-based), so a seed
+                         gives one result; with --cluster also lock-step segments (docs/train-on-many-machines.md)
+
+Cluster (PPO only; workers: npx s2r worker --cluster URL):
+  --cluster nats://host:4222  be the learner of rollout workers over NATS JetStream
+  --creds FILE           NATS credentials: .creds file, nkey seed, or one line user:password
+                         (or env S2R_NATS_USER + S2R_NATS_PASSWORD, or S2R_NATS_NKEY; never in the URL)
+  --segment-envs N       envs per worker segment (default --envs: one segment per update)
+  --max-staleness K      drop segments more than K policy versions old (default 1; 0 = strictly on-policy)
+  --queue N              undelivered segments queued before workers pause (default: one update's worth)
+  --wait S               seconds any wait may last before failing with a message (default 120)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
 Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
@@ -52,7 +66,8 @@ export const command: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, {
-      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live'],
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live', 'foxglove-port', 'cluster', 'creds', 'segment-envs', 'max-staleness', 'queue', 'wait'],
+      booleans: ['foxglove', 'deterministic'],
     });
     const task = args.positional[0];
     if (!task) throw new UsageError('missing <task>');
@@ -72,6 +87,16 @@ export const command: Command = {
     if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none, got "${progress}"`);
     const recordEvery = args.num('record-every', 100);
     if (!Number.isInteger(recordEvery) || recordEvery < 0) throw new UsageError(`--record-every must be an integer ≥ 0 (0 = off), got ${recordEvery}`);
+    const { serveFoxglove, foxglovePortFromFlags } = await import('@s2r/recording');
+    let foxPort: number | null;
+    try {
+      foxPort = foxglovePortFromFlags(args.has('foxglove'), args.str('foxglove-port'));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const wantFoxglove = foxPort !== null;
+    if (wantFoxglove && recordEvery === 0) throw new UsageError('--foxglove serves the evaluation episodes: it needs --record-every N > 0');
+    if (wantFoxglove && algo !== 'ppo') throw new UsageError(`--foxglove serves PPO's evaluation episodes; --algo ${algo} records none`);
     const cmd = `npx s2r train ${argv.map(quote).join(' ')}`;
     const ac = new AbortController();
     let interrupts = 0;
@@ -83,6 +108,8 @@ export const command: Command = {
       } else process.exit(130);
     };
     process.on('SIGINT', onSigint);
+    const foxglove = foxPort !== null ? await serveFoxglove({ port: foxPort }) : null;
+    if (foxglove) console.error(`Foxglove WebSocket server on ${foxglove.url}: evaluation episodes stream there as they are recorded`);
     try {
       if (algo !== 'ppo') {
         let mod: { trainFromCli?: (ctx: TrainCliContext) => Promise<number> };
@@ -119,7 +146,9 @@ export const command: Command = {
       if (args.has('workers')) flags.workers = args.num('workers');
       if (args.has('steps')) Object.assign(flags, { totalSteps: args.num('steps'), maxMinutes: 0 });
       if (args.has('minutes')) Object.assign(flags, { maxMinutes: args.num('minutes'), totalSteps: 0 });
+      if (args.has('deterministic')) flags.rolloutInference = 'js';
       layers.push(flags);
+      if (args.has('cluster')) return await (await import('../cluster/train-cli.ts')).trainClusterFromCli({ task, args, command: cmd, signal: ac.signal }, layers);
       const { trainPpo } = await import('../ppo/train.ts');
       // Periodic evaluation episodes, recorded to <run>/evals/iter-<N>.mcap for `s2r view` (time not charged
       // to the --minutes budget). A failed recording is reported and training goes on.
@@ -133,7 +162,7 @@ export const command: Command = {
           mkdirSync(dir, { recursive: true });
           const path = join(dir, `iter-${String(m.iteration).padStart(6, '0')}.mcap`);
           const policy = await policyFromArtifact(ctx.artifact() as never);
-          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' }, live: args.str('live') });
+          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' }, live: args.str('live'), ...(foxglove ? { foxglove } : {}) });
           if (progress !== 'none') console.log(`eval @ it ${m.iteration}: return ${ep!.return.toFixed(2)}, ${ep!.length} steps → ${path}`);
         } catch (e) {
           console.error(`eval recording at iteration ${m.iteration} failed: ${(e as Error).message}`);
@@ -161,6 +190,7 @@ export const command: Command = {
       return r.stoppedBy === 'signal' ? 130 : 0;
     } finally {
       process.off('SIGINT', onSigint);
+      await foxglove?.close();
     }
   },
 };

@@ -17,7 +17,7 @@ import { buildApp } from './bundle.ts';
 import { createLiveHub, type LiveHub } from './live-hub.ts';
 import { MESH_TYPES } from './robot-json.ts';
 import { prepareRecording, type ViewData } from './view-data.ts';
-import { notMcapReason } from '../recording/mcap-magic.ts';
+import { notMcapReason } from '@s2r/recording/mcap-magic.ts';
 
 export interface ServeViewerOptions {
   /** .mcap files and/or run folders (searched for .mcap files, 4 levels deep). May be empty in live mode. */

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Recorder } from '../../src/recording/recorder.ts';
-import { readRecording } from '../../src/recording/reader.ts';
+import { Recorder } from '@s2r/recording/recorder.ts';
+import { readRecording } from '@s2r/recording/reader.ts';
 
 const BIN = fileURLToPath(new URL('../../../cli/bin/s2r.mjs', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 's2r-badview-'));

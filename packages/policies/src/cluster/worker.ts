@@ -1,0 +1,232 @@
+/**
+ * A rollout worker (`s2r worker --cluster nats://host:4222`): its own VecEnv on its own cores, the newest policy
+ * version from KV, fixed-size segments to the run's JetStream subject.
+ *
+ * Seeds: the worker claims slot k of the run (KV create, first free). Slot 0 draws exactly the streams a local
+ * `s2r train` would (env seed, action noise from Rng(seed).split('ppo').split('noise')), which is what makes a
+ * one-worker deterministic run equal to a local one; slot k > 0 splits 'worker-k' off both. A worker that dies
+ * leaves its slot claimed, and its replacement takes a new one: never two workers on the same streams.
+ */
+import { hostname } from 'node:os';
+import { Kvm, type KV } from '@nats-io/kv';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { Rng } from '@s2r/core';
+import type { EpisodeStats } from '@s2r/sim/env/types.ts';
+import { initBackend } from '../backend.ts';
+import { PPO, type PpoState } from '../ppo/ppo.ts';
+import { connectCluster, KV_BUCKET, SEGMENT_STREAM, type ClusterAuth } from './connect.ts';
+import { fetchPolicy, PolicyRefused, readAnnouncement, type PolicyAnnouncement, type PolicyVersion } from './policy-store.ts';
+import { encodeSegment, type Segment } from './segment.ts';
+import { parseJob, retry, sleep, type ClusterJob } from './job.ts';
+
+export interface WorkerOptions {
+  url: string;
+  auth: ClusterAuth;
+  /** Env worker threads (0 = step the envs in this thread). */
+  threads: number;
+  /** Seconds any wait (for a job, a policy version, the server) may last before the worker fails. */
+  waitS: number;
+  backend?: string;
+  /** Stop after this many published segments (tests, benchmarks); 0 = until the job is done. */
+  maxSegments?: number;
+  signal?: AbortSignal;
+  log?: (s: string) => void;
+}
+
+export interface WorkerResult {
+  runId: string;
+  slot: number;
+  segments: number;
+  bytes: number;
+  refused: number;
+  /** Milliseconds spent collecting (env steps + behaviour policy) and publishing (encode + JetStream ack). */
+  collectMs: number;
+  publishMs: number;
+  stoppedBy: 'job-done' | 'max-segments' | 'signal';
+}
+
+const sameVersion = (a: PolicyAnnouncement | null, p: PolicyVersion | null) => !!a && !!p && a.incarnation === p.incarnation && a.version === p.version && a.runId === p.runId;
+
+/** Load a policy version into the behaviour PPO; its action-noise stream continues where it was. */
+function loadVersion(ppo: PPO, base: PpoState, p: PolicyVersion): void {
+  const noise = ppo.getState().rng.noise;
+  ppo.setState({ ...base, actor: p.actor, critic: p.critic, logStd: p.logStd, obsNorm: p.obsNorm, criticNorm: p.criticNorm, rng: { noise, minibatch: base.rng.minibatch } });
+}
+
+async function waitForJob(kv: KV, o: WorkerOptions & { log: (s: string) => void }, log: (s: string) => void): Promise<ClusterJob | null> {
+  const t0 = performance.now();
+  let told = false;
+  for (;;) {
+    const job = parseJob((await retry('worker: reading the job', () => kv.get('job'), o))?.value);
+    if (job && job.status === 'running') return job;
+    if (o.signal?.aborted) return null;
+    if ((performance.now() - t0) / 1000 > o.waitS) throw new Error(`no training job announced on ${o.url} within ${o.waitS} s; start the learner with: npx s2r train <task> --cluster ${o.url}`);
+    if (!told) log(`worker: waiting for a learner on ${o.url} (${job ? `run ${job.runId} is done` : 'no job yet'}; gives up after ${o.waitS} s)`);
+    told = true;
+    await sleep(250);
+  }
+}
+
+export async function runWorker(opts: WorkerOptions): Promise<WorkerResult> {
+  const log = opts.log ?? ((s: string) => console.log(s));
+  const o = { ...opts, log };
+  const name = `${hostname()}-${process.pid}`;
+  const nc: NatsConnection = await connectCluster(o.url, { auth: o.auth, name: `s2r-worker-${name}`, log });
+  try {
+    log(`worker ${name}: connected to ${o.url} (credentials: ${o.auth.source})`);
+    const kv = await retry('worker: opening KV bucket', () => new Kvm(nc).create(KV_BUCKET, { history: 1 }), o);
+    for (;;) {
+      const job = await waitForJob(kv, o, log);
+      if (!job) return { runId: '', slot: -1, segments: 0, bytes: 0, refused: 0, collectMs: 0, publishMs: 0, stoppedBy: 'signal' };
+      const r = await serveJob(nc, kv, job, name, o);
+      // A new learner replaced the run this worker served (e.g. the old one crashed): serve the new one.
+      if (r !== 'switched') return r;
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: string, o: WorkerOptions & { log: (s: string) => void }): Promise<WorkerResult | 'switched'> {
+  const log = o.log;
+  let vec: Awaited<ReturnType<typeof import('@s2r/sim/env/vec-env.ts').makeVecEnv>> | null = null;
+  let ppo: PPO | null = null;
+  try {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    let slot = 0;
+    for (; ; slot++) {
+      const ok = await retry('worker: claiming a slot', () => kv.create(`slot.${job.runId}.${slot}`, name).then(() => true, (e: Error) => (/exists|wrong last sequence/i.test(e.message) ? false : Promise.reject(e))), o);
+      if (ok) break;
+    }
+    const id = `${job.runId}.w${slot}`;
+    const cfg = { ...job.ppo, numEnvs: job.segmentEnvs, workers: o.threads, numMinibatches: 1, normalizeAdvantages: false };
+    await initBackend(o.backend, { quiet: true });
+    const root = Rng.seed(cfg.seed);
+    const ppoRng = slot === 0 ? root.split('ppo') : root.split('ppo').split(`worker-${slot}`);
+    // Slot 0: the seed a fresh local run gives its VecEnv (ppo/train.ts); other slots: drawn from the run's Rng.
+    const envSeed = slot === 0 ? (cfg.seed * 1_000_003) % 2 ** 31 : root.split('worker-env').split(slot).int(2 ** 31);
+    const { makeVecEnv } = await import('@s2r/sim/env/vec-env.ts');
+    vec = await makeVecEnv(job.task, { numEnvs: cfg.numEnvs, workers: o.threads, seed: envSeed, overrides: cfg.envOverrides, print: false });
+    const P = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
+    const dims = { obs: vec.observationSpec.size, priv: P, act: vec.actionSpec.size };
+    if (dims.obs !== job.dims.obs || dims.priv !== job.dims.priv || dims.act !== job.dims.act)
+      throw new Error(`task ${job.task} here has obs/priv/act sizes ${dims.obs}/${dims.priv}/${dims.act}, the learner's has ${job.dims.obs}/${job.dims.priv}/${job.dims.act}: different s2r versions?`);
+    ppo = new PPO(cfg, dims, ppoRng, vec.actionSpec);
+    const base = ppo.getState();
+    const withPriv = ppo.criticNorm !== null;
+    const { T, N } = { T: cfg.stepsPerEnv, N: cfg.numEnvs };
+    log(`worker ${name}: run ${job.runId}, slot ${slot}, task ${job.task}, ${N} envs × ${T} steps per segment, ${o.threads} env threads`);
+
+    const actions = new Float32Array(N * dims.act);
+    let policy: PolicyVersion | null = null;
+    let refusedSha = '';
+    let refused = 0;
+    let perVersion = 0;
+    let seq = 0;
+    let bytes = 0;
+    let collectMs = 0;
+    let publishMs = 0;
+    let idleSince = performance.now();
+    for (;;) {
+      if (o.signal?.aborted) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'signal' };
+      if (o.maxSegments && seq >= o.maxSegments) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'max-segments' };
+      const now = parseJob((await retry('worker: reading the job', () => kv.get('job'), o))?.value);
+      if (now && now.runId !== job.runId && now.status === 'running') {
+        log(`worker ${name}: run ${now.runId} replaced run ${job.runId} (${seq} segments published to it); switching`);
+        return 'switched';
+      }
+      if (!now || now.status === 'done') {
+        log(`worker ${name}: run ${job.runId} is done; ${seq} segments published`);
+        return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'job-done' };
+      }
+      const ann = await retry('worker: reading the policy announcement', () => readAnnouncement(kv), o);
+      if (ann && ann.runId === job.runId && !sameVersion(ann, policy) && ann.sha256 !== refusedSha) {
+        try {
+          const p = await retry('worker: fetching the policy', () => fetchPolicy(kv, ann), { ...o, fatal: (e) => e instanceof PolicyRefused });
+          if (p) {
+            loadVersion(ppo, base, p);
+            policy = p;
+            perVersion = 0;
+          }
+        } catch (e) {
+          if (!(e instanceof PolicyRefused)) throw e;
+          refused++;
+          refusedSha = ann.sha256;
+          log(`worker ${name}: ${e.message}`);
+        }
+      }
+      // Flow control: deterministic runs collect exactly one batch share per version; async runs collect while
+      // the learner's queue is short, so a fast worker does not pile up segments that would only go stale.
+      let go = policy !== null;
+      if (go && now.deterministic) go = perVersion < now.perWorker;
+      else if (go) {
+        const info = await retry('worker: reading the queue length', () => jsm.consumers.info(SEGMENT_STREAM, job.consumer), o);
+        // Only segments not yet delivered: the batch the learner is updating on (ack pending) does not count, so
+        // the next batch is collected during the update.
+        go = info.num_pending < now.queueLimit;
+      }
+      if (!go) {
+        if ((performance.now() - idleSince) / 1000 > o.waitS)
+          throw new Error(`no usable policy version from the learner on ${o.url} for ${o.waitS} s (have ${policy ? `version ${policy.version}` : 'none'}${refused ? `, refused ${refused}` : ''}); is the learner running?`);
+        await sleep(20);
+        continue;
+      }
+      idleSince = performance.now();
+      const tc = performance.now();
+      const seg = await collect(vec, ppo, policy!, { id: `${id}-${seq}`, worker: id, slot, seq, withPriv });
+      const tp = performance.now();
+      collectMs += tp - tc;
+      const data = encodeSegment(seg);
+      // Same msgID on every retry: JetStream's duplicate window drops a second copy if the first one landed.
+      await retry(`worker: publishing segment ${seg.header.id}`, () => js.publish(job.subject, data, { msgID: seg.header.id, timeout: 5000 }), o);
+      bytes += data.length;
+      publishMs += performance.now() - tp;
+      seq++;
+      perVersion++;
+    }
+  } finally {
+    ppo?.dispose();
+    await vec?.close();
+  }
+}
+
+type WorkerVec = { obs: Float32Array; privileged: Float32Array; rewards: Float32Array; terminated: Uint8Array; truncated: Uint8Array; step(a: Float32Array): Promise<EpisodeStats[]> };
+
+/** T steps of the behaviour policy, GAE with its critic, and the arrays the learner needs (copied out of storage). */
+async function collect(vec: WorkerVec, ppo: PPO, p: PolicyVersion, m: { id: string; worker: string; slot: number; seq: number; withPriv: boolean }): Promise<Segment> {
+  const s = ppo.storage;
+  const { T, N } = s;
+  const D = ppo.dims.obs;
+  const P = ppo.dims.priv;
+  const normStart = ppo.obsNorm.toData64();
+  const criticNormStart = ppo.criticNorm ? ppo.criticNorm.toData64() : null;
+  const rawObs = new Float32Array(T * N * D);
+  const rawPriv = m.withPriv ? new Float32Array(T * N * P) : null;
+  const actions = new Float32Array(N * ppo.dims.act);
+  const episodes: Segment['header']['episodes'] = [];
+  for (let t = 0; t < T; t++) {
+    rawObs.set(vec.obs, t * N * D);
+    if (rawPriv) rawPriv.set(vec.privileged, t * N * P);
+    ppo.act(vec.obs, P ? vec.privileged : null, actions);
+    const eps = await vec.step(actions);
+    ppo.processEnvStep(vec.rewards, vec.terminated, vec.truncated);
+    for (const { dr: _dr, ...e } of eps) episodes.push(e);
+  }
+  ppo.computeReturns(vec.obs, P ? vec.privileged : null);
+  const seg: Segment = {
+    header: { kind: 's2r-segment', id: m.id, runId: p.runId, worker: m.worker, slot: m.slot, seq: m.seq, incarnation: p.incarnation, version: p.version, T, N, normStart, criticNormStart, episodes },
+    rawObs,
+    rawPriv,
+    actions: s.actions.slice(),
+    mu: s.mu.slice(),
+    logStd: Float32Array.from(ppo.logStdValues),
+    values: s.values.slice(),
+    logProbs: s.logProbs.slice(),
+    advantages: s.advantages.slice(),
+    returns: s.returns.slice(),
+  };
+  s.clear();
+  return seg;
+}

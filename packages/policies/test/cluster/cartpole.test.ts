@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { trainCluster } from '../../src/cluster/learner.ts';
+import { loadPolicy } from '../../src/policy.ts';
+import { evaluatePolicy } from '../../src/evaluate.ts';
+import { useNats, spawnWorker, type WorkerProc } from './nats-fixture.ts';
+
+const fx = useNats();
+const procs = fx.procs;
+
+const slotOf = (w: WorkerProc) => Number(/slot (\d+)/.exec(w.out())?.[1] ?? NaN);
+
+describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
+  it('2 workers reach the local reward bar; a worker killed with -9 loses at most its open segment; a late worker starts on the newest policy', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-cartpole-')), 'run');
+    const a = await spawnWorker(fx.nats().url);
+    const b = await spawnWorker(fx.nats().url);
+    procs.push(a, b);
+    let late: WorkerProc | null = null;
+    let lateFrom = -1;
+    let killedAt = -1;
+    const r = await trainCluster({
+      task: 'cartpole', outDir: out, progress: 'none', log: () => {}, auth: { source: 'none' },
+      // Two segments of 8 envs per update: the local run's 16 envs × 32 steps, split over the workers, in
+      // lock-step (--deterministic): every segment is collected by the current policy, as in a local run, so the
+      // same budget must reach the same bar. (Asynchronous collection trades sample efficiency for overlap; its
+      // learning is exercised by the other cluster tests and the benchmark, its bar is not the local one.)
+      cluster: { url: fx.nats().url, segmentEnvs: 8, maxStaleness: 1, deterministic: true, queueLimit: 0, waitS: 90 },
+      async onIteration(m) {
+        // Kill b once both workers have delivered: at that moment it is almost surely inside a segment.
+        if (killedAt < 0 && m.iteration >= 4 && /slot/.test(b.out())) {
+          b.proc.kill('SIGKILL');
+          killedAt = m.iteration;
+        }
+        if (killedAt > 0 && !late && m.iteration >= killedAt + 4) {
+          late = await spawnWorker(fx.nats().url);
+          procs.push(late);
+          lateFrom = m.iteration;
+        }
+      },
+    });
+    expect(r.stoppedBy).toBe('steps');
+    expect(killedAt).toBeGreaterThan(0);
+    expect(late).not.toBeNull();
+    expect(await a.exited, a.out()).toBe(0);
+    expect(await late!.exited, late!.out()).toBe(0);
+
+    const lines = readFileSync(join(r.runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const used = lines.flatMap((l) => l.cluster.segments as string[]);
+    const dropped = lines.flatMap((l) => l.cluster.droppedIds as string[]);
+    expect(new Set([...used, ...dropped]).size).toBe(used.length + dropped.length); // no segment twice
+    // The killed worker's segments that reached the stream were all trained on or counted as dropped:
+    // their sequence numbers are 0..k-1 with no gap, so only the open segment died with it.
+    const seqs = (w: WorkerProc) => [...used, ...dropped].filter((id) => id.includes(`.w${slotOf(w)}-`)).map((id) => Number(id.split('-').pop())).sort((x, y) => x - y);
+    const kb = seqs(b);
+    expect(kb.length).toBeGreaterThan(0);
+    expect(kb).toEqual(kb.map((_, i) => i));
+    // The late worker's segments were all collected by a policy at least as new as the one current when it started.
+    const lateSlot = slotOf(late!);
+    const lateVersions = lines.flatMap((l) => (l.cluster.segments as string[]).map((id, i) => [id, l.cluster.behaviour[i]] as const)).filter(([id]) => id.includes(`.w${lateSlot}-`)).map(([, v]) => v);
+    expect(lateVersions.length).toBeGreaterThan(0);
+    expect(Math.min(...lateVersions)).toBeGreaterThanOrEqual(lateFrom);
+    // The same bar as the local cartpole test (packages/policies/test/ppo/cartpole.test.ts).
+    const policy = await loadPolicy(r.artifactPath);
+    const ev = await evaluatePolicy(policy, { episodes: 10, seeds: [101] });
+    expect(ev.return.mean).toBeGreaterThanOrEqual(0.95 * 500);
+  }, 420_000);
+});
