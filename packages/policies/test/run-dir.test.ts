@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { trainPpo, type MakeVecEnv } from '../src/ppo/train.ts';
-import { ToyVecEnv } from './helpers/toy-env.ts';
+import { TOY_DEPLOY, ToyVecEnv } from './helpers/toy-env.ts';
 import { RunFolder } from '../src/demos/train-cli-common.ts';
 import { parseArgs } from '@s2r/core';
 
@@ -27,7 +27,7 @@ function walk(dir: string): string[] {
 describe('train run folders', () => {
   it('a second run into a non-empty --out is refused (PPO and plug-ins); the first run is untouched', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-rundir-')), 'run');
-    const opts = { task: 'toy', outDir: out, makeVecEnv: make, progress: 'none' as const, log: () => {}, overrides: [{ numEnvs: 4, workers: 0, stepsPerEnv: 10, totalSteps: 80 }] };
+    const opts = { task: 'toy', deployFacts: TOY_DEPLOY, outDir: out, makeVecEnv: make, progress: 'none' as const, log: () => {}, overrides: [{ numEnvs: 4, workers: 0, stepsPerEnv: 10, totalSteps: 80 }] };
     await trainPpo(opts);
     const before = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
     await expect(trainPpo(opts)).rejects.toThrow(/--out .*run is not empty \(.*metrics\.jsonl.*\): a second run there would mix with the first\. Continue it with --resume/);
