@@ -19,9 +19,14 @@ export class RolloutStorage {
   readonly dones: Uint8Array;
   readonly values: Float32Array;
   readonly logProbs: Float32Array;
-  /** Mean and σ of the acting distribution, for the KL of the adaptive schedule. */
+  /**
+   * Mean and σ of the acting distribution, for the KL of the adaptive schedule. A lagged update
+   * (PPO.beginUpdate({ lagged: true })) overwrites them with the proximal policy's (the one the update starts from).
+   */
   readonly mu: Float32Array;
   readonly sigma: Float32Array;
+  /** log π_prox(a|s) of the policy the update starts from; equals logProbs unless the rollout is one version old. */
+  readonly proxLogProbs: Float32Array;
   readonly advantages: Float32Array;
   readonly returns: Float32Array;
   step = 0;
@@ -42,6 +47,7 @@ export class RolloutStorage {
     this.logProbs = new Float32Array(S);
     this.mu = new Float32Array(S * actDim);
     this.sigma = new Float32Array(S * actDim);
+    this.proxLogProbs = new Float32Array(S);
     this.advantages = new Float32Array(S);
     this.returns = new Float32Array(S);
   }
@@ -65,6 +71,7 @@ export class Minibatch {
   readonly returns: Float32Array;
   readonly advantages: Float32Array;
   readonly logProbs: Float32Array;
+  readonly proxLogProbs: Float32Array;
   readonly mu: Float32Array;
   readonly sigma: Float32Array;
 
@@ -77,6 +84,7 @@ export class Minibatch {
     this.returns = new Float32Array(size);
     this.advantages = new Float32Array(size);
     this.logProbs = new Float32Array(size);
+    this.proxLogProbs = new Float32Array(size);
     this.mu = new Float32Array(size * s.actDim);
     this.sigma = new Float32Array(size * s.actDim);
   }
@@ -98,6 +106,7 @@ export class Minibatch {
       this.returns[r] = s.returns[k]!;
       this.advantages[r] = s.advantages[k]!;
       this.logProbs[r] = s.logProbs[k]!;
+      this.proxLogProbs[r] = s.proxLogProbs[k]!;
     }
   }
 }
