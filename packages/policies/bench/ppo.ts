@@ -1,6 +1,9 @@
 /**
  * `npm run bench:ppo`: PPO update throughput and policy inference latency.
  *
+ *  sharded_*          the same step with the minibatch cut into 4 gradient shards (cfg.gradShards), computed on 1 thread
+ *                     and on 2 (main + one worker thread: cfg.updateThreads); the 2-thread figure is what a 2-core
+ *                     update gets. Shards make 1 and 2 threads bit-identical (test/ppo/grad-shards.test.ts).
  *  samples_per_s      one PPO minibatch step (actor + critic [256, 256] ELU, obs 48, act 12, minibatch 4096):
  *                     forward, loss + gradient, backward, global grad-norm clip, Adam — the trainer's real code
  *                     path (PPO.update with one epoch of one minibatch), median of repeated steps.
@@ -54,6 +57,32 @@ for (let i = 0; i < 14; i++) {
 const stepMs = median(times);
 const samplesPerS = B / (stepMs / 1000);
 console.log(`tfjs ${backend}: PPO minibatch step ${stepMs.toFixed(1)} ms (${B} samples, actor+critic [${H}]) → ${samplesPerS.toFixed(0)} samples/s; tensors alive ${tf.memory().numTensors}`);
+
+/** The same minibatch step with 4 gradient shards on `threads` threads: median ms. */
+async function shardedStepMs(threads: number): Promise<number> {
+  const p = new PPO({ ...cfg, gradShards: 4, updateThreads: threads }, { obs: OBS, priv: 0, act: ACT }, Rng.seed(1), actSpec);
+  await p.startUpdateThreads(backend);
+  const r = Rng.seed(2);
+  const ts: number[] = [];
+  try {
+    for (let i = 0; i < 14; i++) {
+      r.fillNormal(obs);
+      p.act(obs, null, actions);
+      r.fillNormal(rewards);
+      p.processEnvStep(rewards, zeros, zeros);
+      r.fillNormal(obs);
+      p.computeReturns(obs, null);
+      const st = p.update();
+      if (i >= 3) ts.push(st.updateMs);
+    }
+  } finally {
+    p.dispose();
+  }
+  return median(ts);
+}
+const sharded1Ms = await shardedStepMs(1);
+const sharded2Ms = await shardedStepMs(2);
+console.log(`4 gradient shards: 1 thread ${sharded1Ms.toFixed(1)} ms → ${(B / (sharded1Ms / 1000)).toFixed(0)} samples/s; 2 threads ${sharded2Ms.toFixed(1)} ms → ${(B / (sharded2Ms / 1000)).toFixed(0)} samples/s`);
 
 // batch-1 inference of the exported artifact
 const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null }, {});
@@ -156,6 +185,9 @@ console.log(
     samples_per_s: Math.round(samplesPerS),
     torch_samples_per_s: torchSps === null ? null : Math.round(torchSps),
     ratio_vs_torch: torchSps === null ? null : Number((samplesPerS / torchSps).toFixed(3)),
+    sharded_1thread_samples_per_s: Math.round(B / (sharded1Ms / 1000)),
+    sharded_2threads_samples_per_s: Math.round(B / (sharded2Ms / 1000)),
+    sharded_2threads_ratio_vs_torch: torchSps === null ? null : Number((B / (sharded2Ms / 1000) / torchSps).toFixed(3)),
     infer_us_p50: Number(inferUs.toFixed(2)),
     backend,
     step_ms: Number(stepMs.toFixed(1)),

@@ -27,6 +27,13 @@ export interface PpoConfig {
    * Same seed → same result whatever the worker count, either way.
    */
   maxPolicyLag: number;
+  /**
+   * Gradient shards per minibatch (1 = the whole minibatch in one pass). With K > 1 each minibatch's gradient is
+   * the fixed-order sum of K row shards, so the result depends on K, never on updateThreads.
+   */
+  gradShards: number;
+  /** Threads computing the shards, the main thread included (1 = main only). Needs gradShards > 1 to matter. */
+  updateThreads: number;
   /** Passes over each rollout (rsl_rl: 5). */
   numEpochs: number;
   /** Minibatches per epoch (rsl_rl: 4). */
@@ -96,6 +103,8 @@ export function basePpoConfig(): PpoConfig {
     maxMinutes: 0,
     stepsPerEnv: 24,
     maxPolicyLag: 0,
+    gradShards: 1,
+    updateThreads: 1,
     numEpochs: 5,
     numMinibatches: 4,
     actorHidden: [512, 256, 128],
@@ -280,6 +289,9 @@ export function validatePpoConfig(c: PpoConfig): void {
   posInt('numMinibatches');
   posInt('checkpointEvery');
   if (!Number.isInteger(c.workers) || c.workers < 0) bad('workers', `must be an integer ≥ 0, got ${c.workers}`);
+  posInt('gradShards');
+  posInt('updateThreads');
+  if ((c.numEnvs * c.stepsPerEnv) % (c.numMinibatches * c.gradShards) !== 0) bad('gradShards', `must divide the minibatch size numEnvs×stepsPerEnv/numMinibatches = ${(c.numEnvs * c.stepsPerEnv) / c.numMinibatches}`);
   if (c.maxPolicyLag !== 0 && c.maxPolicyLag !== 1) bad('maxPolicyLag', `must be 0 (collect, then update) or 1 (overlap them), got ${c.maxPolicyLag}`);
   if ((c.numEnvs * c.stepsPerEnv) % c.numMinibatches !== 0) bad('numMinibatches', `must divide numEnvs×stepsPerEnv = ${c.numEnvs * c.stepsPerEnv}`);
   for (const k of ['actorHidden', 'criticHidden'] as const) if (!c[k].every((h) => Number.isInteger(h) && h > 0)) bad(k, 'must list positive integer widths');

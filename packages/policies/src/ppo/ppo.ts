@@ -17,6 +17,8 @@ import { RolloutStorage, Minibatch } from './storage.ts';
 import { computeGae, standardize } from './gae.ts';
 import { ppoLoss } from './loss.ts';
 import type { PpoConfig } from './config.ts';
+import { GradShards } from './grad-shards.ts';
+import { mlpParamCount } from './grad-shard-kernel.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -78,6 +80,8 @@ export class PPO {
   private readonly lastCriticScratch: Float32Array;
   private readonly mb: Minibatch;
   private readonly perm: Uint32Array;
+  /** cfg.gradShards > 1: each minibatch's gradient in fixed shards, on cfg.updateThreads threads (startUpdateThreads). */
+  readonly shards: GradShards | null;
 
   constructor(cfg: PpoConfig, dims: PpoDims, rng: Rng, actionBounds: { low: number; high: number } = { low: -Infinity, high: Infinity }) {
     this.cfg = cfg;
@@ -110,7 +114,17 @@ export class PPO {
     this.lastCriticScratch = new Float32Array(cfg.numEnvs * this.criticDim);
     this.inferencePath = this.chooseInferencePath();
     const S = cfg.stepsPerEnv * cfg.numEnvs;
-    this.mb = new Minibatch(S / cfg.numMinibatches, this.storage);
+    const B = S / cfg.numMinibatches;
+    const actorSizes = [dims.obs, ...cfg.actorHidden, dims.act];
+    const criticSizes = [this.criticDim, ...cfg.criticHidden, 1];
+    this.shards = cfg.gradShards > 1
+      ? new GradShards({
+          B, K: cfg.gradShards, D: dims.obs, C: this.criticDim, A: dims.act, actorSizes, criticSizes, activation: cfg.activation,
+          P: mlpParamCount(actorSizes) + dims.act + mlpParamCount(criticSizes),
+          loss: { clip: cfg.clip, clipValueLoss: cfg.clipValueLoss, valueCoef: cfg.valueCoef, entropyCoef: cfg.entropyCoef },
+        }, this.storage)
+      : null;
+    this.mb = this.shards ? this.shards.mb : new Minibatch(B, this.storage);
     this.perm = new Uint32Array(S);
   }
 
@@ -261,8 +275,44 @@ export class PPO {
     }
   }
 
+  /**
+   * Start the gradient worker threads (cfg.updateThreads − 1 of them; the main thread computes the first share).
+   * Without this call the main thread computes every shard: same result, one core.
+   */
+  async startUpdateThreads(backend: string): Promise<void> {
+    if (this.shards && this.cfg.updateThreads > 1) await this.shards.start(this.cfg.updateThreads, backend);
+  }
+
+  /** KL-adaptive learning rate (rsl_rl): measured before a minibatch's step, applied to it. */
+  private adaptLr(kl: number): void {
+    const c = this.cfg;
+    if (c.schedule !== 'adaptive') return;
+    if (kl > 2 * c.desiredKl) this.opt.lr = Math.max(c.lrMin, this.opt.lr / 1.5);
+    else if (kl < c.desiredKl / 2 && kl > 0) this.opt.lr = Math.min(c.lrMax, this.opt.lr * 1.5);
+  }
+
   /** One minibatch gradient step (forward, loss, backward, Adam) on gathered rows; returns the loss terms. */
   minibatchStep(mb: Minibatch, dMu: Float32Array, dValues: Float32Array, dLogStd: Float32Array): { surrogate: number; valueLoss: number; entropy: number; kl: number; clipFraction: number; gradNorm: number } {
+    if (this.shards) {
+      if (mb !== this.shards.mb) throw new Error('PPO.minibatchStep: with gradShards the minibatch must be the shared one (UpdateJob gathers into it)');
+      const { grad, stats } = this.shards.compute(this.actor, this.critic, this.logStdJs);
+      this.adaptLr(stats.kl);
+      const vars = this.opt.params;
+      const norm = tf.tidy(() => {
+        let o = 0;
+        const grads = vars.map((v) => {
+          const n = v.size;
+          const g = tf.tensor(grad.subarray(o, o + n), v.shape);
+          o += n;
+          return g;
+        });
+        return this.opt.apply(grads, this.cfg.maxGradNorm);
+      });
+      const gradNorm = norm.dataSync()[0]!;
+      norm.dispose();
+      this.logStdJs = this.logStd.dataSync() as Float32Array;
+      return { ...stats, gradNorm };
+    }
     const c = this.cfg;
     const B = mb.size;
     const A = this.dims.act;
@@ -281,11 +331,7 @@ export class PPO {
         },
         { dMu, dValues, dLogStd },
       );
-      // KL-adaptive learning rate (rsl_rl): measured before this minibatch's step, applied to it.
-      if (c.schedule === 'adaptive') {
-        if (L.kl > 2 * c.desiredKl) this.opt.lr = Math.max(c.lrMin, this.opt.lr / 1.5);
-        else if (L.kl < c.desiredKl / 2 && L.kl > 0) this.opt.lr = Math.min(c.lrMax, this.opt.lr * 1.5);
-      }
+      this.adaptLr(L.kl);
       stats = { surrogate: L.surrogate, valueLoss: L.valueLoss, entropy: L.entropy, kl: L.kl, clipFraction: L.clipFraction };
       const gA = this.actor.backward(aActs, tf.tensor2d(dMu, [B, A])).grads;
       const gC = this.critic.backward(cActs, tf.tensor2d(dValues, [B, 1])).grads;
@@ -374,6 +420,7 @@ export class PPO {
   }
 
   dispose(): void {
+    void this.shards?.close();
     this.actor.dispose();
     this.critic.dispose();
     this.logStd.dispose();

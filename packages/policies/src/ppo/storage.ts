@@ -75,18 +75,19 @@ export class Minibatch {
   readonly mu: Float32Array;
   readonly sigma: Float32Array;
 
-  constructor(size: number, s: RolloutStorage) {
+  /** `alloc(field, n)` places each array (e.g. on a SharedArrayBuffer for the gradient workers); default: plain. */
+  constructor(size: number, s: RolloutStorage, alloc: (field: string, n: number) => Float32Array = (_f, n) => new Float32Array(n)) {
     this.size = size;
-    this.obs = new Float32Array(size * s.obsDim);
-    this.criticObs = s.criticObs === s.obs ? this.obs : new Float32Array(size * s.criticDim);
-    this.actions = new Float32Array(size * s.actDim);
-    this.values = new Float32Array(size);
-    this.returns = new Float32Array(size);
-    this.advantages = new Float32Array(size);
-    this.logProbs = new Float32Array(size);
-    this.proxLogProbs = new Float32Array(size);
-    this.mu = new Float32Array(size * s.actDim);
-    this.sigma = new Float32Array(size * s.actDim);
+    this.obs = alloc('obs', size * s.obsDim);
+    this.criticObs = s.criticObs === s.obs ? this.obs : alloc('criticObs', size * s.criticDim);
+    this.actions = alloc('actions', size * s.actDim);
+    this.values = alloc('values', size);
+    this.returns = alloc('returns', size);
+    this.advantages = alloc('advantages', size);
+    this.logProbs = alloc('logProbs', size);
+    this.proxLogProbs = alloc('proxLogProbs', size);
+    this.mu = alloc('mu', size * s.actDim);
+    this.sigma = alloc('sigma', size * s.actDim);
   }
 
   /** Copy rows idx[from..from+size) of the storage into this minibatch. */

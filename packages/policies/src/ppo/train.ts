@@ -143,6 +143,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   const priv = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
   const ppo = new PPO(cfg, { obs: vec.observationSpec.size, priv, act: vec.actionSpec.size }, root.split('ppo'), vec.actionSpec);
   if (resumeState) ppo.setState(resumeState.state);
+  await ppo.startUpdateThreads(backend);
   const it = ppo.inferenceTiming;
   log(`rollout inference: ${ppo.inferencePath}${it ? ` (per step: plain JS ${it.jsMs.toFixed(2)} ms, tfjs ${it.tfjsMs.toFixed(2)} ms)` : ''}`);
 
