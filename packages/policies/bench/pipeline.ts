@@ -4,14 +4,16 @@
  * Runs the real trainer (default go1-flat config, fresh run each time) for --iterations iterations per variant,
  * variants interleaved over --rounds rounds so a shared machine's load hits them alike, and reports per variant
  * the median iteration wall time, its collect and update parts, env steps per wall second and per CPU second
- * (process CPU time, all threads: what a loaded machine can't inflate much), and the policy lag.
+ * (process CPU time, all threads: what a loaded machine can't inflate much), the main thread's own CPU time per
+ * iteration (Linux /proc; on a loaded machine whose CPU share is fixed per session, wall time cannot show work moving
+ * off the main thread, its CPU time can), and the policy lag.
  *
  * Variants: --variant name:key=value,key=value (repeatable; keys are PPO config keys). Default:
  *   sequential:maxPolicyLag=0   and   overlap:maxPolicyLag=1
  * Last line: {"bench":"pipeline","variants":{name:{iteration_ms,collect_ms,update_ms,steps_per_s,steps_per_cpu_s,policy_lag}},
  *             "speedup":<2nd variant's steps/s ÷ 1st's>,"load_avg_1m":…}
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '@s2r/sim/util/cli.ts';
@@ -29,14 +31,25 @@ const variants = specs.map((v) => {
   if (i <= 0) throw new Error(`--variant "${v}": expected name:key=value[,key=value]`);
   return { name: v.slice(0, i), layer: parseSets(v.slice(i + 1).split(',').filter(Boolean)) };
 });
+/** CPU ms (user + system) of this process's main thread, from /proc (null where there is none). */
+function mainThreadCpuMs(): number | null {
+  try {
+    const st = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks at USER_HZ 100
+  } catch {
+    return null;
+  }
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
-const acc = new Map<string, { it: number[]; col: number[]; upd: number[]; sps: number[]; cpu: number[]; lag: number[] }>();
+const acc = new Map<string, { it: number[]; col: number[]; upd: number[]; sps: number[]; cpu: number[]; main: number[]; lag: number[] }>();
 for (let r = 0; r < rounds; r++) {
   for (const v of variants) {
     const out = mkdtempSync(join(tmpdir(), 's2r-pipeline-'));
     const ms: IterationMetrics[] = [];
     let c0 = process.cpuUsage();
+    let m0 = mainThreadCpuMs();
     let s0 = 0;
     const res = await trainPpo({
       task, outDir: join(out, 'run'), progress: 'none', log: () => {},
@@ -45,6 +58,7 @@ for (let r = 0; r < rounds; r++) {
         // The first iteration pays start-up (and an overlapped run's first rollout): measure from its end.
         if (ms.length === 0) {
           c0 = process.cpuUsage();
+          m0 = mainThreadCpuMs();
           s0 = m.envSteps;
         }
         ms.push(m);
@@ -52,11 +66,13 @@ for (let r = 0; r < rounds; r++) {
       },
     });
     const c = process.cpuUsage(c0);
+    const m1 = mainThreadCpuMs();
     rmSync(out, { recursive: true, force: true });
     const timed = ms.slice(1);
     const wallS = timed.reduce((a, m) => a + m.iterationMs, 0) / 1000;
     const steps = res.envSteps - s0;
-    const a = acc.get(v.name) ?? { it: [], col: [], upd: [], sps: [], cpu: [], lag: [] };
+    const a = acc.get(v.name) ?? { it: [], col: [], upd: [], sps: [], cpu: [], main: [], lag: [] };
+    if (m0 !== null && m1 !== null) a.main.push((m1 - m0) / timed.length);
     a.it.push(median(timed.map((m) => m.iterationMs)));
     a.col.push(median(timed.map((m) => m.collectMs)));
     a.upd.push(median(timed.map((m) => m.update.updateMs)));
@@ -64,7 +80,7 @@ for (let r = 0; r < rounds; r++) {
     a.cpu.push(steps / ((c.user + c.system) / 1e6));
     a.lag.push(timed.reduce((x, m) => x + m.policyLag, 0) / timed.length);
     acc.set(v.name, a);
-    console.log(`round ${r + 1} ${v.name}: iteration ${a.it.at(-1)!.toFixed(0)} ms (collect ${a.col.at(-1)!.toFixed(0)}, update ${a.upd.at(-1)!.toFixed(0)}), ${a.sps.at(-1)!.toFixed(0)} steps/s, ${a.cpu.at(-1)!.toFixed(0)} steps/CPU-s, load ${loadavg()[0]!.toFixed(2)}`);
+    console.log(`round ${r + 1} ${v.name}: iteration ${a.it.at(-1)!.toFixed(0)} ms (collect ${a.col.at(-1)!.toFixed(0)}, update ${a.upd.at(-1)!.toFixed(0)}), ${a.sps.at(-1)!.toFixed(0)} steps/s, ${a.cpu.at(-1)!.toFixed(0)} steps/CPU-s, main thread ${a.main.at(-1)?.toFixed(0) ?? '–'} CPU ms/iteration, load ${loadavg()[0]!.toFixed(2)}`);
   }
 }
 const out: Record<string, Record<string, number>> = {};
@@ -75,6 +91,7 @@ for (const [name, a] of acc) {
     update_ms: Math.round(median(a.upd)),
     steps_per_s: Math.round(median(a.sps)),
     steps_per_cpu_s: Math.round(median(a.cpu)),
+    main_thread_cpu_ms: a.main.length ? Math.round(median(a.main)) : NaN,
     policy_lag: Number(median(a.lag).toFixed(2)),
   };
 }

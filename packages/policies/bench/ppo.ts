@@ -80,9 +80,6 @@ async function shardedStepMs(threads: number): Promise<number> {
   }
   return median(ts);
 }
-const sharded1Ms = await shardedStepMs(1);
-const sharded2Ms = await shardedStepMs(2);
-console.log(`4 gradient shards: 1 thread ${sharded1Ms.toFixed(1)} ms → ${(B / (sharded1Ms / 1000)).toFixed(0)} samples/s; 2 threads ${sharded2Ms.toFixed(1)} ms → ${(B / (sharded2Ms / 1000)).toFixed(0)} samples/s`);
 
 // batch-1 inference of the exported artifact
 const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null }, {});
@@ -179,6 +176,10 @@ for (const py of ['python3', '/usr/bin/python3']) {
 if (torchSps === null) console.log('PyTorch not available (python3 -c "import torch" failed): torch figures are null');
 ppo.dispose();
 tfm.dispose();
+// After the single-pass PPO is freed: tfjs variable names are per process.
+const sharded1Ms = await shardedStepMs(1);
+const sharded2Ms = await shardedStepMs(2);
+console.log(`4 gradient shards: 1 thread ${sharded1Ms.toFixed(1)} ms → ${(B / (sharded1Ms / 1000)).toFixed(0)} samples/s; 2 threads ${sharded2Ms.toFixed(1)} ms → ${(B / (sharded2Ms / 1000)).toFixed(0)} samples/s`);
 console.log(
   JSON.stringify({
     bench: 'ppo',

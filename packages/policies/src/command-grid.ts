@@ -81,6 +81,8 @@ export interface GridOptions {
   episodeS?: number;
   seed?: number;
   workers?: number;
+  /** Task overrides for the evaluation envs (e.g. physicsDt / decimation); the episode length and resample period are the grid's. */
+  envOverrides?: Record<string, unknown>;
   makeVecEnv: (task: string, o: { numEnvs: number; workers: number; seed: number; print: boolean; overrides: Record<string, unknown> }) => Promise<VecEnv>;
 }
 
@@ -105,7 +107,7 @@ export async function evaluateCommandGrid(policy: Policy, opts: GridOptions): Pr
     seed: opts.seed ?? 1000,
     print: false,
     // Long resample period: the env's own command then stays put (it only shapes the reward, see above).
-    overrides: { episodeLengthS: opts.episodeS ?? 20, commands: { resampleS: 1000 } },
+    overrides: { ...opts.envOverrides, episodeLengthS: opts.episodeS ?? 20, commands: { ...(opts.envOverrides?.commands as object | undefined), resampleS: 1000 } },
   });
   try {
     const D = vec.observationSpec.size;
