@@ -40,13 +40,14 @@ const obs = new Float32Array(B * OBS);
 const actions = new Float32Array(B * ACT);
 const rewards = new Float32Array(B);
 const zeros = new Uint8Array(B);
-function fill(): void {
-  rng.fillNormal(obs);
-  ppo.act(obs, null, actions);
-  rng.fillNormal(rewards);
-  ppo.processEnvStep(rewards, zeros, zeros);
-  rng.fillNormal(obs);
-  ppo.computeReturns(obs, null);
+/** One synthetic one-step rollout into `p`'s storage (random observations and rewards). */
+function fill(p: PPO = ppo, r: Rng = rng): void {
+  r.fillNormal(obs);
+  p.act(obs, null, actions);
+  r.fillNormal(rewards);
+  p.processEnvStep(rewards, zeros, zeros);
+  r.fillNormal(obs);
+  p.computeReturns(obs, null);
 }
 const times: number[] = [];
 for (let i = 0; i < 14; i++) {
@@ -66,12 +67,7 @@ async function shardedStepMs(threads: number): Promise<number> {
   const ts: number[] = [];
   try {
     for (let i = 0; i < 14; i++) {
-      r.fillNormal(obs);
-      p.act(obs, null, actions);
-      r.fillNormal(rewards);
-      p.processEnvStep(rewards, zeros, zeros);
-      r.fillNormal(obs);
-      p.computeReturns(obs, null);
+      fill(p, r);
       const st = p.update();
       if (i >= 3) ts.push(st.updateMs);
     }

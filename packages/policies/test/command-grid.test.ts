@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { VecEnv } from '@s2r/sim/env/types.ts';
 import { makeVecEnv } from '@s2r/sim/env/vec-env.ts';
 import { loadPolicy } from '../src/policy.ts';
 import { evaluateCommandGrid, gridVerdict, joystickGrid, type CellResult } from '../src/command-grid.ts';
@@ -39,7 +38,7 @@ describe('command grid', () => {
     const policy = await loadPolicy(join(ROOT, 'hardware/policies/go1-flat/policy.json'));
     const cells = await evaluateCommandGrid(policy, {
       cells: [[0, 0, 0], [1.0, 0, 0]], seedsPerCell: 1, episodeS: 3, seed: 5, workers: 0,
-      makeVecEnv: makeVecEnv as unknown as (t: string, o: never) => Promise<VecEnv>,
+      makeVecEnv,
     });
     expect(cells.map((c) => c.episodes)).toEqual([1, 1]);
     expect(cells[0]!.survival).toBe(1);

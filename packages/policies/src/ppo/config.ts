@@ -159,9 +159,9 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     checkpointEvery: 20,
   },
   'go1-flat': {
-    // 128 envs × 24 steps = 3,072 samples per iteration, 4 epochs × 4 minibatches of 768: on 2 cores one
-    // iteration is ~0.8 s collect + ~0.8 s update (bench:train, collect_share 0.47–0.51), so neither phase starves
-    // the other once they overlap (maxPolicyLag 1).
+    // 128 envs × 24 steps = 3,072 samples per iteration, 4 epochs × 4 minibatches of 768 (rsl_rl's shape at 1/32
+    // of its envs). On a quiet 2-core machine collect and update took about half an iteration each (bench:train,
+    // collect_share 0.47–0.51, 3,864 steps/s); not re-tuned this round, there being no quiet machine to measure on.
     numEnvs: 128,
     workers: 2,
     stepsPerEnv: 24,
@@ -175,6 +175,13 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     // noisy than 3,072 samples' and rarely trips the ÷1.5 branch.
     desiredKl: 0.02,
     lrMin: 1e-4,
+    // The update's minibatch gradient in 4 fixed shards on 2 threads: the env workers idle during the update, so
+    // the second core takes half of it. bench:pipeline (load 20–25, 4 iterations): iteration 13.8 s vs 16.6 s
+    // sequential, the main thread's CPU per iteration 545 vs 848 ms, CPU per env step within 2%. The shard count
+    // (not the thread count) fixes the result. Overlapping collection with the update (maxPolicyLag 1) measured
+    // 16.1 s at the same load: kept off by default until a quiet machine says otherwise.
+    gradShards: 4,
+    updateThreads: 2,
     // The joystick recipe the committed policy was meant to have, in one stage: vx −0.5…1.0 m/s, vy ±0.4 m/s,
     // yaw rate ±0.8 rad/s (the task's own ±1 ranges include commands the Go1 cannot track at 50 Hz with Kp 20).
     // Default DR, pushes included, stays on (the task's dr defaults).
@@ -190,6 +197,8 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
   'go1-rough': {
     numEnvs: 128,
     workers: 2,
+    gradShards: 4,
+    updateThreads: 2,
     initStd: 0.5,
     entropyCoef: 0.005,
     actorHidden: [256, 128, 64],

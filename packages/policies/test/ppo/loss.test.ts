@@ -28,6 +28,23 @@ function tiny(): PpoLossInput {
   };
 }
 
+/** A random batch (Lehmer generator, so it is the same every run); log σ_j = logStdScale·U(−1, 1). */
+type Batch = PpoLossInput & { mu: number[]; logStd: number[]; values: number[]; actions: number[]; oldLogProbs: number[] };
+function randomBatch(B: number, A: number, seed: number, logStdScale: () => number): Batch {
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const mu = Array.from({ length: B * A }, rnd);
+  const logStd = Array.from({ length: A }, () => logStdScale() * rnd());
+  const actions = mu.map((m) => m + 0.5 * rnd());
+  const oldLogProbs = Array.from({ length: B }, (_, b) => gaussianLogProb(actions, mu, logStd, A, b) + 0.1 * rnd());
+  const values = Array.from({ length: B }, rnd);
+  return {
+    B, A, mu, logStd, values, actions, oldLogProbs,
+    oldValues: values.map((v) => v + 0.05 * rnd()), returns: Array.from({ length: B }, rnd), advantages: Array.from({ length: B }, rnd),
+    clip: 0.2, clipValueLoss: true, valueCoef: 1.0, entropyCoef: 0.01,
+  };
+}
+
 describe('PPO loss', () => {
   it('matches the hand-computed tiny case', () => {
     const L = ppoLoss(tiny());
@@ -46,18 +63,8 @@ describe('PPO loss', () => {
 
   it('gradients match central finite differences on a random batch (away from kinks)', () => {
     const B = 6, A = 3;
-    let s = 7;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
-    const mu = Array.from({ length: B * A }, rnd);
-    const logStd = Array.from({ length: A }, () => 0.3 * rnd());
-    const actions = mu.map((m) => m + 0.5 * rnd());
-    const oldLogProbs = Array.from({ length: B }, (_, b) => gaussianLogProb(actions, mu, logStd, A, b) + 0.1 * rnd());
-    const values = Array.from({ length: B }, rnd);
-    const inp: PpoLossInput = {
-      B, A, mu, logStd, values, actions, oldLogProbs,
-      oldValues: values.map((v) => v + 0.05 * rnd()), returns: Array.from({ length: B }, rnd), advantages: Array.from({ length: B }, rnd),
-      clip: 0.2, clipValueLoss: true, valueCoef: 1.0, entropyCoef: 0.01,
-    };
+    const inp = randomBatch(B, A, 7, () => 0.3);
+    const { mu, logStd, values } = inp;
     const L = ppoLoss(inp);
     const h = 1e-6;
     const fd = (mut: (d: number) => PpoLossInput) => (ppoLoss(mut(h)).loss - ppoLoss(mut(-h)).loss) / (2 * h);
@@ -104,18 +111,8 @@ describe('PPO loss', () => {
 
   it('gradient shards (meanOver the whole batch, entropy once) add up to the whole batch', () => {
     const B = 8, A = 2;
-    let s = 11;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
-    const mu = Array.from({ length: B * A }, rnd);
-    const logStd = [0.1, -0.2];
-    const actions = mu.map((m) => m + 0.5 * rnd());
-    const oldLogProbs = Array.from({ length: B }, (_, b) => gaussianLogProb(actions, mu, logStd, A, b) + 0.1 * rnd());
-    const values = Array.from({ length: B }, rnd);
-    const inp: PpoLossInput = {
-      B, A, mu, logStd, values, actions, oldLogProbs,
-      oldValues: values.map((v) => v + 0.05 * rnd()), returns: Array.from({ length: B }, rnd), advantages: Array.from({ length: B }, rnd),
-      clip: 0.2, clipValueLoss: true, valueCoef: 1.0, entropyCoef: 0.01,
-    };
+    const inp = randomBatch(B, A, 11, () => 0.2);
+    const { mu, actions, values, oldLogProbs } = inp;
     const whole = ppoLoss(inp);
     const rows = (x: ArrayLike<number>, from: number, to: number, w = 1) => Array.from(x).slice(from * w, to * w);
     const parts = [0, 1].map((k) => {
