@@ -298,11 +298,11 @@ export function validatePpoConfig(c: PpoConfig): void {
   posInt('numMinibatches');
   posInt('checkpointEvery');
   if (!Number.isInteger(c.workers) || c.workers < 0) bad('workers', `must be an integer ≥ 0, got ${c.workers}`);
+  if (c.maxPolicyLag !== 0 && c.maxPolicyLag !== 1) bad('maxPolicyLag', `must be 0 (collect, then update) or 1 (overlap them), got ${c.maxPolicyLag}`);
+  if ((c.numEnvs * c.stepsPerEnv) % c.numMinibatches !== 0) bad('numMinibatches', `must divide numEnvs×stepsPerEnv = ${c.numEnvs * c.stepsPerEnv}`);
   posInt('gradShards');
   posInt('updateThreads');
   if ((c.numEnvs * c.stepsPerEnv) % (c.numMinibatches * c.gradShards) !== 0) bad('gradShards', `must divide the minibatch size numEnvs×stepsPerEnv/numMinibatches = ${(c.numEnvs * c.stepsPerEnv) / c.numMinibatches}`);
-  if (c.maxPolicyLag !== 0 && c.maxPolicyLag !== 1) bad('maxPolicyLag', `must be 0 (collect, then update) or 1 (overlap them), got ${c.maxPolicyLag}`);
-  if ((c.numEnvs * c.stepsPerEnv) % c.numMinibatches !== 0) bad('numMinibatches', `must divide numEnvs×stepsPerEnv = ${c.numEnvs * c.stepsPerEnv}`);
   for (const k of ['actorHidden', 'criticHidden'] as const) if (!c[k].every((h) => Number.isInteger(h) && h > 0)) bad(k, 'must list positive integer widths');
   if (!['elu', 'tanh', 'relu'].includes(c.activation)) bad('activation', `must be elu, tanh or relu, got ${c.activation}`);
   if (!['auto', 'js', 'tfjs'].includes(c.rolloutInference)) bad('rolloutInference', `must be auto, js or tfjs, got ${c.rolloutInference}`);
