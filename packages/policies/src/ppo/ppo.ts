@@ -228,9 +228,13 @@ export class PPO {
 
   /** Minibatch epochs over the rollout just collected (all of them, now), then refresh the rollout networks. */
   update(): UpdateStats {
+    const filled = this.storage;
     const job = this.beginUpdate();
     while (job.step());
     const st = job.finish();
+    // Hand back the same storage object: callers of the sequential API may hold on to `ppo.storage`.
+    this.spare = this.storage;
+    this.storage = filled;
     this.syncRuntime();
     return st;
   }

@@ -27,7 +27,10 @@ async function updatedParams(gradShards: number, updateThreads: number) {
     }
     rng.fillNormal(obs);
     ppo.computeReturns(obs, priv);
+    const before = ppo.storage;
     const st = ppo.update();
+    expect(ppo.storage).toBe(before); // the sequential API keeps its storage object
+    expect(ppo.storage.step).toBe(0);
     const s = ppo.getState();
     return { params: [...s.actor.flatMap((l) => [...l.w, ...l.b]), ...s.logStd, ...s.critic.flatMap((l) => [...l.w, ...l.b])], kl: st.kl, lr: st.learningRate, threads: ppo.shards?.threadCount ?? 1 };
   } finally {
