@@ -65,7 +65,7 @@ export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): 
   const out: RecordedEpisode[] = [];
   let t = 0;
   try {
-    rec.scene(0, { terrain: { type: 'plane' } });
+    rec.scene(0, { terrain: terrainOf(env) });
     for (let k = 0; k < episodes; k++) {
       const seed = seed0 + k;
       policy.reset();
@@ -103,4 +103,14 @@ export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): 
     env.close();
   }
   return out;
+}
+
+/**
+ * The env's ground for the recording's /scene: its heightfield when it has one (go1-rough), else a plane. Heights are
+ * rounded to 1 mm: the viewer needs no more, and the message stays a few hundred kB for go1-rough's 561 × 311 grid.
+ */
+function terrainOf(env: unknown): { type: 'plane' } | { type: 'heightfield'; rows: number; cols: number; spacing: number; heights: number[] } {
+  const t = (env as { terrain?: { rows: number; cols: number; spacing: number; heights: ArrayLike<number> } | null }).terrain;
+  if (!t) return { type: 'plane' };
+  return { type: 'heightfield', rows: t.rows, cols: t.cols, spacing: t.spacing, heights: Array.from(t.heights, (h) => Math.round(h * 1000) / 1000) };
 }

@@ -79,8 +79,10 @@ export interface PpoConfig {
   actionClip: number;
 
   /**
-   * Rollout inference path: 'js' (plain Float32Array MLP), 'tfjs' (batched on the tfjs backend), or 'auto'
-   * (time both on the actual network and env count at start, keep the faster).
+   * Rollout inference path: 'js' (plain Float32Array MLP, the deployed runtime), 'tfjs' (batched on the tfjs
+   * backend), or 'auto' (time both on the actual network and env count at start, keep the faster). The two paths
+   * round differently, so 'auto' makes a run depend on machine load and JIT warmth: same seed, different
+   * artifacts (it made trainResidual with ≥ 7 envs differ between two runs in one process). Opt-in only.
    */
   rolloutInference: 'auto' | 'js' | 'tfjs';
 
@@ -128,7 +130,7 @@ export function basePpoConfig(): PpoConfig {
     normalizeObs: true,
     obsClip: 5,
     actionClip: 100,
-    rolloutInference: 'auto',
+    rolloutInference: 'js',
     checkpointEvery: 50,
     keepCheckpoints: 3,
     envOverrides: {},

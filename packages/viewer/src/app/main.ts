@@ -7,6 +7,7 @@ import * as THREE from 'three';
 import { Track, type TrackMeta } from './track.ts';
 import { RobotView, meshStats } from './robot-view.ts';
 import { World } from './world.ts';
+import { setIcon } from './icons.ts';
 import type { Plots } from './plots.ts';
 import type { SceneMsg } from '../recording/topics.ts';
 
@@ -210,7 +211,7 @@ function setTime(nt: number): void {
 
 function setPlaying(p: boolean): void {
   hook.playing = p;
-  $('play').textContent = p ? '⏸' : '▶';
+  setIcon($('play'), p ? 'pause' : 'play', p ? 'pause' : 'play');
   if (p && main && t >= main.end - 1e-9 && !liveMode) setTime(main.start);
   lastWall = performance.now();
 }
@@ -503,6 +504,9 @@ async function boot(): Promise<void> {
   recSel.onchange = reload;
   cmpSel.onchange = reload;
 
+  setIcon($('play'), 'play', 'play');
+  setIcon($('back'), 'back', 'previous frame');
+  setIcon($('fwd'), 'fwd', 'next frame');
   $('play').onclick = () => setPlaying(!hook.playing);
   $('back').onclick = () => step(-1);
   $('fwd').onclick = () => step(1);

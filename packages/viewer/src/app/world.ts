@@ -1,5 +1,5 @@
 /**
- * The 3D stage: renderer, Z-up camera with orbit controls and base-following, ground grid, terrain
+ * The 3D stage: renderer, Z-up camera with orbit controls and base-following, the floor (ground.ts), terrain
  * heightfield, scene bodies (z1-push block and goal), contact markers and force arrows.
  * Per-frame code reuses module-level scratch objects (no allocation in the render loop).
  */
@@ -7,6 +7,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { SceneMsg } from '../recording/topics.ts';
 import type { Track } from './track.ts';
+import { Ground } from './ground.ts';
 
 const _v = new THREE.Vector3();
 const _dir = new THREE.Vector3();
@@ -17,7 +18,7 @@ export class World {
   readonly scene = new THREE.Scene();
   readonly camera: THREE.PerspectiveCamera;
   readonly controls: OrbitControls;
-  readonly ground: THREE.Group;
+  readonly ground: Ground;
   #terrain: THREE.Mesh | null = null;
   #bodies = new Map<string, THREE.Object3D>();
   #markers = new Map<string, { dot: THREE.Mesh; arrow: THREE.ArrowHelper }>();
@@ -41,14 +42,8 @@ export class World {
     const sun = new THREE.DirectionalLight(0xffffff, 1.6);
     sun.position.set(2, -3, 5);
     this.scene.add(sun);
-    this.ground = new THREE.Group();
-    const grid = new THREE.GridHelper(20, 40, 0x556070, 0x39404c);
-    grid.rotation.x = Math.PI / 2; // GridHelper lies in XZ; the world is Z-up
-    this.ground.add(grid);
-    const plane = new THREE.Mesh(new THREE.PlaneGeometry(20, 20), new THREE.MeshLambertMaterial({ color: 0x2b3038 }));
-    plane.position.z = -0.001;
-    this.ground.add(plane);
-    this.scene.add(this.ground);
+    this.ground = new Ground();
+    this.scene.add(this.ground.group);
     this.resize();
     new ResizeObserver(() => this.resize()).observe(container);
   }
@@ -117,7 +112,8 @@ export class World {
       this.#terrain.name = 'terrain';
       this.scene.add(this.#terrain);
     }
-    this.ground.visible = tr?.type !== 'none';
+    this.ground.group.visible = tr?.type !== 'none';
+    this.ground.setTerrain(tr?.type === 'heightfield');
     for (const b of msg.bodies ?? []) {
       const color = new THREE.Color(b.color ?? (b.role === 'goal' ? '#3fbf5f' : '#d0b040'));
       const mat = new THREE.MeshLambertMaterial({ color, transparent: b.role === 'goal', opacity: b.role === 'goal' ? 0.55 : 1 });
@@ -189,6 +185,7 @@ export class World {
 
   /** Keep the camera's offset to the base constant. */
   follow(base: THREE.Vector3 | null, on: boolean): void {
+    this.ground.update(base);
     if (!on || !base) {
       this.#followPrev = null;
       return;

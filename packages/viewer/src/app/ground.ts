@@ -1,0 +1,140 @@
+/**
+ * The floor under the robot: a ground plane, a two-level grid (1 m major, 0.25 m minor lines) that re-centres
+ * under the robot in whole metres so a long walk never leaves it, a soft contact shadow under the base (darker
+ * the closer the base is to the floor), and a 1 m scale bar with end ticks behind the robot.
+ *
+ * Why: a grid far below the camera read as a faint line on the horizon, and without a shadow a standing robot
+ * looked like it floated. Everything here is built once; `update` only moves objects (no per-frame allocation).
+ */
+import * as THREE from 'three';
+
+/** Half-size of the grid tile, m: the robot is always at least this far from its edge. */
+const HALF = 6;
+const MINOR = 0.25;
+const SHADOW_RADIUS = 0.45; // m: about a Go1's half-length
+const SHADOW_FADE_HEIGHT = 1.0; // m of base height at which the shadow has faded out
+
+/**
+ * Grid lines as short segments (`step` long), not one 12 m segment per line: a segment that crosses the camera's
+ * plane is dropped whole by SwiftShader (software WebGL), so long lines vanished near the camera and only the far
+ * ones showed — the "faint grid on the horizon".
+ */
+function gridLines(half: number, step: number, color: number, piece: number): THREE.LineSegments {
+  const n = Math.round((2 * half) / step);
+  const m = Math.round((2 * half) / piece);
+  const pts = new Float32Array((n + 1) * m * 2 * 2 * 3);
+  let k = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = -half + i * step;
+    for (let j = 0; j < m; j++) {
+      const a = -half + j * piece;
+      const b = a + piece;
+      pts.set([c, a, 0, c, b, 0, a, c, 0, b, c, 0], k);
+      k += 12;
+    }
+  }
+  const g = new THREE.BufferGeometry();
+  g.setAttribute('position', new THREE.BufferAttribute(pts, 3));
+  return new THREE.LineSegments(g, new THREE.LineBasicMaterial({ color }));
+}
+
+/** A radial gradient, opaque black in the middle to transparent at the rim, drawn once. */
+function shadowTexture(): THREE.Texture {
+  const size = 64;
+  const data = new Uint8Array(size * size * 4);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const r = Math.hypot(x + 0.5 - size / 2, y + 0.5 - size / 2) / (size / 2);
+      const a = r >= 1 ? 0 : (1 - r * r) ** 2; // smooth falloff, zero at the rim
+      data[(y * size + x) * 4 + 3] = Math.round(255 * a);
+    }
+  }
+  const t = new THREE.DataTexture(data, size, size, THREE.RGBAFormat);
+  t.magFilter = THREE.LinearFilter;
+  t.minFilter = THREE.LinearFilter;
+  t.needsUpdate = true;
+  return t;
+}
+
+export class Ground {
+  /** Everything on the flat floor; hidden when a terrain heightfield replaces it. */
+  readonly group = new THREE.Group();
+  /** The grid tile, moved in whole metres to stay under the robot. */
+  readonly grid = new THREE.Group();
+  readonly shadow: THREE.Mesh;
+  readonly scaleBar: THREE.Group;
+  readonly #shadowMat: THREE.MeshBasicMaterial;
+
+  constructor() {
+    this.group.name = 'ground';
+    // Unlit: a lit plane came out as bright as the grid lines, which then vanished near the robot.
+    const plane = new THREE.Mesh(new THREE.PlaneGeometry(400, 400), new THREE.MeshBasicMaterial({ color: 0x2e333b }));
+    plane.name = 'ground-plane';
+    plane.position.z = -0.002;
+    plane.renderOrder = -1; // drawn first, so the lines and the shadow always land on top of it
+    this.group.add(plane);
+    const minor = gridLines(HALF, MINOR, 0x525b68, 0.5);
+    minor.name = 'grid-minor';
+    const major = gridLines(HALF, 1, 0x9aa6b8, 0.5);
+    major.name = 'grid-major';
+    major.position.z = 0.0005;
+    this.grid.add(minor, major);
+    this.grid.name = 'grid';
+    this.group.add(this.grid);
+
+    this.#shadowMat = new THREE.MeshBasicMaterial({ color: 0x000000, map: shadowTexture(), transparent: true, opacity: 0.55, depthWrite: false });
+    this.shadow = new THREE.Mesh(new THREE.PlaneGeometry(2 * SHADOW_RADIUS, 2 * SHADOW_RADIUS), this.#shadowMat);
+    this.shadow.name = 'contact-shadow';
+    this.shadow.position.z = 0.001;
+    this.shadow.renderOrder = 1;
+    this.shadow.visible = false;
+    this.group.add(this.shadow);
+
+    // 1 m scale bar: a bar with end ticks, lying on the floor beside the robot.
+    this.scaleBar = new THREE.Group();
+    this.scaleBar.name = 'scale-bar-1m';
+    const mat = new THREE.MeshBasicMaterial({ color: 0xf2d36b });
+    const bar = new THREE.Mesh(new THREE.BoxGeometry(1, 0.012, 0.004), mat);
+    bar.position.x = 0.5;
+    const tick = new THREE.BoxGeometry(0.012, 0.08, 0.004);
+    const t0 = new THREE.Mesh(tick, mat);
+    const t1 = new THREE.Mesh(tick, mat);
+    t1.position.x = 1;
+    this.scaleBar.add(bar, t0, t1);
+    this.scaleBar.position.z = 0.002;
+    this.group.add(this.scaleBar);
+  }
+
+  #onTerrain = false;
+
+  /**
+   * Over a heightfield the flat grid, shadow and scale bar would cut through the terrain: only the plane stays
+   * (under the terrain and beyond its edge).
+   */
+  setTerrain(on: boolean): void {
+    this.#onTerrain = on;
+    this.grid.visible = !on;
+    this.scaleBar.visible = !on;
+    if (on) this.shadow.visible = false;
+  }
+
+  /** Follow the robot's base (world position, m), or park at the origin when there is none. */
+  update(base: THREE.Vector3 | null): void {
+    const x = base?.x ?? 0;
+    const y = base?.y ?? 0;
+    // Whole metres, so the major lines stay on the world's metre grid while the tile moves.
+    this.grid.position.set(Math.round(x), Math.round(y), 0);
+    // Behind the robot as the default camera sees it (+y), on a metre line, so it reads against the grid.
+    this.scaleBar.position.set(Math.round(x) - 0.5, Math.round(y) + 1, 0.002);
+    if (!base || this.#onTerrain) {
+      this.shadow.visible = false;
+      return;
+    }
+    const h = Math.max(0, base.z);
+    this.shadow.visible = h < SHADOW_FADE_HEIGHT;
+    this.shadow.position.set(x, y, 0.001);
+    this.#shadowMat.opacity = 0.6 * Math.max(0, 1 - h / SHADOW_FADE_HEIGHT);
+    const s = 1 + 0.6 * h; // a higher base casts a wider, softer shadow
+    this.shadow.scale.set(s, s, 1);
+  }
+}
