@@ -168,6 +168,8 @@ const out = {
   update_ms: med(metrics.map((m) => m.update.updateMs)),
   iteration_ms: med(metrics.map((m) => m.iterationMs)),
   policy_lag: metrics.length ? Number((metrics.reduce((a, m) => a + m.policyLag, 0) / metrics.length).toFixed(2)) : null,
+  // How the iteration used the cores (PPO config): env workers, update threads × gradient shards, overlap.
+  pipeline: { workers: result.config.workers, update_threads: result.config.updateThreads, grad_shards: result.config.gradShards, max_policy_lag: result.config.maxPolicyLag },
   load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
   evals,
   run_dir: result.runDir,

@@ -38,11 +38,11 @@ describe('PPO with collection and update overlapped (maxPolicyLag 1)', () => {
 
   // Real Rapier cart-pole on real worker threads: the update steps interleave with the workers' physics, yet the
   // outcome is a function of the seed only.
-  it('same seed → same metrics and same policy with 1 or 2 env workers, overlapped (and the lag does change the run)', async () => {
+  it('same seed → same metrics and same policy with 1 or 2 env workers, overlapped, and with the update on 1 or 2 threads', async () => {
     const base = { seed: 7, numEnvs: 8, stepsPerEnv: 16, numMinibatches: 2, numEpochs: 3, totalSteps: 8 * 16 * 6, checkpointEvery: 100 };
-    const run = async (workers: number, maxPolicyLag: number) => {
+    const run = async (workers: number, maxPolicyLag: number, extra: Record<string, unknown> = {}) => {
       const out = join(mkdtempSync(join(tmpdir(), 's2r-overlap-')), 'run');
-      await trainPpo({ task: 'cartpole', outDir: out, progress: 'none', log: () => {}, overrides: [{ ...base, workers, maxPolicyLag }] });
+      await trainPpo({ task: 'cartpole', outDir: out, progress: 'none', log: () => {}, overrides: [{ ...base, workers, maxPolicyLag, ...extra }] });
       return outcome(out);
     };
     const w1 = await run(1, 1);
@@ -54,5 +54,10 @@ describe('PPO with collection and update overlapped (maxPolicyLag 1)', () => {
     expect(seq.metrics).toHaveLength(6);
     expect(seq.metrics.every((m) => m.lag === 0)).toBe(true);
     expect(seq.artifact === w1.artifact).toBe(false); // the lag does change the run: the comparison above is not vacuous
+    // Both levers at once: 1 env worker + the update on 1 thread vs 2 env workers + the update on 2 threads.
+    const a = await run(1, 1, { gradShards: 4, updateThreads: 1 });
+    const b = await run(2, 1, { gradShards: 4, updateThreads: 2 });
+    expect(b.metrics).toEqual(a.metrics);
+    expect(b.artifact === a.artifact).toBe(true);
   }, 240_000);
 });
