@@ -8,10 +8,11 @@
  * iteration (Linux /proc; on a loaded machine whose CPU share is fixed per session, wall time cannot show work moving
  * off the main thread, its CPU time can), and the policy lag.
  *
- * Variants: --variant name:key=value,key=value (repeatable; keys are PPO config keys). Default:
- *   sequential:maxPolicyLag=0   and   overlap:maxPolicyLag=1
- * Last line: {"bench":"pipeline","variants":{name:{iteration_ms,collect_ms,update_ms,steps_per_s,steps_per_cpu_s,policy_lag}},
- *             "speedup":<2nd variant's steps/s ÷ 1st's>,"load_avg_1m":…}
+ * Variants: --variant name:key=value,key=value (repeatable; keys are PPO config keys). Default, the four ways to
+ * use 2 cores: serial (collect, then update on one thread), sharded (the update's gradient shards on 2 threads, the
+ * go1 default), overlap (collect k+1 while updating k on one thread), both.
+ * Last line: {"bench":"pipeline","variants":{name:{iteration_ms,collect_ms,update_ms,steps_per_s,steps_per_cpu_s,
+ *             main_thread_cpu_ms,policy_lag}},"speedup":{name: steps/s ÷ the first variant's},"load_avg_1m":…}
  */
 import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
@@ -25,7 +26,9 @@ const iterations = args.num('iterations', 8);
 const rounds = args.num('rounds', 2);
 const task = args.str('task', 'go1-flat');
 const common = parseSets(args.all('set'));
-const specs = args.all('variant').length ? args.all('variant') : ['sequential:maxPolicyLag=0', 'overlap:maxPolicyLag=1'];
+const specs = args.all('variant').length
+  ? args.all('variant')
+  : ['serial:maxPolicyLag=0,gradShards=1,updateThreads=1', 'sharded:maxPolicyLag=0,gradShards=4,updateThreads=2', 'overlap:maxPolicyLag=1,gradShards=1,updateThreads=1', 'both:maxPolicyLag=1,gradShards=4,updateThreads=2'];
 const variants = specs.map((v) => {
   const i = v.indexOf(':');
   if (i <= 0) throw new Error(`--variant "${v}": expected name:key=value[,key=value]`);
@@ -103,7 +106,7 @@ console.log(
     iterations,
     rounds,
     variants: out,
-    speedup: names.length > 1 ? Number((out[names[1]!]!.steps_per_s! / out[names[0]!]!.steps_per_s!).toFixed(3)) : null,
+    speedup: Object.fromEntries(names.slice(1).map((n) => [n, Number((out[n]!.steps_per_s! / out[names[0]!]!.steps_per_s!).toFixed(3))])),
     load_avg_1m: Number(loadavg()[0]!.toFixed(2)),
   }),
 );
