@@ -178,10 +178,11 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     desiredKl: 0.02,
     lrMin: 1e-4,
     // The update's minibatch gradient in 4 fixed shards on 2 threads: the env workers idle during the update, so
-    // the second core takes half of it. bench:pipeline (load 20–25, 4 iterations): iteration 13.8 s vs 16.6 s
-    // sequential, the main thread's CPU per iteration 545 vs 848 ms, CPU per env step within 2%. The shard count
-    // (not the thread count) fixes the result. Overlapping collection with the update (maxPolicyLag 1) measured
-    // 16.1 s at the same load: kept off by default until a quiet machine says otherwise.
+    // the second core takes half of it, and the learning is the same (the shard count, not the thread count, fixes
+    // the result; vs 1 shard it differs only in float rounding). bench:pipeline on this machine under load 14–29
+    // (3 runs): env steps/s ×1.16–1.72 vs serial; the main thread's CPU per iteration 523–545 vs 780–848 ms; CPU per
+    // env step within ±5%. Overlap (maxPolicyLag 1) measured ×0.77–1.55 on the same runs and changes what is learnt
+    // (one-version-old data): off by default until a quiet machine's bench:pipeline and bench:train say otherwise.
     gradShards: 4,
     updateThreads: 2,
     // The joystick recipe the committed policy was meant to have, in one stage: vx −0.5…1.0 m/s, vy ±0.4 m/s,
