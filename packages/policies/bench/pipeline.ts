@@ -14,12 +14,13 @@
  * Last line: {"bench":"pipeline","variants":{name:{iteration_ms,collect_ms,update_ms,steps_per_s,steps_per_cpu_s,
  *             main_thread_cpu_ms,policy_lag}},"speedup":{name: steps/s ÷ the first variant's},"load_avg_1m":…}
  */
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from '@s2r/sim/util/cli.ts';
 import { trainPpo, type IterationMetrics } from '../src/ppo/train.ts';
 import { parseSets } from '../src/ppo/config.ts';
+import { mainThreadCpuMs } from './cpu.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['iterations', 'rounds', 'variant', 'task', 'set'] });
 const iterations = args.num('iterations', 8);
@@ -34,16 +35,6 @@ const variants = specs.map((v) => {
   if (i <= 0) throw new Error(`--variant "${v}": expected name:key=value[,key=value]`);
   return { name: v.slice(0, i), layer: parseSets(v.slice(i + 1).split(',').filter(Boolean)) };
 });
-/** CPU ms (user + system) of this process's main thread, from /proc (null where there is none). */
-function mainThreadCpuMs(): number | null {
-  try {
-    const st = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // clock ticks at USER_HZ 100
-  } catch {
-    return null;
-  }
-}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 const acc = new Map<string, { it: number[]; col: number[]; upd: number[]; sps: number[]; cpu: number[]; main: number[]; lag: number[] }>();
