@@ -147,7 +147,7 @@ describe('docs: marker convention', () => {
   }, 60_000);
 
   it('every --flag mentioned anywhere in the guides (prose and tables too) exists in some s2r command or the emulator', () => {
-    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'view', 'main'];
+    const cmds = ['robot', 'tasks', 'train', 'eval', 'collect', 'deploy', 'export', 'sim2sim', 'view', 'main'];
     let help = cmds.map((c) => spawnSync(process.execPath, [join(REPO, 'packages/cli/bin/s2r.mjs'), c, '--help'], { cwd: REPO, encoding: 'utf8' }).stdout).join('\n');
     // The firmware emulator's flags (deploy-serial.md); built by its own Makefile, which the serial guide runs anyway.
     expect(spawnSync('make', ['-C', 'hardware/firmware'], { cwd: REPO }).status).toBe(0);
@@ -211,7 +211,7 @@ describe.concurrent('docs: every tested command runs', () => {
 async function startRos(env: NodeJS.ProcessEnv): Promise<{ close(): Promise<void> }> {
   const { RosbridgeTestServer } = await import('./helpers/rosbridge-server.ts');
   const { FakeRosRobot } = await import('./helpers/ros-robot.ts');
-  const { loadUrdf } = await import('@s2r/sim/robot/load.ts');
+  const { loadUrdf } = await import('@s2r/core');
   const model = loadUrdf(join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf'));
   // The controller's joint order in docs/deploy-ros.md (FL, FR, RL, RR), not the URDF's (FR, FL, RR, RL): the bridge
   // maps JointState by name and orders the command array with --ros-command-joints.

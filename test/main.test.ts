@@ -47,10 +47,13 @@ describe('npm start', () => {
     const code = await r.done;
     const text = r.out();
     expect(code, text.slice(-3000)).toBe(0);
-    for (const stage of ['[1/4] evaluate', '[2/4] deploy', '[3/4] record', '[4/4] view']) expect(text).toContain(stage);
+    for (const stage of ['[1/5] evaluate', '[2/5] sim2sim', '[3/5] deploy', '[4/5] record', '[5/5] view']) expect(text).toContain(stage);
     const last = text.trim().split('\n').pop()!;
     const summary = JSON.parse(last);
     expect(summary.main).toBe('done');
+    // The sim2sim stage is scored: both engines walk the policy without a fall.
+    expect(summary.sim2sim).toMatchObject({ rapier_falls: 0, mujoco_falls: 0 });
+    expect(summary.sim2sim.mujoco_m).toBeGreaterThan(1);
     expect(existsSync(resolve(REPO, summary.recording))).toBe(true);
     expect(statSync(resolve(REPO, summary.recording)).size).toBeGreaterThan(100_000);
     // On failure, say whether the simulated robot kept real time (physics lag, re-anchors) or the loop did not.

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf } from '@s2r/core';
 import { writeGo1Artifact } from '../packages/bridge/test/helpers/artifact.ts';
 import { buildFirmware, Emulator, ensureSocat, PtyPair, REPO, waitFor } from '../packages/bridge/test/serial-rig.ts';
 

@@ -27,10 +27,10 @@ import {
   type ObservationTerm,
   type RobotAsset,
   type RobotSim,
-  type Rng,
   type SimWorld,
   type TaskDefinition,
 } from '@s2r/sim';
+import type { Rng } from '@s2r/core';
 
 // ------------------------------------------------------------------ config: typed data with documented defaults
 

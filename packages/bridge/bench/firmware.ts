@@ -17,7 +17,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { FrameDecoder, FRAME_ERRORS, encodeFrame, type Message } from '../src/protocol/index.ts';
 import { SerialHardware } from '../src/hardware/serial.ts';
 import { setThreadPriority } from '../src/timing/priority.ts';

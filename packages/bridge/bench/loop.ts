@@ -5,22 +5,23 @@
  * Last line: {"bench":"loop","hz500":{"p50_us","p99_us","max_us","missed","running":{…}},"hz1000":{…}} where the main
  * figures cover the whole run and `running` only the ticks with the policy in control (after the 1 s soft start).
  */
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadRobotConfig, loadUrdf } from '@s2r/core';
 import { deploy } from '../src/deploy.ts';
 
 const seconds = Number(process.env.BENCH_LOOP_S ?? 60);
 if (!(seconds > 0)) throw new Error(`BENCH_LOOP_S must be a positive number of seconds, got "${process.env.BENCH_LOOP_S}"`);
 const robot = fileURLToPath(new URL('../../../hardware/robots/s2r-go1/s2r-go1.urdf', import.meta.url));
-const side = JSON.parse(readFileSync(new URL('../../../hardware/robots/s2r-go1/s2r.json', import.meta.url), 'utf8')) as { defaultJointPos: Record<string, number> };
-const joints = Object.keys(side.defaultJointPos);
+const model = loadUrdf(robot);
+const side = loadRobotConfig(model); // the robot's s2r.json, through the one loader
+const joints = [...model.actuatedJoints];
 const policyModule = fileURLToPath(new URL('./mlp-policy.ts', import.meta.url));
 
 type Fig = { p50_us: number; p99_us: number; max_us: number; missed: number };
 const out: Record<string, Fig & { running: Fig & { ticks: number } }> = {};
 for (const hz of [500, 1000]) {
   const s = await deploy({
-    policy: { module: policyModule, export: 'benchMlpPolicy', options: { joints, defaultPose: joints.map((j) => side.defaultJointPos[j]!) } },
+    policy: { module: policyModule, export: 'benchMlpPolicy', options: { joints, defaultPose: Array.from(side.defaultJointPos) } },
     robot,
     hardware: 'sim',
     rateHz: hz,

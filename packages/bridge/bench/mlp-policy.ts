@@ -4,7 +4,7 @@
  * policy observes. It stands in for a trained artifact so the loop benchmark does not depend on training.
  */
 import { RuntimeMlp } from '@s2r/policies/runtime/mlp.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { DeployPolicy } from '../src/policy/types.ts';
 import { observationFromSpec } from '../src/policy/observation.ts';
 

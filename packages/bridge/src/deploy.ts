@@ -9,8 +9,7 @@
  */
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import { loadRobotConfig, loadUrdf, RobotConfigError, type RobotModel } from '@s2r/core';
 import { limitsFromModel } from './safety/limits.ts';
 import { checkJointSets } from './loop/joint-map.ts';
 import { startControlLoop, type LoopHandle, type SafetyOptions } from './loop/run-loop.ts';
@@ -28,8 +27,14 @@ import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 
 export interface DeployOptions {
-  /** Policy artifact path, or a PolicySource (module factory). */
+  /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
   policy: string | PolicySource;
+  /** ONNX policies: layout preset (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground) or layout JSON file. */
+  layout?: string;
+  /** ONNX policies: joint order of the network (overrides the layout's). */
+  jointOrder?: string[];
+  /** ONNX policies: observation terms fed as zeros because the hardware can't measure them (e.g. base_lin_vel). */
+  zeroTerms?: string[];
   /** Robot URDF path (the single source of joint names and limits). */
   robot: string;
   /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
@@ -66,6 +71,8 @@ export interface DeployOptions {
   stdinKeys?: boolean;
   /** Live status lines (throttled, main thread). Default: none. */
   log?: (line: string) => void;
+  /** The checks printed before anything moves (an ONNX policy's resolved mapping). Default: `log`. */
+  report?: (line: string) => void;
   /** Seconds between live lines. Default 1. */
   liveEveryS?: number;
   /** Aborting it stops the run the normal way (soft stop, then deactivate); deploy() still resolves with a summary. */
@@ -107,26 +114,33 @@ export interface DeploySummary {
   policy_stats: Record<string, unknown>;
 }
 
-interface Sidecar {
-  spawnHeight?: number;
-  baseHeight?: number;
-  fixedBase?: boolean;
-  actuator?: 'pd' | 'motor';
+/**
+ * What the sim hardware needs from the robot's s2r.json, read through core's one loader (the same validation the
+ * sim and `s2r robot` apply: unknown keys and names are errors). A floating base needs `spawnHeight`: without it
+ * the deploy stops with an error naming the field and the file, never a made-up height.
+ */
+function simRobotConfig(model: RobotModel): { baseHeight: number; fixedBase: boolean; actuator: 'pd' | 'motor' } {
+  const cfg = loadRobotConfig(model);
+  if (!cfg.fixedBase && cfg.spawnHeight === null) {
+    const where = cfg.source || `no s2r.json beside ${model.source}`;
+    throw new RobotConfigError('"spawnHeight" (m) is required to deploy a floating-base robot to --hardware sim', where);
+  }
+  return { baseHeight: cfg.spawnHeight ?? 0, fixedBase: cfg.fixedBase, actuator: cfg.actuator };
 }
 
-/** s2r.json beside the URDF (or one folder up, for urdf/ layouts): spawn height, fixed base, actuator. */
-function readSidecar(urdf: string): Sidecar {
-  for (const dir of [dirname(urdf), resolve(dirname(urdf), '..')]) {
-    const p = join(dir, 's2r.json');
-    if (existsSync(p)) {
-      try {
-        return JSON.parse(readFileSync(p, 'utf8')) as Sidecar;
-      } catch (e) {
-        throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
-      }
-    }
+/**
+ * The PolicySource for deploy(): an .onnx path needs a layout and is resolved against this robot; the sim hardware
+ * reports base linear velocity, other hardware does not (the layout then refuses it unless zeroed).
+ */
+function policySource(o: DeployOptions, model: RobotModel): PolicySource {
+  if (typeof o.policy !== 'string') return o.policy;
+  if (!o.policy.toLowerCase().endsWith('.onnx')) {
+    if (o.layout || o.jointOrder || o.zeroTerms) throw new Error(`--layout, --joint-order and --zero-terms apply to .onnx policies, not ${o.policy}`);
+    return { artifact: resolve(o.policy) };
   }
-  return {};
+  if (!o.layout) throw new Error(`${o.policy}: an ONNX policy needs --layout (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground, or a layout JSON file)`);
+  const kind = typeof o.hardware === 'string' ? parseHardwareArg(o.hardware).kind : o.hardware.kind;
+  return { onnx: resolve(o.policy), layout: existsSync(o.layout) ? resolve(o.layout) : o.layout, robot: model.source, jointOrder: o.jointOrder, zeroTerms: o.zeroTerms, measures: kind === 'sim' ? ['base_lin_vel'] : [] };
 }
 
 function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>): { spec: HardwareSpec; label: string } {
@@ -137,15 +151,15 @@ function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record
     case 'mock':
       return { spec: { kind: 'mock', jointNames: joints, initialPos: joints.map((j) => policyDefault[j] ?? 0) }, label: 'mock' };
     case 'sim': {
-      const side = readSidecar(model.source);
+      const side = simRobotConfig(model);
       const noise = typeof o.noise === 'number'
         ? { jointPos: LEGGED_GYM_NOISE.jointPos * o.noise, jointVel: LEGGED_GYM_NOISE.jointVel * o.noise, angVel: LEGGED_GYM_NOISE.angVel * o.noise, gravity: LEGGED_GYM_NOISE.gravity * o.noise }
         : o.noise;
       const options: SimHardwareOptions = {
         urdf: model.source,
         spawnPose: policyDefault,
-        baseHeight: side.spawnHeight ?? side.baseHeight ?? 0.42,
-        fixedBase: side.fixedBase ?? model.fixedToWorld ?? false,
+        baseHeight: side.baseHeight,
+        fixedBase: side.fixedBase,
         actuator: side.actuator,
         latencyMs: o.latencyMs ?? 0,
         dropRate: o.dropRate ?? 0,
@@ -184,10 +198,13 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const limits = limitsFromModel(model, joints);
 
   // 2) The policy's facts, checked against the robot before anything else starts.
-  const source: PolicySource = typeof o.policy === 'string' ? { artifact: resolve(o.policy) } : o.policy;
-  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : o.policy.artifact;
+  const source = policySource(o, model);
+  const policyLabel = typeof o.policy === 'string' ? o.policy : 'module' in o.policy ? `${o.policy.module}#${o.policy.export ?? 'default'}` : 'onnx' in o.policy ? o.policy.onnx : o.policy.artifact;
   const facts = await loadDeployPolicy(source);
   checkJointSets(facts.jointNames, `policy ${policyLabel}`, joints, `robot ${model.source}`);
+  // ONNX: the resolved mapping, term by term and joint by joint, before anything moves.
+  const onnxFacts = 'onnx' in source ? { layout: source.layout, zero_terms: source.zeroTerms ?? [] } : null;
+  for (const line of (facts as { describe?: () => string[] }).describe?.() ?? []) (o.report ?? log)(line);
   const policyDefault: Record<string, number> = {};
   facts.jointNames.forEach((j, i) => (policyDefault[j] = facts.defaultPose[i]!));
   facts.dispose?.();
@@ -212,7 +229,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
       robot: model,
       live: o.recordLive,
-      meta: { kind: 'deployment', policy: policyLabel, hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+      meta: { kind: 'deployment', policy: policyLabel, ...(onnxFacts ? { onnx: onnxFacts } : {}), hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
     });
   }
 
@@ -239,7 +256,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
 
   // Figures from the tick stream: distance and falls while the policy is in control.
   const sim = spec.kind === 'sim' ? spec.options : null;
-  const spawnZ = sim?.baseHeight ?? 0.42;
+  const spawnZ = sim?.baseHeight ?? 0; // a floating sim base always has one (SimHardware checks)
   const cosTilt = Math.cos(sim?.fallTiltRad ?? Math.PI / 3);
   const fallZ = (sim?.fallHeightFrac ?? 0.4) * spawnZ;
   let hasBase = false;
@@ -423,7 +440,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       estop: res.estopReason || null,
       recording: o.record ? resolve(o.record) : null,
       hardware_stats: res.hardware,
-      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped },
+      policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped, ...(onnxFacts ? { onnx: onnxFacts } : {}) },
     };
   } finally {
     clearInterval(timer);

@@ -20,7 +20,8 @@ export { limitsFromModel, limitTable, type JointLimitTable } from './safety/limi
 export { MockHardware, type MockHardwareOptions } from './hardware/mock.ts';
 export { SimHardware, LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
 export { RosHardware, type RosHardwareOptions } from './hardware/ros.ts';
-export { SerialHardware, createSerialHardware, parseSerialSpec, type SerialHardwareOptions } from './hardware/serial.ts';
+export { SerialHardware, createSerialHardware, type SerialHardwareOptions } from './hardware/serial.ts';
+export { parseSerialSpec } from './hardware/serial-spec.ts';
 export * as protocol from './protocol/index.ts';
 export { createHardware, parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
 
@@ -28,6 +29,9 @@ export type { DeployPolicy, PolicySource, ObsInput, ChunkSpec } from './policy/t
 export { loadDeployPolicy } from './policy/load.ts';
 export { observationFromSpec, type ObsTermSpec } from './policy/observation.ts';
 export { parseCommandSchedule, commandAt, type CommandStep } from './policy/command-schedule.ts';
+export { adaptOnnxPolicy, type OnnxSource } from './policy/onnx.ts';
+export { runSim2Sim, type Sim2SimOptions, type Sim2SimResult } from './sim2sim/sim2sim.ts';
+export type { Engine } from './sim2sim/engine.ts';
 
 export { LatencyStats, type LatencySummary } from './timing/latency-stats.ts';
 export { nowS, sleepUntil } from './timing/clock.ts';

@@ -93,6 +93,22 @@ describe('s2r deploy', () => {
     await expect(deploy({ policy: bad, robot: ROBOT, hardware: 'sim', durationS: 1, handleSigint: false })).rejects.toThrow(/FR_knee_joint|FR_calf_joint/);
   });
 
+  it("reads the robot's s2r.json through core's loader: a missing spawnHeight or a key it rejects is an error naming it", async () => {
+    // A copy of the Go1 description whose s2r.json lacks spawnHeight: no silent default height.
+    const robotDir = mkdtempSync(join(tmpdir(), 's2r-deploy-robot-'));
+    const urdf = join(robotDir, 's2r-go1.urdf');
+    writeFileSync(urdf, readFileSync(ROBOT));
+    const side = JSON.parse(readFileSync(join(ROOT, 'hardware/robots/s2r-go1/s2r.json'), 'utf8')) as Record<string, unknown>;
+    delete side.spawnHeight;
+    writeFileSync(join(robotDir, 's2r.json'), JSON.stringify(side));
+    await expect(deploy({ policy: artifact, robot: urdf, hardware: 'sim', durationS: 1, handleSigint: false }))
+      .rejects.toThrow(/s2r\.json: "spawnHeight" \(m\) is required/);
+    // The old reader accepted "baseHeight"; the one loader rejects it, naming the key and the file.
+    writeFileSync(join(robotDir, 's2r.json'), JSON.stringify({ ...side, baseHeight: 0.3 }));
+    await expect(deploy({ policy: artifact, robot: urdf, hardware: 'sim', durationS: 1, handleSigint: false }))
+      .rejects.toThrow(/s2r\.json: unknown key "baseHeight"/);
+  });
+
   it('rejects bad arguments with a message naming the flag', async () => {
     const run = (...args: string[]) => spawnSync('node', [join(ROOT, 'packages/cli/bin/s2r.mjs'), 'deploy', ...args], { encoding: 'utf8', cwd: ROOT, timeout: 30_000 });
     const r1 = run('--policy', artifact, '--robot', ROBOT, '--hardware', 'can:bus0');

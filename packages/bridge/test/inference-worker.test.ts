@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { spawnWorker } from '@s2r/core';
 import { INF, QueuedSource, makeInferenceChannel } from '../src/loop/action-source.ts';
 
 const POLICIES = fileURLToPath(new URL('./helpers/policies.ts', import.meta.url));

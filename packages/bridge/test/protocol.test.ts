@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import {
   cobsDecode, cobsEncode, crc16, decodeFrame, encodeFrame, FrameDecoder, FRAME_ERRORS, MAX_ENCODED_BYTES, namesHash,
   type Message,

@@ -7,8 +7,10 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
-import { SerialHardware, parseSerialSpec } from '../src/hardware/serial.ts';
+import { Rng } from '@s2r/core';
+import { SerialHardware } from '../src/hardware/serial.ts';
+import { parseSerialSpec } from '../src/hardware/serial-spec.ts';
+import { parseHardwareArg } from '../src/hardware/registry.ts';
 import { Status } from '../src/protocol/index.ts';
 import type { RobotCommand, RobotState } from '../src/types.ts';
 import { buildFirmware, Emulator, ensureSocat, Forwarder, PtyPair, waitFor, type EmuEvent } from './serial-rig.ts';
@@ -106,6 +108,13 @@ describe('parseSerialSpec', () => {
     expect(parseSerialSpec('serial:/dev/ttyACM1')).toEqual({ path: '/dev/ttyACM1', baudRate: 1_000_000 });
     expect(() => parseSerialSpec('serial:/dev/ttyUSB0@fast')).toThrow(/baud "fast"/);
     expect(() => parseSerialSpec('serial:@115200')).toThrow(/missing device path/);
+  });
+
+  it('is what --hardware serial:… goes through (one parser, same messages)', () => {
+    expect(parseHardwareArg('serial:/dev/ttyUSB0@115200')).toEqual({ kind: 'serial', path: '/dev/ttyUSB0', baud: 115_200 });
+    expect(parseHardwareArg('serial:/dev/ttyACM1')).toEqual({ kind: 'serial', path: '/dev/ttyACM1', baud: 1_000_000 });
+    expect(() => parseHardwareArg('serial:/dev/ttyUSB0@fast')).toThrow(/serial spec "serial:\/dev\/ttyUSB0@fast": baud "fast"/);
+    expect(() => parseHardwareArg('serial:@115200')).toThrow(/missing device path/);
   });
 });
 

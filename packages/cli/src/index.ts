@@ -2,8 +2,7 @@
  * `npx s2r <command>`: dispatches to the command modules of each package.
  * Loaders are lazy so `s2r --help` stays fast and one package's heavy deps (tfjs, three) load only when used.
  */
-import type { Command } from '@s2r/sim/util/cli.ts';
-import { UsageError } from '@s2r/sim/util/cli.ts';
+import { UsageError, type Command } from '@s2r/core';
 
 type Loader = () => Promise<{ command: Command }>;
 
@@ -13,7 +12,9 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   train: { summary: 'Train a policy (PPO, diffusion, residual) on a task', load: () => import('@s2r/policies/cli/train.ts') },
   eval: { summary: 'Evaluate a run or policy artifact with confidence intervals', load: () => import('@s2r/policies/cli/eval.ts') },
   collect: { summary: 'Collect demonstrations from a scripted expert or a trained teacher', load: () => import('@s2r/policies/cli/collect.ts') },
+  export: { summary: 'Export a policy artifact to ONNX (normalizer baked in, mjlab metadata)', load: () => import('@s2r/policies/cli/export.ts') },
   deploy: { summary: 'Run a policy on hardware (sim, serial, ROS) at a fixed rate behind the safety layer', load: () => import('@s2r/bridge/cli/deploy.ts') },
+  sim2sim: { summary: 'Run a policy in Rapier and MuJoCo WASM side by side (same URDF, observation, actions, PD)', load: () => import('@s2r/bridge/cli/sim2sim.ts') },
   view: { summary: 'Serve the three.js viewer on a recording or run folder', load: () => import('@s2r/viewer/cli/view.ts') },
   main: { summary: 'The end-to-end demo that `npm start` runs', load: () => import('./main.ts') },
 };

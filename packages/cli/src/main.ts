@@ -2,10 +2,11 @@
  * `npm start` (= `npx s2r main`): the whole point of s2r in about a minute.
  *
  *   1. evaluate  the committed Go1 policy (trained by s2r's own PPO) briefly in the simulator;
- *   2. deploy    it through the bridge to the *sim hardware* (Rapier in real time in its own thread) at 500 Hz,
+ *   2. sim2sim   a short walk in Rapier and in MuJoCo WASM side by side (same URDF, observation, actions, PD);
+ *   3. deploy    it through the bridge to the *sim hardware* (Rapier in real time in its own thread) at 500 Hz,
  *                policy at 50 Hz, for 20 s of walking commands, with command latency and sensor noise on;
- *   3. record    the deployment as MCAP;
- *   4. serve     the three.js viewer on the recording (skipped with --no-serve).
+ *   4. record    the deployment as MCAP;
+ *   5. serve     the three.js viewer on the recording (skipped with --no-serve).
  *
  * `--train` first retrains the policy from scratch with domain randomization, then runs the same path.
  * Every stage prints what it does and where its output goes; Ctrl-C stops cleanly at any point.
@@ -13,7 +14,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, type Command } from '@s2r/core';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const DEFAULT_POLICY = join(REPO, 'hardware/policies/go1-flat/policy.json');
@@ -38,14 +39,15 @@ Options:
   --port N            viewer port (default 8080; 0 = any free port)
   --host H            viewer interface (default 127.0.0.1)
   --seed N            seed for noise/latency injection and evaluation (default 1)
-  --eval-episodes N   episodes for the quick evaluation (default 4; 0 skips it)`;
+  --eval-episodes N   episodes for the quick evaluation (default 4; 0 skips it)
+  --sim2sim-seconds S seconds of the Rapier-vs-MuJoCo walk (default 5; 0 skips it)`;
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
 }
 
 function stage(n: number, title: string, detail: string): void {
-  console.log(`\n[${n}/4] ${title}\n      ${detail}`);
+  console.log(`\n[${n}/5] ${title}\n      ${detail}`);
 }
 
 export const command: Command = {
@@ -54,7 +56,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['minutes', 'policy', 'duration', 'commands', 'out', 'port', 'host', 'seed', 'eval-episodes'],
+      values: ['minutes', 'policy', 'duration', 'commands', 'out', 'port', 'host', 'seed', 'eval-episodes', 'sim2sim-seconds'],
       booleans: ['train', 'no-serve'],
     });
     const serve = !a.has('no-serve');
@@ -113,13 +115,29 @@ export const command: Command = {
         stage(1, 'evaluate', 'skipped (--eval-episodes 0)');
       }
 
-      // 2–3. Deploy to the sim hardware at a fixed rate, recording MCAP.
+      // 2. sim2sim: the same policy through the deploy stack in Rapier and in MuJoCo WASM, scored side by side.
+      const s2sSeconds = a.num('sim2sim-seconds', 5);
+      let sim2sim: Record<string, unknown> | null = null;
+      if (s2sSeconds > 0) {
+        stage(2, 'sim2sim', `${s2sSeconds} s of walking (${a.str('commands', DEFAULT_COMMANDS).split(';')[0]}) in Rapier and in MuJoCo WASM, same URDF, observation, actions and PD`);
+        const { runSim2Sim } = await import('@s2r/bridge/sim2sim/sim2sim.ts');
+        const { parseCommandSchedule } = await import('@s2r/bridge/policy/command-schedule.ts');
+        const r = await runSim2Sim({ policy, robot: DEFAULT_ROBOT, commands: parseCommandSchedule(a.str('commands', DEFAULT_COMMANDS)), durationS: s2sSeconds, seeds: [seed] });
+        const [ra, mu] = [r.episodes.find((e) => e.engine === 'rapier')!, r.episodes.find((e) => e.engine === 'mujoco')!];
+        sim2sim = { rapier_m: ra.distance_m, mujoco_m: mu.distance_m, rapier_falls: ra.falls, mujoco_falls: mu.falls };
+        console.log(`      rapier ${ra.distance_m.toFixed(2)} m, ${ra.falls} falls | mujoco ${mu.distance_m.toFixed(2)} m, ${mu.falls} falls (${ra.distance_m > 0 ? `${(((mu.distance_m - ra.distance_m) / ra.distance_m) * 100).toFixed(1)}%` : '–'})`);
+        if (abort.signal.aborted) return 130;
+      } else {
+        stage(2, 'sim2sim', 'skipped (--sim2sim-seconds 0)');
+      }
+
+      // 3–4. Deploy to the sim hardware at a fixed rate, recording MCAP.
       const recording = join(out, 'deploy.mcap');
       const duration = a.num('duration', 20);
       const commands = a.str('commands', DEFAULT_COMMANDS);
-      stage(2, 'deploy', `bridge → sim hardware at 500 Hz, policy at 50 Hz, ${duration} s, 10 ms command latency, legged_gym sensor noise`);
+      stage(3, 'deploy', `bridge → sim hardware at 500 Hz, policy at 50 Hz, ${duration} s, 10 ms command latency, legged_gym sensor noise`);
       console.log(`      commands: ${commands}`);
-      stage(3, 'record', `MCAP → ${rel(recording)}`);
+      stage(4, 'record', `MCAP → ${rel(recording)}`);
       const { deploy } = await import('@s2r/bridge');
       const summary = await deploy({
         policy,
@@ -149,20 +167,21 @@ export const command: Command = {
         safety_interventions: summary.safety_interventions_total,
         safety_by_kind: summary.safety_interventions,
         eval: evalSummary,
+        sim2sim,
       };
       writeFileSync(join(out, 'summary.json'), JSON.stringify({ ...result, deploy: summary }, null, 2));
       console.log(`      walked ${summary.distance_m?.toFixed(2)} m, ${summary.falls} falls, loop p99 lateness ${summary.loop_p99_us.toFixed(0)} µs, ${summary.safety_interventions_total} safety interventions`);
 
-      // 4. Serve the viewer on the recording.
+      // 5. Serve the viewer on the recording.
       if (serve && !abort.signal.aborted) {
         const { serveViewer } = await import('@s2r/viewer');
         const server = await serveViewer({ paths: [recording], port: a.num('port', 8080), host: a.str('host', '127.0.0.1') });
-        stage(4, 'view', `viewer on ${rel(recording)}`);
+        stage(5, 'view', `viewer on ${rel(recording)}`);
         console.log(`\n      open ${server.url}\n      (Ctrl-C to stop)`);
         await new Promise<void>((res) => abort.signal.addEventListener('abort', () => res(), { once: true }));
         await server.close();
       } else {
-        stage(4, 'view', serve ? 'skipped (stopped)' : `skipped (--no-serve); later: npx s2r view ${rel(recording)}`);
+        stage(5, 'view', serve ? 'skipped (stopped)' : `skipped (--no-serve); later: npx s2r view ${rel(recording)}`);
       }
       console.log(JSON.stringify(result));
       return 0;

@@ -30,7 +30,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { load, getTask } from '@s2r/sim/tasks/registry.ts';
 import { collectDemos } from '../src/demos/collect.ts';
 import { scriptedExpert } from '../src/demos/experts.ts';

@@ -20,7 +20,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { loadavg } from 'node:os';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backend.ts';
 import { PPO } from '../src/ppo/ppo.ts';

@@ -26,10 +26,9 @@
 import { loadavg } from 'node:os';
 import { writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { parseArgs, parseSets } from '@s2r/core';
 import type { VecEnv } from '@s2r/sim/env/types.ts';
 import { trainPpo, type IterationMetrics } from '../src/ppo/train.ts';
-import { parseSets } from '../src/ppo/config.ts';
 import { policyFromArtifact, type Policy } from '../src/policy.ts';
 import { lineChartPng } from '../src/plot/line-chart.ts';
 import { evaluateCommandGrid, gridVerdict, type CellResult } from '../src/command-grid.ts';

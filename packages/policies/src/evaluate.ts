@@ -4,7 +4,7 @@
  * over seeds). Success = the task's own `success` flag when it has one, else "ended by time-out, not by a
  * termination" (survival: cartpole balanced, the robot did not fall).
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { EpisodeStats, VecEnv } from '@s2r/sim/env/types.ts';
 import type { Policy } from './policy.ts';
 import { specHash, describeSpecDiff } from './artifact.ts';
@@ -66,7 +66,8 @@ export async function evaluatePolicy(policy: Policy, o: EvalOptions = {}): Promi
     const vec = await make(task, { numEnvs: N, workers: o.workers ?? 0, seed, overrides: o.envOverrides ?? {} });
     try {
       const h = specHash(vec.observationSpec, vec.actionSpec);
-      if (h !== policy.meta.specHash) {
+      // An ONNX policy carries no s2r spec hash (its layout was checked against the robot instead).
+      if (policy.kind !== 'onnx' && h !== policy.meta.specHash) {
         throw new Error(
           `policy ${policy.meta.source} does not fit task "${task}": spec hash ${policy.meta.specHash.slice(0, 12)}… vs ${h.slice(0, 12)}… (${describeSpecDiff(policy.meta.observationSpec, policy.meta.actionSpec, vec.observationSpec, vec.actionSpec)})`,
         );
@@ -83,8 +84,11 @@ export async function evaluatePolicy(policy: Policy, o: EvalOptions = {}): Promi
       let t = 0;
       const maxSteps = (vec.maxEpisodeSteps + 1) * Math.ceil(K / N) + 10;
       while (remaining > 0) {
+        const P = vec.privileged.length / N;
         for (let i = 0; i < N; i++) {
           row.set(vec.obs.subarray(i * D, i * D + D));
+          // Policies that observe the true state (ONNX layouts with base_lin_vel) read the privileged group.
+          policy.observePrivileged?.(vec.privileged.subarray(i * P, i * P + P), vec.privilegedSpec);
           actions.set(policy.act(row), i * A);
         }
         const done = await vec.step(actions);

@@ -12,6 +12,9 @@ export type { PolicyArtifact, ArtifactControl, ArtifactNormalizer, ArtifactSpecs
 export { MlpPolicy, encodeMlp } from './mlp-policy.ts';
 export { RuntimeMlp } from './runtime/mlp.ts';
 export { RunningNormalizer } from './normalizer.ts';
+// ONNX in and out: layouts/presets, the ONNX Runtime policy, export (onnxruntime-node loads only when a session is made).
+export { OnnxPolicy, PRESETS as ONNX_PRESETS, loadLayout, resolveLayout, describeLayout, exportArtifactToOnnx, exportPolicyFileToOnnx } from './onnx/index.ts';
+export type { LayoutSpec, ResolvedLayout, OnnxPolicyOptions } from './onnx/index.ts';
 
 // Training. tfjs loads only when training is called, so deployment imports of this index stay tfjs-free.
 // `trainPpo` is what `npx s2r train` and `npm start -- --train` run.
@@ -21,7 +24,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   return (await import('./ppo/train.ts')).trainPpo(opts);
 }
 export { trainPpo as train };
-export { defaultPpoConfig, basePpoConfig, resolvePpoConfig, parseSets, TASK_PPO_DEFAULTS, validatePpoConfig } from './ppo/config.ts';
+export { defaultPpoConfig, basePpoConfig, resolvePpoConfig, TASK_PPO_DEFAULTS, validatePpoConfig } from './ppo/config.ts';
 export type { PpoConfig } from './ppo/config.ts';
 export { exportPpoArtifact } from './ppo/export.ts';
 export { computeGae, bootstrapTimeouts } from './ppo/gae.ts';

@@ -58,6 +58,8 @@ export interface Policy {
   /** Chunked policies: the last `chunk.obsHistory` observations (oldest first) → H×A actions, row-major. */
   actChunk?(obsHistory: Float32Array[]): Float32Array;
   chunk?: ChunkSettings;
+  /** Policies that read the env's privileged group too (ONNX layouts with base_lin_vel), called before act(). */
+  observePrivileged?(row: Float32Array, spec: SpaceSpec | null): void;
   dispose?(): void;
 }
 

@@ -3,7 +3,7 @@
  * (IQM: mean of the middle 50%, robust to outlier runs), and a stratified bootstrap over seeds. All resampling
  * draws from a seeded Rng, so a report is reproducible.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 
 export function mean(xs: ArrayLike<number>): number {
   if (xs.length === 0) return NaN;

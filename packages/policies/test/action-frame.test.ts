@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { SpaceSpec } from '@s2r/sim/env/types.ts';
 import { columnQuantiles, relativeTargets } from '../src/demos/windows.ts';
 import { relativeFrame } from '../src/demos/action-frame.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { initBackend } from '../src/backend.ts';
 import { PPO } from '../src/ppo/ppo.ts';
 import { defaultPpoConfig } from '../src/ppo/config.ts';

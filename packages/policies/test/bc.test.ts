@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { trainBc } from '../src/bc/train.ts';
 import { BcPolicy, loadBcPolicy } from '../src/bc/policy.ts';
 import { saveArtifact } from '../src/artifact.ts';

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { deploy } from '@s2r/bridge/deploy.ts';
 import { adaptArtifactPolicy } from '@s2r/bridge/policy/artifact.ts';
 import { load, getTask } from '@s2r/sim/tasks/registry.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { collectDemos } from '../src/demos/collect.ts';
 import { scriptedExpert } from '../src/demos/experts.ts';
 import { trainDiffusion } from '../src/diffusion/train.ts';

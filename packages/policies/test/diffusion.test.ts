@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type * as TF from '@tensorflow/tfjs-core';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { cosineAlphaBar, ddimTimesteps, squaredCosineSchedule } from '../src/diffusion/schedule.ts';
 import { asEpsFn, ddimSample, ddpmSample } from '../src/diffusion/sampler.ts';
 import { FilmMlpRuntime, initParams, type FilmMlpConfig } from '../src/diffusion/film-mlp.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { collectDemos } from '../src/demos/collect.ts';
 import { trainBc } from '../src/bc/train.ts';
 import { BcPolicy } from '../src/bc/policy.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inflateSync } from 'node:zlib';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { bootstrapCI, iqm, iqmStratified, mean, summarize } from '../src/stats.ts';
 import { encodePng, crc32 } from '../src/plot/png.ts';
 import { lineChartPng } from '../src/plot/line-chart.ts';

@@ -4,7 +4,7 @@
  * ‖p − g‖ < 0.05; truncation after 40 steps. Reward = −‖p − g‖·0.1 + 1 on success.
  * Plus a scripted expert and a serial VecEnv over such envs with the house auto-reset semantics.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { ActionSpec, Env, EpisodeStats, SpaceSpec, StepResult, VecEnv } from '@s2r/sim/env/types.ts';
 import type { Expert } from '../src/demos/collect.ts';
 

@@ -5,7 +5,7 @@
  *     (in-process) and 2 worker threads. Env steps/s and physics steps/s (= env steps × decimation 4).
  *  2. Rapier, bare: the same URDF MuJoCo steps, one robot in one SimWorld with JS PD every physics step —
  *     what the physics costs without the env's observations, rewards and DR.
- *  3. MuJoCo WASM (mujoco-js): that URDF (the real Go1 from /work/shared when present, else ours; visuals stripped)
+ *  3. MuJoCo WASM (mujoco-js): that URDF (the real Go1 from ../shared beside the repository when present, else ours; visuals stripped)
  *     with a free joint and a ground plane, dt 0.005 s, the same JS PD every physics step.
  * All rates are warm (after a warm-up) and single-threaded except the 2-worker figure.
  * The last line is one JSON object; `ratio_1w` compares physics steps/s, the apples-to-apples unit.
@@ -15,11 +15,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import loadMujoco from 'mujoco-js';
 import { makeVecEnv } from '../src/env/vec-env.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng, loadUrdf, loadRobotConfig } from '@s2r/core';
 import { createWorld } from '../src/physics/world.ts';
-import { loadUrdf } from '../src/robot/load.ts';
-import { loadRobotConfig } from '../src/robot/load-config.ts';
 import { go1FlatConfig } from '../src/tasks/go1-flat.ts';
+import { GO1_URDF as SHARED_GO1 } from '../../../test/helpers/robots.ts';
 
 const PHYSICS_DT = 0.005; // s
 const DECIMATION = 4;
@@ -32,7 +31,6 @@ const ACTION_SCALE = 0.25; // rad
 const SOLVER_ITERATIONS = go1FlatConfig().physics.solverIterations ?? 4;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-const SHARED_GO1 = '/work/shared/robots/go1/urdf/go1.urdf';
 const OUR_GO1 = resolve(here, '../../../hardware/robots/s2r-go1/s2r-go1.urdf');
 const mujocoUrdf = existsSync(SHARED_GO1) ? SHARED_GO1 : OUR_GO1;
 

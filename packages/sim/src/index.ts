@@ -1,10 +1,9 @@
 /**
- * @s2r/sim public surface: robots from URDF, Rapier physics, envs and tasks, domain randomization, the RNG.
- * Other packages import from here (or from `@s2r/sim/<path>.ts` for one module).
+ * @s2r/sim public surface: Rapier physics, envs and tasks, domain randomization, terrain.
+ * Other packages import from here (or from `@s2r/sim/<path>.ts` for one module). The robot model, forward
+ * kinematics, transforms, the RNG and the CLI helpers are @s2r/core's: import them from there.
  */
-export * from './robot/index.ts';
 export * from './physics/index.ts';
-export { Rng, type SplitKey } from './rng.ts';
 
 // Envs: Gymnasium contracts, the term framework, vectorized envs.
 export type { Env, VecEnv, TaskEnv, SpaceSpec, SpecTerm, ActionSpec, StepResult, StepInfo, EpisodeStats } from './env/types.ts';
@@ -23,7 +22,6 @@ export { go1Flat, go1FlatConfig, type Go1FlatConfig } from './tasks/go1-flat.ts'
 export { go1Rough, go1RoughConfig, type Go1RoughConfig } from './tasks/go1-rough.ts';
 export { LocomotionEnv, locomotionObservationTerms, LOCOMOTION_OBS_SIZE, type LeggedReadings, type LocomotionConfig } from './tasks/locomotion.ts';
 export { z1Push, z1PushConfig, Z1PushEnv, z1PushExpert, makeZ1PushExpert, type Z1PushConfig, type PushReadings, type PushExpertOptions } from './tasks/z1-push.ts';
-export { Kinematics } from './tasks/kinematics.ts';
 
 // Domain randomization and terrain.
 export { defaultDrConfig, disabledDrConfig, type DrConfig, type RangeDr } from './dr/config.ts';

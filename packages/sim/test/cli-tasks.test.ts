@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { command } from '../src/cli/tasks.ts';
-import { UsageError } from '../src/util/cli.ts';
+import { UsageError } from '@s2r/core';
 
 describe('npx s2r tasks', () => {
   it('prints specs and DR terms as JSON', async () => {

@@ -4,7 +4,7 @@ import { disabledDrConfig } from '../src/dr/config.ts';
 import { getTask, load, resolveTaskConfig } from '../src/tasks/registry.ts';
 import type { LocomotionEnv } from '../src/tasks/locomotion.ts';
 import type { TaskEnv } from '../src/env/types.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 const quiet = { print: false };
 const envs: TaskEnv[] = [];

@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { loadUrdf } from '../src/robot/load.ts';
-import { parseUrdf } from '../src/robot/urdf.ts';
-import { loadRobotConfig } from '../src/robot/load-config.ts';
-import type { Quat, RobotModel, Vec3 } from '../src/robot/model.ts';
-import { quatRotate, rpyToQuat } from '../src/robot/transform.ts';
+import { loadUrdf, parseUrdf, loadRobotConfig, quatRotate, rpyToQuat, Rng, type Quat, type RobotModel, type Vec3 } from '@s2r/core';
 import { createWorld, type RapierSimWorld } from '../src/physics/world.ts';
 import { standingSpawnHeight } from '../src/physics/spawn.ts';
 import type { RapierRobot } from '../src/physics/robot-sim.ts';
-import { Rng } from '../src/rng.ts';
-import { CARTPOLE, GO1_URDF, go1DefaultPose, S2R_ARM, S2R_GO1, writeZ1WithStlCollisions, Z1_DIR } from './helpers/robots.ts';
+import { CARTPOLE, GO1_URDF, go1DefaultPose, S2R_ARM, S2R_GO1, writeZ1WithStlCollisions, Z1_DIR } from '../../../test/helpers/robots.ts';
 
 const DT = 0.005;
 const G = 9.81;

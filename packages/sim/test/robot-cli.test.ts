@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CARTPOLE, GO1_URDF, REPO, S2R_ARM, S2R_GO1, tmpDir } from './helpers/robots.ts';
+import { CARTPOLE, GO1_URDF, REPO, S2R_ARM, S2R_GO1, tmpDir } from '../../../test/helpers/robots.ts';
 
 /** Run `node packages/cli/bin/s2r.mjs robot ...` as a child process, as a user would. */
 function s2r(...args: string[]) {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseStl, StlError } from '../src/mesh/stl.ts';
 import { readMesh } from '../src/mesh/load.ts';
 import { supportPoints } from '../src/mesh/support-points.ts';
-import { tmpDir } from './helpers/robots.ts';
+import { sharedRobot, tmpDir } from '../../../test/helpers/robots.ts';
 
 /** A unit tetrahedron's 4 faces as triangles. */
 const TET: number[][][] = [
@@ -73,7 +73,7 @@ describe('STL', () => {
   });
 
   it('reads the real Z1 collision meshes (binary STL with a "solid" header)', () => {
-    const path = '/work/shared/robots/z1/meshes/collision/z1_Link00.STL';
+    const path = sharedRobot('z1/meshes/collision/z1_Link00.STL');
     expect(readFileSync(path).subarray(0, 5).toString()).toBe('solid');
     const m = readMesh(path);
     const triangles = (statSync(path).size - 84) / 50;
@@ -87,7 +87,7 @@ describe('STL', () => {
   });
 
   it('supportPoints keeps ≤ N original points whose extent matches the dense set in every direction', () => {
-    const m = readMesh('/work/shared/robots/z1/meshes/collision/z1_Link01.STL');
+    const m = readMesh(sharedRobot('z1/meshes/collision/z1_Link01.STL'));
     const reduced = supportPoints(m.vertices, 256);
     expect(reduced.length / 3).toBeLessThanOrEqual(256);
     const original = new Set<string>();

@@ -4,7 +4,7 @@ import { disabledDrConfig } from '../src/dr/config.ts';
 import type { TaskEnv } from '../src/env/types.ts';
 import type { LocomotionEnv } from '../src/tasks/locomotion.ts';
 import { makeZ1PushExpert, z1PushConfig, z1PushExpert, type Z1PushEnv } from '../src/tasks/z1-push.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 const envs: TaskEnv[] = [];
 afterAll(() => envs.forEach((e) => e.close()));

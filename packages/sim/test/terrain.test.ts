@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultTerrainConfig, Terrain, TERRAIN_TYPES } from '../src/terrain/heightfield.ts';
 import { createWorld } from '../src/physics/world.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 describe('terrain heightfield', () => {
   const cfg = { ...defaultTerrainConfig(), numLevels: 4 };

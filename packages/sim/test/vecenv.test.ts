@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { makeVecEnv, partition } from '../src/env/vec-env.ts';
 import type { EpisodeStats } from '../src/env/types.ts';
-import { Rng } from '../src/rng.ts';
+import { Rng } from '@s2r/core';
 
 /** Step a VecEnv with seeded random actions, recording every buffer after every step. */
 async function rollout(workers: number, steps: number) {

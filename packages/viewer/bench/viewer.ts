@@ -11,16 +11,17 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { parseArgs } from '@s2r/core';
 import { serveViewer } from '../src/server/serve.ts';
 import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
+import { GO1_URDF } from '../../../test/helpers/robots.ts';
 import { readRecording } from '../src/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh'] });
 const seconds = args.num('seconds', 60);
 const measureS = args.num('measure-s', 5);
-const urdf = args.str('urdf', '/work/shared/robots/go1/urdf/go1.urdf');
+const urdf = args.str('urdf', GO1_URDF);
 const dir = join(tmpdir(), 's2r-bench-viewer');
 mkdirSync(dir, { recursive: true });
 const file = join(dir, `go1-${seconds}s-500hz.mcap`);

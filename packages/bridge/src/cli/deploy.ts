@@ -2,11 +2,10 @@
  * `npx s2r deploy`: run a policy artifact on hardware at a fixed rate behind the safety layer.
  * Prints live loop figures on stderr (throttled) and ends with one JSON summary line on stdout.
  */
-import type { Command } from '@s2r/sim/util/cli.ts';
-import { parseArgs, UsageError } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { deploy, type DeployOptions } from '../deploy.ts';
 
-const usage = `Usage: npx s2r deploy --policy <artifact> --robot <urdf> --hardware <hw> [options]
+const usage = `Usage: npx s2r deploy --policy <artifact|model.onnx> --robot <urdf> --hardware <hw> [options]
 
 Runs read → policy → safety → write at a fixed rate in a dedicated thread. Before anything moves it checks that the
 policy's joints match the robot's and the hardware's (order may differ: arrays are mapped by name).
@@ -16,6 +15,11 @@ Hardware:
   serial:/dev/ttyUSB0@1000000   the s2r serial protocol (hardware/PROTOCOL.md), port path and baud
   ros:ws://host:9090            rosbridge v2: JointState/Imu in, Float64MultiArray or JointTrajectory out
   mock                          commands copied into state (tests)
+
+ ONNX policies (trained in Isaac Lab, mjlab, legged_gym / unitree_rl_gym, MuJoCo Playground; docs/deploy-onnx.md):
+  --layout NAME|FILE     isaaclab | mjlab | legged_gym | unitree_rl_gym | playground, or a layout JSON file (required)
+  --joint-order a,b,c    the network's joint order, overriding the layout's (e.g. breadth-first for Isaac Lab)
+  --zero-terms t1,t2     feed these observation terms as zeros (e.g. base_lin_vel, which real robots don't measure)
 
 Options:
   --rate HZ              command rate (default 500)
@@ -35,7 +39,7 @@ Options:
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
   --ros-state-topic T --ros-imu-topic T --ros-command-topic T --ros-command-type TYPE --ros-command-joints a,b,c
-  --quiet                no live lines
+  --quiet                no live lines (an ONNX policy's mapping is still printed)
   --stdin-keys           read e-stop keys from stdin even when it is not a terminal (pipes, tests)
 
 Safety: Ctrl-C, space or 'e' latch the e-stop (damping); only 'r' (explicit reset) clears it. On exit the robot damps.
@@ -49,7 +53,7 @@ export const command: Command = {
   async run(argv) {
     const a = parseArgs(argv, {
       values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
-        'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints'],
+        'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints', 'layout', 'joint-order', 'zero-terms'],
       booleans: ['dry-run', 'quiet', 'stdin-keys'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
@@ -75,8 +79,12 @@ export const command: Command = {
     if (a.num('max-step') !== undefined) safety.maxStep = a.num('max-step');
     if (a.num('watchdog') !== undefined) safety.watchdogPeriods = a.num('watchdog');
     const duration = a.num('duration');
+    const list = (k: string) => a.str(k)?.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
     const summary = await deploy({
       policy,
+      layout: a.str('layout'),
+      jointOrder: list('joint-order'),
+      zeroTerms: list('zero-terms'),
       robot,
       hardware,
       rateHz: a.num('rate', 500),
@@ -97,6 +105,8 @@ export const command: Command = {
       handleSigint: true,
       stdinKeys: process.stdin.isTTY === true || a.has('stdin-keys'),
       log: quiet ? undefined : (line) => process.stderr.write(line + '\n'),
+      // The ONNX mapping is a safety check, printed even with --quiet.
+      report: (line) => process.stderr.write(line + '\n'),
     });
     process.stdout.write(JSON.stringify(summary) + '\n');
     return summary.deploy === 'done' ? 0 : 3;

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { isAbsolute, resolve } from 'node:path';
 import type { HardwareInterface } from '../types.ts';
 import type { SimHardwareOptions } from './sim.ts';
+import { parseSerialSpec } from './serial-spec.ts';
 import type { RosHardwareOptions } from './ros.ts';
 
 export type HardwareSpec =
@@ -64,13 +65,8 @@ export function parseHardwareArg(s: string): { kind: 'sim' } | { kind: 'mock' } 
   if (s === 'sim') return { kind: 'sim' };
   if (s === 'mock') return { kind: 'mock' };
   if (s.startsWith('serial:')) {
-    const rest = s.slice(7);
-    const at = rest.lastIndexOf('@');
-    const path = at >= 0 ? rest.slice(0, at) : rest;
-    const baud = at >= 0 ? Number(rest.slice(at + 1)) : 1_000_000;
-    if (!path) throw new Error(`--hardware ${s}: serial needs a port path, e.g. serial:/dev/ttyUSB0@1000000`);
-    if (!Number.isInteger(baud) || baud <= 0) throw new Error(`--hardware ${s}: baud after @ must be a positive integer`);
-    return { kind: 'serial', path, baud };
+    const { path, baudRate } = parseSerialSpec(s);
+    return { kind: 'serial', path, baud: baudRate };
   }
   if (s.startsWith('ros:')) {
     const url = s.slice(4);

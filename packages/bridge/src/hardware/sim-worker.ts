@@ -4,9 +4,8 @@
  * readings through the seqlocked state slot.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf, Rng } from '@s2r/core';
 import { createWorld } from '@s2r/sim/physics/world.ts';
-import { Rng } from '@s2r/sim/rng.ts';
 import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority, type ThreadPriority } from '../timing/priority.ts';
 import { makeSimChannel, SIM_CTR, SIM_FLAG } from './sim-channel.ts';
@@ -29,7 +28,7 @@ async function main(): Promise<void> {
     spawn[i] = q;
   }
   const spawn0 = () => spawn;
-  const h0 = o.baseHeight ?? 0.42;
+  const h0 = o.baseHeight ?? 0; // checked by SimHardware: only a fixed base may omit it
   // Warm-up: the first 1–2k Rapier steps run 2–4× slower while V8 optimises the wasm (REFERENCE.md). Do them on a
   // throwaway world now, so the real-time run (and the control thread sharing these 2 cores) never sees them.
   const warmSteps = o.warmupSteps ?? 1500;

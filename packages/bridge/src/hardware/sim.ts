@@ -5,7 +5,7 @@
  * directions). It also knows the base position, so deploy can report distance travelled and falls.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { spawnWorker } from '@s2r/core';
 import type { HardwareInterface, RobotCommand, RobotState } from '../types.ts';
 import { makeState } from '../command.ts';
 import { nowS } from '../timing/clock.ts';
@@ -31,7 +31,7 @@ export interface SimHardwareOptions {
   flavor?: 'compat' | 'simd' | 'deterministic';
   /** Pose (rad) the robot spawns in, by joint name; others 0. */
   spawnPose?: Record<string, number>;
-  /** Base spawn height (m). Default 0.42 (Go2-class). */
+  /** Base spawn height (m): the robot's s2r.json spawnHeight. Required for a floating base; a fixed base sits at 0. */
   baseHeight?: number;
   fixedBase?: boolean;
   /** Gains holding the spawn pose until the first command arrives; 0 = limp (zero torque). */
@@ -82,6 +82,9 @@ export class SimHardware implements HardwareInterface {
     const d = options.dropRate ?? 0;
     if (!(d >= 0 && d < 1)) throw new Error(`sim hardware: dropRate must be in [0, 1), got ${d}`);
     if ((options.latencyMs ?? 0) < 0) throw new Error(`sim hardware: latencyMs must be ≥ 0, got ${options.latencyMs}`);
+    if (!options.fixedBase && options.baseHeight === undefined) {
+      throw new Error(`sim hardware: options.baseHeight (m, s2r.json spawnHeight) is required for the floating base of ${options.urdf}`);
+    }
   }
 
   async configure(): Promise<void> {

@@ -4,7 +4,7 @@
  * histograms, the tick ring) plus occasional postMessage from the housekeeping slice — never on the hot path.
  */
 import { parentPort, workerData, type Worker } from 'node:worker_threads';
-import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { spawnWorker } from '@s2r/core';
 import { createHardware, needsEventLoop } from '../hardware/registry.ts';
 import { loadDeployPolicy } from '../policy/load.ts';
 import type { DeployPolicy } from '../policy/types.ts';

@@ -10,7 +10,7 @@ import type { DeployPolicy, ObsInput } from '../policy/types.ts';
 import { commandAt, type CommandStep } from '../policy/command-schedule.ts';
 import type { ActionSource } from './action-source.ts';
 import { mapJoints, type JointMap } from './joint-map.ts';
-import { rotateInverse } from '@s2r/sim/tasks/math.ts';
+import { rotateInverse } from '@s2r/core';
 
 export type Between = 'hold' | 'interpolate';
 

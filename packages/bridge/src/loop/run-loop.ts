@@ -5,7 +5,7 @@
  * the per-tick records, and the final LoopResult.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { spawnWorker } from '@s2r/core';
 import type { HardwareSpec } from '../hardware/registry.ts';
 import type { PolicySource } from '../policy/types.ts';
 import type { CommandStep } from '../policy/command-schedule.ts';

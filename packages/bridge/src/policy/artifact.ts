@@ -6,7 +6,7 @@
  */
 import type { DeployPolicy } from './types.ts';
 import { observationFromSpec, type ObsTermSpec } from './observation.ts';
-import { validateDeployPolicy } from './load.ts';
+import { validateDeployPolicy } from './validate.ts';
 
 type Any = Record<string, any>;
 type ObsInputLike = import('./types.ts').ObsInput;

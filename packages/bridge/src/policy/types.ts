@@ -72,4 +72,6 @@ export interface DeployPolicy {
  */
 export type PolicySource =
   | { artifact: string; task?: string }
+  /** An ONNX file with its layout (preset or file), resolved against the robot URDF; see policy/onnx.ts. */
+  | { onnx: string; layout: string; robot: string; jointOrder?: string[]; zeroTerms?: string[]; measures?: string[] }
   | { module: string; export?: string; options?: unknown };

@@ -2,7 +2,7 @@
  * Per-joint limits in a hardware's joint order, taken from the RobotModel (the URDF is the single source of truth).
  * Units: rad, rad/s, N·m (m, m/s, N for prismatic joints).
  */
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import type { RobotModel } from '@s2r/core';
 
 export interface JointLimitTable {
   names: readonly string[];

@@ -5,7 +5,7 @@
 import { buildArtifact, saveArtifact, encodeTensor } from '@s2r/policies/artifact.ts';
 import { encodeMlp } from '@s2r/policies/mlp-policy.ts';
 import { getTask } from '@s2r/sim/tasks/registry.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 
 export async function writeGo1Artifact(path: string, opts: { jointNames?: (names: string[]) => string[]; hidden?: number } = {}): Promise<void> {
   const spec = getTask('go1-flat').deploy();

@@ -1,5 +1,5 @@
 /** `npx s2r train <task> --algo bc --demos DIR`: behaviour cloning with an MLP (the plug-in for --algo bc). */
-import { UsageError } from '@s2r/sim/util/cli.ts';
+import { UsageError } from '@s2r/core';
 import { DEFAULT_BC_TRAIN, trainBc } from './train.ts';
 import { loadDemos } from '../demos/store.ts';
 import { layeredConfig, rejectFlags, RunFolder, type TrainCliCtx } from '../demos/train-cli-common.ts';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { mse } from '../diffusion/tf-ops.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { initBackend } from '../backend.ts';
 import { TfMlp, initMlp } from '../nn/mlp.ts';
 import { sampleBatch } from '../demos/windows.ts';

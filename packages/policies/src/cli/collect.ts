@@ -2,7 +2,7 @@
  * `npx s2r collect <task> --expert scripted|<artifact> --episodes N --noise σ --out demos/ [--seed N]`
  * Rolls the expert out with Gaussian action noise and writes the columnar demos folder (demos/FORMAT.md).
  */
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, parseSets, UsageError, type Command } from '@s2r/core';
 import { collectDemos, type Expert } from '../demos/collect.ts';
 import { scriptedExpert, teacherExpert } from '../demos/experts.ts';
 
@@ -23,26 +23,6 @@ Options:
   --set k=v        task config override (repeatable), e.g. --set episodeLengthS=6
   --quiet          no per-episode lines`;
 
-function parseSet(sets: string[]): Record<string, unknown> | undefined {
-  if (sets.length === 0) return undefined;
-  const out: Record<string, unknown> = {};
-  for (const s of sets) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--set "${s}": expected key=value`);
-    let v: unknown = s.slice(eq + 1);
-    try {
-      v = JSON.parse(v as string);
-    } catch {
-      /* bare string */
-    }
-    const parts = s.slice(0, eq).split('.');
-    let cur = out;
-    for (const p of parts.slice(0, -1)) cur = (cur[p] ??= {}) as Record<string, unknown>;
-    cur[parts[parts.length - 1]!] = v;
-  }
-  return out;
-}
-
 export const command: Command = {
   name: 'collect',
   summary: 'Collect demonstrations from a scripted expert or a trained teacher',
@@ -61,7 +41,8 @@ export const command: Command = {
     const out = a.str('out');
     if (!out) throw new UsageError('--out is required');
     const seed = a.num('seed', 0);
-    const overrides = parseSet(a.all('set'));
+    const sets = a.all('set');
+    const overrides = sets.length > 0 ? parseSets(sets) : undefined;
     const { load, getTask } = await import('@s2r/sim/tasks/registry.ts');
     const env = await load(task, overrides as never, { print: !a.has('quiet') });
     let expert: Expert;

@@ -4,13 +4,13 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
-import { loadPolicy } from '../policy.ts';
+import { parseArgs, parseSets, UsageError, type Command } from '@s2r/core';
+import { loadPolicy, type Policy } from '../policy.ts';
 import { evaluatePolicy, type EvalOptions } from '../evaluate.ts';
 import type { Summary } from '../stats.ts';
 import { recordEpisodes } from '../record-episodes.ts';
 
-const usage = `Usage: npx s2r eval <run-folder|policy.json> [options]
+const usage = `Usage: npx s2r eval <run-folder|policy.json|model.onnx> [options]
 
 Run the policy deterministically (mean action) and report mean return and success rate with 95% bootstrap
 confidence intervals; with several seeds also the interquartile mean (IQM) of returns, bootstrap stratified by seed.
@@ -26,7 +26,12 @@ Options:
   --record <out.mcap>  also record whole episodes (robot, joint states, actions, reward terms, contacts, DR
                        values) to MCAP for \`s2r view\`; seeds continue from the first --seeds value
   --record-episodes N  episodes to record (default 1)
-  --json            print only the JSON line`;
+  --json            print only the JSON line
+
+ONNX policies (docs/deploy-onnx.md) run on a locomotion task (--task, default go1-flat), their observation built
+from the env's readings by the layout; base_lin_vel comes from the env's true state:
+  --layout NAME|FILE   isaaclab | mjlab | legged_gym | unitree_rl_gym | playground, or a layout JSON file
+  --joint-order a,b,c  --zero-terms t1,t2   as in s2r deploy`;
 
 function fmt(s: Summary, digits = 2): string {
   return `${s.mean.toFixed(digits)}  [95% CI ${s.ci95[0].toFixed(digits)}, ${s.ci95[1].toFixed(digits)}]`;
@@ -37,7 +42,7 @@ export const command: Command = {
   summary: 'Evaluate a run or policy artifact with confidence intervals',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'record-episodes', 'set'], booleans: ['json'] });
+    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'record-episodes', 'set', 'layout', 'joint-order', 'zero-terms'], booleans: ['json'] });
     const target = args.positional[0];
     if (!target) throw new UsageError('missing <run-folder|policy.json>');
     let path = target;
@@ -56,10 +61,18 @@ export const command: Command = {
     // Checked up front: the recording file is created only after the (slow) evaluation.
     if (!Number.isInteger(recordEpisodesN) || recordEpisodesN < 1) throw new UsageError(`--record-episodes must be a positive integer, got ${recordEpisodesN}`);
     const envOverrides: Record<string, unknown> = {};
-    const { parseSets } = await import('../ppo/config.ts');
     Object.assign(envOverrides, parseSets(args.all('set')));
-    const policy = await loadPolicy(path);
-    const opts: EvalOptions = { task: args.str('task'), episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
+    const isOnnx = path.toLowerCase().endsWith('.onnx');
+    const list = (k: string) => args.str(k)?.split(',').map((x) => x.trim()).filter((x) => x.length > 0);
+    if (!isOnnx && (args.str('layout') || args.str('joint-order') || args.str('zero-terms'))) throw new UsageError('--layout, --joint-order and --zero-terms apply to .onnx policies');
+    if (isOnnx && !args.str('layout')) throw new UsageError(`${path}: an ONNX policy needs --layout`);
+    if (isOnnx && args.str('record')) throw new UsageError('--record is not supported for ONNX policies yet (record a deploy to the sim hardware instead)');
+    const task = isOnnx ? args.str('task', 'go1-flat') : args.str('task');
+    const policy: Policy = isOnnx
+      ? ((await (await import('@s2r/bridge/policy/onnx-eval.ts')).onnxEvalPolicy({ onnx: path, layout: args.str('layout')!, jointOrder: list('joint-order'), zeroTerms: list('zero-terms'), task: task! })) as unknown as Policy)
+      : await loadPolicy(path);
+    if (isOnnx && !args.has('json')) for (const l of (policy as unknown as { describe(): string[] }).describe()) console.log(l);
+    const opts: EvalOptions = { task, episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
     const recordPath = args.str('record');
     const r = await evaluatePolicy(policy, opts);
     // The statistics come from the parallel evaluation above; the recording replays whole episodes in this thread

@@ -4,8 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type Command, type ParsedArgs } from '@s2r/sim/util/cli.ts';
-import { parseSets } from '../ppo/config.ts';
+import { parseArgs, parseSets, UsageError, type Command, type ParsedArgs } from '@s2r/core';
 
 const usage = `Usage: npx s2r train <task> [options]
 

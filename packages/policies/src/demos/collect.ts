@@ -6,7 +6,7 @@
  *
  * Episode i uses Rng.seed(seed).split('episode').split(i), so the set is the same whatever order or process.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { Env } from '@s2r/sim/env/types.ts';
 import { computeStats, rowsOf, type DemoDataset, type DemoMeta, type EpisodeEntry } from './dataset.ts';
 import { saveDemos } from './store.ts';

@@ -3,7 +3,7 @@
  * Episode e of seed s resets with Rng.seed(s).split('eval').split(e): the same starts for every policy, so
  * policies are compared on identical task instances.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { Env } from '@s2r/sim/env/types.ts';
 
 export interface ActingPolicy {

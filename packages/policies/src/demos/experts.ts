@@ -2,7 +2,7 @@
  * Experts by name for `s2r collect`: the task's scripted expert (z1-push ships one in @s2r/sim), or a trained
  * teacher artifact of any kind the house loader knows (PPO 'mlp', 'bc-mlp', 'diffusion', 'residual').
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { Env } from '@s2r/sim/env/types.ts';
 import { readArtifact } from '../artifact.ts';
 import { policyExpert, type Expert } from './collect.ts';

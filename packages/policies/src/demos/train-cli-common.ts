@@ -5,9 +5,8 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError, type ParsedArgs } from '@s2r/sim/util/cli.ts';
+import { parseSets, UsageError, type ParsedArgs } from '@s2r/core';
 import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
-import { parseSets } from '../ppo/config.ts';
 import { Progress, type ProgressInfo } from '../progress.ts';
 
 export interface TrainCliCtx {

@@ -3,7 +3,7 @@
  * each episode, the observation history rows t−To+1..t (padded with the first row) and the action rows
  * t..t+H−1 (padded with the last row, i.e. "hold the final action").
  */
-import type { Rng } from '@s2r/sim/rng.ts';
+import type { Rng } from '@s2r/core';
 import type { DemoDataset, EpisodeEntry } from './dataset.ts';
 import { normalizeAction, normalizeObs, type ActionNormalizer, type ObsNormalizer } from './normalizer.ts';
 

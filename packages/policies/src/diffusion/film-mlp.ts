@@ -18,7 +18,7 @@
  * Weights are named Float32Arrays in [in×out] row-major layout (the tfjs layout); the runtime transposes
  * them once to [out×in] so each output is a contiguous dot product (~30% faster in V8 than axpy form).
  */
-import type { Rng } from '@s2r/sim/rng.ts';
+import type { Rng } from '@s2r/core';
 
 export interface FilmMlpConfig {
   /** Action dimension A. */

@@ -7,7 +7,7 @@
  * with temporal ensembling on, each step's action is the exp(−decay·i)-weighted mean of every live chunk's
  * prediction for that step (i = 0 the oldest), as in ACT.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { FilmMlpRuntime, type ObsContext } from './film-mlp.ts';

@@ -7,7 +7,7 @@
  * DDPM (Ho et al. 2020) ancestral sampling with the posterior variance β̃_t ("fixed_small"). Used as the
  * reference the DDIM sampler is tested against, and available for evaluation.
  */
-import type { Rng } from '@s2r/sim/rng.ts';
+import type { Rng } from '@s2r/core';
 import { ddimTimesteps, type NoiseSchedule } from './schedule.ts';
 
 /** Writes ε̂(x, t) into out. */

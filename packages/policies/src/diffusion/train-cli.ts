@@ -1,5 +1,5 @@
 /** `npx s2r train <task> --algo diffusion --demos DIR`: the plug-in cli/train.ts loads for --algo diffusion. */
-import { UsageError } from '@s2r/sim/util/cli.ts';
+import { UsageError } from '@s2r/core';
 import { DEFAULT_DIFFUSION_TRAIN, trainDiffusion } from './train.ts';
 import { loadDemos } from '../demos/store.ts';
 import { layeredConfig, rejectFlags, RunFolder, type TrainCliCtx } from '../demos/train-cli-common.ts';

@@ -8,7 +8,7 @@
  * EMA with diffusers' warm-up decay (power 0.75). Every random draw comes from the seeded Rng.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { initBackend } from '../backend.ts';
 import { squaredCosineSchedule } from './schedule.ts';
 import { DEFAULT_FILM_MLP, initParams, timestepEmbedding, type FilmMlpConfig } from './film-mlp.ts';

@@ -3,7 +3,7 @@
  * Weights export as plain Float32Arrays, the layout the tfjs-free runtime MLP (runtime/mlp.ts) consumes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@s2r/sim/rng.ts';
+import type { Rng } from '@s2r/core';
 import { dense, denseBackward, denseForward, type Activation } from './dense.ts';
 
 export interface MlpLayerData {

@@ -228,36 +228,6 @@ export function defaultPpoConfig(task: string): PpoConfig {
 }
 
 /**
- * Parse `--set key=value` strings into a nested override object. Keys use dots for nesting
- * (`envOverrides.episodeLengthS=10`); values parse as JSON when they can (numbers, booleans, arrays),
- * else stay strings.
- */
-export function parseSets(sets: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const s of sets) {
-    const eq = s.indexOf('=');
-    if (eq <= 0) throw new Error(`--set "${s}": expected key=value`);
-    const key = s.slice(0, eq).trim();
-    const rawVal = s.slice(eq + 1).trim();
-    let val: unknown = rawVal;
-    try {
-      val = JSON.parse(rawVal);
-    } catch {
-      /* a bare string */
-    }
-    const parts = key.split('.');
-    let cur = out;
-    for (let i = 0; i < parts.length - 1; i++) {
-      const p = parts[i]!;
-      if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
-      cur = cur[p] as Record<string, unknown>;
-    }
-    cur[parts[parts.length - 1]!] = val;
-  }
-  return out;
-}
-
-/**
  * Resolve: task defaults ← config file ← --set overrides ← explicit flags. A key the config does not have is an
  * error naming it; so is a value of the wrong type. `envOverrides` is free-form (the env validates it).
  */

@@ -8,7 +8,7 @@
  * analytic loss gradient (ppo/loss.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Rng } from '@s2r/sim/rng.ts';
+import type { Rng } from '@s2r/core';
 import { TfMlp, initMlp, type MlpLayerData } from '../nn/mlp.ts';
 import { Adam, type AdamState } from '../nn/adam.ts';
 import { RuntimeMlp } from '../runtime/mlp.ts';

@@ -12,7 +12,7 @@
 import { mkdir, writeFile, appendFile, readFile } from 'node:fs/promises';
 
 import { join, resolve } from 'node:path';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { EpisodeStats, VecEnv } from '@s2r/sim/env/types.ts';
 import { initBackend } from '../backend.ts';
 import { saveArtifact, type PolicyArtifact } from '../artifact.ts';

@@ -2,7 +2,7 @@
  * Build a frozen base policy from an artifact (embedded in a residual artifact, or a file): diffusion and
  * bc-mlp get their own seeded sampler stream; any other kind (e.g. PPO 'mlp') goes through the house loader.
  */
-import type { Rng } from '@s2r/sim/rng.ts';
+import type { Rng } from '@s2r/core';
 import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { policyFromArtifact, type Policy } from '../policy.ts';
 import { DiffusionPolicy } from '../diffusion/policy.ts';

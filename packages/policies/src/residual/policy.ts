@@ -6,7 +6,7 @@
  * control thread, while `correct()` (a small MLP, µs) runs per command step on the control thread, as ResiP
  * deploys it (base per chunk, residual per step).
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { RuntimeMlp } from '../runtime/mlp.ts';

@@ -1,5 +1,5 @@
 /** `npx s2r train <task> --algo residual --base ARTIFACT`: PPO residual on a frozen base (plug-in for --algo residual). */
-import { UsageError } from '@s2r/sim/util/cli.ts';
+import { UsageError } from '@s2r/core';
 import { DEFAULT_RESIDUAL_TRAIN, RESIDUAL_PPO_DEFAULTS, trainResidual, type ResidualTrainConfig } from './train.ts';
 import { basePpoConfig, type PpoConfig } from '../ppo/config.ts';
 import { readArtifact, type PolicyArtifact } from '../artifact.ts';

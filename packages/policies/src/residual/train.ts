@@ -5,7 +5,7 @@
  * `scale` × the action half-range. The last layer starts at gain 0.01 (PPO's actor init), so training starts
  * from the base policy's behaviour.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { VecEnv } from '@s2r/sim/env/types.ts';
 import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
 import { initBackend } from '../backend.ts';

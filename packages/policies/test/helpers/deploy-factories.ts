@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { z1Push } from '@s2r/sim/tasks/z1-push.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { DiffusionPolicy } from '../../src/diffusion/policy.ts';
 import { ResidualPolicy } from '../../src/residual/policy.ts';
 import type { Policy } from '../../src/policy.ts';

@@ -5,7 +5,7 @@
  * The privileged group exposes the target itself (for the asymmetric critic path).
  * All randomness comes from the seeded Rng, per env stream.
  */
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import type { ActionSpec, EpisodeStats, SpaceSpec, VecEnv } from '@s2r/sim/env/types.ts';
 
 export class ToyVecEnv implements VecEnv {

@@ -1,6 +1,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { initBackend } from '../../src/backend.ts';
 import { TfMlp, initMlp, type MlpLayerData } from '../../src/nn/mlp.ts';
 import { Adam } from '../../src/nn/adam.ts';

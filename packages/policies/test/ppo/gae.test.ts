@@ -1,5 +1,5 @@
 import { describe, expect, it, beforeAll } from 'vitest';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { computeGae, bootstrapTimeouts, standardize } from '../../src/ppo/gae.ts';
 import { PPO } from '../../src/ppo/ppo.ts';
 import { defaultPpoConfig } from '../../src/ppo/config.ts';

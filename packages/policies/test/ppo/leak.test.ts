@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { initBackend } from '../../src/backend.ts';
 import { PPO } from '../../src/ppo/ppo.ts';
 import { defaultPpoConfig } from '../../src/ppo/config.ts';

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { trainPpo, type MakeVecEnv } from '../../src/ppo/train.ts';
 import { loadPolicy } from '../../src/policy.ts';
 import { evaluatePolicy } from '../../src/evaluate.ts';
-import { parseSets, resolvePpoConfig } from '../../src/ppo/config.ts';
+import { resolvePpoConfig } from '../../src/ppo/config.ts';
+import { parseSets } from '@s2r/core';
 import { ToyVecEnv } from '../helpers/toy-env.ts';
 
 const make: MakeVecEnv = async (_t, o) => new ToyVecEnv(o.numEnvs, o.seed);

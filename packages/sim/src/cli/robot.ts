@@ -4,14 +4,10 @@
  * default pose (from s2r.json, or zero) in Rapier and ends with one JSON line:
  * {"robot","dof","mass_kg","stand":{"height_m","height_swing_m","drift_m","stable"}}.
  */
-import { loadUrdf } from '../robot/load.ts';
-import { mergeFixedJoints, totalMass } from '../robot/merge.ts';
-import { loadRobotConfig } from '../robot/load-config.ts';
-import type { Joint, RobotModel } from '../robot/model.ts';
+import { loadUrdf, mergeFixedJoints, totalMass, loadRobotConfig, parseArgs, UsageError, type Joint, type RobotModel, type Command } from '@s2r/core';
 import { createWorld } from '../physics/world.ts';
 import { standingSpawnHeight } from '../physics/spawn.ts';
 import type { RapierFlavor } from '../physics/types.ts';
-import { parseArgs, UsageError, type Command } from '../util/cli.ts';
 
 const USAGE = `Usage: npx s2r robot <file.urdf> [options]
 

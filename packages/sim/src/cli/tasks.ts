@@ -3,7 +3,7 @@
  * observation / action specs, reward and termination terms, and active domain-randomization terms.
  */
 import { getTask, listTasks, load } from '../tasks/registry.ts';
-import { parseArgs, UsageError, type Command } from '../util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 
 const USAGE = `Usage: npx s2r tasks [TASK...] [options]
 

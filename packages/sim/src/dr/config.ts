@@ -1,6 +1,6 @@
 /**
  * Domain-randomization settings: typed data with defaults from published sim-to-real work
- * (/work/shared/REFERENCE.md table). Each entry becomes one EventTerm (see dr/events.ts).
+ * (the shared REFERENCE.md table, `../shared` beside the repository). Each entry becomes one EventTerm (see dr/events.ts).
  */
 import type { EventMode } from '../env/terms.ts';
 

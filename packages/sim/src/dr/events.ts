@@ -3,8 +3,7 @@
  * value into the target (the env) and returns what it drew, so the env can report per-episode DR values.
  */
 import type { RobotSim, SimWorld } from '../physics/types.ts';
-import type { Vec3 } from '../robot/model.ts';
-import type { Rng } from '../rng.ts';
+import type { Vec3, Rng } from '@s2r/core';
 import type { EventTerm } from '../env/terms.ts';
 import type { DrConfig } from './config.ts';
 

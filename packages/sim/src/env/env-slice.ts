@@ -5,7 +5,7 @@
  * Seeding: env g is reset from `Rng.seed(seed).split('env').split(g)` and then continues its own streams across
  * auto-resets, so what env g sees never depends on which thread runs it.
  */
-import { Rng } from '../rng.ts';
+import { Rng } from '@s2r/core';
 import type { TaskEnv } from './types.ts';
 import type { VecBuffers, VecLayout } from './vec-buffers.ts';
 

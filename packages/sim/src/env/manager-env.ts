@@ -6,7 +6,7 @@
  * `postPhysics` → terminations → rewards → `afterReward` → observations (+ noise).
  * Time-outs are truncations, never terminations.
  */
-import { Rng } from '../rng.ts';
+import { Rng } from '@s2r/core';
 import type { RobotSim, SimWorld } from '../physics/types.ts';
 import type { DrConfig } from '../dr/config.ts';
 import { nominalDrState, type DrState, type DrTarget } from '../dr/events.ts';

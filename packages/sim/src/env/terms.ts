@@ -3,7 +3,7 @@
  * A term is a plain object: a name, a pure function of the env, and its parameters. Tasks list their terms in
  * `defaultConfig()`-driven builders; the env runs them in order and prints them as a table at start.
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '@s2r/core';
 
 /** A reward term. The env multiplies `fn(env, params) × weight × dt` (legged_gym convention) unless the task says not to. */
 export interface RewardTerm<E, P = any> {

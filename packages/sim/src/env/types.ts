@@ -2,7 +2,7 @@
  * Gymnasium-style environment contracts. Observations and actions are flat Float32Arrays whose layout is
  * described by named specs, so every consumer (trainer, artifact, bridge, viewer) agrees on what each slot is.
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '@s2r/core';
 
 export interface SpecTerm {
   /** e.g. 'base_lin_vel', 'joint_pos_rel', 'last_action'. */

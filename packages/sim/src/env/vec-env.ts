@@ -7,8 +7,7 @@
  * one to CTRL.DONE; the main thread awaits DONE = W with Atomics.waitAsync (it never blocks its event loop).
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '../util/worker.ts';
-import { Rng } from '../rng.ts';
+import { spawnWorker, Rng } from '@s2r/core';
 import { load } from '../tasks/registry.ts';
 import { EnvSlice } from './env-slice.ts';
 import type { EnvOptions } from './manager-env.ts';

@@ -2,4 +2,4 @@ export type { AddRobotOptions, GroundSpec, LinkContact, RapierFlavor, RobotSim, 
 export { createWorld, type AddRobotOptionsExt, type RapierSimWorld } from './world.ts';
 export { RapierRobot } from './robot-sim.ts';
 export { loadRapier, type Rapier } from './rapier.ts';
-export { linkFrames, lowestCollisionZ, standingSpawnHeight } from './spawn.ts';
+export { lowestCollisionZ, standingSpawnHeight } from './spawn.ts';

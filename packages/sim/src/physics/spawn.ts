@@ -1,33 +1,9 @@
 /**
  * Where to spawn a floating-base robot: the root height at which its lowest collision point, at a given joint
- * pose and upright, touches z = 0. Computed from the model alone (no Rapier).
+ * pose and upright, touches z = 0. Computed from the model alone (no Rapier), with core's forward kinematics.
  */
-import type { Joint, Quat, RobotModel, Vec3 } from '../robot/model.ts';
-import { mergeFixedJoints } from '../robot/merge.ts';
-import { poseToXform, quatFromAxisAngle, quatToMat, xformMul, type Xform } from '../robot/transform.ts';
+import { linkFrames, mergeFixedJoints, poseToXform, quatToMat, xformMul, type RobotModel } from '@s2r/core';
 import { readMesh } from '../mesh/load.ts';
-
-/** World pose of every link of the (merged) model for joint positions q (actuated order) and a root pose. */
-export function linkFrames(model: RobotModel, q: ArrayLike<number>, rootPos: Vec3 = [0, 0, 0], rootQuat: Quat = [0, 0, 0, 1]): Map<string, Xform> {
-  const idx = new Map(model.actuatedJoints.map((n, i) => [n, i]));
-  const children = new Map<string, Joint[]>();
-  for (const j of model.joints) children.set(j.parent, [...(children.get(j.parent) ?? []), j]);
-  const out = new Map<string, Xform>([[model.rootLink, { p: [...rootPos] as Vec3, q: [...rootQuat] as Quat }]]);
-  const stack = [model.rootLink];
-  while (stack.length) {
-    const l = stack.pop()!;
-    for (const j of children.get(l) ?? []) {
-      let x = xformMul(out.get(l)!, poseToXform(j.origin));
-      const i = idx.get(j.name);
-      const v = i === undefined ? 0 : (q[i] ?? 0);
-      if (j.type === 'prismatic') x = xformMul(x, { p: [j.axis[0] * v, j.axis[1] * v, j.axis[2] * v], q: [0, 0, 0, 1] });
-      else if (j.type === 'revolute' || j.type === 'continuous') x = xformMul(x, { p: [0, 0, 0], q: quatFromAxisAngle(j.axis, v) });
-      out.set(j.child, x);
-      stack.push(j.child);
-    }
-  }
-  return out;
-}
 
 /** Lowest z (m) of any collision shape with the root at the origin, upright, at joint positions q. */
 export function lowestCollisionZ(model: RobotModel, q: ArrayLike<number>): number {

@@ -2,7 +2,7 @@
  * The contract between the Rapier articulation (owned by physics/*) and tasks/envs (owned by env/*, tasks/*).
  * Units: m, kg, s, rad, N, N·m. Quaternions [x, y, z, w]. World frame: z up, gravity −z.
  */
-import type { Quat, RobotModel, Vec3 } from '../robot/model.ts';
+import type { Quat, RobotModel, Vec3 } from '@s2r/core';
 
 export type RapierFlavor = 'compat' | 'simd' | 'deterministic';
 

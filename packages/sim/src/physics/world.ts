@@ -3,9 +3,10 @@
  * that an env's results never depend on which other robots share its world; worlds are cheap to build and
  * `free()` releases every WASM object they own.
  */
-import type { RobotModel, Vec3 } from '../robot/model.ts';
+import type { RobotModel, Vec3 } from '@s2r/core';
 import { loadRapier, type Rapier } from './rapier.ts';
-import { GROUP_GROUND, groups, RapierRobot, type WorldHooks } from './robot-sim.ts';
+import { RapierRobot } from './robot-sim.ts';
+import { GROUP_GROUND, groups, type WorldHooks } from './robot-common.ts';
 import type { AddRobotOptions, GroundSpec, RapierFlavor, SimWorld, WorldOptions } from './types.ts';
 
 type RWorld = InstanceType<Rapier['World']>;

@@ -6,10 +6,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { RobotModel } from '../robot/model.ts';
-import { loadUrdf } from '../robot/load.ts';
-import { loadRobotConfig } from '../robot/load-config.ts';
-import type { ResolvedRobotConfig } from '../robot/robot-config.ts';
+import { loadUrdf, loadRobotConfig, type RobotModel, type ResolvedRobotConfig } from '@s2r/core';
 
 /** hardware/robots at the repo root (this file is packages/sim/src/tasks/assets.ts). */
 export const ROBOTS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../../hardware/robots');

@@ -5,7 +5,7 @@
  */
 import { createWorld } from '../physics/world.ts';
 import type { RobotSim, SimWorld } from '../physics/types.ts';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '@s2r/core';
 import { computeObservation, ManagerEnv, specFromTerms, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { ObservationTerm } from '../env/terms.ts';
 import { disabledDrConfig } from '../dr/config.ts';

@@ -9,7 +9,7 @@ import { computeObservation } from '../env/manager-env.ts';
 import { defaultDrConfig } from '../dr/config.ts';
 import { loadRobotAsset } from './assets.ts';
 import { Terrain } from '../terrain/heightfield.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '@s2r/core';
 import { defaultLocomotionConfig, LocomotionEnv, locomotionObservationTerms, LOCOMOTION_OBS_SIZE, type LeggedReadings, type LocomotionConfig } from './locomotion.ts';
 import { specFromTerms } from '../env/manager-env.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';

@@ -8,14 +8,12 @@
  * height scan. `observeLocomotion` is the pure function both the env and the bridge use.
  */
 import type { RobotSim, SimWorld } from '../physics/types.ts';
-import type { Rng } from '../rng.ts';
-import type { Vec3 } from '../robot/model.ts';
+import { clamp, rotateInverse, yawQuat, type Rng, type Vec3 } from '@s2r/core';
 import { buildDrEvents } from '../dr/events.ts';
 import { ManagerEnv, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { ObservationTerm, RewardTerm, TerminationTerm } from '../env/terms.ts';
 import type { ActionSpec } from '../env/types.ts';
 import type { RobotAsset } from './assets.ts';
-import { clamp, rotateInverse, yawQuat } from './math.ts';
 import type { Terrain } from '../terrain/heightfield.ts';
 
 /** Plain robot readings the actor observation is built from — the same at training and at deploy time. */

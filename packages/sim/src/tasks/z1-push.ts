@@ -8,14 +8,12 @@
  */
 import { createWorld, type RapierSimWorld } from '../physics/world.ts';
 import type { RobotSim } from '../physics/types.ts';
-import type { Vec3 } from '../robot/model.ts';
-import { Rng } from '../rng.ts';
+import { Rng, Kinematics, type Vec3 } from '@s2r/core';
 import { computeObservation, ManagerEnv, specFromTerms, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { EventTerm, ObservationTerm, RewardTerm } from '../env/terms.ts';
 import { disabledDrConfig } from '../dr/config.ts';
 import { buildDrEvents } from '../dr/events.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
-import { Kinematics } from './kinematics.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
 
 /** Plain readings the z1-push observation is built from (joints from the arm, block pose from a tracker). */

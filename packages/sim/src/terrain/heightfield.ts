@@ -6,7 +6,7 @@
  * Grid convention (matches physics GroundSpec 'heightfield'): heights[r * cols + c] is the height (m) at
  * x = (r − (rows − 1)/2)·spacing, y = (c − (cols − 1)/2)·spacing, i.e. row-major, rows along x, centred at the origin.
  */
-import type { Rng } from '../rng.ts';
+import type { Rng } from '@s2r/core';
 
 export type TerrainType = 'smooth_slope' | 'rough_slope' | 'stairs_up' | 'stairs_down' | 'discrete';
 export const TERRAIN_TYPES: TerrainType[] = ['smooth_slope', 'rough_slope', 'stairs_up', 'stairs_down', 'discrete'];

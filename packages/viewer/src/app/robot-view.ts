@@ -10,7 +10,7 @@ import { ColladaLoader } from 'three/examples/jsm/loaders/ColladaLoader.js';
 import { STLLoader } from 'three/examples/jsm/loaders/STLLoader.js';
 import { OBJLoader } from 'three/examples/jsm/loaders/OBJLoader.js';
 import { mergeVertices } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
-import { rpyToQuat } from '@s2r/sim/robot/transform.ts';
+import { rpyToQuat } from '@s2r/core/robot/transform.ts';
 import type { GeometryJson, RobotJson, ShapeJson } from '../server/robot-json.ts';
 import type { KinTree } from '../kinematics.ts';
 

@@ -2,7 +2,7 @@
  * `npx s2r view <file.mcap | run folder>... [--port N] [--host 127.0.0.1] [--robot-dir DIR] [--live] [--open-compare]`
  * Serves the three.js viewer on the given recordings and prints its URL; runs until Ctrl-C.
  */
-import { parseArgs, UsageError, type Command } from '@s2r/sim/util/cli.ts';
+import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { serveViewer } from '../server/serve.ts';
 
 const usage = `Usage: npx s2r view <file.mcap | run folder>... [options]

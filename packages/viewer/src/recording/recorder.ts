@@ -8,7 +8,7 @@
  * episodes, keep counting time across them and mark boundaries with `episode()`.
  * Floats are stored at 1e-6 resolution (µm, µrad) to keep files small.
  */
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
+import type { RobotModel } from '@s2r/core';
 import { McapFileWriter } from './mcap-file-writer.ts';
 import type { LiveSink } from './live-sink.ts';
 import { connectLive } from './live-sink.ts';

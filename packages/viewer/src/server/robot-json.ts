@@ -5,8 +5,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { extname, isAbsolute, resolve, join } from 'node:path';
-import { parseUrdf } from '@s2r/sim/robot/urdf.ts';
-import type { Geometry, RobotModel, Shape } from '@s2r/sim/robot/model.ts';
+import { parseUrdf, type Geometry, type RobotModel, type Shape } from '@s2r/core';
 
 export const MESH_TYPES: Record<string, string> = { '.dae': 'model/vnd.collada+xml', '.stl': 'model/stl', '.obj': 'model/obj' };
 

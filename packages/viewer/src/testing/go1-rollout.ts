@@ -3,10 +3,8 @@
  * demos: PD at Kp 20 / Kd 0.5 toward a scripted trotting pattern around the default pose, every channel filled.
  * Not a policy — it exists to produce realistic recordings without training anything.
  */
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf, Rng, type RobotModel } from '@s2r/core';
 import { createWorld } from '@s2r/sim/physics/index.ts';
-import { Rng } from '@s2r/sim/rng.ts';
-import type { RobotModel } from '@s2r/sim/robot/model.ts';
 import { Recorder, type RecorderOptions } from '../recording/recorder.ts';
 
 export interface RolloutOptions {

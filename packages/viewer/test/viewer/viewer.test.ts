@@ -8,11 +8,12 @@ import { readRecording } from '../../src/recording/reader.ts';
 import { Recorder } from '../../src/recording/recorder.ts';
 import { serveViewer, type ViewerServer } from '../../src/server/serve.ts';
 import { recordGo1Rollout } from '../../src/testing/go1-rollout.ts';
-import { loadUrdf } from '@s2r/sim/robot/load.ts';
+import { loadUrdf } from '@s2r/core';
 import { launchBrowser, nextFrame, openViewer } from '../helpers/browser.ts';
+import { GO1_URDF, sharedRobot, Z1_URDF } from '../../../../test/helpers/robots.ts';
 
-const GO1 = '/work/shared/robots/go1/urdf/go1.urdf';
-const Z1_STL = '/work/shared/robots/z1/meshes/collision/z1_Link02.STL';
+const GO1 = GO1_URDF;
+const Z1_STL = sharedRobot('z1/meshes/collision/z1_Link02.STL');
 
 let dir: string;
 let go1Path: string;
@@ -74,7 +75,7 @@ beforeAll(async () => {
   await rec.close();
   // z1-push-like scene: the Z1 arm (its Link01 visual mesh is missing), a block moved through /tf, a goal,
   // and a heightfield.
-  const z1 = loadUrdf('/work/shared/robots/z1/urdf/z1.urdf');
+  const z1 = loadUrdf(Z1_URDF);
   const zrec = await Recorder.open(join(dir, 'z1-push.mcap'), { robot: z1, meta: { task: 'z1-push' } });
   zrec.scene(0, {
     bodies: [

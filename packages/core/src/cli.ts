@@ -92,3 +92,33 @@ export function parseArgs(argv: string[], spec: { values?: string[]; booleans?: 
     all: (name) => flags.get(name) ?? [],
   };
 }
+
+/**
+ * The one `--set key=value` parser. Keys use dots for nesting (`envOverrides.episodeLengthS=10`); values parse
+ * as JSON when they can (numbers, booleans, arrays), else stay strings. Whether a key exists is for the config it
+ * is merged into to say (mergeConfig names unknown keys).
+ */
+export function parseSets(sets: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--set "${s}": expected key=value`);
+    const key = s.slice(0, eq).trim();
+    const rawVal = s.slice(eq + 1).trim();
+    let val: unknown = rawVal;
+    try {
+      val = JSON.parse(rawVal);
+    } catch {
+      /* a bare string */
+    }
+    const parts = key.split('.');
+    let cur = out;
+    for (let i = 0; i < parts.length - 1; i++) {
+      const p = parts[i]!;
+      if (typeof cur[p] !== 'object' || cur[p] === null) cur[p] = {};
+      cur = cur[p] as Record<string, unknown>;
+    }
+    cur[parts[parts.length - 1]!] = val;
+  }
+  return out;
+}

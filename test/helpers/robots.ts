@@ -1,12 +1,23 @@
-/** Paths and small builders shared by the robot/physics tests. */
+/**
+ * Paths and small builders shared by the robot/physics/viewer tests and benches. The shared robots (the real Go1
+ * and Z1 descriptions from unitree_ros) live in `../shared` beside the repository root, resolved from this file,
+ * never an absolute path.
+ */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export const GO1_URDF = '/work/shared/robots/go1/urdf/go1.urdf';
-export const Z1_URDF = '/work/shared/robots/z1/urdf/z1.urdf';
-export const Z1_DIR = '/work/shared/robots/z1';
-export const REPO = resolve(import.meta.dirname, '../../../..');
+/** The repository root (this file is test/helpers/robots.ts). */
+export const REPO = resolve(import.meta.dirname, '../..');
+/** The shared folder beside the repository root. */
+export const SHARED_DIR = resolve(REPO, '../shared');
+/** A path inside the shared robots folder, e.g. `sharedRobot('go1/urdf/go1.urdf')`. */
+export function sharedRobot(rel: string): string {
+  return join(SHARED_DIR, 'robots', rel);
+}
+export const GO1_URDF = sharedRobot('go1/urdf/go1.urdf');
+export const Z1_URDF = sharedRobot('z1/urdf/z1.urdf');
+export const Z1_DIR = sharedRobot('z1');
 export const S2R_GO1 = join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf');
 export const S2R_ARM = join(REPO, 'hardware/robots/s2r-arm/s2r-arm.urdf');
 export const CARTPOLE = join(REPO, 'hardware/robots/cartpole/cartpole.urdf');

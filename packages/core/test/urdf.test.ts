@@ -8,7 +8,7 @@ import { resolveUri } from '../src/robot/paths.ts';
 import { XmlError } from '../src/robot/xml.ts';
 import { loadRobotConfig } from '../src/robot/load-config.ts';
 import { RobotConfigError } from '../src/robot/robot-config.ts';
-import { CARTPOLE, GO1_URDF, S2R_ARM, S2R_GO1, tmpDir, writeZ1WithStlCollisions, Z1_DIR, Z1_URDF } from './helpers/robots.ts';
+import { CARTPOLE, GO1_URDF, S2R_ARM, S2R_GO1, sharedRobot, tmpDir, writeZ1WithStlCollisions, Z1_DIR, Z1_URDF } from '../../../test/helpers/robots.ts';
 
 
 const minimal = (body: string) => `<?xml version="1.0"?>\n<robot name="t">\n${body}\n</robot>\n`;
@@ -39,7 +39,7 @@ describe('URDF: the real Go1', () => {
     const g = hip.visuals[0]!.geometry;
     expect(g.type).toBe('mesh');
     if (g.type === 'mesh') {
-      expect(g.path).toBe('/work/shared/robots/go1/meshes/hip.dae');
+      expect(g.path).toBe(sharedRobot('go1/meshes/hip.dae'));
       expect(g.exists).toBe(true);
     }
     const trunk = model.links.find((l) => l.name === 'trunk')!.visuals[0]!.geometry;
@@ -82,7 +82,7 @@ describe('URDF: the real Z1', () => {
     const path = writeZ1WithStlCollisions();
     const z1 = loadUrdfFromDisk(path, { packageDirs: { z1_description: Z1_DIR } });
     const g = z1.links.find((l) => l.name === 'link03')!.collisions[0]!.geometry;
-    expect(g).toMatchObject({ type: 'mesh', path: '/work/shared/robots/z1/meshes/collision/z1_Link03.STL', exists: true });
+    expect(g).toMatchObject({ type: 'mesh', path: sharedRobot('z1/meshes/collision/z1_Link03.STL'), exists: true });
     // Copied into a ROS-style layout (pkg/urdf/x.urdf + pkg/meshes/...), no packageDirs needed.
     const root = tmpDir();
     mkdirSync(join(root, 'urdf'));

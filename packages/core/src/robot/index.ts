@@ -7,3 +7,4 @@ export { parseXml, XmlError, type XmlElement } from './xml.ts';
 export { parseRobotConfig, resolveRobotConfig, RobotConfigError, type RobotConfig, type ResolvedRobotConfig } from './robot-config.ts';
 export { findRobotConfig, readRobotConfig, loadRobotConfig } from './load-config.ts';
 export * from './transform.ts';
+export { Kinematics, kinematicChain, linkPoses, linkFrames, type KinematicChain, type KinematicModel } from './kinematics.ts';
