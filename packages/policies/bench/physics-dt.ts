@@ -11,8 +11,8 @@
  * Last line: {"bench":"physics-dt","settings":{…},"load_avg_1m":…}
  */
 import { loadavg } from 'node:os';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
-import { Rng } from '@s2r/sim/rng.ts';
+import { parseArgs } from '@s2r/core';
+import { Rng } from '@s2r/core';
 import { makeVecEnv } from '@s2r/sim/env/vec-env.ts';
 import { loadPolicy } from '../src/policy.ts';
 import { evaluateCommandGrid, gridVerdict, type Command3 } from '../src/command-grid.ts';

@@ -17,9 +17,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from '@s2r/sim/util/cli.ts';
+import { parseArgs, parseSets } from '@s2r/core';
 import { trainPpo, type IterationMetrics } from '../src/ppo/train.ts';
-import { parseSets } from '../src/ppo/config.ts';
 import { mainThreadCpuMs } from './cpu.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['iterations', 'rounds', 'variant', 'task', 'set'] });

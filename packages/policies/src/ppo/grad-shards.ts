@@ -13,7 +13,7 @@
  * is synchronous work anyway.
  */
 import type { Worker } from 'node:worker_threads';
-import { spawnWorker } from '@s2r/sim/util/worker.ts';
+import { spawnWorker } from '@s2r/core';
 import type { TfMlp } from '../nn/mlp.ts';
 import { Minibatch, type RolloutStorage } from './storage.ts';
 import { MB_KEYS, SHARD_CTRL as CTRL, shardGradient, STATS, type MinibatchArrays, type ShardLayout, type ShardSabs } from './grad-shard-kernel.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Rng } from '@s2r/sim/rng.ts';
+import { Rng } from '@s2r/core';
 import { initBackend } from '../../src/backend.ts';
 import { PPO } from '../../src/ppo/ppo.ts';
 import { defaultPpoConfig } from '../../src/ppo/config.ts';
