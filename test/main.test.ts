@@ -65,6 +65,12 @@ describe('npm start', () => {
     expect(summary.distance_m, why()).toBeGreaterThanOrEqual(MIN_DISTANCE_M);
     expect(typeof summary.loop_p99_us).toBe('number');
     expect(typeof summary.safety_interventions).toBe('number');
+    // The action pipeline's limiting is its normal job, reported apart; the safety layer cuts nothing it emits while
+    // the policy runs. A watchdog trip (no state for 10 periods) can only come from a host too loaded to run the
+    // simulated robot in real time, so it is the one kind allowed here (it is 0 on an unloaded machine).
+    const cut = Object.keys(summary.safety_running_by_kind).filter((k) => k !== 'watchdog');
+    expect(cut, `${JSON.stringify(summary.safety_running_by_kind)} ${why()}`).toEqual([]);
+    expect(summary.pipeline_limiting).toMatchObject({ clip: expect.any(Number), position_limit: expect.any(Number), rate_limit: expect.any(Number) });
   }, 240_000);
 
   it('serves the viewer on the recording, and the page shows the robot walking', async () => {

@@ -12,7 +12,7 @@
  *   - lateness_p99_us    99th percentile of control-tick lateness (/loop_timing);
  *   - safety             interventions by kind (/safety).
  */
-import { readRecording, TOPICS } from '@s2r/viewer';
+import { readRecording, TOPICS } from '@s2r/recording';
 
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return NaN;
@@ -25,7 +25,8 @@ function stats(path: string) {
   const counts = new Map<string, number>();
   for (const m of rec.messages) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
 
-  const js = rec.messages.filter((m) => m.topic === TOPICS.jointState);
+  // A tick whose state never arrived is recorded with NaN positions (null in JSON-encoded files): skip those.
+  const js = rec.messages.filter((m) => m.topic === TOPICS.jointState && m.data.position.every((x: number | null) => typeof x === 'number' && Number.isFinite(x)));
   const cmd = rec.messages.filter((m) => m.topic === TOPICS.command && Array.isArray(m.data.position) && (m.data.mode ?? 'position') === 'position');
   const act = rec.messages.filter((m) => m.topic === TOPICS.action);
 

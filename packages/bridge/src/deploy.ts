@@ -25,6 +25,7 @@ import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hard
 import type { RosHardwareOptions } from './hardware/ros.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
+import { Recorder, serveFoxglove } from '@s2r/recording';
 
 export interface DeployOptions {
   /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
@@ -49,8 +50,13 @@ export interface DeployOptions {
   commands?: string | CommandStep[];
   /** MCAP output path. */
   record?: string;
+  /** Replace an existing `record` file (default: refuse to, with an error naming it). */
+  overwrite?: boolean;
   /** Also stream the recording to a live viewer (ws://…/live). */
   recordLive?: string;
+  /** Serve the recording's topics live to Foxglove (WebSocket protocol) on loopback, on this port (8765 by default). */
+  foxglove?: boolean;
+  foxglovePort?: number;
   /** Run everything, never write to the hardware. */
   dryRun?: boolean;
   seed?: number;
@@ -105,11 +111,19 @@ export interface DeploySummary {
   missed_deadlines: number;
   /** The same figures over the ticks where the policy was in control (phase running). */
   running: { ticks: number; p50_us: number; p99_us: number; max_us: number; missed: number };
-  /** Safety interventions by kind (ticks on which each fired). */
+  /** Safety interventions by kind (ticks on which each fired): what the layer changed beyond the action pipeline. */
   safety_interventions: Record<string, number>;
   safety_interventions_total: number;
+  /** Interventions on ticks that began with the policy in control (outside the soft start/stop ramps). */
+  safety_interventions_running: Record<string, number>;
+  /** Safety estimates that changed nothing (ticks), e.g. effort_estimate. */
+  safety_diagnostics: Record<string, number>;
+  /** The action pipeline doing its normal job: clip / position_limit / effort_limit (policy steps), rate_limit (substeps). */
+  pipeline_limiting: Record<string, number>;
   estop: string | null;
   recording: string | null;
+  /** Why recording stopped early (e.g. the disk filled up), or null; the file holds everything before it. */
+  recording_error: string | null;
   hardware_stats: Record<string, number>;
   policy_stats: Record<string, unknown>;
 }
@@ -216,20 +230,32 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   log(`deploy: ${policyLabel} → ${label} (${model.name}, ${joints.length} joints) at ${rateHz} Hz, policy ${policyRateHz} Hz${o.dryRun ? ', DRY RUN (no writes)' : ''}`);
 
   // 3) Recording (optional).
-  let recorder: any = null;
+  let recorder: Recorder | null = null;
+  const foxglove = o.foxglove ? await serveFoxglove({ port: o.foxglovePort ?? 8765 }) : null;
+  if (foxglove) log(`deploy: Foxglove WebSocket server on ${foxglove.url} (Foxglove: Open connection → Foxglove WebSocket)`);
+  // Set when writing the recording failed (e.g. disk full): recording stopped, the run went on.
+  let recordingError: string | null = null;
   // What opening the recording creates (the file and any missing parent folders), removed again if the control
   // thread fails before the loop starts (e.g. the serial port does not exist): nothing ran, so nothing to keep.
   const created: string[] = [];
   if (o.record) {
     for (let p = resolve(o.record); !existsSync(p); p = dirname(p)) created.push(p);
   }
-  if (o.record || o.recordLive) {
-    const spec = '@s2r/viewer/recording/index.ts';
-    const { Recorder } = (await import(spec)) as { Recorder: { open(p: string | null, opts: unknown): Promise<unknown> } };
+  if (o.record || o.recordLive || foxglove) {
     recorder = await Recorder.open(o.record ? resolve(o.record) : null, {
       robot: model,
       live: o.recordLive,
+      ...(foxglove ? { foxglove } : {}),
+      overwrite: !!o.overwrite,
+      // One line naming the file, even with --quiet; the robot keeps being controlled and the run ends normally.
+      onWriteError: (e: Error) => {
+        recordingError = e.message;
+        (o.log ?? ((l: string) => process.stderr.write(`${l}\n`)))(`deploy: ${e.message}`);
+      },
       meta: { kind: 'deployment', policy: policyLabel, ...(onnxFacts ? { onnx: onnxFacts } : {}), hardware: label, rate_hz: rateHz, policy_rate_hz: policyRateHz, dry_run: !!o.dryRun, seed: o.seed ?? 0, commands },
+    }).catch(async (e: unknown) => {
+      await foxglove?.close(); // e.g. the file exists: nothing runs, so nothing may keep the port open
+      throw e;
     });
   }
 
@@ -437,8 +463,12 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       })(),
       safety_interventions: res.interventions,
       safety_interventions_total: total,
+      safety_interventions_running: res.interventionsRunning,
+      safety_diagnostics: res.safetyDiagnostics,
+      pipeline_limiting: res.pipelineLimiting,
       estop: res.estopReason || null,
       recording: o.record ? resolve(o.record) : null,
+      recording_error: recordingError,
       hardware_stats: res.hardware,
       policy_stats: { ...res.controller, policy_ticks_recorded: policyTicks, ring_dropped: res.ringDropped, ...(onnxFacts ? { onnx: onnxFacts } : {}) },
     };
@@ -452,6 +482,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       stdin.pause();
     }
     if (recorder && !recorder.closed) await recorder.close().catch(() => {});
+    await foxglove?.close();
   }
 }
 

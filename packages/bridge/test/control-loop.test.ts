@@ -24,8 +24,9 @@ function opts(extra: Partial<StartLoopOptions> & { policyExport?: string; policy
 }
 
 describe('ControlLoop in its worker thread (mock hardware)', () => {
-  it('soft-starts, runs the policy at 50 Hz with 500 Hz commands, interpolates, soft-stops; records every tick', async () => {
-    const h = startControlLoop(opts());
+  it('soft-starts, runs the policy at 50 Hz with 500 Hz commands, holds between policy ticks (as the env), soft-stops; records every tick', async () => {
+    // The policy's pipeline rate-limits targets to 8 rad/s on a 5 ms substep grid: 0.04 rad per substep.
+    const h = startControlLoop(opts({ policyOptions: { maxRate: 8, substepDt: 0.005 }, safety: { softStartS: 0.1, softStopS: 0.05, maxStep: 0.2 } }));
     await h.started;
     const recs: { t: number; phase: number; pos: number[]; policyTick: number; mode: number }[] = [];
     const timer = setInterval(() => h.drain((r) => recs.push({ t: r.f[F.t]!, phase: r.f[F.phase]!, pos: Array.from(r.cmdPos), policyTick: r.f[F.policy_tick]!, mode: r.f[F.mode]! })), 20);
@@ -57,10 +58,19 @@ describe('ControlLoop in its worker thread (mock hardware)', () => {
     const pt = running.map((r, i) => (r.policyTick ? i : -1)).filter((i) => i >= 0);
     expect(pt.length).toBeGreaterThan(10);
     expect(pt[2]! - pt[1]!).toBe(10);
-    // Interpolation: the first policy step moves the target 1/10 of the way per tick.
+    // Hold (the default, what the env does): the goal (default + 0.1) is held and the rate limit moves the target
+    // 0.04 rad per 5 ms substep that has started: ticks at 0, 2, 4 ms are in substep 0, 6 and 8 ms in substep 1.
+    // Checked by scheduled time, so cycles a loaded host made the loop skip are caught up as the env would have.
     const i0 = pt[0]!;
-    expect(running[i0]!.pos[0]).toBeCloseTo(0.1 + 0.01, 6);
-    expect(running[i0 + 4]!.pos[0]).toBeCloseTo(0.1 + 0.05, 6);
+    const t0 = running[i0]!.t;
+    expect(running[i0]!.pos[0]).toBeCloseTo(0.1 + 0.04, 6);
+    for (const r of running.slice(i0, pt[1]!)) {
+      const due = Math.floor((r.t - t0) / 0.005 + 1e-9) + 1;
+      expect(r.pos[0], `t = ${((r.t - t0) * 1e3).toFixed(1)} ms after the policy tick`).toBeCloseTo(0.1 + Math.min(0.1, 0.04 * due), 6);
+    }
+    // The pipeline's limiting is reported on its own; the safety layer changed nothing beyond it.
+    expect(res.pipelineLimiting.rate_limit).toBe(2);
+    expect(res.interventions.max_step ?? 0).toBe(0);
     // Ends damping (soft stop).
     expect(recs[recs.length - 1]!.mode).toBe(1);
     expect(res.finalPhase).toBe('stopped');

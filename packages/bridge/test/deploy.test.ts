@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { deploy } from '../src/deploy.ts';
-import { readRecording } from '@s2r/viewer/recording/reader.ts';
+import { readRecording } from '@s2r/recording/reader.ts';
 import { writeGo1Artifact } from './helpers/artifact.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));

@@ -29,7 +29,7 @@ function input(p: DeployPolicy): ObsInput {
   const J = p.jointNames;
   return {
     jointPos: Float64Array.from(J, qOf), jointVel: Float64Array.from(J, qdOf), defaultPose: Float64Array.from(p.defaultPose),
-    angVel: Float64Array.from(ANG), projectedGravity: Float64Array.from(GRAV), linVel: Float64Array.from(LIN), commands: Float64Array.from(CMD),
+    angVel: Float64Array.from(ANG), projectedGravity: Float64Array.from(GRAV), linVel: Float64Array.from(LIN), command: Float64Array.from(CMD),
     lastAction: new Float32Array(J.length).fill(99), // the controller's (scaled/clipped) copy: ONNX policies must not use it
   };
 }
@@ -52,7 +52,7 @@ describe('ONNX deploy policies per preset', () => {
     const p = await load('isaaclab.onnx', 'isaaclab');
     const BF = ['hip', 'thigh', 'calf'].flatMap((x) => ['FL', 'FR', 'RL', 'RR'].map((l) => `${l}_${x}_joint`));
     expect(p.jointNames).toEqual(BF);
-    expect(p.actionScale).toBe(0.25);
+    expect(p.pipeline.scale).toBe(0.25);
     const inp = input(p);
     const obs = new Float32Array(p.obsSize);
     p.reset();
@@ -76,7 +76,7 @@ describe('ONNX deploy policies per preset', () => {
     const pose = meta.default_joint_pos!.split(',').map(Number);
     const scale = meta.action_scale!.split(',').map(Number);
     expect(p.jointNames).toEqual(J);
-    expect(p.actionScale).toBe(1); // folded into act(): scales differ per joint
+    expect(p.pipeline.scale).toBe(1); // folded into act(): scales differ per joint
     const inp = input(p);
     const obs = new Float32Array(48);
     p.reset();
@@ -105,7 +105,7 @@ describe('ONNX deploy policies per preset', () => {
   it('playground: linvel, gyro, gravity, q−q0, qd, last_act, command; continuous_actions × 0.5', async () => {
     const p = await load('playground.onnx', 'playground');
     expect(p.jointNames).toEqual(URDF_ORDER);
-    expect(p.actionScale).toBe(0.5);
+    expect(p.pipeline.scale).toBe(0.5);
     const inp = input(p);
     const obs = new Float32Array(48);
     p.reset();

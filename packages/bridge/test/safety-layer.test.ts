@@ -75,27 +75,56 @@ describe('SafetyLayer', () => {
     expect(ev).toMatchObject({ joint: 0, requested: 3, sent: 1 });
   });
 
-  it('limits the change of target per tick (max step) and by the velocity limit', () => {
+  it('bounds the change of target per tick (max step), and leaves rate limiting to the action pipeline', () => {
     const s = layer();
     let t = toRunning(s);
     const c = s.update(t, state([0.5, -0.5], t), cmd([0.8, -0.5]));
     expect(c.position[0]).toBeCloseTo(0.51, 12); // maxStep 0.01 rad
     expect(s.counts.max_step).toBe(1);
+    // A 0.4 rad step within maxStep at a URDF velocity of 1 rad/s: the pipeline's rate limit (per physics substep)
+    // is the filter, so the layer sends it unchanged and counts nothing.
     const v = layer({ maxStep: 10, limits: limitTable(names, { lower: [-1, -2], upper: [1, 2], velocity: [1, 10], effort: [100, 100] }) });
     t = toRunning(v);
     const c2 = v.update(t, state([0.5, -0.5], t), cmd([0.9, -0.5]));
-    expect(c2.position[0]).toBeCloseTo(0.5 + 1 * DT, 12); // 1 rad/s × 2 ms
+    expect(c2.position[0]).toBe(0.9);
+    expect(v.interventions()).toEqual({ soft_start: expect.any(Number) });
+    // A commanded joint velocity beyond the URDF limit is a violated bound: clamped and counted.
+    const vc = cmd([0.9, -0.5]);
+    vc.velocity[0] = 3;
+    t += DT;
+    expect(v.update(t, state([0.9, -0.5], t), vc).velocity[0]).toBe(1);
     expect(v.counts.velocity_limit).toBe(1);
   });
 
-  it('keeps the PD torque estimate within the effort limit', () => {
+  it('counts a PD torque estimate over the effort limit as a diagnostic, without changing the command', () => {
     const s = layer({ maxStep: 10, limits: limitTable(names, { lower: [-1, -2], upper: [1, 2], velocity: [1e3, 1e3], effort: [5, 100] }) });
-    const t = toRunning(s);
-    // kp 20 × 0.4 rad = 8 N·m > 5 N·m on joint a → target pulled back to 0.25 rad from the measured pose.
+    let t = toRunning(s);
+    // kp 20 × 0.4 rad = 8 N·m > 5 N·m on joint a: the drive clamps its torque itself; the target is sent as asked.
     const c = s.update(t, state([0.5, -0.5], t), cmd([0.9, -0.5]));
-    expect(c.position[0]).toBeCloseTo(0.5 + 5 / 20, 9);
+    expect(c.position[0]).toBe(0.9);
     expect(c.position[1]).toBe(-0.5);
+    expect(s.counts.effort_limit).toBe(0);
+    expect(s.diagnostics()).toEqual({ effort_estimate: 1 });
+    // A feed-forward effort beyond the limit is a command the layer changes: an intervention.
+    const ff = cmd([0.5, -0.5]);
+    ff.effort[0] = 9;
+    t += DT;
+    expect(s.update(t, state([0.5, -0.5], t), ff).effort[0]).toBe(5);
     expect(s.counts.effort_limit).toBe(1);
+  });
+
+  it('counts apart what it changed while the policy was in control: a NaN and a watchdog trip, not the ramp', () => {
+    const s = layer();
+    let t = toRunning(s);
+    expect(s.counts.soft_start).toBeGreaterThan(0);
+    expect(s.interventionsWhileRunning()).toEqual({});
+    s.update(t, state([0.5, -0.5], t), cmd([NaN, -0.5]));
+    expect(s.interventionsWhileRunning()).toEqual({ nonfinite: 1 });
+    // Stale state trips the watchdog from running (counted once), then the layer damps in phase watchdog.
+    for (let k = 0; k < 8; k++) s.update((t += DT), null, cmd([0.5, -0.5]));
+    expect(s.phase).toBe('watchdog');
+    expect(s.counts.watchdog).toBeGreaterThan(1);
+    expect(s.interventionsWhileRunning()).toEqual({ nonfinite: 1, watchdog: 1 });
   });
 
   it('holds the last safe command when the controller emits NaN or Inf', () => {

@@ -166,11 +166,18 @@ export const command: Command = {
         missed_deadlines: summary.missed_deadlines,
         safety_interventions: summary.safety_interventions_total,
         safety_by_kind: summary.safety_interventions,
+        // What the safety layer changed on ticks where the policy was in control (outside the soft start/stop ramps).
+        safety_interventions_running: Object.values(summary.safety_interventions_running).reduce((n, v) => n + v, 0),
+        safety_running_by_kind: summary.safety_interventions_running,
+        // The action pipeline doing its normal job (clip, joint-limit clamp, rate limit), reported on its own.
+        pipeline_limiting: summary.pipeline_limiting,
         eval: evalSummary,
         sim2sim,
       };
       writeFileSync(join(out, 'summary.json'), JSON.stringify({ ...result, deploy: summary }, null, 2));
-      console.log(`      walked ${summary.distance_m?.toFixed(2)} m, ${summary.falls} falls, loop p99 lateness ${summary.loop_p99_us.toFixed(0)} µs, ${summary.safety_interventions_total} safety interventions`);
+      const pl = summary.pipeline_limiting;
+      console.log(`      walked ${summary.distance_m?.toFixed(2)} m, ${summary.falls} falls, loop p99 lateness ${summary.loop_p99_us.toFixed(0)} µs, ${result.safety_interventions_running} safety interventions while running (${summary.safety_interventions_total} with the soft start/stop ramps)`);
+      console.log(`      action pipeline limiting (its normal job, not safety): clip ${pl.clip ?? 0}, position_limit ${pl.position_limit ?? 0} policy steps, rate_limit ${pl.rate_limit ?? 0} substeps`);
 
       // 5. Serve the viewer on the recording.
       if (serve && !abort.signal.aborted) {

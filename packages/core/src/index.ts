@@ -8,3 +8,5 @@ export { Rng, type SplitKey } from './rng.ts';
 export { parseArgs, parseSets, UsageError, type Command, type ParsedArgs } from './cli.ts';
 export { spawnWorker } from './worker.ts';
 export * from './robot/index.ts';
+export * from './action/index.ts';
+export * from './contract/index.ts';

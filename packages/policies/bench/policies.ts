@@ -28,8 +28,9 @@
  * Evaluations are cached in eval-<name>.json next to their artifact (delete to re-evaluate).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '@s2r/core';
 import { load, getTask } from '@s2r/sim/tasks/registry.ts';
 import { collectDemos } from '../src/demos/collect.ts';
@@ -61,7 +62,20 @@ const makeEnv = () => load(TASK, undefined, { print: false });
 const SEEDS = Array.from({ length: env('BENCH_SEEDS', 5) }, (_, i) => 1000 + i);
 const EPISODES = env('BENCH_EPISODES', 50);
 const specHash = (await makeEnv().then((e) => { const h = JSON.stringify(e.observationSpec.terms.map((t) => [t.name, t.size])); e.close(); return h; }));
-const dir = join(process.env.S2R_BENCH_DIR ?? 'runs/bench-policies', createHash('sha256').update(JSON.stringify(RECIPE) + specHash + readFileSync(new URL('../../sim/src/tasks/z1-push.ts', import.meta.url), 'utf8')).digest('hex').slice(0, 10));
+/**
+ * The cache key covers every file the task's behaviour comes from, wherever it lives: the task, its expert and IK,
+ * forward kinematics, the action pipeline (@s2r/core), the env's step and DR, the physics, the robot model (core) and the
+ * arm's description. Folders, not file names, so moving code between files (issue 11) still invalidates the cache.
+ */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const KEYED = ['packages/core/src', 'packages/sim/src/tasks', 'packages/sim/src/env', 'packages/sim/src/dr', 'packages/sim/src/physics', 'hardware/robots/s2r-arm'];
+function keyedFiles(d: string): string[] {
+  if (!existsSync(d)) return [];
+  return readdirSync(d, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1)).flatMap((e) => (e.isDirectory() ? keyedFiles(join(d, e.name)) : [join(d, e.name)]));
+}
+const sourceHash = createHash('sha256');
+for (const f of KEYED.flatMap((k) => keyedFiles(join(REPO, k)))) sourceHash.update(relative(REPO, f)).update(readFileSync(f));
+const dir = join(process.env.S2R_BENCH_DIR ?? 'runs/bench-policies', createHash('sha256').update(JSON.stringify(RECIPE) + specHash + sourceHash.digest('hex')).digest('hex').slice(0, 10));
 const log = (m: string) => {
   process.stderr.write(`[bench:policies] ${m}\n`);
   appendFileSync(join(dir, 'bench.log'), `${new Date().toISOString()} ${m}\n`);

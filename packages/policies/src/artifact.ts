@@ -7,7 +7,9 @@
  *   format 's2r-policy', schemaVersion, kind ('mlp' | 'diffusion' | 'residual' | …), createdAt, task,
  *   specs     { observation: SpaceSpec, action: ActionSpec, privileged: SpaceSpec | null, hash }
  *   normalizer{ mean, var (EncodedTensor [obs]), count, clip, eps }
- *   control   { dt (s), actionScale, actionMode, actionLow, actionHigh, jointNames, defaultPose (rad), kp, kd }
+ *   control   { dt (s), actionScale, actionMode, actionLow, actionHigh, jointNames, defaultPose (rad), kp, kd,
+ *               pipeline? (the task's ActionPipelineSpec: limits, rate limit, substep grid; written since issue 11;
+ *               older files get it from their task and envConfig at load, which is the same data) }
  *   model     kind-specific hyper-parameters (mlp: { activation, sizes, inputs, logStd })
  *   tensors   name → { shape, dtype 'float32', data: base64 of little-endian float32 }
  *   training  { algo, config, envConfig, iterations, envSteps, … }
@@ -19,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFile, writeFile, rename } from 'node:fs/promises';
-import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
+import { checkPipelineSpec, type ActionPipelineSpec, type ActionSpec, type SpaceSpec } from '@s2r/core';
 
 export const ARTIFACT_FORMAT = 's2r-policy';
 export const SCHEMA_VERSION = 1;
@@ -59,6 +61,8 @@ export interface ArtifactControl {
   /** PD gains the policy was trained with (N·m/rad, N·m·s/rad), per joint, or null when the task has none. */
   kp: number[] | null;
   kd: number[] | null;
+  /** The action pipeline the policy was trained behind (absent in artifacts written before issue 11). */
+  pipeline?: ActionPipelineSpec;
 }
 
 export interface PolicyArtifact {
@@ -264,6 +268,15 @@ export function validateArtifact(raw: unknown, where = '<memory>', expect: Expec
     need(v === null || (Array.isArray(v) && v.length === act.size && v.every(Number.isFinite)), `${where}: control.${g}`, `must be null or ${act.size} finite gains`);
   }
   need(typeof c.actionLow === 'number' && typeof c.actionHigh === 'number' && c.actionLow < c.actionHigh, `${where}: control.actionLow/actionHigh`, 'must be numbers with low < high');
+  if (c.pipeline !== undefined) {
+    need(isObj(c.pipeline), `${where}: control.pipeline`, 'must be an object');
+    try {
+      checkPipelineSpec(c.pipeline);
+    } catch (e) {
+      throw new ArtifactError(`${where}: control.pipeline`, (e as Error).message);
+    }
+    need(c.pipeline.joints.length === act.size && c.pipeline.joints.every((n, i) => n === act.joints[i]), `${where}: control.pipeline.joints`, 'disagree with specs.action.joints');
+  }
   need(isObj(raw.model), `${where}: model`, 'missing');
   need(isObj(raw.tensors), `${where}: tensors`, 'missing');
   need(isObj(raw.training), `${where}: training`, 'missing');

@@ -2,7 +2,7 @@
  * @s2r/policies public surface: the Policy contract and artifact, the PPO trainer, evaluation statistics.
  * Deployment-side imports (Policy, loadPolicy, artifact) never load tfjs; the trainer loads it lazily.
  */
-export type { Policy, PolicyMeta, ChunkSettings, PolicyFactory } from './policy.ts';
+export type { Policy, PolicyMeta, ChunkSpec, PolicyFactory } from './policy.ts';
 export { loadPolicy, policyFromArtifact, registerPolicyKind, metaFromArtifact } from './policy.ts';
 export {
   ARTIFACT_FORMAT, SCHEMA_VERSION, ArtifactError, buildArtifact, saveArtifact, readArtifact, validateArtifact, specHash, canonicalJson,

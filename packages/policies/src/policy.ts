@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
+import type { ActionPipelineSpec, ActionSpec, SpaceSpec } from '@s2r/core';
 import { ArtifactError, readArtifact, validateArtifact, type ExpectedSpecs, type PolicyArtifact } from './artifact.ts';
 
 export interface PolicyMeta {
@@ -25,6 +25,11 @@ export interface PolicyMeta {
   /** Position target = defaultPose + actionScale · action (for actionMode 'position'). */
   actionScale: number;
   actionMode: 'position' | 'torque';
+  /** The bounds actions were clipped to in training (the task's, narrowed by the trainer's clip). */
+  actionLow: number;
+  actionHigh: number;
+  /** The action pipeline stored in the artifact, or null for artifacts written before it was (issue 11). */
+  pipeline: ActionPipelineSpec | null;
   kp: number[] | null;
   kd: number[] | null;
   /** Control period (s) and its rate (Hz). */
@@ -37,14 +42,9 @@ export interface PolicyMeta {
   source: string;
 }
 
-export interface ChunkSettings {
-  /** Actions per predicted chunk (H). */
-  horizon: number;
-  /** Actions executed from each chunk before re-planning. */
-  execute: number;
-  /** Observations the policy conditions on (history length). */
-  obsHistory: number;
-}
+/** Chunked policies' horizon / execute / obsHistory: the shared contract type (@s2r/core). */
+export type { ChunkSpec } from '@s2r/core';
+import type { ChunkSpec } from '@s2r/core';
 
 export interface Policy {
   readonly kind: string;
@@ -57,7 +57,9 @@ export interface Policy {
   act(obs: Float32Array): Float32Array;
   /** Chunked policies: the last `chunk.obsHistory` observations (oldest first) → H×A actions, row-major. */
   actChunk?(obsHistory: Float32Array[]): Float32Array;
-  chunk?: ChunkSettings;
+  chunk?: ChunkSpec;
+  /** JIT warm-up before real time (diffusion, residual): a few calls on a dummy observation. */
+  warmup?(): void;
   /** Policies that read the env's privileged group too (ONNX layouts with base_lin_vel), called before act(). */
   observePrivileged?(row: Float32Array, spec: SpaceSpec | null): void;
   dispose?(): void;
@@ -117,6 +119,9 @@ export function metaFromArtifact(a: PolicyArtifact, source: string): PolicyMeta 
     defaultPose: a.control.defaultPose,
     actionScale: a.control.actionScale,
     actionMode: a.control.actionMode,
+    actionLow: a.control.actionLow,
+    actionHigh: a.control.actionHigh,
+    pipeline: a.control.pipeline ?? null,
     kp: a.control.kp,
     kd: a.control.kd,
     dt: a.control.dt,

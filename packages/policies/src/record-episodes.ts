@@ -6,6 +6,7 @@
  * Used by `s2r eval --record` and by the periodic evaluation episodes of `s2r train`. It steps one env in this
  * thread (VecEnv workers don't expose their robots), seeded exactly like evaluation so an episode can be replayed.
  */
+import type { FoxgloveLive } from '@s2r/recording';
 import type { Policy } from './policy.ts';
 
 export interface RecordEpisodesOptions {
@@ -21,6 +22,8 @@ export interface RecordEpisodesOptions {
   meta?: Record<string, unknown>;
   /** Also stream to an open viewer (the ws://…/live URL `s2r view` prints). */
   live?: string;
+  /** Also serve the episodes live to Foxglove clients of this server (`s2r train --foxglove`). */
+  foxglove?: FoxgloveLive;
 }
 
 export interface RecordedEpisode {
@@ -44,7 +47,7 @@ interface RobotLike {
 
 export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): Promise<RecordedEpisode[]> {
   const { load } = await import('@s2r/sim');
-  const { Recorder } = await import('@s2r/viewer/recording/index.ts');
+  const { Recorder } = await import('@s2r/recording');
   const env = await load(o.task, o.envOverrides ?? {}, { print: false });
   const robot = (env as unknown as { robot?: RobotLike }).robot;
   if (!robot) {
@@ -56,6 +59,7 @@ export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): 
     robot: robot.model as never,
     meta: { task: o.task, policy_kind: policy.kind, source: 's2r policy rollout', ...(o.meta ?? {}) },
     ...(o.live ? { live: o.live } : {}),
+    ...(o.foxglove ? { foxglove: o.foxglove } : {}),
   });
   const names = [...robot.jointNames];
   const links = [...robot.linkNames];

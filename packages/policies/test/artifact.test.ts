@@ -27,6 +27,10 @@ const actSpec = { size: 12, joints, low: -10, high: 10, mode: 'position' as cons
 const facts: EnvFacts = {
   task: 'go1-flat', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: { note: 'test' },
   defaultPose: joints.map((j) => (j.includes('hip') ? 0.1 : j.includes('thigh') ? 0.8 : -1.5)), kp: joints.map(() => 20), kd: joints.map(() => 0.5),
+  pipeline: {
+    mode: 'position', joints, low: -10, high: 10, scale: 0.25, offset: joints.map((j) => (j.includes('hip') ? 0.1 : j.includes('thigh') ? 0.8 : -1.5)),
+    lower: joints.map(() => null), upper: joints.map(() => null), maxRate: joints.map(() => 25), substepDt: 0.005,
+  },
 };
 
 let dir: string;

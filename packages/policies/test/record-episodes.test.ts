@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecording } from '@s2r/viewer/recording/index.ts';
+import { readRecording } from '@s2r/recording';
 import type { Policy } from '../src/policy.ts';
 import { recordEpisodes } from '../src/record-episodes.ts';
 

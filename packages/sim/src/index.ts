@@ -21,7 +21,8 @@ export { cartpole, CartpoleEnv, cartpoleConfig, type CartpoleConfig, type Cartpo
 export { go1Flat, go1FlatConfig, type Go1FlatConfig } from './tasks/go1-flat.ts';
 export { go1Rough, go1RoughConfig, type Go1RoughConfig } from './tasks/go1-rough.ts';
 export { LocomotionEnv, locomotionObservationTerms, LOCOMOTION_OBS_SIZE, type LeggedReadings, type LocomotionConfig } from './tasks/locomotion.ts';
-export { z1Push, z1PushConfig, Z1PushEnv, z1PushExpert, makeZ1PushExpert, type Z1PushConfig, type PushReadings, type PushExpertOptions } from './tasks/z1-push.ts';
+export { z1Push, z1PushConfig, Z1PushEnv, type Z1PushConfig, type PushReadings } from './tasks/z1-push.ts';
+export { z1PushExpert, makeZ1PushExpert, type PushExpertOptions } from './tasks/z1-push-expert.ts';
 
 // Domain randomization and terrain.
 export { defaultDrConfig, disabledDrConfig, type DrConfig, type RangeDr } from './dr/config.ts';

@@ -136,7 +136,7 @@ describe('deploy: the bridge uses the same observation function', () => {
     const dep = def.deploy();
     expect(dep.jointNames).toEqual(env.jointNames);
     expect(Array.from(dep.defaultJointPos)).toEqual(Array.from(env.defaultJointPos));
-    expect(dep.actionScale).toBe(0.25);
+    expect(dep.pipeline.scale).toBe(0.25);
     expect(dep.observationSpec).toEqual(env.observationSpec);
     let prev = new Float32Array(12);
     for (let t = 0; t < 5; t++) {

@@ -7,7 +7,7 @@ describe('go1-flat joint targets', () => {
     const env = await load('go1-flat', { dr: disabledDrConfig() }, { print: false });
     try {
       env.reset(1);
-      const target = (env as unknown as { target: Float32Array }).target;
+      const target = (env as unknown as { pipeline: { goal: Float32Array } }).pipeline.goal;
       const robot = (env as unknown as { robot: { jointNames: readonly string[]; model: { joints: { name: string; limits: { lower: number; upper: number } }[] } } }).robot;
       const lim = robot.jointNames.map((n) => robot.model.joints.find((j) => j.name === n)!.limits);
       for (const sign of [1, -1]) {
@@ -29,7 +29,7 @@ describe('go1-flat joint targets', () => {
     try {
       env.reset(1);
       env.step(new Float32Array(12).fill(10));
-      const target = (env as unknown as { target: Float32Array }).target;
+      const target = (env as unknown as { pipeline: { goal: Float32Array } }).pipeline.goal;
       const q0 = (env as unknown as { defaultJointPos: Float32Array }).defaultJointPos;
       expect(target[2]).toBeCloseTo(q0[2]! + 2.5, 5); // calf: default −1.5 + 0.25·10, past its −0.888 stop
     } finally {
@@ -43,13 +43,13 @@ describe('go1-flat target rate limit', () => {
     const env = await load('go1-flat', { dr: disabledDrConfig() }, { print: false });
     try {
       env.reset(1);
-      const e = env as unknown as { appliedTarget: Float32Array; target: Float32Array; physicsDt: number; decimation: number };
-      env.step(new Float32Array(12)); // settle the lazy init at the default pose
-      const before = Float32Array.from(e.appliedTarget);
+      const e = env as unknown as { pipeline: { target: Float32Array }; physicsDt: number; decimation: number };
+      env.step(new Float32Array(12)); // move toward the default pose
+      const before = Float32Array.from(e.pipeline.target);
       env.step(new Float32Array(12).fill(-4)); // a 1 rad jump on every joint
       // 4 substeps × 0.005 s × min(URDF velocity, 25 rad/s): hips/thighs 25, calves 20.06 rad/s.
       for (let i = 0; i < 12; i++) {
-        const moved = Math.abs(e.appliedTarget[i]! - before[i]!);
+        const moved = Math.abs(e.pipeline.target[i]! - before[i]!);
         const rate = i % 3 === 2 ? 20.06 : 25;
         expect(moved).toBeLessThanOrEqual(rate * e.physicsDt * e.decimation + 1e-4);
         expect(moved).toBeGreaterThan(0.3); // it did move, at the limited rate

@@ -3,7 +3,8 @@ import { getTask, listTasks, load } from '../src/tasks/registry.ts';
 import { disabledDrConfig } from '../src/dr/config.ts';
 import type { TaskEnv } from '../src/env/types.ts';
 import type { LocomotionEnv } from '../src/tasks/locomotion.ts';
-import { makeZ1PushExpert, z1PushConfig, z1PushExpert, type Z1PushEnv } from '../src/tasks/z1-push.ts';
+import { z1PushConfig, type Z1PushEnv } from '../src/tasks/z1-push.ts';
+import { makeZ1PushExpert, z1PushExpert } from '../src/tasks/z1-push-expert.ts';
 import { Rng } from '@s2r/core';
 
 const envs: TaskEnv[] = [];
@@ -115,8 +116,8 @@ describe('cartpole', () => {
 
   it('deploy(): observation from plain joint readings, force on the slider only', () => {
     const d = getTask('cartpole').deploy();
-    expect(d.actionMode).toBe('torque');
-    expect(d.actionJoints).toEqual(['slider']);
+    expect(d.pipeline.mode).toBe('torque');
+    expect(d.pipeline.joints).toEqual(['slider']);
     const o = d.observe({ jointPos: [0.1, 0.02], jointVel: [0.3, -0.4] });
     expect(Array.from(o)).toEqual([0.1, 0.3, 0.02, -0.4].map(Math.fround));
   });

@@ -1,5 +1,4 @@
-/** @s2r/viewer public surface: MCAP recording (used by eval, train and deploy) and the viewer server. */
-export * from './recording/index.ts';
+/** @s2r/viewer public surface: the viewer server (a leaf: only the CLI imports it; recording is @s2r/recording). */
 export { serveViewer, findRecordings } from './server/serve.ts';
 export type { ServeViewerOptions, ViewerServer } from './server/serve.ts';
 export { buildKinTree, forwardKinematics } from './kinematics.ts';

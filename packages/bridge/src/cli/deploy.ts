@@ -3,6 +3,7 @@
  * Prints live loop figures on stderr (throttled) and ends with one JSON summary line on stdout.
  */
 import { parseArgs, UsageError, type Command } from '@s2r/core';
+import { foxglovePortFromFlags } from '@s2r/recording';
 import { deploy, type DeployOptions } from '../deploy.ts';
 
 const usage = `Usage: npx s2r deploy --policy <artifact|model.onnx> --robot <urdf> --hardware <hw> [options]
@@ -26,15 +27,20 @@ Options:
   --policy-rate HZ       policy rate (default 50); must divide --rate
   --duration S           seconds of policy control after the soft start (default: until Ctrl-C)
   --commands SPEC        velocity commands 'vx,vy,wz@t;...' (m/s, m/s, rad/s from t seconds), e.g. '0.5,0,0@0;0,0,0.5@10'
-  --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP)
+  --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP); an existing
+                         file is refused, and so is a file another deploy is recording (lock OUT.mcap.lock)
+  --overwrite            replace an existing --record file
   --live WS_URL          also stream the recording to an open viewer (the ws://…/live URL \`s2r view\` prints)
+  --foxglove             serve the recording's topics live to Foxglove (WebSocket protocol, 127.0.0.1 only):
+                         in Foxglove, Open connection → Foxglove WebSocket → ws://localhost:8765
+  --foxglove-port N      port of that server (default 8765)
   --dry-run              run the whole loop but never write to the hardware
   --seed N               seed for the sim's noise, latency and drops (default 0)
   --latency-ms X         sim: one-way command latency (ms)
   --noise X              sim: sensor noise, × legged_gym's levels (1 = 0.01 rad, 0.075 rad/s, 0.05 rad/s gyro, 0.05 g)
   --drop P               sim: probability of losing a command or state packet
   --overrun skip|late-once   what to do after a missed deadline (default skip)
-  --between interpolate|hold targets between policy ticks (default interpolate)
+  --between hold|interpolate targets between policy ticks (default hold: what the env trained with; interpolate lags one policy period)
   --soft-start S         ramp from the measured pose to the default pose over S seconds (default 2)
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
@@ -52,9 +58,9 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
+      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints', 'layout', 'joint-order', 'zero-terms'],
-      booleans: ['dry-run', 'quiet', 'stdin-keys'],
+      booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite', 'foxglove'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
     const policy = a.str('policy');
@@ -65,8 +71,14 @@ export const command: Command = {
     if (!hardware) throw new UsageError('--hardware sim | serial:<port>@<baud> | ros:ws://<host>:<port> is required');
     const overrun = a.str('overrun', 'skip');
     if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
-    const between = a.str('between', 'interpolate');
+    const between = a.str('between', 'hold');
     if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
+    let foxPort: number | null;
+    try {
+      foxPort = foxglovePortFromFlags(a.has('foxglove'), a.str('foxglove-port'));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const quiet = a.has('quiet');
     const ros: DeployOptions['ros'] = {};
     if (a.str('ros-state-topic')) ros.stateTopic = a.str('ros-state-topic');
@@ -93,6 +105,9 @@ export const command: Command = {
       commands: a.str('commands'),
       record: a.str('record'),
       recordLive: a.str('live'),
+      overwrite: a.has('overwrite'),
+      foxglove: foxPort !== null,
+      foxglovePort: foxPort ?? undefined,
       dryRun: a.has('dry-run'),
       seed: a.num('seed', 0),
       latencyMs: a.num('latency-ms'),

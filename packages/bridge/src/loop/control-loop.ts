@@ -19,6 +19,8 @@ export type OverrunPolicy = 'skip' | 'late-once';
 export interface Controller {
   update(t: number, state: RobotState | null, active: boolean): RobotCommand | null;
   stats(): Record<string, unknown>;
+  /** How often the action pipeline limited the policy (its normal job, reported apart from safety interventions). */
+  limiting?(): Record<string, number>;
 }
 
 export interface TickInfo {
@@ -80,6 +82,12 @@ export interface LoopResult {
   readErrors: number;
   controllerErrors: number;
   interventions: Record<string, number>;
+  /** Interventions on ticks that began with the policy in control (phase running). */
+  interventionsRunning: Record<string, number>;
+  /** Safety estimates that changed nothing (e.g. the PD torque estimate over the effort limit), ticks. */
+  safetyDiagnostics: Record<string, number>;
+  /** The action pipeline's limiting (clip, position/effort clamp: policy steps; rate limit: substeps). */
+  pipelineLimiting: Record<string, number>;
   finalPhase: string;
   estopReason: string;
   durationS: number;
@@ -276,6 +284,9 @@ export class ControlLoop {
       readErrors: this.readErrors,
       controllerErrors: this.controllerErrors,
       interventions: safety.interventions() as Record<string, number>,
+      interventionsRunning: safety.interventionsWhileRunning() as Record<string, number>,
+      safetyDiagnostics: safety.diagnostics() as Record<string, number>,
+      pipelineLimiting: controller?.limiting?.() ?? {},
       finalPhase: safety.phase,
       estopReason: safety.estopReason,
       durationS: this.clock() - t0,

@@ -20,8 +20,7 @@ try {
   const hist = Array.from({ length: obsHistory }, () => new Float32Array(D));
   // Warm up before saying ready: the first calls of a policy run unoptimised (JIT, lazy buffers) and can take
   // many times their steady latency, which the loop would otherwise meet on its first real chunk request.
-  const warm = (policy as { warmup?: () => void | Promise<void> }).warmup;
-  if (typeof warm === 'function') await warm.call(policy);
+  if (policy.warmup) await policy.warmup();
   else for (let k = 0; k < 3; k++) await (policy.actChunk ? policy.actChunk(hist) : policy.act!(hist[obsHistory - 1]!));
   policy.reset();
   // Read the counters *before* announcing ready: a request made the moment the loop hears 'ready' must count as

@@ -90,7 +90,7 @@ async function warmUpLoop(
     clock: () => now,
     sleep: (deadline) => (now = Math.max(now, deadline)),
     onTick: (i) => {
-      ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, 0, i.written, i.state, i.sent, ctl ? ctl.lastAction : null, ctl?.policyTick ?? false, ctl ? ctl.input.commands : null);
+      ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, 0, i.written, i.state, i.sent, ctl ? ctl.lastAction : null, ctl?.policyTick ?? false, ctl ? ctl.input.command : null);
       ring.drain(() => {});
     },
   });
@@ -230,7 +230,7 @@ async function main(): Promise<void> {
     log,
     onTick: (i) => {
       ring.push(i.tick, i.t, i.latenessUs, i.execUs, i.missed, PHASES.indexOf(safety.phase), i.written, i.state, i.sent,
-        controller ? controller.lastAction : null, controller?.policyTick ?? false, controller ? controller.input.commands : null);
+        controller ? controller.lastAction : null, controller?.policyTick ?? false, controller ? controller.input.command : null);
     },
     onHousekeeping: () => {
       if (safety.totalEvents !== seenEvents) {

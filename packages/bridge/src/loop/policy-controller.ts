@@ -1,11 +1,18 @@
 /**
  * The `update` of read → update → write: turns the measured state into a desired command using the policy every
- * k-th tick (e.g. policy 50 Hz, commands 500 Hz: k = 10). Between policy ticks the targets are held, or linearly
- * interpolated from the previous policy target to the new one (smoother, at the cost of one policy period of lag).
+ * k-th tick (e.g. policy 50 Hz, commands 500 Hz: k = 10). Every action goes through @s2r/core's ActionPipeline —
+ * clip → scale/offset → clamp → rate limit — the very code the env ran in training.
+ *
+ * Between policy ticks the default is 'hold', which is what the env does: the goal is held and the rate limiter
+ * advances on the *physics substep grid* of training (substepDt from the policy's pipeline settings), as many
+ * substeps as have started since the policy tick, so at every tick the command equals the target the env's
+ * actuator tracked at that instant, at 500 Hz or 1 kHz alike. 'interpolate' (opt-in) ramps the goal linearly over
+ * a policy period before the rate limit: smoother, but one policy period of lag the policy never trained with.
  * Everything is allocated up front; the per-tick path only copies numbers.
  */
 import type { RobotCommand, RobotState } from '../types.ts';
 import { makeCommand } from '../command.ts';
+import { ActionPipeline, substepsDue, type PipelineLimiting } from '@s2r/core';
 import type { DeployPolicy, ObsInput } from '../policy/types.ts';
 import { commandAt, type CommandStep } from '../policy/command-schedule.ts';
 import type { ActionSource } from './action-source.ts';
@@ -47,12 +54,21 @@ export class PolicyController {
   private readonly clock: () => number;
   private readonly inp: ObsInput;
   private readonly cmd: RobotCommand;
-  private readonly prevTarget: Float64Array;
-  private readonly nextTarget: Float64Array;
-  private readonly nextEffort: Float64Array;
+  /** Clip → scale/offset → clamp → rate limit, in policy joint order. */
+  readonly pipeline: ActionPipeline;
+  /** Interpolation endpoints of the goal (position mode, between: 'interpolate'). */
+  private readonly prevGoal: Float32Array;
+  private readonly nextGoal: Float32Array;
+  private readonly pose0: Float64Array;
   private active = false;
   private activeSince = 0;
   private ticksSincePolicy = 0;
+  /** Scheduled time (s) of the pipeline's last command, ticks since, and the substeps the rate limiter has run since. */
+  private commandT = 0;
+  private ticksSinceCommand = 0;
+  private substepsDone = 0;
+  /** Substeps that start within one command period: the most the rate limiter advances per tick. */
+  private readonly substepsPerTick: number;
   private hasState = false;
   /** True on the tick a new action was taken (for recording). */
   policyTick = false;
@@ -63,7 +79,7 @@ export class PolicyController {
     if (!(Number.isInteger(o.decimation) && o.decimation >= 1)) throw new Error(`controller: decimation must be an integer ≥ 1, got ${o.decimation}`);
     this.k = o.decimation;
     this.period = o.period;
-    this.between = o.between ?? 'interpolate';
+    this.between = o.between ?? 'hold';
     this.schedule = o.commands ?? [];
     this.clock = o.clock;
     this.map = mapJoints(o.policy.jointNames, o.hwJoints);
@@ -78,13 +94,19 @@ export class PolicyController {
       angVel: new Float64Array(3),
       projectedGravity: Float64Array.from([0, 0, -1]),
       linVel: new Float64Array(3),
-      commands: new Float64Array(3),
+      command: new Float64Array(3),
       lastAction: this.lastAction,
     };
     this.cmd = makeCommand(o.hwJoints.length, 'position');
-    this.prevTarget = Float64Array.from(o.policy.defaultPose);
-    this.nextTarget = Float64Array.from(o.policy.defaultPose);
-    this.nextEffort = new Float64Array(n);
+    const ps = o.policy.pipeline;
+    if (ps.joints.join(',') !== o.policy.jointNames.join(',')) {
+      throw new Error(`controller: the policy's action pipeline drives [${ps.joints.join(', ')}] but the policy acts on [${o.policy.jointNames.join(', ')}]`);
+    }
+    this.pipeline = new ActionPipeline(ps);
+    this.substepsPerTick = Math.max(1, Math.ceil(o.period / ps.substepDt - 1e-9));
+    this.pose0 = Float64Array.from(o.policy.defaultPose);
+    this.prevGoal = new Float32Array(n);
+    this.nextGoal = new Float32Array(n);
   }
 
   /** Observation input as last built (policy order), for recording and tests. */
@@ -132,16 +154,19 @@ export class PolicyController {
       this.activeSince = t;
       this.src.reset();
       this.lastAction.fill(0);
-      this.prevTarget.set(this.inp.defaultPose);
-      this.nextTarget.set(this.inp.defaultPose);
-      this.nextEffort.fill(0);
+      // The soft start ends on the default pose: the rate limiter starts there, as the env's starts at the spawn pose.
+      this.pipeline.reset(this.pose0);
       this.ticksSincePolicy = this.k; // act on this very tick
+      this.commandT = t;
+      this.ticksSinceCommand = 0;
+      this.substepsDone = 0;
     }
     if (!this.hasState) return null;
-    const n = this.prevTarget.length;
+    const n = this.pose0.length;
+    const pl = this.pipeline;
     if (this.ticksSincePolicy >= this.k) {
       this.ticksSincePolicy = 0;
-      commandAt(this.schedule, t - this.activeSince, this.inp.commands);
+      commandAt(this.schedule, t - this.activeSince, this.inp.command);
       this.p.observe(this.inp, this.obs);
       let a = this.src.next(this.policySteps, this.obs, this.clock());
       if (a && this.p.refine) {
@@ -156,46 +181,51 @@ export class PolicyController {
         }
       }
       this.policySteps++;
-      // Interpolation starts from where the targets are now, so a held step never causes a jump.
-      this.prevTarget.set(this.nextTarget);
       if (a) {
-        // Clip to the trained action bounds exactly as the env does, and remember the clipped action: it is the
-        // policy's `last_action` observation (relative-frame policies add their moves to it).
-        const la = this.lastAction;
-        const lo = this.p.actionLow ?? -Infinity;
-        const hi = this.p.actionHigh ?? Infinity;
-        for (let j = 0; j < la.length; j++) {
-          const v = a[j]!;
-          la[j] = v < lo ? lo : v > hi ? hi : v;
-        }
+        // The clipped action is also the policy's `last_action` observation, exactly as in the env.
+        pl.clip(a, this.lastAction);
         this.policyTick = true;
-        const sc = this.p.actionScale;
-        if (this.p.actionMode === 'position') {
-          for (let j = 0; j < n; j++) this.nextTarget[j] = this.inp.defaultPose[j]! + sc * la[j]!;
-        } else {
-          for (let j = 0; j < n; j++) this.nextEffort[j] = sc * la[j]!;
-        }
+        // Interpolation starts from the goal in force now, so a held step never causes a jump.
+        this.prevGoal.set(pl.goal);
+        pl.command(this.lastAction);
+        this.nextGoal.set(pl.goal);
+        this.commandT = t;
+        this.ticksSinceCommand = 0;
+        this.substepsDone = 0;
       } else {
         this.holds++;
       }
     }
     this.ticksSincePolicy++;
-    const alpha = this.between === 'interpolate' ? this.ticksSincePolicy / this.k : 1;
+    if (this.between === 'interpolate' && pl.spec.mode === 'position') {
+      const alpha = Math.min(1, (this.ticksSinceCommand + 1) / this.k);
+      for (let j = 0; j < n; j++) pl.goal[j] = this.prevGoal[j]! + (this.nextGoal[j]! - this.prevGoal[j]!) * alpha;
+    }
+    // The rate limit runs on training's substep grid: catch up with the substeps started by now (scheduled time, so
+    // cycles skipped after a stall are caught up too).
+    const due = substepsDue(t - this.commandT, pl.spec.substepDt);
+    // At most one nominal tick's worth of substeps per tick: after a stall the backlog is worked off over the next
+    // ticks (a 2 ms tick has 5 ms substeps to spare), so no single command jumps further than the rate limit allows
+    // over one command period and the safety layer's per-command max step never has to cut it.
+    for (let n = 0; this.substepsDone < due && n < this.substepsPerTick; n++, this.substepsDone++) pl.substep();
+    // Interpolating without a rate limit: the target follows the moving goal every tick, not every substep.
+    if (this.between === 'interpolate' && !pl.hasRateLimit) pl.substep();
+    this.ticksSinceCommand++;
+    const out = pl.target;
     const m = this.map.hwIndex;
     const c = this.cmd;
     c.mode = 'position';
-    const torque = this.p.actionMode === 'torque';
+    const torque = pl.spec.mode === 'torque';
     for (let j = 0; j < n; j++) {
       const h = m[j]!;
       if (torque) {
         c.position[h] = this.inp.jointPos[j]!;
         c.velocity[h] = 0;
-        c.effort[h] = this.nextEffort[j]!;
+        c.effort[h] = out[j]!;
         c.kp[h] = 0;
         c.kd[h] = 0;
       } else {
-        const p0 = this.prevTarget[j]!;
-        c.position[h] = p0 + (this.nextTarget[j]! - p0) * alpha;
+        c.position[h] = out[j]!;
         c.velocity[h] = 0;
         c.effort[h] = 0;
         c.kp[h] = this.p.kp[j]!;
@@ -203,6 +233,11 @@ export class PolicyController {
       }
     }
     return c;
+  }
+
+  /** How often the pipeline's stages limited the policy (its normal job, not a safety intervention). */
+  limiting(): PipelineLimiting & Record<string, number> {
+    return { ...this.pipeline.counts };
   }
 
   stats(): Record<string, unknown> {

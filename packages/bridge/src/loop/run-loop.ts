@@ -131,7 +131,7 @@ export function startControlLoop(o: StartLoopOptions): LoopHandle {
       overrun: o.overrun ?? 'skip',
       dryRun: o.dryRun ?? false,
       durationS: o.durationS ?? Infinity,
-      between: o.between ?? 'interpolate',
+      between: o.between ?? 'hold',
       inference: o.inference ?? 'auto',
       commands: o.commands ?? [],
       priority: o.priority,

@@ -40,7 +40,7 @@ export async function onnxEvalPolicy(s: Omit<OnnxSource, 'robot' | 'measures'> &
   });
   const inp: ObsInput = {
     jointPos: new Float64Array(J), jointVel: new Float64Array(J), defaultPose: Float64Array.from(dp.defaultPose),
-    angVel: new Float64Array(3), projectedGravity: new Float64Array(3), linVel: new Float64Array(3), commands: new Float64Array(3), lastAction: new Float32Array(J),
+    angVel: new Float64Array(3), projectedGravity: new Float64Array(3), linVel: new Float64Array(3), command: new Float64Array(3), lastAction: new Float32Array(J),
   };
   const obs = new Float32Array(dp.obsSize);
   const action = new Float32Array(J);
@@ -62,7 +62,7 @@ export async function onnxEvalPolicy(s: Omit<OnnxSource, 'robot' | 'measures'> &
       for (let i = 0; i < 3; i++) {
         inp.angVel[i] = envObs[obsAt.base_ang_vel! + i]!;
         inp.projectedGravity[i] = envObs[obsAt.projected_gravity! + i]!;
-        inp.commands[i] = envObs[obsAt.velocity_command! + i]!;
+        inp.command[i] = envObs[obsAt.velocity_command! + i]!;
       }
       for (let k = 0; k < J; k++) {
         const e = envIdx[k]!;
@@ -73,8 +73,8 @@ export async function onnxEvalPolicy(s: Omit<OnnxSource, 'robot' | 'measures'> &
       const a = dp.act!(obs);
       for (let k = 0; k < J; k++) {
         const e = envIdx[k]!;
-        const target = dp.defaultPose[k]! + dp.actionScale * a[k]!;
-        action[e] = (target - spec.defaultJointPos[e]!) / spec.actionScale;
+        const target = dp.defaultPose[k]! + dp.pipeline.scale * a[k]!;
+        action[e] = (target - spec.defaultJointPos[e]!) / spec.pipeline.scale;
       }
       return action;
     },

@@ -43,8 +43,13 @@ export async function adaptOnnxPolicy(s: OnnxSource): Promise<DeployPolicy & { d
     obsSize: L.obsSize,
     actSize: J,
     defaultPose: Float64Array.from(L.defaultPose),
-    actionScale: uniform ? L.actionScale[0]! : 1,
-    actionMode: 'position',
+    // Foreign trainers (Isaac Lab, mjlab, Playground) neither clip, clamp nor rate-limit their targets: the pipeline
+    // is scale and offset only, and the safety layer's bounds stand behind it as for any policy.
+    pipeline: {
+      mode: 'position', joints: [...L.actionJoints], low: -Infinity, high: Infinity, scale: uniform ? L.actionScale[0]! : 1,
+      offset: [...L.defaultPose], lower: L.actionJoints.map(() => null), upper: L.actionJoints.map(() => null),
+      maxRate: L.actionJoints.map(() => null), substepDt: 1 / L.policyRateHz,
+    },
     kp: Float64Array.from(L.kp),
     kd: Float64Array.from(L.kd),
     policyRate: L.policyRateHz,
@@ -52,7 +57,7 @@ export async function adaptOnnxPolicy(s: OnnxSource): Promise<DeployPolicy & { d
       view.angVel = inp.angVel;
       view.projectedGravity = inp.projectedGravity;
       view.linVel = inp.linVel;
-      view.commands = inp.commands;
+      view.command = inp.command;
       if (permuted) {
         for (let i = 0; i < J; i++) {
           const k = perm[i]!;

@@ -3,47 +3,25 @@
  * Arrays are in the policy's own joint order (`jointNames`); the loop maps them to the hardware's order by name.
  * Units: rad, rad/s, N·m/rad, N·m·s/rad.
  */
-export interface ObsInput {
-  /** Joint positions / velocities in policy joint order (rad, rad/s). */
-  jointPos: Float64Array;
-  jointVel: Float64Array;
-  defaultPose: Float64Array;
-  /** Base angular velocity in the base frame (rad/s) and unit gravity in the base frame, from the IMU. */
-  angVel: Float64Array;
-  projectedGravity: Float64Array;
-  /** Base linear velocity in the base frame (m/s), when the hardware knows it (sims); zeros otherwise. */
-  linVel: Float64Array;
-  /** Velocity command [vx m/s, vy m/s, yaw rate rad/s]. */
-  commands: Float64Array;
-  /** The previous raw policy action. */
-  lastAction: Float32Array;
-}
-
-export interface ChunkSpec {
-  /** Actions per chunk (H). */
-  horizon: number;
-  /** Actions executed before the next chunk is used (receding horizon). */
-  execute: number;
-  /** Observations fed to actChunk (most recent last). */
-  obsHistory: number;
-}
+/**
+ * The readings the controller keeps (policy joint order): @s2r/core's Readings, the same shape the env's tasks
+ * observe (LeggedReadings plus base linear velocity and the default pose).
+ */
+export type { Readings as ObsInput, ChunkSpec } from '@s2r/core';
+import type { ActionPipelineSpec, ChunkSpec, Readings as ObsInput } from '@s2r/core';
 
 export interface DeployPolicy {
   /** Action joint order. */
   jointNames: readonly string[];
   obsSize: number;
   actSize: number;
-  /** Default joint pose (rad), policy order. */
+  /** Default joint pose (rad), policy order: where the soft start ends and the rate limiter starts. */
   defaultPose: Float64Array;
-  /** target = default + actionScale · action (position mode); τ = actionScale · action (torque mode). */
-  actionScale: number;
-  actionMode: 'position' | 'torque';
   /**
-   * Action bounds the policy was trained under (action units): the env clips every action to them before using
-   * it and observes the clipped one as `last_action`, so the controller does the same. Absent: unbounded.
+   * The action pipeline the policy was trained behind (clip bounds, scale and offset, limits, rate limit, substep
+   * grid), in policy joint order: the controller runs it exactly as the env did.
    */
-  actionLow?: number;
-  actionHigh?: number;
+  pipeline: ActionPipelineSpec;
   kp: Float64Array;
   kd: Float64Array;
   /** The rate the policy was trained at (Hz), if the artifact says; the loop warns when deploying at another. */
@@ -62,6 +40,8 @@ export interface DeployPolicy {
    */
   refine?(obs: Float32Array, action: Float32Array, out: Float32Array): void;
   reset(): void;
+  /** JIT warm-up before real time (run by the inference worker before it reports ready). */
+  warmup?(): void | Promise<void>;
   /** Free resources (tensors, sessions). */
   dispose?(): void;
 }

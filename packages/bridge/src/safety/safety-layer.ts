@@ -1,13 +1,17 @@
 /**
  * SafetyLayer: sits between the controller's `update` and the hardware `write`, and returns the command actually
- * sent. Every correction is an *intervention*, counted by kind and logged in a bounded ring.
+ * sent. It is an independent stage *after* the action pipeline (@s2r/core), which already clips, clamps to the
+ * joint limits and rate limits every policy target as in training: the layer counts only what it changes beyond
+ * that — a non-finite command, stale state (watchdog), the e-stop, a violated bound — as an *intervention*, by
+ * kind, logged in a bounded ring. Its over-effort estimate changes nothing (effort limiting belongs to the actuator:
+ * the drive, the firmware, the sim's PD clamp) and is a diagnostic counter.
  *
  * Phases: idle → soft_start (ramp measured pose → default pose) → running → soft_stop/stopped (damping).
  * Any phase → estop (latched damping) until reset(); running ⇄ watchdog (damping while state is stale).
  *
- * Per tick in `running`, in order: non-finite → hold last safe command; position limits; velocity limit and max step
- * (rate of the position target); effort limit (PD torque estimate clamped by moving the target). Units: rad, rad/s,
- * N·m, s. No allocation on the hot path.
+ * Per tick in `running`, in order: non-finite → hold last safe command; position limits (± margin); max step (an
+ * independent bound on the target's change per tick, loose enough never to fire on a nominal run); commanded
+ * velocity and feed-forward effort limits. Units: rad, rad/s, N·m, s. No allocation on the hot path.
  */
 import type { RobotCommand, RobotState } from '../types.ts';
 import { allFinite, copyCommand, makeCommand } from '../command.ts';
@@ -19,15 +23,25 @@ export const INTERVENTION_KINDS = [
   'nonfinite', // controller output had NaN/Inf → last safe command held
   'bad_state', // measured state had NaN/Inf → treated as stale
   'position_limit',
-  'velocity_limit',
+  'velocity_limit', // commanded velocity field beyond the URDF velocity limit
   'max_step',
-  'effort_limit',
+  'effort_limit', // feed-forward effort beyond the URDF effort limit
   'watchdog', // ticks spent damping because state was stale
   'estop', // ticks spent in the e-stop latch
   'soft_start', // ticks where the ramp replaced the controller
   'soft_stop', // ticks of damping on exit
 ] as const;
 export type InterventionKind = (typeof INTERVENTION_KINDS)[number];
+
+/** Diagnostics: estimates the layer reports without changing the command. */
+export const DIAGNOSTIC_KINDS = [
+  'effort_estimate', // ticks on which the PD torque estimate kp·(q* − q) + kd·(v* − v) + τff exceeded a joint's effort limit
+] as const;
+export type DiagnosticKind = (typeof DIAGNOSTIC_KINDS)[number];
+
+/** Default max step (rad per tick): an independent bound far above what the action pipeline emits (its rate limit
+ * moves a target at most maxRate·substep per substep, e.g. 25 rad/s × 5 ms = 0.125 rad on the Go1). */
+export const DEFAULT_MAX_STEP = 0.25;
 
 export interface SafetyEvent {
   t: number;
@@ -48,7 +62,10 @@ export interface SafetyConfig {
   /** Gains used for the ramp and for holding (N·m/rad, N·m·s/rad), per joint or one value. */
   kp: number | ArrayLike<number>;
   kd: number | ArrayLike<number>;
-  /** Max change of a position target per tick (rad). Default 0.05 rad (25 rad/s at 500 Hz). */
+  /**
+   * Max change of a position target per tick (rad): an independent bound behind the action pipeline's rate limit,
+   * set loose enough never to fire on a nominal run. Default DEFAULT_MAX_STEP (0.25 rad).
+   */
   maxStep?: number;
   /** Keep targets this far inside the URDF position limits (rad). Default 0. */
   positionMargin?: number;
@@ -101,6 +118,14 @@ export class SafetyLayer {
   /** Why the e-stop latched (empty when not latched). */
   estopReason = '';
   readonly counts: Record<InterventionKind, number>;
+  /**
+   * The same counts over ticks that began with the policy in control (phase running): what the layer changed
+   * beyond the action pipeline on a run, apart from the start/stop ramps and what follows a trip.
+   */
+  readonly runningCounts: Record<InterventionKind, number>;
+  private tickRunning = false;
+  /** Diagnostic counters (ticks), never interventions: the command is sent unchanged. */
+  readonly diagnosticCounts: Record<DiagnosticKind, number>;
   private readonly lim: JointLimitTable;
   private readonly period: number;
   private readonly defaultPose: Float64Array;
@@ -153,7 +178,7 @@ export class SafetyLayer {
     }
     this.kp = perJoint(cfg.kp, n, 'kp');
     this.kd = perJoint(cfg.kd, n, 'kd');
-    this.maxStep = cfg.maxStep ?? 0.05;
+    this.maxStep = cfg.maxStep ?? DEFAULT_MAX_STEP;
     this.margin = cfg.positionMargin ?? 0;
     this.watchdogPeriods = cfg.watchdogPeriods ?? 10;
     this.softStartS = cfg.softStartS ?? 2;
@@ -167,6 +192,8 @@ export class SafetyLayer {
     this.lastPos = new Float64Array(n);
     this.lastVel = new Float64Array(n);
     this.counts = Object.fromEntries(INTERVENTION_KINDS.map((k) => [k, 0])) as Record<InterventionKind, number>;
+    this.runningCounts = Object.fromEntries(INTERVENTION_KINDS.map((k) => [k, 0])) as Record<InterventionKind, number>;
+    this.diagnosticCounts = Object.fromEntries(DIAGNOSTIC_KINDS.map((k) => [k, 0])) as Record<DiagnosticKind, number>;
     const size = cfg.logSize ?? 1024;
     this.ring = Array.from({ length: size }, () => ({ t: 0, kind: 'nonfinite' as InterventionKind, joint: -1, requested: NaN, sent: NaN }));
   }
@@ -219,6 +246,7 @@ export class SafetyLayer {
    */
   update(t: number, state: RobotState | null, desired: RobotCommand | null): RobotCommand {
     const fired = this.firedThisTick;
+    this.tickRunning = this.phase === 'running';
     fired.fill(0);
     const n = this.n;
     const out = this.out;
@@ -295,7 +323,7 @@ export class SafetyLayer {
         }
         copyCommand(out, desired);
         if (out.mode !== 'position') break; // damping / zero_torque requests are already safe
-        const dtMax = this.period;
+        let overEffort = false;
         for (let i = 0; i < n; i++) {
           let q = out.position[i]!;
           const req = q;
@@ -306,24 +334,17 @@ export class SafetyLayer {
             this.fire('position_limit', t, i, req, q);
           }
           const prev = this.hasLastSafe && this.lastSafe.mode === 'position' ? this.lastSafe.position[i]! : this.lastPos[i]!;
-          const vmax = this.lim.velocity[i]!;
-          const vStep = vmax * dtMax;
-          if (q - prev > vStep || prev - q > vStep) {
-            const r = q;
-            q = q > prev ? prev + vStep : prev - vStep;
-            this.fire('velocity_limit', t, i, r, q);
-          }
           if (q - prev > this.maxStep || prev - q > this.maxStep) {
             const r = q;
             q = q > prev ? prev + this.maxStep : prev - this.maxStep;
             this.fire('max_step', t, i, r, q);
           }
+          const vmax = this.lim.velocity[i]!;
           const v = out.velocity[i]!;
           if (v > vmax || v < -vmax) {
             out.velocity[i] = v > 0 ? vmax : -vmax;
             this.fire('velocity_limit', t, i, v, out.velocity[i]!);
           }
-          // Effort: estimate the PD torque the drive will apply and move the target so it stays within ±effort.
           const emax = this.lim.effort[i]!;
           if (emax < Infinity) {
             let ff = out.effort[i]!;
@@ -332,22 +353,13 @@ export class SafetyLayer {
               ff = out.effort[i] = ff > 0 ? emax : -emax;
               this.fire('effort_limit', t, i, r, ff);
             }
-            const kp = out.kp[i]!;
-            if (kp > 0) {
-              const tau = kp * (q - this.lastPos[i]!) + out.kd[i]! * (out.velocity[i]! - this.lastVel[i]!) + ff;
-              if (tau > emax || tau < -emax) {
-                const tc = tau > 0 ? emax : -emax;
-                const r = q;
-                q += (tc - tau) / kp;
-                // The effort clamp must never push the target outside the position limits.
-                if (q < lo) q = lo;
-                if (q > hi) q = hi;
-                this.fire('effort_limit', t, i, r, q);
-              }
-            }
+            // The PD torque the drive will compute: the drive clamps it itself; we only count it (diagnostic).
+            const tau = out.kp[i]! * (q - this.lastPos[i]!) + out.kd[i]! * (out.velocity[i]! - this.lastVel[i]!) + ff;
+            if (tau > emax || tau < -emax) overEffort = true;
           }
           out.position[i] = q;
         }
+        if (overEffort) this.diagnosticCounts.effort_estimate++;
         break;
       }
     }
@@ -384,6 +396,20 @@ export class SafetyLayer {
   interventions(): Partial<Record<InterventionKind, number>> {
     const r: Partial<Record<InterventionKind, number>> = {};
     for (const k of INTERVENTION_KINDS) if (this.counts[k]) r[k] = this.counts[k];
+    return r;
+  }
+
+  /** Kinds that fired on ticks begun with the policy in control (see runningCounts). */
+  interventionsWhileRunning(): Partial<Record<InterventionKind, number>> {
+    const r: Partial<Record<InterventionKind, number>> = {};
+    for (const k of INTERVENTION_KINDS) if (this.runningCounts[k]) r[k] = this.runningCounts[k];
+    return r;
+  }
+
+  /** Diagnostic counters that fired at least once (the command was not changed for them). */
+  diagnostics(): Partial<Record<DiagnosticKind, number>> {
+    const r: Partial<Record<DiagnosticKind, number>> = {};
+    for (const k of DIAGNOSTIC_KINDS) if (this.diagnosticCounts[k]) r[k] = this.diagnosticCounts[k];
     return r;
   }
 
@@ -451,6 +477,7 @@ export class SafetyLayer {
     if (!this.firedThisTick[k]) {
       this.firedThisTick[k] = 1;
       this.counts[kind]++;
+      if (this.tickRunning) this.runningCounts[kind]++;
     }
     // Per-joint corrections are logged every time; whole-robot modes (watchdog, e-stop, ramps) only when they begin.
     if (joint < 0 && this.firedLastTick[k]) return;

@@ -25,13 +25,13 @@ export async function writeGo1Artifact(path: string, opts: { jointNames?: (names
     task: 'go1-flat',
     specs: {
       observation: obs,
-      action: { size: n, joints, low: -100, high: 100, mode: 'position', scale: spec.actionScale, unit: 'rad' },
+      action: { size: n, joints, low: -100, high: 100, mode: 'position', scale: spec.pipeline.scale, unit: 'rad' },
       privileged: null,
     },
     normalizer: { mean: encodeTensor(new Float32Array(obs.size)), var: encodeTensor(new Float32Array(obs.size).fill(1)), count: 1, clip: 5, eps: 1e-8 },
     control: {
       dt: spec.controlDt,
-      actionScale: spec.actionScale,
+      actionScale: spec.pipeline.scale,
       actionMode: 'position',
       actionLow: -100,
       actionHigh: 100,

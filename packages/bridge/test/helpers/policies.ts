@@ -2,6 +2,7 @@
  * Test-double policies (DeployPolicy factories loaded by module path inside the control/inference threads).
  * They are real DeployPolicies with tiny deterministic behaviour, so loop tests can assert exact targets.
  */
+import type { ActionPipelineSpec } from '@s2r/core';
 import type { DeployPolicy } from '../../src/policy/types.ts';
 import { observationFromSpec } from '../../src/policy/observation.ts';
 
@@ -11,6 +12,14 @@ export interface TestPolicyOptions {
   kp?: number;
   kd?: number;
   actionScale?: number;
+  actionMode?: 'position' | 'torque';
+  /** Clip bounds (default ±100) and pipeline limits (default none), rad/s rate (default none), substep (s). */
+  actionLow?: number;
+  actionHigh?: number;
+  lower?: (number | null)[];
+  upper?: (number | null)[];
+  maxRate?: number | null;
+  substepDt?: number;
   /** Action value per joint (constant). */
   action?: number;
   /** Emit NaN on policy steps ≥ this index. */
@@ -27,6 +36,24 @@ function busy(ms: number): void {
   while (performance.now() < end);
 }
 
+/** An action pipeline for test policies: the options' bounds and limits, none unless given. */
+export function testPipeline(o: TestPolicyOptions): ActionPipelineSpec {
+  const n = o.joints.length;
+  const torque = o.actionMode === 'torque';
+  return {
+    mode: o.actionMode ?? 'position',
+    joints: [...o.joints],
+    low: o.actionLow ?? -100,
+    high: o.actionHigh ?? 100,
+    scale: o.actionScale ?? 0.25,
+    offset: torque ? new Array<number>(n).fill(0) : [...o.defaultPose],
+    lower: o.lower ?? new Array<number | null>(n).fill(null),
+    upper: o.upper ?? new Array<number | null>(n).fill(null),
+    maxRate: new Array<number | null>(n).fill(torque ? null : (o.maxRate ?? null)),
+    substepDt: o.substepDt ?? 0.005,
+  };
+}
+
 function base(o: TestPolicyOptions): Omit<DeployPolicy, 'act' | 'actChunk' | 'chunk'> {
   const n = o.joints.length;
   const obs = observationFromSpec([
@@ -39,8 +66,7 @@ function base(o: TestPolicyOptions): Omit<DeployPolicy, 'act' | 'actChunk' | 'ch
     obsSize: obs.size,
     actSize: n,
     defaultPose: Float64Array.from(o.defaultPose),
-    actionScale: o.actionScale ?? 0.25,
-    actionMode: 'position',
+    pipeline: testPipeline(o),
     kp: new Float64Array(n).fill(o.kp ?? 20),
     kd: new Float64Array(n).fill(o.kd ?? 0.5),
     observe: obs.observe,

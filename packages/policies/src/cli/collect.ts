@@ -54,10 +54,12 @@ export const command: Command = {
     }
     let control;
     try {
+      // Every registered task has deploy facts; a failure here is a real error, never a zero pose.
       const d = getTask(task).deploy(env.config as never);
       control = { defaultPose: Array.from(d.defaultJointPos), kp: Array.from(d.kp), kd: Array.from(d.kd) };
-    } catch {
-      control = undefined; // tasks without deployment facts: artifacts get zero pose / no gains
+    } catch (e) {
+      env.close();
+      throw e;
     }
     const t0 = performance.now();
     const d = await collectDemos({

@@ -30,6 +30,9 @@ Options:
   --progress <auto|lines|none>
   --record-every N       record one evaluation episode every N iterations to <run>/evals/ (default 100; 0 = off)
   --live WS_URL          also stream those evaluation episodes to an open viewer (the ws://…/live URL of s2r view)
+  --foxglove             also serve them live to Foxglove (WebSocket protocol on 127.0.0.1; in Foxglove: Open
+                         connection → Foxglove WebSocket → ws://localhost:8765)
+  --foxglove-port N      port of that server (default 8765)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
 Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
@@ -52,7 +55,8 @@ export const command: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, {
-      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live'],
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live', 'foxglove-port'],
+      booleans: ['foxglove'],
     });
     const task = args.positional[0];
     if (!task) throw new UsageError('missing <task>');
@@ -67,6 +71,16 @@ export const command: Command = {
     if (!['auto', 'lines', 'none'].includes(progress)) throw new UsageError(`--progress must be auto, lines or none, got "${progress}"`);
     const recordEvery = args.num('record-every', 100);
     if (!Number.isInteger(recordEvery) || recordEvery < 0) throw new UsageError(`--record-every must be an integer ≥ 0 (0 = off), got ${recordEvery}`);
+    const { serveFoxglove, foxglovePortFromFlags } = await import('@s2r/recording');
+    let foxPort: number | null;
+    try {
+      foxPort = foxglovePortFromFlags(args.has('foxglove'), args.str('foxglove-port'));
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    const wantFoxglove = foxPort !== null;
+    if (wantFoxglove && recordEvery === 0) throw new UsageError('--foxglove serves the evaluation episodes: it needs --record-every N > 0');
+    if (wantFoxglove && algo !== 'ppo') throw new UsageError(`--foxglove serves PPO's evaluation episodes; --algo ${algo} records none`);
     const cmd = `npx s2r train ${argv.map(quote).join(' ')}`;
     const ac = new AbortController();
     let interrupts = 0;
@@ -78,6 +92,8 @@ export const command: Command = {
       } else process.exit(130);
     };
     process.on('SIGINT', onSigint);
+    const foxglove = foxPort !== null ? await serveFoxglove({ port: foxPort }) : null;
+    if (foxglove) console.error(`Foxglove WebSocket server on ${foxglove.url}: evaluation episodes stream there as they are recorded`);
     try {
       if (algo !== 'ppo') {
         let mod: { trainFromCli?: (ctx: TrainCliContext) => Promise<number> };
@@ -128,7 +144,7 @@ export const command: Command = {
           mkdirSync(dir, { recursive: true });
           const path = join(dir, `iter-${String(m.iteration).padStart(6, '0')}.mcap`);
           const policy = await policyFromArtifact(ctx.artifact() as never);
-          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' }, live: args.str('live') });
+          const [ep] = await recordEpisodes(policy, { task, path, episodes: 1, seed: 1000 + m.iteration, meta: { iteration: m.iteration, source: 's2r train' }, live: args.str('live'), ...(foxglove ? { foxglove } : {}) });
           if (progress !== 'none') console.log(`eval @ it ${m.iteration}: return ${ep!.return.toFixed(2)}, ${ep!.length} steps → ${path}`);
         } catch (e) {
           console.error(`eval recording at iteration ${m.iteration} failed: ${(e as Error).message}`);
@@ -156,6 +172,7 @@ export const command: Command = {
       return r.stoppedBy === 'signal' ? 130 : 0;
     } finally {
       process.off('SIGINT', onSigint);
+      await foxglove?.close();
     }
   },
 };

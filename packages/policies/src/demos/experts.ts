@@ -12,7 +12,7 @@ import { ResidualPolicy } from '../residual/policy.ts';
 /** Scripted experts known per task; each builds a stateless obs → action function from the env's config. */
 const SCRIPTED: Record<string, (env: Env) => Promise<(obs: ArrayLike<number>, rng?: Rng) => ArrayLike<number>>> = {
   'z1-push': async (env) => {
-    const m = await import('@s2r/sim/tasks/z1-push.ts');
+    const m = await import('@s2r/sim/tasks/z1-push-expert.ts');
     const cfg = (env as { config?: unknown }).config as Parameters<typeof m.makeZ1PushExpert>[0] | undefined;
     return m.makeZ1PushExpert(cfg ?? m.z1PushConfig());
   },

@@ -12,11 +12,11 @@ import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
 import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { checkConfig, paramShapes, type FilmMlpConfig, type Params } from './film-mlp.ts';
 import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
-import type { ChunkSettings } from './chunked-policy.ts';
+import type { ChunkSpec } from './chunked-policy.ts';
 import type { Prediction } from './sampler.ts';
 import { checkActionFrame, type RelativeActionFrame } from '../demos/action-frame.ts';
 
-export interface DiffusionChunkSettings extends ChunkSettings {
+export interface DiffusionChunkSettings extends ChunkSpec {
   /** Average overlapping chunks over time (ACT-style temporal ensembling). */
   ensemble: boolean;
   /** Ensembling weight exp(−decay·i), i = 0 for the oldest prediction (ACT uses 0.01). */

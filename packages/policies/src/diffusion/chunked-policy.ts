@@ -3,7 +3,7 @@
  * house Policy contract: `reset()`, `act(obs)` at batch 1, and for chunked policies `actChunk(obsHistory)`
  * with its chunk settings so the bridge's action queue knows what to do.
  */
-export interface ChunkSettings {
+export interface ChunkSpec {
   /** Actions predicted per inference (H). */
   horizon: number;
   /** Actions executed from each chunk before re-planning (receding horizon). */
@@ -17,7 +17,7 @@ export interface DemoPolicy {
   readonly obsDim: number;
   readonly actDim: number;
   /** Present on chunked policies. */
-  readonly chunk?: ChunkSettings;
+  readonly chunk?: ChunkSpec;
   /** Forget history, queues and ensembles (call at every episode start). */
   reset(): void;
   /** One action for this control step; keeps its own observation history and action queue. */

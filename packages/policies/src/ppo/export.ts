@@ -1,8 +1,10 @@
 /**
  * Export a trained PPO actor as an 'mlp' policy artifact, with the deployment facts of its task (default pose,
- * gains, action scaling) read from the task's DeploySpec when @s2r/sim has the task, else from the env.
+ * gains, the action pipeline) from the task's DeploySpec (@s2r/core's DeployFacts). A task that is not registered
+ * is an error naming it, never a zero pose; tests' toy envs pass their facts explicitly.
  */
-import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
+import type { ActionPipelineSpec, ActionSpec, DeployFacts, SpaceSpec } from '@s2r/core';
+import { getTask } from '@s2r/sim/tasks/registry.ts';
 import { buildArtifact, encodeTensor, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { encodeMlp } from '../mlp-policy.ts';
 import type { PPO } from './ppo.ts';
@@ -19,38 +21,31 @@ export interface EnvFacts {
   defaultPose: number[];
   kp: number[] | null;
   kd: number[] | null;
+  /** The action pipeline the env ran (stored in the artifact for the bridge). */
+  pipeline: ActionPipelineSpec;
 }
 
-interface DeployLike {
-  jointNames: string[];
-  defaultJointPos: ArrayLike<number>;
-  kp: ArrayLike<number>;
-  kd: ArrayLike<number>;
-}
-
-/** Map the task's per-robot-joint deploy facts onto the action joints. */
-export function factsFromDeploy(d: DeployLike | null, actionSpec: ActionSpec): Pick<EnvFacts, 'defaultPose' | 'kp' | 'kd'> {
-  if (!d) return { defaultPose: actionSpec.joints.map(() => 0), kp: null, kd: null };
+/** Map the task's per-robot-joint deploy facts onto the action joints; a joint it lacks is an error naming it. */
+export function factsFromDeploy(d: DeployFacts, actionSpec: ActionSpec): Pick<EnvFacts, 'defaultPose' | 'kp' | 'kd' | 'pipeline'> {
   const idx = actionSpec.joints.map((j) => {
     const k = d.jointNames.indexOf(j);
-    if (k < 0) throw new Error(`task deploy spec has no joint "${j}" (has ${d.jointNames.join(', ')})`);
+    if (k < 0) throw new Error(`task "${d.task}" deploy spec has no joint "${j}" (has ${d.jointNames.join(', ')})`);
     return k;
   });
+  if (d.pipeline.joints.join(',') !== actionSpec.joints.join(',')) {
+    throw new Error(`task "${d.task}": its action pipeline drives [${d.pipeline.joints.join(', ')}] but the env acts on [${actionSpec.joints.join(', ')}]`);
+  }
   return {
     defaultPose: idx.map((k) => d.defaultJointPos[k]!),
     kp: idx.map((k) => d.kp[k]!),
     kd: idx.map((k) => d.kd[k]!),
+    pipeline: d.pipeline,
   };
 }
 
-/** Look the task up in @s2r/sim's registry for its deploy facts; null when the task is not registered. */
-export async function deployFacts(task: string, envConfig: unknown): Promise<DeployLike | null> {
-  try {
-    const reg = (await import('@s2r/sim/tasks/registry.ts')) as { getTask(n: string): { deploy(c?: unknown): DeployLike } };
-    return reg.getTask(task).deploy(envConfig ?? undefined);
-  } catch {
-    return null;
-  }
+/** The registered task's deploy facts for its resolved config (throws naming an unknown task). */
+export function deployFacts(task: string, envConfig: unknown): DeployFacts {
+  return getTask(task).deploy(envConfig ?? undefined);
 }
 
 export function exportPpoArtifact(ppo: PPO, env: EnvFacts, training: Record<string, unknown>): PolicyArtifact {
@@ -67,6 +62,7 @@ export function exportPpoArtifact(ppo: PPO, env: EnvFacts, training: Record<stri
     defaultPose: env.defaultPose,
     kp: env.kp,
     kd: env.kd,
+    pipeline: { ...env.pipeline, low: Math.max(env.actionSpec.low, -ppo.cfg.actionClip), high: Math.min(env.actionSpec.high, ppo.cfg.actionClip) },
   };
   return buildArtifact({
     kind: 'mlp',

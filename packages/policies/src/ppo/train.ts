@@ -20,6 +20,7 @@ import { Progress } from '../progress.ts';
 import { resolvePpoConfig, type PpoConfig } from './config.ts';
 import { PPO, type UpdateJob, type UpdateStats } from './ppo.ts';
 import { encodeCheckpoint, latestCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointCounters } from './checkpoint.ts';
+import type { DeployFacts } from '@s2r/core';
 import { deployFacts, exportPpoArtifact, factsFromDeploy, type EnvFacts } from './export.ts';
 
 export interface IterationMetrics {
@@ -66,6 +67,8 @@ export interface TrainOptions {
   onIteration?: (m: IterationMetrics, ctx: { artifact(): PolicyArtifact; runDir: string }) => void | boolean | Promise<void | boolean>;
   /** Env factory (default: @s2r/sim makeVecEnv). Tests inject toy envs. */
   makeVecEnv?: MakeVecEnv;
+  /** Deploy facts for a task that is not in @s2r/sim's registry (tests' toy envs); registered tasks give their own. */
+  deployFacts?: DeployFacts;
   /** Progress output: 'auto' (bar on TTY, lines otherwise), 'lines', or 'none'. */
   progress?: 'auto' | 'lines' | 'none';
   log?: (s: string) => void;
@@ -130,7 +133,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
     actionSpec: vec.actionSpec,
     dt: vec.dt,
     envConfig,
-    ...factsFromDeploy(await deployFacts(opts.task, envConfig), vec.actionSpec),
+    ...factsFromDeploy(opts.deployFacts ?? deployFacts(opts.task, envConfig), vec.actionSpec),
   };
   // The run folder is created only now, once the task, config and env have all been accepted: a bad task name
   // or env override must not leave an empty runs/<task>-<timestamp>/ behind.

@@ -7,6 +7,20 @@
  */
 import { Rng } from '@s2r/core';
 import type { ActionSpec, EpisodeStats, SpaceSpec, VecEnv } from '@s2r/sim/env/types.ts';
+import type { DeployFacts } from '@s2r/core';
+
+/** The toy env's deploy facts (it is not a registered task): one unbounded 'push' effort, no gains. */
+export const TOY_DEPLOY: DeployFacts = {
+  task: 'toy',
+  jointNames: ['push'],
+  defaultJointPos: [0],
+  kp: [0],
+  kd: [0],
+  controlDt: 0.1,
+  physicsDt: 0.1,
+  observationSpec: { size: 2, terms: [{ name: 'offset', size: 1, unit: 'm' }, { name: 'vel', size: 1, unit: 'm/s' }] },
+  pipeline: { mode: 'torque', joints: ['push'], low: -1, high: 1, scale: 1, offset: [0], lower: [null], upper: [null], maxRate: [null], substepDt: 0.1 },
+};
 
 export class ToyVecEnv implements VecEnv {
   readonly observationSpec: SpaceSpec = {

@@ -7,7 +7,7 @@ import { loadPolicy } from '../../src/policy.ts';
 import { evaluatePolicy } from '../../src/evaluate.ts';
 import { resolvePpoConfig } from '../../src/ppo/config.ts';
 import { parseSets } from '@s2r/core';
-import { ToyVecEnv } from '../helpers/toy-env.ts';
+import { TOY_DEPLOY, ToyVecEnv } from '../helpers/toy-env.ts';
 
 const make: MakeVecEnv = async (_t, o) => new ToyVecEnv(o.numEnvs, o.seed);
 const small = { numEnvs: 16, workers: 0, actorHidden: [32, 32], criticHidden: [32, 32], stepsPerEnv: 25, checkpointEvery: 10, keepCheckpoints: 2 };
@@ -15,7 +15,7 @@ const small = { numEnvs: 16, workers: 0, actorHidden: [32, 32], criticHidden: [3
 describe('PPO runner on a toy env', () => {
   it('learns, writes the run folder, and exports a loadable policy', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-train-')), 'run');
-    const r = await trainPpo({ task: 'toy', outDir: out, makeVecEnv: make, progress: 'none', log: () => {}, command: 'npx s2r train toy', overrides: [{ ...small, totalSteps: 30_000 }] });
+    const r = await trainPpo({ task: 'toy', deployFacts: TOY_DEPLOY, outDir: out, makeVecEnv: make, progress: 'none', log: () => {}, command: 'npx s2r train toy', overrides: [{ ...small, totalSteps: 30_000 }] });
     expect(r.stoppedBy).toBe('steps');
     expect(r.envSteps).toBe(30_000);
     const cfg = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8'));
@@ -43,7 +43,7 @@ describe('PPO runner on a toy env', () => {
     const ac = new AbortController();
     let iters = 0;
     const r1 = await trainPpo({
-      task: 'toy', outDir: out, makeVecEnv: make, progress: 'none', log: () => {}, signal: ac.signal,
+      task: 'toy', deployFacts: TOY_DEPLOY, outDir: out, makeVecEnv: make, progress: 'none', log: () => {}, signal: ac.signal,
       overrides: [{ ...small, totalSteps: 1_000_000 }],
       onIteration: () => {
         if (++iters === 3) ac.abort();
@@ -53,12 +53,12 @@ describe('PPO runner on a toy env', () => {
     expect(r1.iterations).toBe(3);
     expect(existsSync(r1.checkpointPath)).toBe(true);
     expect(existsSync(join(out, 'policy.json'))).toBe(true);
-    const r2 = await trainPpo({ task: 'toy', resume: out, makeVecEnv: make, progress: 'none', log: () => {}, overrides: [{ totalSteps: 5 * 400 }] });
+    const r2 = await trainPpo({ task: 'toy', deployFacts: TOY_DEPLOY, resume: out, makeVecEnv: make, progress: 'none', log: () => {}, overrides: [{ totalSteps: 5 * 400 }] });
     expect(r2.iterations).toBe(5); // continued from 3, not restarted
     expect(r2.envSteps).toBe(2000);
     const lines = readFileSync(join(out, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l).iteration);
     expect(lines).toEqual([1, 2, 3, 4, 5]);
-    await expect(trainPpo({ task: 'other', resume: out, makeVecEnv: make, progress: 'none', log: () => {} })).rejects.toThrow(/trained task "toy"/);
+    await expect(trainPpo({ task: 'other', deployFacts: TOY_DEPLOY, resume: out, makeVecEnv: make, progress: 'none', log: () => {} })).rejects.toThrow(/trained task "toy"/);
   });
 });
 

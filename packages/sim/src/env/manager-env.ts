@@ -2,11 +2,12 @@
  * ManagerEnv: the Gymnasium-style env that runs a task's terms (observations, rewards, terminations, DR events)
  * around a Rapier world. Tasks subclass it, expose the state their terms read, and call `initManagers`.
  *
- * Step order: clip action → action latency buffer → interval events → actuate → `decimation` physics steps →
- * `postPhysics` → terminations → rewards → `afterReward` → observations (+ noise).
+ * Step order: clip action → action latency buffer → interval events → action pipeline (scale, offset, clamp) →
+ * `decimation` × (rate limit → actuate → physics step) → `postPhysics` → terminations → rewards → `afterReward` →
+ * observations (+ noise). Clip, clamp and rate limit are @s2r/core's ActionPipeline, the code the bridge runs.
  * Time-outs are truncations, never terminations.
  */
-import { Rng } from '@s2r/core';
+import { ActionPipeline, Rng, type ActionPipelineSpec } from '@s2r/core';
 import type { RobotSim, SimWorld } from '../physics/types.ts';
 import type { DrConfig } from '../dr/config.ts';
 import { nominalDrState, type DrState, type DrTarget } from '../dr/events.ts';
@@ -36,7 +37,10 @@ export interface EnvOptions {
 }
 
 export interface Managers<E, R> {
-  actionSpec: ActionSpec;
+  /** The action pipeline's settings (tasks/action-pipeline.ts); the action spec is derived from them. */
+  pipeline: ActionPipelineSpec;
+  /** Unit of the command an action becomes ('rad', 'N', …), for the action spec. */
+  actionUnit: string;
   observations: ObservationTerm<R>[];
   privileged: ObservationTerm<E>[] | null;
   rewards: RewardTerm<E>[];
@@ -99,6 +103,14 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   lastAction!: Float32Array;
   /** Action actually applied this step after latency. */
   appliedAction!: Float32Array;
+  /** Clip → scale/offset → clamp → rate limit: the same object type the bridge's controller runs. */
+  pipeline!: ActionPipeline;
+  /** Robot joint index of each action joint. */
+  private actionIdx!: Int32Array;
+  /** Actuator command in robot joint order (targets in position mode, efforts in torque mode). */
+  private actuation!: Float32Array;
+  /** Encoder bias in action order (position mode): the pipeline subtracts it after the clamp. */
+  private actionBias!: Float32Array;
 
   protected obsTerms: ObservationTerm<R>[] = [];
   protected privTerms: ObservationTerm<this>[] | null = null;
@@ -140,7 +152,20 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
 
   /** Called by the subclass constructor once its state exists. */
   protected initManagers(m: Managers<this, R>): void {
-    this.actionSpec = m.actionSpec;
+    const p = m.pipeline;
+    this.pipeline = new ActionPipeline(p);
+    this.actionSpec = { size: p.joints.length, joints: [...p.joints], low: p.low, high: p.high, mode: p.mode, scale: p.scale, unit: m.actionUnit };
+    const names = this.robot.jointNames;
+    this.actionIdx = Int32Array.from(p.joints, (j) => {
+      const k = names.indexOf(j);
+      if (k < 0) throw new Error(`${this.name}: action joint "${j}" is not a joint of the robot (${names.join(', ')})`);
+      return k;
+    });
+    if (p.mode === 'position' && p.joints.length !== names.length) {
+      throw new Error(`${this.name}: a position-mode action must drive every joint (${names.join(', ')}); it drives ${p.joints.join(', ')}`);
+    }
+    this.actuation = new Float32Array(names.length);
+    this.actionBias = new Float32Array(p.joints.length);
     this.obsTerms = m.observations;
     this.privTerms = m.privileged;
     this.rewardTerms = m.rewards.filter((t) => t.weight !== 0);
@@ -150,7 +175,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     this.privilegedSpec = m.privileged ? specFromTerms(m.privileged) : null;
     this.rewardTermNames = this.rewardTerms.map((t) => t.name);
     for (const n of this.rewardTermNames) this.info.rewardTerms[n] = 0;
-    const A = m.actionSpec.size;
+    const A = this.actionSpec.size;
     this.action = new Float32Array(A);
     this.lastAction = new Float32Array(A);
     this.appliedAction = new Float32Array(A);
@@ -171,14 +196,10 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   // ---------------------------------------------------------------- task hooks
   /** Plain readings the actor observation is built from (what a real robot can measure). */
   protected abstract readings(): R;
-  /** Apply the (latency-delayed, clipped) action as joint targets or torques. */
-  protected abstract applyAction(action: Float32Array): void;
   /** Put the scene in its initial state for a new episode (robot pose, objects, commands). */
   protected abstract resetScene(rng: Rng): void;
   /** After the physics steps of a control step, before terminations and rewards. `rng` is the task's stream. */
   protected postPhysics(_rng: Rng): void {}
-  /** Called before each physics substep of a control step (k = 0 … decimation−1), e.g. to rate-limit targets. */
-  protected beforePhysicsStep(_k: number): void {}
   /** After rewards (e.g. store last joint velocities, reset air times). */
   protected afterReward(): void {}
   /** Success flag for info, if the task has one. */
@@ -209,6 +230,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     for (const h of this.actionHistory) h.fill(0);
     this.intervalTimers.fill(0);
     this.resetScene(this.rngScene);
+    this.resetActuation();
     for (const n of this.rewardTermNames) this.info.rewardTerms[n] = 0;
     const info: StepInfo = { rewardTerms: { ...this.info.rewardTerms }, dr: this.drValues() };
     const obs = this.observe();
@@ -221,12 +243,11 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     if (!this.seeded) throw new Error(`${this.name}: step() before reset()`);
     const A = this.actionSpec.size;
     if (action.length !== A) throw new RangeError(`${this.name}.step: action has ${action.length} values, expected ${A} (${this.actionSpec.joints.join(', ')})`);
-    const { low, high } = this.actionSpec;
     for (let i = 0; i < A; i++) {
       const a = action[i]!;
       if (!Number.isFinite(a)) throw new RangeError(`${this.name}.step: action[${i}] (${this.actionSpec.joints[i]}) is ${a}`);
-      this.action[i] = a < low ? low : a > high ? high : a;
     }
+    this.pipeline.clip(action, this.action);
     // Latency ring: history[k] is the action from k control steps ago.
     const last = this.actionHistory.pop()!;
     last.set(this.action);
@@ -243,9 +264,10 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
       }
     }
 
-    this.applyAction(this.appliedAction);
+    this.commandActuators(this.appliedAction);
     for (let k = 0; k < this.decimation; k++) {
-      this.beforePhysicsStep(k);
+      // The rate limit runs on the physics grid; without one the command is set once per control step.
+      if (k === 0 || this.pipeline.hasRateLimit) this.actuate(this.pipeline.substep());
       this.world.step();
     }
     this.episodeStep++;
@@ -329,6 +351,35 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   }
 
   // ---------------------------------------------------------------- internals
+  /** Scale, offset and clamp the (latency-delayed, clipped) action; the encoder bias shifts position targets. */
+  private commandActuators(a: Float32Array): void {
+    if (this.actionSpec.mode === 'position') {
+      const off = this.dr.jointPosOffset;
+      for (let i = 0; i < this.actionIdx.length; i++) this.actionBias[i] = off[this.actionIdx[i]!]!;
+      this.pipeline.command(a, this.actionBias);
+    } else {
+      this.pipeline.command(a);
+    }
+  }
+
+  /** Send the pipeline's output to the robot: targets (position mode) or efforts on the action joints. */
+  private actuate(out: Float32Array): void {
+    const u = this.actuation;
+    for (let i = 0; i < this.actionIdx.length; i++) u[this.actionIdx[i]!] = out[i]!;
+    if (this.actionSpec.mode === 'position') this.robot.setPositionTargets(u);
+    else this.robot.setTorques(u);
+  }
+
+  /** A new episode: the rate limiter starts from the spawn pose, efforts from zero (the robot's state after resetScene). */
+  private resetActuation(): void {
+    const q = this.robot.jointPos;
+    const from = this.actionBias;
+    for (let i = 0; i < this.actionIdx.length; i++) from[i] = q[this.actionIdx[i]!]!;
+    this.pipeline.reset(from);
+    this.actuation.fill(0);
+    if (this.actionSpec.mode === 'position') this.actuation.set(q);
+  }
+
   private seed(rng: Rng): void {
     this.rngScene = rng.split('scene');
     this.rngNoise = rng.split('obs_noise');

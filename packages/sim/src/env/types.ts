@@ -4,36 +4,9 @@
  */
 import type { Rng } from '@s2r/core';
 
-export interface SpecTerm {
-  /** e.g. 'base_lin_vel', 'joint_pos_rel', 'last_action'. */
-  name: string;
-  size: number;
-  /** Unit of the values, e.g. 'm/s', 'rad', 'rad/s', '1' (dimensionless). */
-  unit: string;
-  /** Optional per-element bounds; default ±Infinity. */
-  low?: number;
-  high?: number;
-  /** Optional per-element labels, e.g. joint names. */
-  labels?: string[];
-}
-
-export interface SpaceSpec {
-  /** Terms in order; the flat vector is their concatenation. */
-  terms: SpecTerm[];
-  size: number;
-}
-
-export interface ActionSpec {
-  size: number;
-  /** Joint names in action order. */
-  joints: string[];
-  low: number;
-  high: number;
-  /** How an action becomes a command: 'position' means target = default + scale·a; 'torque' means τ = scale·a. */
-  mode: 'position' | 'torque';
-  scale: number;
-  unit: string;
-}
+// The space specs are part of the shared contract (@s2r/core); re-exported here for the sim's own imports.
+export type { SpecTerm, SpaceSpec, ActionSpec } from '@s2r/core';
+import type { SpaceSpec, ActionSpec } from '@s2r/core';
 
 export interface StepResult {
   obs: Float32Array;

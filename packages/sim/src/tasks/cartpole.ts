@@ -12,6 +12,8 @@ import { disabledDrConfig } from '../dr/config.ts';
 import { buildDrEvents } from '../dr/events.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
+import type { ActionPipelineSpec } from '@s2r/core';
+import { pipelineSpec } from './action-pipeline.ts';
 
 export interface CartpoleReadings {
   /** Joint positions in the robot's joint order (slider m, hinge rad). */
@@ -69,6 +71,15 @@ function balancePose(asset: RobotAsset, cfg: CartpoleConfig): Float32Array {
   return q;
 }
 
+/** Force on the slider = forceScale·a (N), clamped to the slider's URDF effort limit: the actuator's bound. */
+function cartpolePipeline(asset: RobotAsset, cfg: CartpoleConfig): ActionPipelineSpec {
+  const slider = asset.jointNames[cartpoleJoints(asset).slider]!;
+  return pipelineSpec(asset.model, {
+    mode: 'torque', joints: [slider], low: -cfg.actionClip, high: cfg.actionClip, scale: cfg.forceScale, offset: [0],
+    clampToLimits: true, maxRate: null, substepDt: cfg.physicsDt,
+  });
+}
+
 function cartpoleObsTerms(slider: number, hinge: number, q0: ArrayLike<number>): ObservationTerm<CartpoleReadings>[] {
   return [
     { name: 'cart_pos', size: 1, unit: 'm', fn: (r, o, i) => { o[i] = r.jointPos[slider]! - q0[slider]!; } },
@@ -96,7 +107,8 @@ export class CartpoleEnv extends ManagerEnv<CartpoleConfig, CartpoleReadings> {
     this.maxReturn = this.maxEpisodeSteps;
     const { maxCartPos, maxPoleAngle } = cfg.termination;
     this.initManagers({
-      actionSpec: { size: 1, joints: [robot.jointNames[slider]!], low: -cfg.actionClip, high: cfg.actionClip, mode: 'torque', scale: cfg.forceScale, unit: 'N' },
+      pipeline: cartpolePipeline(asset, cfg),
+      actionUnit: 'N',
       observations: cartpoleObsTerms(slider, hinge, this.q0),
       privileged: null,
       rewards: [{ name: 'alive', weight: 1, fn: () => 1 }],
@@ -110,11 +122,6 @@ export class CartpoleEnv extends ManagerEnv<CartpoleConfig, CartpoleReadings> {
 
   protected readings(): CartpoleReadings {
     return this.rd;
-  }
-
-  protected applyAction(a: Float32Array): void {
-    this.tau[this.slider] = this.config.forceScale * a[0]!;
-    this.robot.setTorques(this.tau);
   }
 
   protected resetScene(rng: Rng): void {
@@ -154,15 +161,13 @@ export const cartpole: TaskDefinition<CartpoleConfig, CartpoleReadings> = {
     return {
       task: 'cartpole',
       jointNames: [...asset.jointNames],
-      defaultJointPos: q0,
-      actionMode: 'torque',
-      actionScale: cfg.forceScale,
-      actionJoints: [asset.jointNames[slider]!],
-      actionClip: cfg.actionClip,
-      kp: new Float32Array(asset.jointNames.length),
-      kd: new Float32Array(asset.jointNames.length),
+      defaultJointPos: Array.from(q0),
+      kp: asset.jointNames.map(() => 0),
+      kd: asset.jointNames.map(() => 0),
       controlDt: cfg.physicsDt * cfg.decimation,
+      physicsDt: cfg.physicsDt,
       observationSpec: specFromTerms(terms),
+      pipeline: cartpolePipeline(asset, cfg),
       observe: (input, out = new Float32Array(4)) => computeObservation(terms, input, out),
     };
   },

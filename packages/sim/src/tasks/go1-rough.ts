@@ -5,13 +5,14 @@
  */
 import { defaultTerrainConfig } from '../terrain/heightfield.ts';
 import type { LeggedReadings, LocomotionConfig } from './locomotion.ts';
-import { createLocomotionEnv, go1FlatConfig, locomotionDeploy } from './go1-flat.ts';
+import { go1BaseConfig } from './go1-base.ts';
+import { createLocomotionEnv, locomotionDeploy } from './legged-factory.ts';
 import type { TaskDefinition } from './types.ts';
 
 export type Go1RoughConfig = LocomotionConfig;
 
 export function go1RoughConfig(): Go1RoughConfig {
-  const c = go1FlatConfig();
+  const c = go1BaseConfig();
   c.terrain = {
     map: defaultTerrainConfig(),
     maxInitLevel: 5,

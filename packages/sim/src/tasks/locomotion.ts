@@ -8,29 +8,17 @@
  * height scan. `observeLocomotion` is the pure function both the env and the bridge use.
  */
 import type { RobotSim, SimWorld } from '../physics/types.ts';
-import { clamp, rotateInverse, yawQuat, type Rng, type Vec3 } from '@s2r/core';
+import { clamp, rotateInverse, yawQuat, type ActionPipelineSpec, type RobotModel, type Rng, type Vec3 } from '@s2r/core';
 import { buildDrEvents } from '../dr/events.ts';
 import { ManagerEnv, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { ObservationTerm, RewardTerm, TerminationTerm } from '../env/terms.ts';
-import type { ActionSpec } from '../env/types.ts';
+import { pipelineSpec } from './action-pipeline.ts';
 import type { RobotAsset } from './assets.ts';
 import type { Terrain } from '../terrain/heightfield.ts';
 
-/** Plain robot readings the actor observation is built from — the same at training and at deploy time. */
-export interface LeggedReadings {
-  /** Measured joint positions (rad), task joint order. */
-  jointPos: ArrayLike<number>;
-  /** Measured joint velocities (rad/s). */
-  jointVel: ArrayLike<number>;
-  /** IMU gyro in the base frame (rad/s). */
-  angVel: ArrayLike<number>;
-  /** Unit gravity direction in the base frame ((0, 0, −1) when level). */
-  projectedGravity: ArrayLike<number>;
-  /** Command [vx (m/s), vy (m/s), yaw rate (rad/s)], base frame. */
-  command: ArrayLike<number>;
-  /** The policy's previous action (unitless, as it output it). */
-  lastAction: ArrayLike<number>;
-}
+/** Plain robot readings the actor observation is built from — the same at training and at deploy time (@s2r/core). */
+export type { LeggedReadings } from '@s2r/core';
+import { OBS_TERMS, type LeggedReadings } from '@s2r/core';
 
 export const LOCOMOTION_OBS_SIZE = 45;
 
@@ -43,18 +31,18 @@ export function locomotionObservationTerms(jointNames: string[], q0: Float32Arra
     for (let i = 0; i < n; i++) out[o + i] = v[i]!;
   };
   return [
-    { name: 'base_ang_vel', size: 3, unit: 'rad/s', labels: ['wx', 'wy', 'wz'], fn: copy((r) => r.angVel, 3) },
-    { name: 'projected_gravity', size: 3, unit: '1', low: -1, high: 1, labels: ['gx', 'gy', 'gz'], fn: copy((r) => r.projectedGravity, 3) },
-    { name: 'velocity_command', size: 3, unit: 'm/s, m/s, rad/s', labels: ['vx', 'vy', 'yaw_rate'], fn: copy((r) => r.command, 3) },
+    { name: OBS_TERMS.baseAngVel, size: 3, unit: 'rad/s', labels: ['wx', 'wy', 'wz'], fn: copy((r) => r.angVel, 3) },
+    { name: OBS_TERMS.projectedGravity, size: 3, unit: '1', low: -1, high: 1, labels: ['gx', 'gy', 'gz'], fn: copy((r) => r.projectedGravity, 3) },
+    { name: OBS_TERMS.velocityCommand, size: 3, unit: 'm/s, m/s, rad/s', labels: ['vx', 'vy', 'yaw_rate'], fn: copy((r) => r.command, 3) },
     {
-      name: 'joint_pos_rel', size: J, unit: 'rad', labels: jointNames,
+      name: OBS_TERMS.jointPosRel, size: J, unit: 'rad', labels: jointNames,
       fn: (r, out, o) => {
         if (r.jointPos.length !== J) throw new RangeError(`observe: jointPos has ${r.jointPos.length} values, expected ${J}`);
         for (let i = 0; i < J; i++) out[o + i] = r.jointPos[i]! - q0[i]!;
       },
     },
-    { name: 'joint_vel', size: J, unit: 'rad/s', labels: jointNames, fn: copy((r) => r.jointVel, J) },
-    { name: 'last_action', size: J, unit: '1', labels: jointNames, fn: copy((r) => r.lastAction, J) },
+    { name: OBS_TERMS.jointVel, size: J, unit: 'rad/s', labels: jointNames, fn: copy((r) => r.jointVel, J) },
+    { name: OBS_TERMS.lastAction, size: J, unit: '1', labels: jointNames, fn: copy((r) => r.lastAction, J) },
   ];
 }
 
@@ -71,19 +59,17 @@ export interface LocomotionConfig extends BaseEnvConfig {
     kp: number; // N·m/rad
     kd: number; // N·m·s/rad
     /**
-     * Clamp joint targets to the URDF position limits, as the bridge's safety layer does on hardware (default
-     * true). Without it a policy learns to hold joints against their stops with targets past them, which the
-     * safety layer then cuts off at deploy time: a sim-to-real gap of our own making.
+     * Clamp joint targets to the URDF position limits (default true). The action pipeline does it in the env and
+     * in the bridge alike; without it a policy learns to hold joints against their stops with targets past them.
      */
     clampTargetsToLimits: boolean;
     /**
      * Max rate of change of a joint target (rad/s), applied on every physics substep, or 'urdf' for each joint's
-     * URDF velocity limit capped at `maxTargetRateCap`, or null for none. The bridge's safety layer limits target
-     * changes per tick the same way (URDF velocity limit, and a max step of 0.05 rad per 2 ms tick = 25 rad/s), so
-     * a policy trained without it meets a low-pass filter on its targets for the first time on the robot.
+     * URDF velocity limit capped at `maxTargetRateCap`, or null for none. The bridge runs the same rate limit on
+     * the same substep grid (@s2r/core's ActionPipeline), whatever its command rate.
      */
     maxTargetRate: number | 'urdf' | null;
-    /** Cap on the 'urdf' rate (rad/s); the bridge's default max step 0.05 rad at 500 Hz. */
+    /** Cap on the 'urdf' rate (rad/s). */
     maxTargetRateCap: number;
   };
   init: {
@@ -188,6 +174,18 @@ export function defaultLocomotionConfig(): Omit<LocomotionConfig, 'dr'> {
   };
 }
 
+/**
+ * The locomotion action pipeline: target = default + actionScale·a, clamped to the URDF limits and rate limited on
+ * the physics grid. The env runs it, and the DeploySpec hands the same settings to the bridge.
+ */
+export function locomotionPipeline(model: RobotModel, jointNames: readonly string[], q0: ArrayLike<number>, cfg: Pick<LocomotionConfig, 'control' | 'physicsDt'>): ActionPipelineSpec {
+  const c = cfg.control;
+  return pipelineSpec(model, {
+    mode: 'position', joints: jointNames, low: -c.actionClip, high: c.actionClip, scale: c.actionScale, offset: q0,
+    clampToLimits: c.clampTargetsToLimits, maxRate: c.maxTargetRate, maxRateCap: c.maxTargetRateCap, substepDt: cfg.physicsDt,
+  });
+}
+
 interface FootInfo {
   /** Index into the per-link contact forces of each foot (or of the link carrying the foot). */
   contactIdx: number[];
@@ -261,7 +259,6 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
   private readonly softUpper: Float32Array;
   private readonly feet: FootInfo;
   private readonly contactReader: { names: string[]; read: () => ArrayLike<number> };
-  private readonly target: Float32Array;
   private readonly scratch = new Float64Array(3);
   private readonly readingsObj: LeggedReadings;
 
@@ -274,7 +271,6 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
     this.defaultJointPos = reorder(asset, this.jointNames, asset.defaultJointPos);
     this.measuredJointPos = new Float32Array(J);
     this.lastJointVel = new Float32Array(J);
-    this.target = new Float32Array(J);
     this.contactReader = contactForceReader(robot);
     this.feet = findContacts(robot, this.contactReader.names, asset.footLinks);
     this.numFeet = this.feet.contactIdx.length;
@@ -293,7 +289,6 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
       this.softUpper[i] = Number.isFinite(half) ? mid + half : Infinity;
     });
 
-    const actionSpec: ActionSpec = { size: J, joints: this.jointNames, low: -cfg.control.actionClip, high: cfg.control.actionClip, mode: 'position', scale: cfg.control.actionScale, unit: 'rad' };
     const s = cfg.rewardScales;
     const p = cfg.rewardParams;
     const rewards: RewardTerm<LocomotionEnv>[] = [
@@ -362,7 +357,8 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
       privileged.push({ name: 'height_scan', size: scanX.length * scanY.length, unit: 'm', fn: (e, o, i) => e.heightScan(o, i) });
     }
     this.initManagers({
-      actionSpec,
+      pipeline: locomotionPipeline(robot.model, this.jointNames, this.defaultJointPos, cfg),
+      actionUnit: 'rad',
       observations: locomotionObservationTerms(this.jointNames, this.defaultJointPos),
       privileged,
       rewards,
@@ -374,77 +370,6 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
 
   protected readings(): LeggedReadings {
     return this.readingsObj;
-  }
-
-  private targetLo: Float32Array | null = null;
-  private targetHi: Float32Array | null = null;
-
-  protected applyAction(a: Float32Array): void {
-    const sc = this.config.control.actionScale;
-    if (!this.targetLo) {
-      // URDF position limits in action order (±Infinity where a joint has none).
-      const J = this.robot.jointNames.length;
-      this.targetLo = new Float32Array(J).fill(-Infinity);
-      this.targetHi = new Float32Array(J).fill(Infinity);
-      if (this.config.control.clampTargetsToLimits) {
-        this.robot.jointNames.forEach((name, i) => {
-          const j = this.robot.model.joints.find((jj) => jj.name === name);
-          if (j) {
-            this.targetLo![i] = j.limits.lower;
-            this.targetHi![i] = j.limits.upper;
-          }
-        });
-      }
-    }
-    if (!this.rateStep) {
-      // Per-substep target step limit (rad) from the configured rate.
-      const c = this.config.control;
-      const J = this.robot.jointNames.length;
-      this.rateStep = new Float32Array(J).fill(Infinity);
-      if (c.maxTargetRate !== null) {
-        this.robot.jointNames.forEach((name, i) => {
-          let rate = typeof c.maxTargetRate === 'number' ? c.maxTargetRate : Infinity;
-          if (c.maxTargetRate === 'urdf') {
-            const j = this.robot.model.joints.find((jj) => jj.name === name);
-            rate = Math.min(j && Number.isFinite(j.limits.velocity) ? j.limits.velocity : Infinity, c.maxTargetRateCap);
-          }
-          this.rateStep![i] = rate * this.physicsDt;
-        });
-      }
-      this.appliedTarget = Float32Array.from(this.robot.jointPos);
-    }
-    const lo = this.targetLo;
-    const hi = this.targetHi!;
-    // The robot's PD tracks its *measured* angle (true + encoder bias), so the true target is shifted by −bias.
-    // The target is clamped to the joint's limits in measured space, exactly as the bridge's safety layer clamps it
-    // on a real robot: a policy must never learn to lean on targets past a joint stop.
-    for (let i = 0; i < a.length; i++) {
-      let q = this.defaultJointPos[i]! + sc * a[i]!;
-      if (q < lo[i]!) q = lo[i]!;
-      else if (q > hi[i]!) q = hi[i]!;
-      this.target[i] = q - this.dr.jointPosOffset[i]!;
-    }
-    if (!this.rateLimited()) this.robot.setPositionTargets(this.target);
-  }
-
-  private rateStep: Float32Array | null = null;
-  /** The target the PD actually tracks when targets are rate-limited (moves toward `target` each substep). */
-  appliedTarget = new Float32Array(0);
-  private rateLimited(): boolean {
-    return this.config.control.maxTargetRate !== null;
-  }
-
-  protected override beforePhysicsStep(_k: number): void {
-    if (!this.rateLimited()) return;
-    const step = this.rateStep!;
-    const J = step.length;
-    const cur = this.appliedTarget;
-    for (let i = 0; i < J; i++) {
-      const d = this.target[i]! - cur[i]!;
-      const m = step[i]!;
-      cur[i] = cur[i]! + (d > m ? m : d < -m ? -m : d);
-    }
-    this.robot.setPositionTargets(cur);
   }
 
   protected resetScene(rng: Rng): void {
@@ -469,8 +394,6 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
     const bv = c.init.baseVel;
     const u = () => (bv > 0 ? rng.uniform(-bv, bv) : 0);
     this.robot.resetState(q, [x, y, ground + h0], yawQuat(yaw), new Float32Array(J));
-    // Rate-limited targets start from the spawn pose (the safety layer likewise starts from the measured pose).
-    if (this.appliedTarget.length === J) this.appliedTarget.set(q);
     this.robot.setBaseVelocity([u(), u(), u()], [u(), u(), u()]);
     this.resampleCommand(rng);
     this.commandTimer = 0;

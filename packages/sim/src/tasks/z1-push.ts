@@ -4,7 +4,8 @@
  *
  * The observation carries everything a scripted expert needs — joints, the end-effector position (forward
  * kinematics of the measured joints, the same function on a real arm), block pose and goal — and
- * `z1PushExpert(obs, rng)` is a closed-loop pushing expert (position + tool-axis IK by damped least squares).
+ * `z1PushExpert(obs, rng)` (z1-push-expert.ts) is a closed-loop pushing expert (tip IK by damped least squares,
+ * arm-ik.ts).
  */
 import { createWorld, type RapierSimWorld } from '../physics/world.ts';
 import type { RobotSim } from '../physics/types.ts';
@@ -15,6 +16,8 @@ import { disabledDrConfig } from '../dr/config.ts';
 import { buildDrEvents } from '../dr/events.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
+import type { ActionPipelineSpec } from '@s2r/core';
+import { pipelineSpec } from './action-pipeline.ts';
 
 /** Plain readings the z1-push observation is built from (joints from the arm, block pose from a tracker). */
 export interface PushReadings {
@@ -38,6 +41,11 @@ export interface Z1PushConfig extends BaseEnvConfig {
     /** PD gains; null takes the robot's s2r.json (or 40 / 2 when it has none). */
     kp: number | null;
     kd: number | null;
+    /** Clamp targets to the URDF position limits (the action pipeline, as on hardware). */
+    clampTargetsToLimits: boolean;
+    /** Max target rate (rad/s) on the physics grid, 'urdf' (each joint's velocity limit, capped), or null. */
+    maxTargetRate: number | 'urdf' | null;
+    maxTargetRateCap: number;
   };
   /** End-effector point: link and offset (m) in its frame; null derives it from the last link's collision shape. */
   ee: { link: string | null; offset: Vec3 | null };
@@ -78,7 +86,7 @@ export function z1PushConfig(): Z1PushConfig {
     episodeLengthS: 8,
     physics: { flavor: 'simd', actuator: null },
     rewards: { multiplyByDt: true, onlyPositive: false },
-    control: { actionScale: 0.5, actionClip: 6, kp: null, kd: null },
+    control: { actionScale: 0.5, actionClip: 6, kp: null, kd: null, clampTargetsToLimits: true, maxTargetRate: 'urdf', maxTargetRateCap: 25 },
     ee: { link: null, offset: null },
     table: { top: 0, xRange: [-0.3, 1.0], yRange: [-0.7, 0.7], friction: 0.6 },
     block: {
@@ -92,7 +100,24 @@ export function z1PushConfig(): Z1PushConfig {
   };
 }
 
-interface ArmGeometry {
+/** target = q0 + actionScale·a, clamped to the URDF limits and rate limited: what the bridge runs on the arm too. */
+function z1PushPipeline(asset: RobotAsset, joints: readonly string[], q0: ArrayLike<number>, cfg: Z1PushConfig): ActionPipelineSpec {
+  const c = cfg.control;
+  return pipelineSpec(asset.model, {
+    mode: 'position', joints, low: -c.actionClip, high: c.actionClip, scale: c.actionScale, offset: q0,
+    clampToLimits: c.clampTargetsToLimits, maxRate: c.maxTargetRate, maxRateCap: c.maxTargetRateCap, substepDt: cfg.physicsDt,
+  });
+}
+
+/** PD gains: the config's, else the robot's s2r.json, else 40 / 2 (N·m/rad, N·m·s/rad). Env and deploy spec alike. */
+function z1Gains(asset: RobotAsset, cfg: Z1PushConfig): { kp: Float32Array; kd: Float32Array } {
+  const J = asset.jointNames.length;
+  const kp = cfg.control.kp !== null ? new Float32Array(J).fill(cfg.control.kp) : asset.kp.some((v) => v > 0) ? asset.kp : new Float32Array(J).fill(40);
+  const kd = cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : asset.kd.some((v) => v > 0) ? asset.kd : new Float32Array(J).fill(2);
+  return { kp, kd };
+}
+
+export interface ArmGeometry {
   kin: Kinematics;
   eeLink: string;
   eeOffset: Vec3;
@@ -105,7 +130,7 @@ interface ArmGeometry {
 
 const geomCache = new Map<string, ArmGeometry>();
 
-function armGeometry(asset: RobotAsset, cfg: Z1PushConfig): ArmGeometry {
+export function armGeometry(asset: RobotAsset, cfg: Z1PushConfig): ArmGeometry {
   const key = `${asset.urdfPath}|${JSON.stringify(cfg.ee)}`;
   const hit = geomCache.get(key);
   if (hit) return hit;
@@ -139,7 +164,7 @@ function armGeometry(asset: RobotAsset, cfg: Z1PushConfig): ArmGeometry {
   return g;
 }
 
-function pushObsTerms(g: ArmGeometry, names: string[]): ObservationTerm<PushReadings>[] {
+export function pushObsTerms(g: ArmGeometry, names: string[]): ObservationTerm<PushReadings>[] {
   const J = names.length;
   const q = new Float64Array(J);
   // The tip position ee_pos computes; ee_to_block (listed after it, terms run in order) reuses it instead of
@@ -185,7 +210,6 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
   blockFriction: number;
   private readonly block: RBody;
   private readonly blockCollider: RCollider;
-  private readonly target: Float32Array;
   private readonly measured: Float32Array;
   private readonly rd: PushReadings;
 
@@ -193,7 +217,6 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
     super('z1-push', cfg, world, robot, gains, opts);
     this.geom = armGeometry(asset, cfg);
     const J = robot.dof;
-    this.target = new Float32Array(J);
     this.measured = new Float32Array(J);
     const R = world.rapier;
     const t = cfg.table;
@@ -232,7 +255,8 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
       });
     }
     this.initManagers({
-      actionSpec: { size: J, joints: names, low: -cfg.control.actionClip, high: cfg.control.actionClip, mode: 'position', scale: cfg.control.actionScale, unit: 'rad' },
+      pipeline: z1PushPipeline(asset, names, this.geom.q0, cfg),
+      actionUnit: 'rad',
       observations: pushObsTerms(this.geom, names),
       privileged: [
         { name: 'block_lin_vel', size: 3, unit: 'm/s', fn: (e, o, i) => { const v = e.block.linvel(); o[i] = v.x; o[i + 1] = v.y; o[i + 2] = v.z; } },
@@ -264,12 +288,6 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
 
   protected readings(): PushReadings {
     return this.rd;
-  }
-
-  protected applyAction(a: Float32Array): void {
-    const sc = this.config.control.actionScale;
-    for (let i = 0; i < a.length; i++) this.target[i] = this.geom.q0[i]! + sc * a[i]! - this.dr.jointPosOffset[i]!;
-    this.robot.setPositionTargets(this.target);
   }
 
   protected resetScene(rng: Rng): void {
@@ -321,218 +339,13 @@ async function createZ1Push(cfg: Z1PushConfig, opts: EnvOptions = {}): Promise<Z
   const asset = loadRobotAsset(cfg.robot);
   const world = await createWorld({ dt: cfg.physicsDt, flavor: cfg.physics.flavor, ground: { type: 'none' } });
   try {
-    const J = asset.jointNames.length;
-    const kp = cfg.control.kp !== null ? new Float32Array(J).fill(cfg.control.kp) : asset.kp.some((v) => v > 0) ? asset.kp : new Float32Array(J).fill(40);
-    const kd = cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : asset.kd.some((v) => v > 0) ? asset.kd : new Float32Array(J).fill(2);
+    const { kp, kd } = z1Gains(asset, cfg);
     const robot = world.addRobot(asset.model, { fixedBase: true, basePosition: [0, 0, cfg.table.top], initialJointPos: asset.defaultJointPos, kp, kd, actuator: cfg.physics.actuator ?? asset.actuator });
     return new Z1PushEnv(cfg, world, robot, asset, { kp, kd }, opts);
   } catch (e) {
     world.free();
     throw e;
   }
-}
-
-// ------------------------------------------------------------------------------------------ scripted expert
-
-export interface PushExpertOptions {
-  /** Tip speed limit (m/s). */
-  speed?: number;
-  /** Std of Gaussian noise added to the action (for demo diversity), in action units. */
-  actionNoise?: number;
-}
-
-/**
- * A closed-loop pushing expert that reads only the observation. Each step it picks a tip target —
- * rise, go above the pre-push point behind the block (on the goal→block line), descend, push through the block
- * toward the goal — and converts it to joint targets by damped-least-squares IK on the arm's kinematics
- * (tip position + tool axis pointing down, regularised toward the default pose).
- */
-export function makeZ1PushExpert(cfg: Z1PushConfig = z1PushConfig(), opts: PushExpertOptions = {}): (obs: ArrayLike<number>, rng?: Rng) => Float32Array {
-  const asset = loadRobotAsset(cfg.robot);
-  const g = armGeometry(asset, cfg);
-  const J = asset.jointNames.length;
-  const spec = specFromTerms(pushObsTerms(g, asset.jointNames));
-  const off = (n: string) => { let o = 0; for (const t of spec.terms) { if (t.name === n) return o; o += t.size; } throw new Error(n); };
-  const oq = off('joint_pos_rel'), oee = off('ee_pos'), ob = off('block_pos'), og = off('goal_pos'), oa = off('last_action');
-  const h = cfg.block.halfSize;
-  const top = cfg.table.top;
-  const speed = opts.speed ?? 0.25;
-  const dt = cfg.physicsDt * cfg.decimation;
-  const tipR = tipRadius(asset, g.eeLink);
-  const zPush = top + h; // tip centre at the block's mid-height
-  const zSafe = top + 2 * h + 0.06;
-  const standoff = h + tipR + 0.04; // 3 cm clear of the 'behind' boundary below: jitter there must not flip modes
-  const ik = new DlsIk(g, J);
-  const sc = cfg.control.actionScale;
-  return (obs, rng) => {
-    // Work in commanded joint space (q0 + scale·last action): the PD sags under gravity, so stepping the
-    // *command* by the measured tip error acts like an integrator and removes the steady-state error.
-    const q = new Float64Array(J);
-    for (let i = 0; i < J; i++) q[i] = g.q0[i]! + sc * obs[oa + i]!;
-    const eeCmd = g.kin.point(q, g.eeLink, g.eeOffset);
-    const ee: Vec3 = [obs[oee]!, obs[oee + 1]!, obs[oee + 2]!];
-    const bx = obs[ob]!, by = obs[ob + 1]!;
-    const gx = obs[og]!, gy = obs[og + 1]!;
-    let dx = gx - bx, dy = gy - by;
-    const dist = Math.hypot(dx, dy);
-    dx /= dist || 1;
-    dy /= dist || 1;
-    // Tip relative to the block, along (s) and across (l) the push line.
-    const rx = ee[0] - bx, ry = ee[1] - by;
-    const s = rx * dx + ry * dy;
-    const l = -rx * dy + ry * dx;
-    const pre: Vec3 = [bx - dx * standoff, by - dy * standoff, zPush];
-    let tgt: Vec3;
-    const pushing = s < -(h * 0.5) && s > -(standoff + 0.03) && Math.abs(l) < 0.025 && ee[2] < zPush + 0.02;
-    if (pushing) {
-      // Push: aim past the block centre along the goal line, which also steers out lateral error.
-      const ahead = Math.min(dist, 0.06);
-      tgt = [bx + dx * ahead, by + dy * ahead, zPush];
-    } else {
-      // A funnel onto the pre-push point: the closer the tip is in xy, the lower it may go; far from it (and so
-      // possibly on the wrong side of the block) it travels at the safe height, over the block.
-      const rho = Math.hypot(ee[0] - pre[0], ee[1] - pre[1]);
-      const f = Math.min(1, Math.max(0, (rho - 0.01) / 0.03));
-      const behind = s < -(1.42 * h + tipR); // clear of the block's back corners, whatever its yaw
-      tgt = [pre[0], pre[1], behind ? zPush : zPush + f * (zSafe - zPush)];
-      // Low and near the block, beside or in front of its back face: lift before moving sideways. Anywhere
-      // behind it the way to the pre-push point is clear, so the tip corrects its error where it is instead of
-      // lifting and retrying — one small error must not restart the whole approach (and an imitator must not
-      // see "descend" and "lift" labels on neighbouring states, which it would average into hovering).
-      if (s > -(h + tipR) && f > 0.5 && ee[2] < zSafe - 0.02 && Math.hypot(rx, ry) < standoff + 0.03) tgt = [ee[0] - dx * 0.01, ee[1] - dy * 0.01, zSafe];
-    }
-    // Limit the tip's step to speed·dt (slower while pushing).
-    const vmax = (pushing ? 0.6 : 1) * speed * dt;
-    const e: Vec3 = [tgt[0] - ee[0], tgt[1] - ee[1], tgt[2] - ee[2]];
-    const en = Math.hypot(...e);
-    const k = en > vmax ? vmax / en : 1;
-    const goalTip: Vec3 = [eeCmd[0] + e[0] * k, eeCmd[1] + e[1] * k, eeCmd[2] + e[2] * k];
-    const qd = ik.solve(q, goalTip);
-    const a = new Float32Array(J);
-    const clip = cfg.control.actionClip;
-    for (let i = 0; i < J; i++) {
-      let v = (qd[i]! - g.q0[i]!) / sc;
-      if (opts.actionNoise && rng) v += rng.normal(0, opts.actionNoise);
-      a[i] = Math.max(-clip, Math.min(clip, v));
-    }
-    return a;
-  };
-}
-
-/** Lateral radius of the tool link's collision shapes (m), for the push standoff. */
-function tipRadius(asset: RobotAsset, link: string): number {
-  const l = asset.model.links.find((x) => x.name === link);
-  const sphere = l?.collisions.find((s) => s.geometry.type === 'sphere');
-  if (sphere && sphere.geometry.type === 'sphere') return sphere.geometry.radius;
-  let r = 0;
-  for (const s of l?.collisions ?? []) {
-    const g = s.geometry;
-    if (g.type === 'cylinder' || g.type === 'sphere') r = Math.max(r, g.radius);
-    else if (g.type === 'box') r = Math.max(r, Math.max(...g.size) / 2);
-  }
-  return r || 0.02;
-}
-
-/** Damped least-squares IK on the tip position with a null-space posture pull (see solve). */
-class DlsIk {
-  private readonly lower: Float64Array;
-  private readonly upper: Float64Array;
-  constructor(private readonly g: ArmGeometry, private readonly J: number) {
-    const joints = new Map(g.kin.model.joints.map((j) => [j.name, j]));
-    this.lower = Float64Array.from(g.kin.jointNames, (n) => joints.get(n)!.limits.lower);
-    this.upper = Float64Array.from(g.kin.jointNames, (n) => joints.get(n)!.limits.upper);
-  }
-
-  /** Tip position and tool axis (world) of the ee link at q. */
-  private tipAxis(q: Float64Array): { p: Vec3; ax: Vec3 } {
-    const f = this.g.kin.linkFrames(q).get(this.g.eeLink)!;
-    const [qx, qy, qz, qw] = f.q;
-    const rot = (v: Vec3): Vec3 => {
-      const tx = 2 * (qy * v[2] - qz * v[1]), ty = 2 * (qz * v[0] - qx * v[2]), tz = 2 * (qx * v[1] - qy * v[0]);
-      return [v[0] + qw * tx + (qy * tz - qz * ty), v[1] + qw * ty + (qz * tx - qx * tz), v[2] + qw * tz + (qx * ty - qy * tx)];
-    };
-    const p = rot(this.g.eeOffset);
-    return { p: [f.p[0] + p[0], f.p[1] + p[1], f.p[2] + p[2]], ax: rot(this.g.toolAxis) };
-  }
-
-  /**
-   * Joint targets that move the tip toward `tip`: damped pseudo-inverse on the 3-D tip position, with a pull
-   * toward the default pose in the Jacobian's null space (so the redundant joints keep a sane posture), each
-   * joint moving at most `maxStep` rad per call.
-   */
-  solve(q0: Float64Array, tip: Vec3, maxStep = 0.08, posture = 0.05): Float64Array {
-    const J = this.J;
-    const q = Float64Array.from(q0);
-    const lam = 1e-4, eps = 1e-6;
-    const Jm = new Float64Array(3 * J);
-    for (let it = 0; it < 2; it++) {
-      const p = this.tipAxis(q).p;
-      const r: Vec3 = [tip[0] - p[0], tip[1] - p[1], tip[2] - p[2]];
-      for (let j = 0; j < J; j++) {
-        const qq = Float64Array.from(q);
-        qq[j]! += eps;
-        const p2 = this.tipAxis(qq).p;
-        for (let m = 0; m < 3; m++) Jm[m * J + j] = (p2[m]! - p[m]!) / eps;
-      }
-      // A = J Jᵀ + λI (3×3); J⁺ = Jᵀ A⁻¹
-      const A = new Float64Array(9);
-      for (let m = 0; m < 3; m++) for (let n = 0; n < 3; n++) {
-        let s = 0;
-        for (let j = 0; j < J; j++) s += Jm[m * J + j]! * Jm[n * J + j]!;
-        A[m * 3 + n] = s + (m === n ? lam : 0);
-      }
-      const y = solveLinear(A, Float64Array.from(r), 3);
-      const z = new Float64Array(J);
-      for (let j = 0; j < J; j++) z[j] = posture * (this.g.q0[j]! - q[j]!);
-      // Null-space part of z: z − J⁺ J z
-      const Jz = new Float64Array(3);
-      for (let m = 0; m < 3; m++) for (let j = 0; j < J; j++) Jz[m]! += Jm[m * J + j]! * z[j]!;
-      const w = solveLinear(A, Jz, 3);
-      for (let j = 0; j < J; j++) {
-        let dq = z[j]!;
-        for (let m = 0; m < 3; m++) dq += Jm[m * J + j]! * (y[m]! - w[m]!);
-        const lo = Math.max(this.lower[j]!, q0[j]! - maxStep);
-        const hi = Math.min(this.upper[j]!, q0[j]! + maxStep);
-        q[j] = Math.max(lo, Math.min(hi, q[j]! + dq));
-      }
-    }
-    return q;
-  }
-}
-
-/** Gaussian elimination with partial pivoting (n ≤ 10 here). */
-function solveLinear(A: Float64Array, b: Float64Array, n: number): Float64Array {
-  const M = Float64Array.from(A);
-  const x = Float64Array.from(b);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(M[r * n + c]!) > Math.abs(M[p * n + c]!)) p = r;
-    if (p !== c) {
-      for (let k = 0; k < n; k++) [M[c * n + k], M[p * n + k]] = [M[p * n + k]!, M[c * n + k]!];
-      [x[c], x[p]] = [x[p]!, x[c]!];
-    }
-    const d = M[c * n + c]! || 1e-12;
-    for (let r = c + 1; r < n; r++) {
-      const f = M[r * n + c]! / d;
-      if (f === 0) continue;
-      for (let k = c; k < n; k++) M[r * n + k]! -= f * M[c * n + k]!;
-      x[r]! -= f * x[c]!;
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    let s = x[c]!;
-    for (let k = c + 1; k < n; k++) s -= M[c * n + k]! * x[k]!;
-    x[c] = s / (M[c * n + c]! || 1e-12);
-  }
-  return x;
-}
-
-let defaultExpert: ((obs: ArrayLike<number>, rng?: Rng) => Float32Array) | null = null;
-
-/** The scripted expert for the default z1-push config: obs → action. `rng` is only used if noise is configured. */
-export function z1PushExpert(obs: ArrayLike<number>, rng?: Rng): Float32Array {
-  defaultExpert ??= makeZ1PushExpert();
-  return defaultExpert(obs, rng ?? Rng.seed(0));
 }
 
 export const z1Push: TaskDefinition<Z1PushConfig, PushReadings> = {
@@ -545,19 +358,17 @@ export const z1Push: TaskDefinition<Z1PushConfig, PushReadings> = {
     const g = armGeometry(asset, cfg);
     const terms = pushObsTerms(g, asset.jointNames);
     const spec = specFromTerms(terms);
-    const J = asset.jointNames.length;
+    const gains = z1Gains(asset, cfg);
     return {
       task: 'z1-push',
       jointNames: [...asset.jointNames],
-      defaultJointPos: Float32Array.from(g.q0),
-      actionMode: 'position',
-      actionScale: cfg.control.actionScale,
-      actionJoints: [...asset.jointNames],
-      actionClip: cfg.control.actionClip,
-      kp: cfg.control.kp !== null ? new Float32Array(J).fill(cfg.control.kp) : Float32Array.from(asset.kp),
-      kd: cfg.control.kd !== null ? new Float32Array(J).fill(cfg.control.kd) : Float32Array.from(asset.kd),
+      defaultJointPos: Array.from(g.q0),
+      kp: Array.from(gains.kp),
+      kd: Array.from(gains.kd),
       controlDt: cfg.physicsDt * cfg.decimation,
+      physicsDt: cfg.physicsDt,
       observationSpec: spec,
+      pipeline: z1PushPipeline(asset, asset.jointNames, g.q0, cfg),
       externalInputs: [
         { name: 'blockPose', size: 7, unit: 'm, quaternion xyzw', description: 'block pose in the arm base frame, from a tracker (mocap, AprilTag, vision)' },
         { name: 'goal', size: 2, unit: 'm', description: 'goal position x y on the table, arm base frame' },

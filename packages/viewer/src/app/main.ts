@@ -9,7 +9,7 @@ import { RobotView, meshStats } from './robot-view.ts';
 import { World } from './world.ts';
 import { setIcon } from './icons.ts';
 import type { Plots } from './plots.ts';
-import type { SceneMsg } from '../recording/topics.ts';
+import type { SceneMsg } from '@s2r/recording/topics.ts';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 

@@ -5,7 +5,7 @@
  */
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
-import type { SceneMsg } from '../recording/topics.ts';
+import type { SceneMsg } from '@s2r/recording/topics.ts';
 import type { Track } from './track.ts';
 import { Ground } from './ground.ts';
 

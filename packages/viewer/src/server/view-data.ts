@@ -4,7 +4,7 @@
  * arrays instead of parsing tens of thousands of JSON messages.
  */
 import { basename } from 'node:path';
-import { readRecording, type Recording } from '../recording/reader.ts';
+import { readRecording, type Recording } from '@s2r/recording/reader.ts';
 import { Ingest } from '../data/ingest.ts';
 import { packSeries, type SeriesLayout } from '../data/series.ts';
 import { meshTable, parseRecordedRobot, robotToJson, type MeshTable, type RobotJson } from './robot-json.ts';

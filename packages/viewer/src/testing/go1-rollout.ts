@@ -5,7 +5,7 @@
  */
 import { loadUrdf, Rng, type RobotModel } from '@s2r/core';
 import { createWorld } from '@s2r/sim/physics/index.ts';
-import { Recorder, type RecorderOptions } from '../recording/recorder.ts';
+import { Recorder, type RecorderOptions } from '@s2r/recording/recorder.ts';
 
 export interface RolloutOptions {
   urdfPath: string;
@@ -23,6 +23,9 @@ export interface RolloutOptions {
   episodes?: number;
   meta?: RecorderOptions['meta'];
   chunkBytes?: number;
+  encoding?: RecorderOptions['encoding'];
+  compression?: RecorderOptions['compression'];
+  overwrite?: boolean;
 }
 
 /** legged_gym-style Go1 default pose (rad), by joint-name pattern. */
@@ -47,7 +50,14 @@ export async function recordGo1Rollout(path: string, opts: RolloutOptions): Prom
   const rng = Rng.seed(opts.seed ?? 1);
   const model = loadUrdf(opts.urdfPath);
   const q0 = go1DefaultPose(model);
-  const rec = await Recorder.open(path, { robot: model, meta: { task: 'go1-scripted-trot', seed: opts.seed ?? 1, ...opts.meta }, chunkBytes: opts.chunkBytes });
+  const rec = await Recorder.open(path, {
+    robot: model,
+    meta: { task: 'go1-scripted-trot', seed: opts.seed ?? 1, ...opts.meta },
+    chunkBytes: opts.chunkBytes,
+    encoding: opts.encoding,
+    compression: opts.compression,
+    overwrite: opts.overwrite,
+  });
   const world = await createWorld({ dt, ground: { type: 'plane' }, flavor: 'compat' });
   const robot = world.addRobot(model, { basePosition: [0, 0, 0.36], initialJointPos: q0, kp: 20, kd: 0.5 });
   const names = [...robot.jointNames];

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Recorder } from '../../src/recording/recorder.ts';
+import { Recorder } from '@s2r/recording/recorder.ts';
 
 const BIN = fileURLToPath(new URL('../../../cli/bin/s2r.mjs', import.meta.url));
 let file: string;

@@ -1,5 +1,6 @@
 /**
- * Reading s2r recordings back. Tolerates files cut short by a crash: it streams records from the start and
+ * Reading s2r recordings back: zstd or uncompressed chunks, protobuf or JSON messages (so recordings from before
+ * protobuf, and files from other tools, read the same way). Tolerates files cut short by a crash: it streams records from the start and
  * stops at the first incomplete one (a chunk half-written when the process was killed), so a file without
  * its summary and footer reads back up to its last complete chunk. Chunk CRCs are checked; a CRC mismatch
  * ends reading at that chunk and is reported in `error`.
@@ -7,6 +8,8 @@
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { McapStreamReader } from '@mcap/core';
 import { META_RECORD, URDF_ATTACHMENT } from './topics.ts';
+import { protoDecoder } from './proto.ts';
+import { DECOMPRESS_HANDLERS } from './zstd.ts';
 
 export interface RecordedChannel {
   id: number;
@@ -22,7 +25,7 @@ export interface RecordedMessage {
   logTime: bigint;
   /** Seconds since the start of the recording (logTime / 1e9). */
   t: number;
-  /** Parsed JSON body (or the raw bytes when the channel is not JSON or `parse` is false). */
+  /** Decoded body: parsed JSON or decoded protobuf, as a plain object (raw bytes for other encodings or `parse: false`). */
   data: any;
 }
 
@@ -53,7 +56,7 @@ export interface Recording {
 export interface ReadOptions {
   /** Only keep messages of these topics. */
   topics?: readonly string[];
-  /** JSON-parse message bodies (default true). */
+  /** Decode message bodies (JSON and protobuf; default true). */
   parse?: boolean;
   /** Visit each message instead of collecting them (then `messages` is empty). */
   onMessage?: (m: RecordedMessage, channel: RecordedChannel) => void;
@@ -64,9 +67,10 @@ const READ_BLOCK = 4 * 1024 * 1024;
 export function readRecording(path: string, opts: ReadOptions = {}): Recording {
   const parse = opts.parse ?? true;
   const topicFilter = opts.topics ? new Set(opts.topics) : null;
-  const reader = new McapStreamReader({ validateCrcs: true });
+  const reader = new McapStreamReader({ validateCrcs: true, decompressHandlers: DECOMPRESS_HANDLERS });
   const channels = new Map<number, RecordedChannel>();
-  const schemaNames = new Map<number, string>();
+  const schemas = new Map<number, { name: string; encoding: string; data: Uint8Array }>();
+  const decoders = new Map<number, (data: Uint8Array) => unknown>();
   const messages: RecordedMessage[] = [];
   const metadata: Recording['metadata'] = [];
   const attachments: Recording['attachments'] = [];
@@ -105,17 +109,26 @@ export function readRecording(path: string, opts: ReadOptions = {}): Recording {
             library = rec.library;
             break;
           case 'Schema':
-            schemaNames.set(rec.id, rec.name);
+            if (!schemas.has(rec.id)) schemas.set(rec.id, { name: rec.name, encoding: rec.encoding, data: rec.data.slice() });
             break;
           case 'Channel':
-            if (!channels.has(rec.id))
+            if (!channels.has(rec.id)) {
+              const schema = schemas.get(rec.schemaId);
               channels.set(rec.id, {
                 id: rec.id,
                 topic: rec.topic,
-                schemaName: schemaNames.get(rec.schemaId) ?? '',
+                schemaName: schema?.name ?? '',
                 messageEncoding: rec.messageEncoding,
                 metadata: Object.fromEntries(rec.metadata),
               });
+              if (parse && rec.messageEncoding === 'protobuf' && schema?.encoding === 'protobuf') {
+                try {
+                  decoders.set(rec.id, protoDecoder(schema.name, schema.data));
+                } catch (e) {
+                  throw new Error(`${path}: channel ${rec.topic}: protobuf schema ${schema.name} does not load: ${(e as Error).message}`);
+                }
+              }
+            }
             break;
           case 'Message': {
             if (sawDataEnd) break;
@@ -123,7 +136,14 @@ export function readRecording(path: string, opts: ReadOptions = {}): Recording {
             if (topicFilter && !topicFilter.has(ch.topic)) break;
             const t = Number(rec.logTime) / 1e9;
             let data: unknown = rec.data;
-            if (parse && ch.messageEncoding === 'json') {
+            const decode = decoders.get(rec.channelId);
+            if (decode) {
+              try {
+                data = decode(rec.data);
+              } catch (e) {
+                throw new Error(`${path}: message on ${ch.topic} at t=${t}s is not a valid ${ch.schemaName}: ${(e as Error).message}`);
+              }
+            } else if (parse && ch.messageEncoding === 'json') {
               try {
                 data = JSON.parse(dec.decode(rec.data));
               } catch (e) {

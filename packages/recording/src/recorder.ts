@@ -2,16 +2,23 @@
  * Recorder: writes one episode stream (sim rollout, training evaluation or real deployment) to MCAP and,
  * optionally, streams the same messages to an open viewer over WebSocket.
  *
- * Every write is synchronous and cheap (JSON.stringify of a small object into an in-memory chunk), so it can
- * sit in a 500 Hz control loop. Times are seconds since the start of the recording (a number) or
+ * Every write is synchronous and cheap (a protobuf or JSON encode of a small object into an in-memory chunk),
+ * so it can sit in a 500 Hz control loop. Times are seconds since the start of the recording (a number) or
  * nanoseconds (a bigint); they should be non-decreasing across the whole file — when a file holds several
  * episodes, keep counting time across them and mark boundaries with `episode()`.
- * Floats are stored at 1e-6 resolution (µm, µrad) to keep files small.
+ *
+ * Encoding (default 'protobuf'): the high-rate channels (joint state, command, action, loop timing, /tf, velocity
+ * command) are protobuf, the rest JSON, in zstd chunks. Floats are rounded to a power-of-two quantum so their
+ * low bits are zeros that compress: 2^-20 (≈1e-6: µm, µrad) in general, 2^-12 (≈2.4e-4) for joint velocities
+ * (rad/s) and efforts (N·m), far below what encoders and current sensors resolve. `encoding: 'json'` writes
+ * every channel as JSON at 1e-6 decimal resolution (the format before protobuf; readers read both).
  */
 import type { RobotModel } from '@s2r/core';
-import { McapFileWriter } from './mcap-file-writer.ts';
+import { McapFileWriter, RecordingWriteError } from './mcap-file-writer.ts';
+import { PROTO_TOPICS, encodeProto, protoSchema } from './proto.ts';
 import type { LiveSink } from './live-sink.ts';
 import { connectLive } from './live-sink.ts';
+import type { FoxgloveLive } from './foxglove-live.ts';
 import {
   FORMAT_VERSION,
   META_RECORD,
@@ -39,11 +46,25 @@ export interface RecorderOptions {
   robot?: RecordedRobot;
   /** Recording-level facts (task, seed, policy, git commit, hardware, ...). Non-strings are JSON-encoded. */
   meta?: Record<string, unknown>;
-  /** Close a chunk at this size (bytes, default 256 KiB) or time span (s, default 1): a crash loses at most that. */
+  /** Close a chunk at this size (bytes uncompressed, default 1 MiB) or time span (s, default 2): a crash loses at most that. */
   chunkBytes?: number;
   chunkSeconds?: number;
+  /** Message encoding of the high-rate channels (default 'protobuf'); 'json' writes the pre-protobuf format. */
+  encoding?: 'protobuf' | 'json';
+  /** Chunk compression (default 'zstd'). */
+  compression?: 'zstd' | 'none';
+  /** Replace an existing file (default true here; `s2r deploy --record` passes false unless --overwrite). */
+  overwrite?: boolean;
+  /**
+   * Called once if writing the file fails (e.g. the disk is full): recording to the file stops, the file keeps
+   * everything up to its last complete chunk, and later calls keep streaming live but write nothing. Without
+   * it, the error is thrown from the call that hit it (once).
+   */
+  onWriteError?: (e: RecordingWriteError) => void;
   /** Also stream every message to a viewer: a connected sink or its URL (ws://127.0.0.1:PORT/live). */
   live?: LiveSink | string;
+  /** Also serve every message to Foxglove clients (see serveFoxglove; the caller owns and closes the server). */
+  foxglove?: FoxgloveLive;
 }
 
 export type Time = number | bigint;
@@ -80,15 +101,18 @@ export interface TimingInput {
   tick?: number;
 }
 
-const q6 = (x: number): number => Math.round(x * 1e6) / 1e6;
+type Quantize = (x: number) => number;
+const q6: Quantize = (x) => Math.round(x * 1e6) / 1e6;
+const q20: Quantize = (x) => Math.round(x * 1048576) / 1048576; // 2^-20
+const q12: Quantize = (x) => Math.round(x * 4096) / 4096; // 2^-12
 
-function arr(v: ArrayLike<number>, where: string): number[] {
+function arr(v: ArrayLike<number>, where: string, q: Quantize = q6): number[] {
   if (v == null || typeof v.length !== 'number') throw new TypeError(`Recorder.${where}: expected an array of numbers, got ${String(v)}`);
   const out = new Array<number>(v.length);
   for (let i = 0; i < v.length; i++) {
     const x = v[i];
     if (typeof x !== 'number') throw new TypeError(`Recorder.${where}[${i}]: expected a number, got ${typeof x}`);
-    out[i] = q6(x); // NaN/Inf stay non-finite and serialise as null: the safety layer wants to see them
+    out[i] = q(x); // NaN/Inf stay non-finite (null in JSON): the safety layer wants to see them
   }
   return out;
 }
@@ -115,13 +139,30 @@ export class Recorder {
   #count = 0;
   #closed = false;
   #lastNs = 0n;
+  #proto: boolean;
+  /** Float quantizers: general, and joint velocity/effort (coarser in protobuf mode, see the header). */
+  #q: Quantize;
+  #qd: Quantize;
+  #onWriteError: ((e: RecordingWriteError) => void) | undefined;
+  #fox: FoxgloveLive | null;
+  /** This recording's time 0 on the Foxglove server's clock (ns). */
+  #foxEpoch: bigint;
+  /** Recorder channel id → Foxglove server channel id. */
+  #foxIds = new Map<number, number>();
+  #writeError: RecordingWriteError | null = null;
 
-  private constructor(path: string | null, writer: McapFileWriter | null, live: LiveSink | null, ownsLive: boolean, jointNames?: readonly string[]) {
+  private constructor(path: string | null, writer: McapFileWriter | null, live: LiveSink | null, ownsLive: boolean, opts: RecorderOptions, jointNames?: readonly string[]) {
     this.path = path;
     this.#writer = writer;
     this.#live = live;
     this.#ownsLive = ownsLive;
     this.jointNames = jointNames;
+    this.#proto = (opts.encoding ?? 'protobuf') === 'protobuf';
+    this.#q = this.#proto ? q20 : q6;
+    this.#qd = this.#proto ? q12 : q6;
+    this.#onWriteError = opts.onWriteError;
+    this.#fox = opts.foxglove ?? null;
+    this.#foxEpoch = this.#fox?.nextEpoch() ?? 0n;
   }
 
   /**
@@ -129,10 +170,12 @@ export class Recorder {
    * The URDF attachment and the `s2r` metadata record are written immediately, before any message.
    */
   static async open(path: string | null, opts: RecorderOptions = {}): Promise<Recorder> {
-    if (path === null && !opts.live) throw new Error('Recorder.open: need a file path, a live sink, or both');
+    if (path === null && !opts.live && !opts.foxglove) throw new Error('Recorder.open: need a file path, a live sink or a Foxglove server');
     const robot = opts.robot;
     const jointNames = robot ? robot.actuatedJoints?.slice() : undefined;
-    const writer = path ? new McapFileWriter(path, { chunkBytes: opts.chunkBytes, chunkSeconds: opts.chunkSeconds, profile: PROFILE }) : null;
+    const writer = path
+      ? new McapFileWriter(path, { chunkBytes: opts.chunkBytes, chunkSeconds: opts.chunkSeconds, compression: opts.compression, overwrite: opts.overwrite ?? true, profile: PROFILE })
+      : null;
     const meta: Record<string, string> = { format_version: FORMAT_VERSION, created: new Date().toISOString() };
     if (robot) {
       meta.robot_name = robot.name;
@@ -152,7 +195,7 @@ export class Recorder {
       ownsLive = true;
     } else if (opts.live) live = opts.live;
     live?.hello({ meta, urdf: robot?.urdf, urdfPath: robot?.source, robotRoot: robot?.rootDir });
-    return new Recorder(path, writer, live, ownsLive, jointNames);
+    return new Recorder(path, writer, live, ownsLive, opts, jointNames);
   }
 
   /** Messages written so far. */
@@ -169,6 +212,11 @@ export class Recorder {
     return this.#writer?.bytesWritten ?? 0;
   }
 
+  /** The write error that stopped recording to the file, if one did. */
+  get writeError(): RecordingWriteError | null {
+    return this.#writeError;
+  }
+
   // ------------------------------------------------------------------ typed channels
 
   jointState(t: Time, s: JointStateInput): void {
@@ -178,9 +226,9 @@ export class Recorder {
     if (names && names.length !== n) throw new RangeError(`Recorder.jointState: ${n} positions for ${names.length} joint names`);
     const msg: Record<string, unknown> = {};
     if (s.names && !sameNames(s.names, this.jointNames)) msg.name = [...s.names];
-    msg.position = arr(s.position, 'jointState.position');
-    if (s.velocity) msg.velocity = checkLen(arr(s.velocity, 'jointState.velocity'), n, 'jointState.velocity');
-    if (s.effort) msg.effort = checkLen(arr(s.effort, 'jointState.effort'), n, 'jointState.effort');
+    msg.position = arr(s.position, 'jointState.position', this.#q);
+    if (s.velocity) msg.velocity = checkLen(arr(s.velocity, 'jointState.velocity', this.#qd), n, 'jointState.velocity');
+    if (s.effort) msg.effort = checkLen(arr(s.effort, 'jointState.effort', this.#qd), n, 'jointState.effort');
     this.#emit('jointState', t, msg, names ? { joint_names: JSON.stringify(names) } : undefined);
   }
 
@@ -194,14 +242,15 @@ export class Recorder {
     const ns = toNs(t, 'linkPoses');
     const timestamp = { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
     const transforms: FrameTransformsMsg['transforms'] = new Array(names.length);
+    const q = this.#q;
     for (let i = 0; i < names.length; i++) {
       const o = i * 7;
       transforms[i] = {
         timestamp,
         parent_frame_id: 'world',
         child_frame_id: names[i]!,
-        translation: { x: q6(poses[o]!), y: q6(poses[o + 1]!), z: q6(poses[o + 2]!) },
-        rotation: { x: q6(poses[o + 3]!), y: q6(poses[o + 4]!), z: q6(poses[o + 5]!), w: q6(poses[o + 6]!) },
+        translation: { x: q(poses[o]!), y: q(poses[o + 1]!), z: q(poses[o + 2]!) },
+        rotation: { x: q(poses[o + 3]!), y: q(poses[o + 4]!), z: q(poses[o + 5]!), w: q(poses[o + 6]!) },
       };
     }
     this.#emit('linkPoses', ns, { transforms });
@@ -214,14 +263,14 @@ export class Recorder {
     if (c.mode !== undefined) msg.mode = c.mode;
     for (const k of ['position', 'velocity', 'effort', 'kp', 'kd'] as const) {
       const v = c[k];
-      if (v) msg[k] = arr(v, `command.${k}`);
+      if (v) msg[k] = arr(v, `command.${k}`, k === 'velocity' || k === 'effort' ? this.#qd : this.#q);
     }
     this.#emit('command', t, msg);
   }
 
   /** The policy's raw action, before scaling, clipping and safety. */
   action(t: Time, action: ArrayLike<number>): void {
-    this.#emit('action', t, { action: arr(action, 'action') });
+    this.#emit('action', t, { action: arr(action, 'action', this.#q) });
   }
 
   /** Per-step reward terms (weighted values, as summed into the reward) and optionally their total. */
@@ -290,15 +339,19 @@ export class Recorder {
 
   /** Push the open chunk to disk now (e.g. before a risky operation). */
   flush(): void {
-    this.#writer?.flushChunk();
+    const writer = this.#writer;
+    if (writer && !this.#writeError) this.#writing(() => writer.flushChunk());
   }
 
   /** Finish the file (summary, indexes, footer). Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#writer?.close();
-    if (this.#live && this.#ownsLive) await this.#live.close();
+    try {
+      this.#writing(() => this.#writer?.close());
+    } finally {
+      if (this.#live && this.#ownsLive) await this.#live.close();
+    }
   }
 
   // ------------------------------------------------------------------ internals
@@ -306,28 +359,57 @@ export class Recorder {
   #emit(key: TopicKey, t: Time, msg: unknown, channelMeta?: Record<string, string>): void {
     const ns = toNs(t, key);
     const topic = TOPICS[key];
-    const id = this.#channels.get(topic) ?? this.#channel(topic, SCHEMAS[key].name, SCHEMAS[key].schema, channelMeta);
-    this.#put(id, topic, ns, msg);
+    const protoName = this.#proto ? PROTO_TOPICS[key] : undefined;
+    const id = this.#channels.get(topic) ?? this.#channel(topic, SCHEMAS[key].name, SCHEMAS[key].schema, channelMeta, protoName);
+    this.#put(id, topic, ns, msg, protoName);
   }
 
-  #channel(topic: string, schemaName: string, schema: object, channelMeta?: Record<string, string>): number {
+  #channel(topic: string, schemaName: string, schema: object, channelMeta?: Record<string, string>, protoName?: string): number {
     const existing = this.#channels.get(topic);
     if (existing !== undefined) return existing;
     const id = this.#nextId++;
-    this.#writer?.registerSchema(id, schemaName, 'jsonschema', this.#enc.encode(JSON.stringify(schema)));
-    this.#writer?.registerChannel({ id, schemaId: id, topic, messageEncoding: 'json', metadata: new Map(Object.entries(channelMeta ?? {})) });
+    if (protoName) this.#writer?.registerSchema(id, protoName, 'protobuf', protoSchema(protoName).descriptor);
+    else this.#writer?.registerSchema(id, schemaName, 'jsonschema', this.#enc.encode(JSON.stringify(schema)));
+    this.#writer?.registerChannel({ id, schemaId: id, topic, messageEncoding: protoName ? 'protobuf' : 'json', metadata: new Map(Object.entries(channelMeta ?? {})) });
+    if (this.#fox)
+      this.#foxIds.set(id, protoName ? this.#fox.channel(topic, 'protobuf', protoName, protoSchema(protoName).descriptor) : this.#fox.channel(topic, 'json', schemaName, JSON.stringify(schema)));
     this.#channels.set(topic, id);
     return id;
   }
 
-  #put(channelId: number, topic: string, ns: bigint, msg: unknown): void {
+  #put(channelId: number, topic: string, ns: bigint, msg: unknown, protoName?: string): void {
     if (this.#closed) throw new Error(`Recorder(${this.path ?? 'live'}): write to ${topic} after close()`);
-    const json = JSON.stringify(msg);
-    this.#writer?.addMessage(channelId, ns, this.#enc.encode(json));
+    const json = this.#live || !protoName ? JSON.stringify(msg) : '';
+    const writer = this.#writer && !this.#writeError ? this.#writer : null;
+    const foxId = this.#foxIds.get(channelId);
+    const toFox = foxId !== undefined && this.#fox!.wants(foxId);
+    if (writer || toFox) {
+      // Encoded once, for the file and for Foxglove alike (same bytes, same schema).
+      const data = protoName ? encodeProto(protoSchema(protoName), protoName === 'foxglove.FrameTransforms' ? toProtoTransforms(msg as FrameTransformsMsg) : (msg as object)) : this.#enc.encode(json);
+      if (writer) this.#writing(() => writer.addMessage(channelId, ns, data));
+      if (toFox) this.#fox!.send(foxId, this.#foxEpoch + ns, data);
+    }
     this.#live?.send(topic, ns, json);
     if (ns > this.#lastNs) this.#lastNs = ns;
     this.#count++;
   }
+
+  /** Run a file write; a RecordingWriteError stops file recording and goes to onWriteError (or is thrown once). */
+  #writing(f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      if (!(e instanceof RecordingWriteError)) throw e;
+      this.#writeError = e;
+      if (this.#onWriteError) this.#onWriteError(e);
+      else throw e;
+    }
+  }
+}
+
+/** foxglove.FrameTransform's protobuf timestamp is google.protobuf.Timestamp {seconds, nanos}; JSON has {sec, nsec}. */
+function toProtoTransforms(m: FrameTransformsMsg): object {
+  return { transforms: m.transforms.map((t) => ({ ...t, timestamp: { seconds: t.timestamp.sec, nanos: t.timestamp.nsec } })) };
 }
 
 function sameNames(a: readonly string[], b: readonly string[] | undefined): boolean {

@@ -1,7 +1,7 @@
 /**
- * The recording format: topic names, schema names and JSON Schemas of every channel s2r writes to MCAP.
- * Messages are JSON (MCAP message encoding "json", schema encoding "jsonschema"), so Foxglove Studio and
- * the s2r viewer open the same files. Units: s, m, rad, rad/s, N, N·m, µs. Quaternions are [x, y, z, w].
+ * The recording format: topic names, schema names and message shapes of every channel s2r writes to MCAP.
+ * The high-rate channels are protobuf (proto.ts: PROTO_TOPICS), the others JSON with the JSON Schemas below;
+ * Foxglove and the s2r viewer open the same files. Units: s, m, rad, rad/s, N, N·m, µs. Quaternions are [x, y, z, w].
  *
  * Message time is the MCAP logTime: nanoseconds since the start of the recording (not wall-clock time), so
  * sim rollouts and real deployments line up on the same time axis when compared.
@@ -27,8 +27,11 @@ export type TopicKey = keyof typeof TOPICS;
 /** MCAP attachment holding the URDF text, and the metadata record holding recording-level facts. */
 export const URDF_ATTACHMENT = 'robot.urdf';
 export const META_RECORD = 's2r';
-/** Bumped when a message shape changes incompatibly; written into the s2r metadata record. */
-export const FORMAT_VERSION = '1';
+/**
+ * Bumped when the format changes; written into the s2r metadata record. 1: JSON messages, uncompressed chunks.
+ * 2: protobuf for the high-rate channels (proto.ts), zstd chunks; decoded messages keep the shapes below.
+ */
+export const FORMAT_VERSION = '2';
 export const PROFILE = 's2r';
 
 // ---------------------------------------------------------------- message shapes (as stored, JSON)

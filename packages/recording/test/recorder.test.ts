@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { McapIndexedReader } from '@mcap/core';
+import { decompress } from '@foxglove/wasm-zstd';
 import { describe, expect, it } from 'vitest';
-import { Recorder, readRecording, TOPICS } from '../../src/recording/index.ts';
+import { Recorder, readRecording, TOPICS } from '../src/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 's2r-rec-'));
 const URDF = '<robot name="toy"><link name="base"/><link name="l1"/><joint name="j0" type="revolute"><parent link="base"/><child link="l1"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint></robot>';
@@ -65,15 +66,18 @@ describe('Recorder → readRecording', () => {
     for (let i = 1; i < r.messages.length; i++) expect(r.messages[i]!.logTime >= r.messages[i - 1]!.logTime).toBe(true);
   });
 
-  it('writes a valid indexed MCAP (summary, chunk indexes, CRCs) that @mcap/core reads', async () => {
+  it('writes a valid indexed MCAP (zstd chunks, summary, chunk indexes, CRCs) that @mcap/core reads with the @foxglove/wasm-zstd decompressor', async () => {
     const path = join(tmp(), 'idx.mcap');
     const rec = await Recorder.open(path, { robot: { name: 'toy', urdf: URDF }, chunkBytes: 4096 });
     for (let i = 0; i < 500; i++) rec.jointState(i * 0.002, { names: ['a', 'b'], position: [i, -i] });
     await rec.close();
     const bytes = readFileSync(path);
     const readable = { size: async () => BigInt(bytes.length), read: async (o: bigint, n: bigint) => bytes.subarray(Number(o), Number(o + n)) };
-    const reader = await McapIndexedReader.Initialize({ readable });
+    // Foxglove's own decompressor, not the package's wrapper: the file must read in any @mcap/core-based tool.
+    const decompressHandlers = { zstd: (buf: Uint8Array, size: bigint) => decompress(buf, Number(size)) };
+    const reader = await McapIndexedReader.Initialize({ readable, decompressHandlers });
     expect(reader.chunkIndexes.length).toBeGreaterThan(5);
+    expect(reader.chunkIndexes.every((c) => c.compression === 'zstd' && c.compressedSize < c.uncompressedSize)).toBe(true);
     expect(reader.statistics?.messageCount).toBe(500n);
     expect(reader.attachmentIndexes.map((a) => a.name)).toEqual(['robot.urdf']);
     expect(reader.dataSectionCrc).toBeDefined();
@@ -99,17 +103,22 @@ describe('Recorder → readRecording', () => {
     expect(() => rec.linkPoses(0, ['a'], [1, 2, 3])).toThrow(/need 7 per link/);
     expect(() => rec.rewardTerms(0, { a: 'x' as unknown as number })).toThrow(/term "a"/);
     expect(() => rec.jointState(0, { position: [1, 2], velocity: [1] })).toThrow(/jointState.velocity/);
-    // NaN values are recorded (as null) rather than rejected: the safety layer needs to see them.
+    // NaN values are recorded rather than rejected: the safety layer needs to see them (protobuf keeps NaN).
     rec.command(0, { position: [Number.NaN, 1] });
     await rec.close();
     expect(() => rec.action(1, [0])).toThrow(/after close/);
     const r = readRecording(rec.path!);
-    expect(r.messages.find((m) => m.topic === TOPICS.command)?.data.position).toEqual([null, 1]);
+    expect(r.messages.find((m) => m.topic === TOPICS.command)?.data.position).toEqual([Number.NaN, 1]);
+    // In the JSON encoding they are stored as null.
+    const j = await Recorder.open(join(tmp(), 'nan.mcap'), { encoding: 'json' });
+    j.command(0, { position: [Number.NaN, 1] });
+    await j.close();
+    expect(readRecording(j.path!).messages[0]!.data.position).toEqual([null, 1]);
   });
 
   it('a SIGKILLed recorder leaves a file that reads back up to its last complete chunk', async () => {
     const path = join(tmp(), 'killed.mcap');
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../fixtures/record-until-killed.ts', import.meta.url)), path], {
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./fixtures/record-until-killed.ts', import.meta.url)), path], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let lastDurable = -1;
@@ -180,7 +189,8 @@ describe('Recorder → readRecording', () => {
   it('a corrupted chunk is reported, with the messages before it kept', async () => {
     const dir = tmp();
     const path = join(dir, 'crc.mcap');
-    const rec = await Recorder.open(path, { robot: { name: 'toy', urdf: URDF }, chunkBytes: 2048 });
+    // Uncompressed JSON, so the test can find a message's text in the file.
+    const rec = await Recorder.open(path, { robot: { name: 'toy', urdf: URDF }, chunkBytes: 2048, encoding: 'json', compression: 'none' });
     for (let i = 0; i < 300; i++) rec.jointState(i * 0.002, { names: ['a'], position: [i] });
     await rec.close();
     const bytes = Buffer.from(readFileSync(path));
@@ -195,4 +205,26 @@ describe('Recorder → readRecording', () => {
     expect(r.messages.length).toBeLessThan(300);
     r.messages.forEach((m, i) => expect(m.data.position[0]).toBe(i));
   });
+
+  it('a corrupted zstd chunk is reported, with the chunks before it kept', async () => {
+    const dir = tmp();
+    const path = join(dir, 'crc-zstd.mcap');
+    const rec = await Recorder.open(path, { robot: { name: 'toy', urdf: URDF }, chunkSeconds: 0.1 });
+    for (let i = 0; i < 300; i++) rec.jointState(i * 0.002, { names: ['a', 'b'], position: [i, Math.sin(i)] });
+    await rec.close();
+    const bytes = Buffer.from(readFileSync(path));
+    const readable = { size: async () => BigInt(bytes.length), read: async (o: bigint, n: bigint) => bytes.subarray(Number(o), Number(o + n)) };
+    const idx = await McapIndexedReader.Initialize({ readable, decompressHandlers: { zstd: (b: Uint8Array, n: bigint) => decompress(b, Number(n)) } });
+    const third = idx.chunkIndexes[2]!;
+    // Flip a byte in the middle of the third chunk's compressed records.
+    const at = Number(third.chunkStartOffset + third.chunkLength) - Number(third.compressedSize) / 2;
+    bytes[at] = bytes[at]! ^ 0x55;
+    writeFileSync(path, bytes);
+    const r = readRecording(path);
+    expect(r.error).toMatch(/crc|zstd|decompress|corrupt|size/i);
+    expect(r.messages.length).toBeGreaterThan(0);
+    expect(r.messages.length).toBeLessThan(300);
+    r.messages.forEach((m, i) => expect(m.data.position[0]).toBe(i));
+  });
 });
+

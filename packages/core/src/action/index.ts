@@ -1,0 +1,1 @@
+export { ActionPipeline, checkPipelineSpec, substepsDue, type PipelineLimiting } from './pipeline.ts';

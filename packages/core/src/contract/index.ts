@@ -1,0 +1,4 @@
+export type { SpecTerm, SpaceSpec, ActionMode, ActionSpec, ChunkSpec, ObsTermName } from './spaces.ts';
+export { OBS_TERMS, OBS_TERM_ALIASES } from './spaces.ts';
+export type { LeggedReadings, Readings } from './readings.ts';
+export type { ActionPipelineSpec, DeployFacts, DeploySpec } from './deploy.ts';
