@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { trainPpo, type MakeVecEnv } from '../../src/ppo/train.ts';
 import { loadPolicy } from '../../src/policy.ts';
 import { evaluatePolicy } from '../../src/evaluate.ts';
-import { ToyVecEnv } from '../helpers/toy-env.ts';
+import { ToyVecEnv, TOY_DEPLOY } from '../helpers/toy-env.ts';
 
 const readJsonl = (p: string) => readFileSync(p, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
 /** The learning outcome of a run, without its timings. */
@@ -24,7 +24,7 @@ describe('PPO with collection and update overlapped (maxPolicyLag 1)', () => {
     const make: MakeVecEnv = async (_t, o) => new ToyVecEnv(o.numEnvs, o.seed);
     const out = join(mkdtempSync(join(tmpdir(), 's2r-overlap-')), 'run');
     const r = await trainPpo({
-      task: 'toy', outDir: out, makeVecEnv: make, progress: 'none', log: () => {},
+      task: 'toy', deployFacts: TOY_DEPLOY, outDir: out, makeVecEnv: make, progress: 'none', log: () => {},
       overrides: [{ numEnvs: 16, workers: 0, actorHidden: [32, 32], criticHidden: [32, 32], stepsPerEnv: 25, maxPolicyLag: 1, totalSteps: 30_000 }],
     });
     expect(r.stoppedBy).toBe('steps');
