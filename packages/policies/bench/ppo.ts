@@ -96,7 +96,12 @@ async function shardedStepMs(threads: number): Promise<{ ms: number; mainCpuMs: 
 }
 
 // batch-1 inference of the exported artifact
-const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null }, {});
+// The action pipeline (since issue 11 the export stores it): plain position targets, no limits (bench data only).
+const pipeline = {
+  mode: 'position' as const, joints: actSpec.joints, low: -100, high: 100, scale: 0.25, offset: new Array(ACT).fill(0),
+  lower: new Array(ACT).fill(null), upper: new Array(ACT).fill(null), maxRate: new Array(ACT).fill(null), substepDt: 0.005,
+};
+const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null, pipeline }, {});
 const policy = await policyFromArtifact(art);
 const x = new Float32Array(OBS);
 rng.fillNormal(x);
