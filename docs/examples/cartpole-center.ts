@@ -18,6 +18,7 @@ import {
   load,
   loadRobotAsset,
   ManagerEnv,
+  pipelineSpec,
   registerTask,
   specFromTerms,
   type BaseEnvConfig,
@@ -99,6 +100,15 @@ function joints(asset: RobotAsset): { slider: number; hinge: number } {
   return { slider, hinge };
 }
 
+/** Force on the slider = forceScale·a (N), clamped to the slider's URDF effort limit (the actuator's bound). */
+function centerPipeline(asset: RobotAsset, cfg: CenterConfig) {
+  const { slider } = joints(asset);
+  return pipelineSpec(asset.model, {
+    mode: 'torque', joints: [asset.jointNames[slider]!], low: -cfg.actionClip, high: cfg.actionClip, scale: cfg.forceScale,
+    offset: [0], clampToLimits: true, maxRate: null, substepDt: cfg.physicsDt,
+  });
+}
+
 // ------------------------------------------------------------------ the env: expose state, declare terms as data
 
 export class CenterEnv extends ManagerEnv<CenterConfig, CenterReadings> {
@@ -106,14 +116,12 @@ export class CenterEnv extends ManagerEnv<CenterConfig, CenterReadings> {
   readonly hinge: number;
   /** The force bias drawn for this episode (N); our DR term writes it, applyAction and the critic read it. */
   bias = 0;
-  private readonly tau: Float32Array;
   private readonly rd: CenterReadings;
 
   constructor(cfg: CenterConfig, world: SimWorld, robot: RobotSim, asset: RobotAsset, opts: EnvOptions) {
     // Torque-controlled: no PD gains.
     super('cartpole-center', cfg, world, robot, { kp: new Float32Array(robot.dof), kd: new Float32Array(robot.dof) }, opts);
     ({ slider: this.slider, hinge: this.hinge } = joints(asset));
-    this.tau = new Float32Array(robot.dof);
     this.rd = { jointPos: robot.jointPos, jointVel: robot.jointVel };
 
     const forceBias: EventTerm<CenterEnv, CenterConfig['forceBias']> = {
@@ -126,7 +134,10 @@ export class CenterEnv extends ManagerEnv<CenterConfig, CenterReadings> {
     };
     const { maxCartPos, maxPoleAngle } = cfg.termination;
     this.initManagers({
-      actionSpec: { size: 1, joints: [robot.jointNames[this.slider]!], low: -cfg.actionClip, high: cfg.actionClip, mode: 'torque', scale: cfg.forceScale, unit: 'N' },
+      // The action pipeline (clip → scale/offset → clamp): the env runs it every step, and the bridge runs the same
+      // one on the robot. Torque mode: force = forceScale·a on the slider, clamped to its URDF effort limit.
+      pipeline: centerPipeline(asset, cfg),
+      actionUnit: 'N',
       observations: observationTerms(this.slider, this.hinge, cfg.goalX),
       // The critic may see what the actor cannot measure on the real robot (asymmetric actor-critic).
       privileged: [{ name: 'force_bias', size: 1, unit: 'N', fn: (e, o, i) => { o[i] = e.bias; } }],
@@ -146,9 +157,9 @@ export class CenterEnv extends ManagerEnv<CenterConfig, CenterReadings> {
     return this.rd;
   }
 
-  protected applyAction(a: Float32Array): void {
-    this.tau[this.slider] = this.config.forceScale * a[0]! + this.bias;
-    this.robot.setTorques(this.tau);
+  /** The drawn force bias acts on the cart on top of the policy's force: the world's, not the policy's. */
+  protected override addDisturbance(efforts: Float32Array): void {
+    efforts[this.slider]! += this.bias;
   }
 
   protected resetScene(rng: Rng): void {
@@ -159,9 +170,7 @@ export class CenterEnv extends ManagerEnv<CenterConfig, CenterReadings> {
     q[this.hinge] = rng.uniform(-r, r); // hinge 0 = upright in this robot's URDF
     qd[this.slider] = rng.uniform(-r, r);
     qd[this.hinge] = rng.uniform(-r, r);
-    this.robot.resetState(q, undefined, undefined, qd);
-    this.tau.fill(0);
-    this.robot.setTorques(this.tau);
+    this.robot.resetState(q, undefined, undefined, qd); // the env zeroes the actuator efforts itself
   }
 }
 
@@ -189,15 +198,13 @@ export const cartpoleCenter: TaskDefinition<CenterConfig, CenterReadings> = {
     return {
       task: 'cartpole-center',
       jointNames: [...asset.jointNames],
-      defaultJointPos: new Float32Array(asset.jointNames.length),
-      actionMode: 'torque',
-      actionScale: cfg.forceScale,
-      actionJoints: [asset.jointNames[slider]!],
-      actionClip: cfg.actionClip,
-      kp: new Float32Array(asset.jointNames.length),
-      kd: new Float32Array(asset.jointNames.length),
+      defaultJointPos: asset.jointNames.map(() => 0),
+      kp: asset.jointNames.map(() => 0),
+      kd: asset.jointNames.map(() => 0),
       controlDt: cfg.physicsDt * cfg.decimation,
+      physicsDt: cfg.physicsDt,
       observationSpec: specFromTerms(terms),
+      pipeline: centerPipeline(asset, cfg),
       observe: (input, out = new Float32Array(terms.length)) => computeObservation(terms, input, out),
     };
   },
@@ -229,7 +236,8 @@ async function main(): Promise<void> {
 
   // 2. The deploy-time contract: observe(readings) is the very function the env ran (before noise).
   const spec = getTask('cartpole-center').deploy(env.config);
-  const again = spec.observe({ jointPos: env.robot.jointPos, jointVel: env.robot.jointVel });
+  const { robot } = env as unknown as CenterEnv; // load() returns the generic TaskEnv; this one is ours
+  const again = spec.observe({ jointPos: robot.jointPos, jointVel: robot.jointVel });
   const same = again.every((v, i) => Math.abs(v - obs[i]!) < 1e-6);
   console.log(`deploy observe() matches the env observation: ${same}`);
   if (!same) throw new Error(`observe() ${again} ≠ env obs ${obs}`);

@@ -1,6 +1,12 @@
 /**
  * `npm run bench:ppo`: PPO update throughput and policy inference latency.
  *
+ *  cpu_step_ms, torch_cpu_step_ms, ratio_vs_torch_cpu: the step's CPU time (process, all threads) on both sides —
+ *                     what a loaded machine does not distort much; ratio = torch CPU ÷ ours (> 1: we are faster).
+ *  sharded_*_main_cpu_ms: the main thread's CPU per step on 1 and on 2 threads (Linux /proc): its share of the work.
+ *  sharded_*          the same step with the minibatch cut into 4 gradient shards (cfg.gradShards), computed on 1 thread
+ *                     and on 2 (main + one worker thread: cfg.updateThreads); the 2-thread figure is what a 2-core
+ *                     update gets. Shards make 1 and 2 threads bit-identical (test/ppo/grad-shards.test.ts).
  *  samples_per_s      one PPO minibatch step (actor + critic [256, 256] ELU, obs 48, act 12, minibatch 4096):
  *                     forward, loss + gradient, backward, global grad-norm clip, Adam — the trainer's real code
  *                     path (PPO.update with one epoch of one minibatch), median of repeated steps.
@@ -23,6 +29,7 @@ import { exportPpoArtifact } from '../src/ppo/export.ts';
 import { policyFromArtifact } from '../src/policy.ts';
 import { TfMlp, initMlp } from '../src/nn/mlp.ts';
 import { RuntimeMlp } from '../src/runtime/mlp.ts';
+import { mainThreadCpuMs, processCpuMs } from './cpu.ts';
 
 const B = 4096, OBS = 48, ACT = 12, H = [256, 256];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -37,26 +44,64 @@ const obs = new Float32Array(B * OBS);
 const actions = new Float32Array(B * ACT);
 const rewards = new Float32Array(B);
 const zeros = new Uint8Array(B);
-function fill(): void {
-  rng.fillNormal(obs);
-  ppo.act(obs, null, actions);
-  rng.fillNormal(rewards);
-  ppo.processEnvStep(rewards, zeros, zeros);
-  rng.fillNormal(obs);
-  ppo.computeReturns(obs, null);
+/** One synthetic one-step rollout into `p`'s storage (random observations and rewards). */
+function fill(p: PPO = ppo, r: Rng = rng): void {
+  r.fillNormal(obs);
+  p.act(obs, null, actions);
+  r.fillNormal(rewards);
+  p.processEnvStep(rewards, zeros, zeros);
+  r.fillNormal(obs);
+  p.computeReturns(obs, null);
 }
 const times: number[] = [];
+let cpuSum = 0;
 for (let i = 0; i < 14; i++) {
   fill();
+  const c0 = processCpuMs();
   const st = ppo.update();
-  if (i >= 3) times.push(st.updateMs);
+  if (i >= 3) {
+    times.push(st.updateMs);
+    cpuSum += processCpuMs() - c0;
+  }
 }
+// CPU per step (process, all threads, around update() only): the load-robust figure on a shared machine.
+const cpuStepMs = cpuSum / 11;
 const stepMs = median(times);
 const samplesPerS = B / (stepMs / 1000);
 console.log(`tfjs ${backend}: PPO minibatch step ${stepMs.toFixed(1)} ms (${B} samples, actor+critic [${H}]) → ${samplesPerS.toFixed(0)} samples/s; tensors alive ${tf.memory().numTensors}`);
 
+/** The same minibatch step with 4 gradient shards on `threads` threads: median ms. */
+async function shardedStepMs(threads: number): Promise<{ ms: number; mainCpuMs: number | null }> {
+  const p = new PPO({ ...cfg, gradShards: 4, updateThreads: threads }, { obs: OBS, priv: 0, act: ACT }, Rng.seed(1), actSpec);
+  await p.startUpdateThreads(backend);
+  const r = Rng.seed(2);
+  const ts: number[] = [];
+  let main: number | null = 0;
+  try {
+    for (let i = 0; i < 14; i++) {
+      fill(p, r);
+      const m0 = mainThreadCpuMs();
+      const st = p.update();
+      const m1 = mainThreadCpuMs();
+      if (i >= 3) {
+        ts.push(st.updateMs);
+        main = main !== null && m0 !== null && m1 !== null ? main + (m1 - m0) : null;
+      }
+    }
+  } finally {
+    p.dispose();
+  }
+  // The main thread's CPU per step (around update() only): on a free 2-core machine the 2-thread step takes about this.
+  return { ms: median(ts), mainCpuMs: main === null ? null : main / 11 };
+}
+
 // batch-1 inference of the exported artifact
-const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null }, {});
+// The action pipeline (since issue 11 the export stores it): plain position targets, no limits (bench data only).
+const pipeline = {
+  mode: 'position' as const, joints: actSpec.joints, low: -100, high: 100, scale: 0.25, offset: new Array(ACT).fill(0),
+  lower: new Array(ACT).fill(null), upper: new Array(ACT).fill(null), maxRate: new Array(ACT).fill(null), substepDt: 0.005,
+};
+const art = exportPpoArtifact(ppo, { task: 'bench', observationSpec: obsSpec, privilegedSpec: null, actionSpec: actSpec, dt: 0.02, envConfig: null, defaultPose: new Array(ACT).fill(0), kp: null, kd: null, pipeline }, {});
 const policy = await policyFromArtifact(art);
 const x = new Float32Array(OBS);
 rng.fillNormal(x);
@@ -132,17 +177,21 @@ def step():
     opt.zero_grad(); loss.backward(); torch.nn.utils.clip_grad_norm_(params, 1.0); opt.step()
 for _ in range(3): step()
 ts = []
+c0 = time.process_time()
 for _ in range(15):
     t0 = time.perf_counter(); step(); ts.append(time.perf_counter() - t0)
+cpu = (time.process_time() - c0) / 15
 ts.sort()
-print(json.dumps({"step_ms": ts[len(ts)//2] * 1000, "torch": torch.__version__}))
+print(json.dumps({"step_ms": ts[len(ts)//2] * 1000, "cpu_step_ms": cpu * 1000, "torch": torch.__version__}))
 `;
 let torchSps: number | null = null;
+let torchCpuMs: number | null = null;
 for (const py of ['python3', '/usr/bin/python3']) {
   const r = spawnSync(py, ['-c', PY], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: '1', OPENBLAS_NUM_THREADS: '1', MKL_NUM_THREADS: '1' } });
   if (r.status === 0) {
     const j = JSON.parse(r.stdout.trim().split('\n').pop()!);
     torchSps = B / (j.step_ms / 1000);
+    torchCpuMs = j.cpu_step_ms;
     console.log(`PyTorch ${j.torch} (${py}, 1 thread): step ${j.step_ms.toFixed(1)} ms → ${torchSps.toFixed(0)} samples/s`);
     break;
   }
@@ -150,12 +199,27 @@ for (const py of ['python3', '/usr/bin/python3']) {
 if (torchSps === null) console.log('PyTorch not available (python3 -c "import torch" failed): torch figures are null');
 ppo.dispose();
 tfm.dispose();
+// After the single-pass PPO is freed: tfjs variable names are per process.
+const sharded1 = await shardedStepMs(1);
+const sharded2 = await shardedStepMs(2);
+const sharded1Ms = sharded1.ms;
+const sharded2Ms = sharded2.ms;
+console.log(`4 gradient shards: 1 thread ${sharded1Ms.toFixed(1)} ms → ${(B / (sharded1Ms / 1000)).toFixed(0)} samples/s (main thread CPU ${sharded1.mainCpuMs?.toFixed(0)} ms); 2 threads ${sharded2Ms.toFixed(1)} ms → ${(B / (sharded2Ms / 1000)).toFixed(0)} samples/s (main thread CPU ${sharded2.mainCpuMs?.toFixed(0)} ms)`);
 console.log(
   JSON.stringify({
     bench: 'ppo',
     samples_per_s: Math.round(samplesPerS),
     torch_samples_per_s: torchSps === null ? null : Math.round(torchSps),
     ratio_vs_torch: torchSps === null ? null : Number((samplesPerS / torchSps).toFixed(3)),
+    // per CPU-second (1 thread each): comparable on a loaded machine, unlike the wall-clock ratio above
+    cpu_step_ms: Number(cpuStepMs.toFixed(1)),
+    torch_cpu_step_ms: torchCpuMs === null ? null : Number(torchCpuMs.toFixed(1)),
+    ratio_vs_torch_cpu: torchCpuMs === null ? null : Number((torchCpuMs / cpuStepMs).toFixed(3)),
+    sharded_1thread_main_cpu_ms: sharded1.mainCpuMs === null ? null : Number(sharded1.mainCpuMs.toFixed(1)),
+    sharded_2threads_main_cpu_ms: sharded2.mainCpuMs === null ? null : Number(sharded2.mainCpuMs.toFixed(1)),
+    sharded_1thread_samples_per_s: Math.round(B / (sharded1Ms / 1000)),
+    sharded_2threads_samples_per_s: Math.round(B / (sharded2Ms / 1000)),
+    sharded_2threads_ratio_vs_torch: torchSps === null ? null : Number((B / (sharded2Ms / 1000) / torchSps).toFixed(3)),
     infer_us_p50: Number(inferUs.toFixed(2)),
     backend,
     step_ms: Number(stepMs.toFixed(1)),

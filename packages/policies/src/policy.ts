@@ -1,13 +1,10 @@
 /**
  * The deployable Policy contract and `loadPolicy`. A Policy runs without the trainer and without tfjs.
  *
- * Kinds are pluggable: `registerPolicyKind(kind, factory)`, or by convention a module exporting
- * `fromArtifact(artifact, where)` — `src/<kind>-policy.ts`, `src/<kind>/index.ts` or `src/<family>/index.ts`
- * for kind '<family>-…' — that `loadPolicy` imports on first use, so the diffusion, residual and bc kinds live
- * in their own folders and this file never changes when a kind is added.
+ * Kinds: the built-in ones are listed in BUILT_IN_KINDS, each a module exporting `fromArtifact(artifact, where)`
+ * that `loadPolicy` imports on first use (literal, type-checked specifiers: the deploy path never loads the
+ * diffusion or residual code unless an artifact needs it). Other kinds plug in with `registerPolicyKind`.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { ActionPipelineSpec, ActionSpec, SpaceSpec } from '@s2r/core';
 import { ArtifactError, readArtifact, validateArtifact, type ExpectedSpecs, type PolicyArtifact } from './artifact.ts';
 
@@ -73,36 +70,22 @@ export function registerPolicyKind(kind: string, factory: PolicyFactory): void {
   registry.set(kind, factory);
 }
 
-/**
- * Module candidates for a kind, in order: `./<kind>-policy.ts`, `./<kind>/index.ts`, and for a compound kind
- * `./<family>/index.ts` (kind 'bc-mlp' → ./bc/index.ts). The first that exports `fromArtifact` wins.
- */
-function candidates(kind: string): string[] {
-  const c = [`./${kind}-policy.ts`, `./${kind}/index.ts`];
-  const family = kind.split('-')[0]!;
-  if (family !== kind) c.push(`./${family}/index.ts`);
-  return c;
-}
+/** The built-in kinds and their modules ('bc-mlp' is the bc family's MLP head). */
+const BUILT_IN_KINDS: Record<string, () => Promise<{ fromArtifact: PolicyFactory }>> = {
+  mlp: () => import('./mlp-policy.ts'),
+  diffusion: () => import('./diffusion/index.ts'),
+  residual: () => import('./residual/index.ts'),
+  'bc-mlp': () => import('./bc/index.ts'),
+};
 
 async function factoryFor(kind: string, where: string): Promise<PolicyFactory> {
   const f = registry.get(kind);
   if (f) return f;
-  if (!/^[a-z][a-z0-9-]*$/.test(kind)) throw new ArtifactError(where, `kind ${JSON.stringify(kind)} is not a valid policy kind name`);
-  const tried: string[] = [];
-  for (const rel of candidates(kind)) {
-    const url = new URL(rel, import.meta.url);
-    if (!existsSync(fileURLToPath(url))) {
-      tried.push(`${rel} (absent)`);
-      continue;
-    }
-    const mod = (await import(url.href)) as { fromArtifact?: PolicyFactory };
-    if (typeof mod.fromArtifact === 'function') {
-      registry.set(kind, mod.fromArtifact);
-      return mod.fromArtifact;
-    }
-    tried.push(`${rel} (no fromArtifact export)`);
-  }
-  throw new ArtifactError(where, `kind "${kind}" is not supported by this @s2r/policies (looked for ${tried.join(', ')})`);
+  const load = Object.hasOwn(BUILT_IN_KINDS, kind) ? BUILT_IN_KINDS[kind] : undefined;
+  if (!load) throw new ArtifactError(where, `kind ${JSON.stringify(kind)} is not supported by this @s2r/policies (built in: ${Object.keys(BUILT_IN_KINDS).join(', ')}; others need registerPolicyKind)`);
+  const { fromArtifact } = await load();
+  registry.set(kind, fromArtifact);
+  return fromArtifact;
 }
 
 /** The PolicyMeta every kind shares, read from a validated artifact. */

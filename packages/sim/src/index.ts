@@ -17,6 +17,7 @@ export { makeVecEnv, partition, type VecEnvOptions, type TaskVecEnv } from './en
 export { load, listTasks, getTask, registerTask, resolveTaskConfig } from './tasks/registry.ts';
 export type { TaskDefinition, DeploySpec, Overrides } from './tasks/types.ts';
 export { loadRobotAsset, ROBOTS_DIR, type RobotAsset } from './tasks/assets.ts';
+export { pipelineSpec } from './tasks/action-pipeline.ts';
 export { cartpole, CartpoleEnv, cartpoleConfig, type CartpoleConfig, type CartpoleReadings } from './tasks/cartpole.ts';
 export { go1Flat, go1FlatConfig, type Go1FlatConfig } from './tasks/go1-flat.ts';
 export { go1Rough, go1RoughConfig, type Go1RoughConfig } from './tasks/go1-rough.ts';

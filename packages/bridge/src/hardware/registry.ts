@@ -7,6 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { HardwareInterface } from '../types.ts';
 import type { SimHardwareOptions } from './sim.ts';
 import { parseSerialSpec } from './serial-spec.ts';
+import type { SerialHardwareOptions } from './serial.ts';
 import type { RosHardwareOptions } from './ros.ts';
 
 export type HardwareSpec =
@@ -51,12 +52,9 @@ export async function createHardware(spec: HardwareSpec, ctx: HardwareContext = 
       return new RosHardware({ ...o, log: o.log ?? ctx.log, rateHz: o.rateHz ?? ctx.rateHz, onEstop: o.onEstop ?? ctx.estop, onReset: o.onReset ?? ctx.reset });
     }
     case 'serial': {
-      // serial.ts is the hardware engineer's; resolved at run time so this file type-checks without it.
-      const serialUrl = new URL('./serial.ts', import.meta.url).href;
-      const mod = (await import(serialUrl)) as Record<string, any>;
-      if (typeof mod.createSerialHardware === 'function') return await mod.createSerialHardware({ path: spec.path, baud: spec.baud, ...spec.options });
-      if (typeof mod.SerialHardware === 'function') return new mod.SerialHardware({ path: spec.path, baud: spec.baud, ...spec.options });
-      throw new Error('serial hardware: hardware/serial.ts exports neither SerialHardware nor createSerialHardware');
+      // Loaded on demand (a literal specifier, type-checked): serialport's native binding is only needed here.
+      const { createSerialHardware } = await import('./serial.ts');
+      return createSerialHardware({ ...(spec.options as Omit<SerialHardwareOptions, 'path' | 'baud'>), path: spec.path, baud: spec.baud });
     }
     case 'module': {
       const s = spec.module;

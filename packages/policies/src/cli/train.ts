@@ -1,9 +1,16 @@
 /**
- * `npx s2r train <task>`: PPO by default; other algorithms (diffusion, residual, bc) plug in as
- * `src/<algo>/train-cli.ts` modules exporting `trainFromCli(ctx)`.
+ * `npx s2r train <task>`: PPO by default; the other algorithms (diffusion, residual, bc) are
+ * `src/<algo>/train-cli.ts` modules exporting `trainFromCli(ctx)`, listed in TRAIN_PLUGINS.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
+/** The non-PPO trainers, loaded on demand (literal specifiers: tfjs-heavy code loads only for its --algo). */
+const TRAIN_PLUGINS: Record<string, () => Promise<{ trainFromCli: (ctx: TrainCliContext) => Promise<number> }>> = {
+  diffusion: () => import('../diffusion/train-cli.ts'),
+  bc: () => import('../bc/train-cli.ts'),
+  residual: () => import('../residual/train-cli.ts'),
+};
 import { parseArgs, parseSets, UsageError, type Command, type ParsedArgs } from '@s2r/core';
 
 const usage = `Usage: npx s2r train <task> [options]
@@ -112,14 +119,10 @@ export const command: Command = {
     if (foxglove) console.error(`Foxglove WebSocket server on ${foxglove.url}: evaluation episodes stream there as they are recorded`);
     try {
       if (algo !== 'ppo') {
-        let mod: { trainFromCli?: (ctx: TrainCliContext) => Promise<number> };
-        try {
-          mod = await import(new URL(`../${algo}/train-cli.ts`, import.meta.url).href);
-        } catch (e) {
-          throw new UsageError(`unknown or unavailable --algo "${algo}" (${(e as Error).message.split('\n')[0]})`);
-        }
-        if (typeof mod.trainFromCli !== 'function') throw new UsageError(`--algo ${algo}: its train-cli.ts exports no trainFromCli()`);
-        return await mod.trainFromCli({ task, args, argv, command: cmd, signal: ac.signal });
+        const load = Object.hasOwn(TRAIN_PLUGINS, algo) ? TRAIN_PLUGINS[algo] : undefined;
+        if (!load) throw new UsageError(`unknown --algo "${algo}" (ppo, ${Object.keys(TRAIN_PLUGINS).join(', ')})`);
+        const { trainFromCli } = await load();
+        return await trainFromCli({ task, args, argv, command: cmd, signal: ac.signal });
       }
       const layers: Record<string, unknown>[] = [];
       const cfgPath = args.str('config');

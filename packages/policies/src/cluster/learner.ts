@@ -267,6 +267,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
 
     let stoppedBy: TrainResult['stoppedBy'] | null = budget();
     let last: ClusterIterationMetrics | null = null;
+    let tIterPrev = performance.now();
     try {
       while (!stoppedBy) {
         const tc = performance.now();
@@ -320,7 +321,8 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         for (const e of window) for (const [k, v] of Object.entries(e.terms)) terms[k] = (terms[k] ?? 0) + v / window.length;
         const succ = window.filter((e) => e.success !== undefined);
         const mean = (f: (e: (typeof window)[number]) => number) => (window.length ? window.reduce((a, e) => a + f(e), 0) / window.length : null);
-        last = {
+        const tNow = performance.now();
+        const it: ClusterIterationMetrics = {
           iteration: counters.iteration,
           envSteps: counters.envSteps,
           wallS: wall(),
@@ -332,16 +334,21 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
           episodesThisIter: finished,
           collectMs: itc.waitMs,
           update: upd,
+          iterationMs: tNow - tIterPrev,
+          // How stale the oldest segment in this update was, in policy versions (the local runner's policy_lag).
+          policyLag: Math.max(0, ...Object.keys(itc.staleness).map(Number)),
           cluster: itc,
         };
-        await appendFile(join(runDir, 'metrics.jsonl'), `${JSON.stringify(last)}\n`);
+        tIterPrev = tNow;
+        last = it;
+        await appendFile(join(runDir, 'metrics.jsonl'), `${JSON.stringify(it)}\n`);
         if (opts.progress !== 'none')
-          log(`it ${last.iteration} steps ${last.envSteps} return ${last.meanReturn?.toFixed(1) ?? '–'} wait ${itc.waitMs.toFixed(0)} ms update ${upd.updateMs.toFixed(0)} ms staleness ${JSON.stringify(itc.staleness)} dropped ${itc.dropped}`);
+          log(`it ${it.iteration} steps ${it.envSteps} return ${it.meanReturn?.toFixed(1) ?? '–'} wait ${itc.waitMs.toFixed(0)} ms update ${upd.updateMs.toFixed(0)} ms staleness ${JSON.stringify(itc.staleness)} dropped ${itc.dropped}`);
         if (counters.iteration % cfg.checkpointEvery === 0) await save();
         let verdict: void | boolean = undefined;
         if (opts.onIteration) {
           const tcb = performance.now();
-          verdict = await opts.onIteration(last);
+          verdict = await opts.onIteration(it);
           excludedMs += performance.now() - tcb;
         }
         stoppedBy = verdict === false ? 'callback' : opts.signal?.aborted ? 'signal' : budget();

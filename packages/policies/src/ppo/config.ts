@@ -20,6 +20,20 @@ export interface PpoConfig {
 
   /** Steps per env per iteration (rsl_rl num_steps_per_env: 24). */
   stepsPerEnv: number;
+  /**
+   * How many policy versions the collecting policy may trail the learner by. 0: collect, then update, one after
+   * the other (rsl_rl). 1: collect iteration k+1 with policy k on the env worker threads while the main thread runs
+   * the update of iteration k, one minibatch per env step; the update corrects the lag (decoupled PPO, loss.ts).
+   * Same seed → same result whatever the worker count, either way.
+   */
+  maxPolicyLag: number;
+  /**
+   * Gradient shards per minibatch (1 = the whole minibatch in one pass). With K > 1 each minibatch's gradient is
+   * the fixed-order sum of K row shards, so the result depends on K, never on updateThreads.
+   */
+  gradShards: number;
+  /** Threads computing the shards, the main thread included (1 = main only). Needs gradShards > 1 to matter. */
+  updateThreads: number;
   /** Passes over each rollout (rsl_rl: 5). */
   numEpochs: number;
   /** Minibatches per epoch (rsl_rl: 4). */
@@ -90,6 +104,9 @@ export function basePpoConfig(): PpoConfig {
     totalSteps: 0,
     maxMinutes: 0,
     stepsPerEnv: 24,
+    maxPolicyLag: 0,
+    gradShards: 1,
+    updateThreads: 1,
     numEpochs: 5,
     numMinibatches: 4,
     actorHidden: [512, 256, 128],
@@ -144,6 +161,9 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     checkpointEvery: 20,
   },
   'go1-flat': {
+    // 128 envs × 24 steps = 3,072 samples per iteration, 4 epochs × 4 minibatches of 768 (rsl_rl's shape at 1/32
+    // of its envs). On a quiet 2-core machine collect and update took about half an iteration each (bench:train,
+    // collect_share 0.47–0.51, 3,864 steps/s); not re-tuned this round, there being no quiet machine to measure on.
     numEnvs: 128,
     workers: 2,
     stepsPerEnv: 24,
@@ -151,6 +171,24 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
     numMinibatches: 4,
     actorHidden: [256, 128, 64],
     criticHidden: [256, 128, 64],
+    // KL target 0.02 and LR floor 1e-4 instead of rsl_rl's 0.01 / 1e-5: with those, bench:train (40 min, 9.27M
+    // steps) never walked — the adaptive LR sat at its 1e-5 floor and the velocity error stayed at 0.75 m/s; with
+    // these it walked in 22.1 min (4.5M steps). rsl_rl's values assume 4096 envs, whose KL estimate is far less
+    // noisy than 3,072 samples' and rarely trips the ÷1.5 branch.
+    desiredKl: 0.02,
+    lrMin: 1e-4,
+    // The update's minibatch gradient in 4 fixed shards on 2 threads: the env workers idle during the update, so
+    // the second core takes half of it, and the learning is the same (the shard count, not the thread count, fixes
+    // the result; vs 1 shard it differs only in float rounding). bench:pipeline on this machine under load 14–29
+    // (3 runs): env steps/s ×1.16–1.72 vs serial; the main thread's CPU per iteration 523–545 vs 780–848 ms; CPU per
+    // env step within ±5%. Overlap (maxPolicyLag 1) measured ×0.77–1.55 on the same runs and changes what is learnt
+    // (one-version-old data): off by default until a quiet machine's bench:pipeline and bench:train say otherwise.
+    gradShards: 4,
+    updateThreads: 2,
+    // The joystick recipe the committed policy was meant to have, in one stage: vx −0.5…1.0 m/s, vy ±0.4 m/s,
+    // yaw rate ±0.8 rad/s (the task's own ±1 ranges include commands the Go1 cannot track at 50 Hz with Kp 20).
+    // Default DR, pushes included, stays on (the task's dr defaults).
+    envOverrides: { commands: { linVelX: [-0.5, 1.0], linVelY: [-0.4, 0.4], angVelYaw: [-0.8, 0.8] } },
     // σ 0.5 instead of 1.0 (and half the entropy bonus): with target = default + 0.25·a, σ = 1 flails the legs and
     // most early episodes end in falls. Measured here at 7 min of training: mean episode 927 steps and return 7.2
     // with σ 0.5, vs ~250 steps and 0.2 with σ 1.0.
@@ -162,6 +200,8 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
   'go1-rough': {
     numEnvs: 128,
     workers: 2,
+    gradShards: 4,
+    updateThreads: 2,
     initStd: 0.5,
     entropyCoef: 0.005,
     actorHidden: [256, 128, 64],
@@ -180,7 +220,11 @@ export const TASK_PPO_DEFAULTS: Record<string, DeepPartial<PpoConfig>> = {
 
 /** The defaults for a task (base + its departures). Unknown tasks get the base. */
 export function defaultPpoConfig(task: string): PpoConfig {
-  return mergeConfig<PpoConfig>(basePpoConfig(), (TASK_PPO_DEFAULTS[task] ?? {}) as DeepPartial<PpoConfig>, 'ppo');
+  // envOverrides is free-form (the env validates it), so it is copied, not merged key-checked against the base's {}.
+  const { envOverrides, ...rest } = (TASK_PPO_DEFAULTS[task] ?? {}) as DeepPartial<PpoConfig>;
+  const cfg = mergeConfig<PpoConfig>(basePpoConfig(), rest as DeepPartial<PpoConfig>, 'ppo');
+  if (envOverrides) cfg.envOverrides = structuredClone(envOverrides) as Record<string, unknown>;
+  return cfg;
 }
 
 /**
@@ -227,7 +271,11 @@ export function validatePpoConfig(c: PpoConfig): void {
   posInt('numMinibatches');
   posInt('checkpointEvery');
   if (!Number.isInteger(c.workers) || c.workers < 0) bad('workers', `must be an integer ≥ 0, got ${c.workers}`);
+  if (c.maxPolicyLag !== 0 && c.maxPolicyLag !== 1) bad('maxPolicyLag', `must be 0 (collect, then update) or 1 (overlap them), got ${c.maxPolicyLag}`);
   if ((c.numEnvs * c.stepsPerEnv) % c.numMinibatches !== 0) bad('numMinibatches', `must divide numEnvs×stepsPerEnv = ${c.numEnvs * c.stepsPerEnv}`);
+  posInt('gradShards');
+  posInt('updateThreads');
+  if ((c.numEnvs * c.stepsPerEnv) % (c.numMinibatches * c.gradShards) !== 0) bad('gradShards', `must divide the minibatch size numEnvs×stepsPerEnv/numMinibatches = ${(c.numEnvs * c.stepsPerEnv) / c.numMinibatches}`);
   for (const k of ['actorHidden', 'criticHidden'] as const) if (!c[k].every((h) => Number.isInteger(h) && h > 0)) bad(k, 'must list positive integer widths');
   if (!['elu', 'tanh', 'relu'].includes(c.activation)) bad('activation', `must be elu, tanh or relu, got ${c.activation}`);
   if (!['auto', 'js', 'tfjs'].includes(c.rolloutInference)) bad('rolloutInference', `must be auto, js or tfjs, got ${c.rolloutInference}`);

@@ -9,6 +9,13 @@
  *   entropy   = Σ_a (log σ_a + ½·log 2πe)                                        (same for every state)
  *   loss      = surrogate + c_v·value − c_e·entropy
  *
+ * With `proxLogProbs` (a rollout collected one policy version back, see PPO.beginUpdate) the objective is the
+ * decoupled one of Hilton et al. 2021 ("Batch size-invariance for policy optimization"): the importance ratio is
+ * still taken against the behaviour policy, r_b = π/π_old = w·r with w = π_prox/π_old, but the clip is centred
+ * on the proximal policy the update starts from, r = π/π_prox:
+ *   surrogate = mean_b max(−Â·w·r, −Â·w·clip(r, 1−ε, 1+ε))
+ * so the trust region stays one update wide whatever the lag. proxLogProbs = oldLogProbs gives back the above.
+ *
  * Gradients follow torch's conventions at the kinks (clamp passes the gradient on its closed interval; max
  * prefers the first argument on ties, where both branches have the same derivative anyway).
  */
@@ -25,6 +32,8 @@ export interface PpoLossInput {
   /** From the rollout: actions [B×A], log π_old [B], V_old [B], returns [B], advantages [B], μ_old and σ_old [B×A]. */
   actions: ArrayLike<number>;
   oldLogProbs: ArrayLike<number>;
+  /** log π_prox [B] of the policy the update started from (lagged rollouts); omitted = oldLogProbs. */
+  proxLogProbs?: ArrayLike<number>;
   oldValues: ArrayLike<number>;
   returns: ArrayLike<number>;
   advantages: ArrayLike<number>;
@@ -34,6 +43,13 @@ export interface PpoLossInput {
   clipValueLoss: boolean;
   valueCoef: number;
   entropyCoef: number;
+  /**
+   * The batch the means run over, when these B rows are one gradient shard of it (default B). Shard outputs
+   * (losses, KL, clip fraction, gradients) then add up to the whole batch's; pass `entropy: false` on every shard
+   * but one so the entropy term counts once.
+   */
+  meanOver?: number;
+  entropy?: boolean;
 }
 
 export interface PpoLossOutput {
@@ -80,7 +96,8 @@ export function ppoLoss(inp: PpoLossInput, out?: Pick<PpoLossOutput, 'dMu' | 'dL
     inv[j] = 1 / sigma[j]!;
   }
   const gLogStd = new Float64Array(A);
-  const invB = 1 / B;
+  const invB = 1 / (inp.meanOver ?? B);
+  const withEntropy = inp.entropy !== false;
   let surr = 0;
   let vloss = 0;
   let kl = 0;
@@ -94,8 +111,10 @@ export function ppoLoss(inp: PpoLossInput, out?: Pick<PpoLossOutput, 'dMu' | 'dL
       z[j] = zz;
       logp += -0.5 * zz * zz - logStd[j]! - HALF_LOG_2PI;
     }
-    const adv = advantages[b]!;
-    const r = Math.exp(logp - oldLogProbs[b]!);
+    // w = π_prox/π_old folded into the advantage: exactly 1 (and the standard loss) when there is no prox.
+    const prox = inp.proxLogProbs ? inp.proxLogProbs[b]! : oldLogProbs[b]!;
+    const adv = inp.proxLogProbs ? advantages[b]! * Math.exp(prox - oldLogProbs[b]!) : advantages[b]!;
+    const r = Math.exp(logp - prox);
     const rc = r < 1 - eps ? 1 - eps : r > 1 + eps ? 1 + eps : r;
     if (rc !== r) clipped++;
     const s1 = -adv * r;
@@ -143,8 +162,8 @@ export function ppoLoss(inp: PpoLossInput, out?: Pick<PpoLossOutput, 'dMu' | 'dL
       }
     }
   }
-  const entropy = gaussianEntropy(logStd, A);
-  for (let j = 0; j < A; j++) dLogStd[j] = gLogStd[j]! - inp.entropyCoef;
+  const entropy = withEntropy ? gaussianEntropy(logStd, A) : 0;
+  for (let j = 0; j < A; j++) dLogStd[j] = gLogStd[j]! - (withEntropy ? inp.entropyCoef : 0);
   surr *= invB;
   vloss *= invB;
   return {

@@ -17,6 +17,8 @@ import { RolloutStorage, Minibatch } from './storage.ts';
 import { computeGae, standardize } from './gae.ts';
 import { ppoLoss } from './loss.ts';
 import type { PpoConfig } from './config.ts';
+import { GradShards } from './grad-shards.ts';
+import { mlpParamCount } from './grad-shard-kernel.ts';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -60,10 +62,15 @@ export class PPO {
   readonly obsNorm: RunningNormalizer;
   /** Normalizer of the critic's input when it differs from the actor's (asymmetric critic). */
   readonly criticNorm: RunningNormalizer | null;
-  readonly storage: RolloutStorage;
+  /** The rollout act()/processEnvStep() fill. beginUpdate() swaps it with a spare so the next can fill during an update. */
+  storage: RolloutStorage;
+  private spare: RolloutStorage;
   actorRt: RuntimeMlp;
   criticRt: RuntimeMlp;
+  /** log σ of the current parameters (refreshed after every minibatch step). */
   private logStdJs: Float32Array;
+  /** log σ of the rollout policy: frozen with actorRt/criticRt until syncRuntime(), so a lagged rollout is one version. */
+  private rolloutLogStd: Float32Array;
   private readonly noiseRng: Rng;
   private readonly mbRng: Rng;
   private readonly low: number;
@@ -73,6 +80,8 @@ export class PPO {
   private readonly lastCriticScratch: Float32Array;
   private readonly mb: Minibatch;
   private readonly perm: Uint32Array;
+  /** cfg.gradShards > 1: each minibatch's gradient in fixed shards, on cfg.updateThreads threads (startUpdateThreads). */
+  readonly shards: GradShards | null;
 
   constructor(cfg: PpoConfig, dims: PpoDims, rng: Rng, actionBounds: { low: number; high: number } = { low: -Infinity, high: Infinity }) {
     this.cfg = cfg;
@@ -92,6 +101,8 @@ export class PPO {
       if (this.criticNorm) this.criticNorm.frozen = true;
     }
     this.storage = new RolloutStorage(cfg.stepsPerEnv, cfg.numEnvs, dims.obs, this.criticDim, dims.act);
+    this.spare = new RolloutStorage(cfg.stepsPerEnv, cfg.numEnvs, dims.obs, this.criticDim, dims.act);
+    this.rolloutLogStd = Float32Array.from(this.logStdJs);
     this.actorRt = new RuntimeMlp(this.actor.export(), cfg.activation);
     this.criticRt = new RuntimeMlp(this.critic.export(), cfg.activation);
     this.noiseRng = rng.split('noise');
@@ -103,7 +114,17 @@ export class PPO {
     this.lastCriticScratch = new Float32Array(cfg.numEnvs * this.criticDim);
     this.inferencePath = this.chooseInferencePath();
     const S = cfg.stepsPerEnv * cfg.numEnvs;
-    this.mb = new Minibatch(S / cfg.numMinibatches, this.storage);
+    const B = S / cfg.numMinibatches;
+    const actorSizes = [dims.obs, ...cfg.actorHidden, dims.act];
+    const criticSizes = [this.criticDim, ...cfg.criticHidden, 1];
+    this.shards = cfg.gradShards > 1
+      ? new GradShards({
+          B, K: cfg.gradShards, D: dims.obs, C: this.criticDim, A: dims.act, actorSizes, criticSizes, activation: cfg.activation,
+          P: mlpParamCount(actorSizes) + dims.act + mlpParamCount(criticSizes),
+          loss: { clip: cfg.clip, clipValueLoss: cfg.clipValueLoss, valueCoef: cfg.valueCoef, entropyCoef: cfg.entropyCoef },
+        }, this.storage)
+      : null;
+    this.mb = this.shards ? this.shards.mb : new Minibatch(B, this.storage);
     this.perm = new Uint32Array(S);
   }
 
@@ -152,7 +173,7 @@ export class PPO {
     const mu = this.actorForward(obs, N);
     s.mu.set(mu, o * A);
     s.values.set(this.criticForward(cobs, N), o);
-    const ls = this.logStdJs;
+    const ls = this.rolloutLogStd;
     for (let i = 0; i < N; i++) {
       let logp = 0;
       for (let j = 0; j < A; j++) {
@@ -205,90 +226,144 @@ export class PPO {
     if (this.cfg.normalizeAdvantages) standardize(s.advantages);
   }
 
-  /** Minibatch epochs over the rollout; clears the storage. */
+  /** Minibatch epochs over the rollout just collected (all of them, now), then refresh the rollout networks. */
   update(): UpdateStats {
-    const t0 = performance.now();
-    const c = this.cfg;
-    const s = this.storage;
-    const S = s.size;
-    const B = this.mb.size;
-    const A = this.dims.act;
-    const sum = { surrogate: 0, valueLoss: 0, entropy: 0, kl: 0, clipFraction: 0, gradNorm: 0 };
-    let n = 0;
-    const dMu = new Float32Array(B * A);
-    const dValues = new Float32Array(B);
-    const dLogStd = new Float32Array(A);
-    for (let epoch = 0; epoch < c.numEpochs; epoch++) {
-      for (let i = 0; i < S; i++) this.perm[i] = i;
-      this.mbRng.shuffle(this.perm);
-      for (let m = 0; m < c.numMinibatches; m++) {
-        this.mb.gather(s, this.perm, m * B);
-        const mb = this.mb;
-        const norm = tf.tidy(() => {
-          const aActs = this.actor.forwardTrain(tf.tensor2d(mb.obs, [B, this.dims.obs]));
-          const cActs = this.critic.forwardTrain(tf.tensor2d(mb.criticObs, [B, this.criticDim]));
-          const mu = aActs[aActs.length - 1]!.dataSync();
-          const v = cActs[cActs.length - 1]!.dataSync();
-          const L = ppoLoss(
-            {
-              B, A, mu, logStd: this.logStdJs, values: v,
-              actions: mb.actions, oldLogProbs: mb.logProbs, oldValues: mb.values, returns: mb.returns, advantages: mb.advantages,
-              oldMu: mb.mu, oldSigma: mb.sigma,
-              clip: c.clip, clipValueLoss: c.clipValueLoss, valueCoef: c.valueCoef, entropyCoef: c.entropyCoef,
-            },
-            { dMu, dValues, dLogStd },
-          );
-          // KL-adaptive learning rate (rsl_rl): measured before this minibatch's step, applied to it.
-          if (c.schedule === 'adaptive') {
-            if (L.kl > 2 * c.desiredKl) this.opt.lr = Math.max(c.lrMin, this.opt.lr / 1.5);
-            else if (L.kl < c.desiredKl / 2 && L.kl > 0) this.opt.lr = Math.min(c.lrMax, this.opt.lr * 1.5);
-          }
-          sum.surrogate += L.surrogate;
-          sum.valueLoss += L.valueLoss;
-          sum.entropy += L.entropy;
-          sum.kl += L.kl;
-          sum.clipFraction += L.clipFraction;
-          const gA = this.actor.backward(aActs, tf.tensor2d(dMu, [B, A])).grads;
-          const gC = this.critic.backward(cActs, tf.tensor2d(dValues, [B, 1])).grads;
-          return this.opt.apply([...gA, tf.tensor1d(dLogStd), ...gC], c.maxGradNorm);
-        });
-        sum.gradNorm += norm.dataSync()[0]!;
-        norm.dispose();
-        this.logStdJs = this.logStd.dataSync() as Float32Array;
-        n++;
-      }
-    }
+    const filled = this.storage;
+    const job = this.beginUpdate();
+    while (job.step());
+    const st = job.finish();
+    // Hand back the same storage object: callers of the sequential API may hold on to `ppo.storage`.
+    this.spare = this.storage;
+    this.storage = filled;
     this.syncRuntime();
-    s.clear();
-    const std = this.actionStd;
-    return {
-      surrogate: sum.surrogate / n,
-      valueLoss: sum.valueLoss / n,
-      entropy: sum.entropy / n,
-      kl: sum.kl / n,
-      clipFraction: sum.clipFraction / n,
-      gradNorm: sum.gradNorm / n,
-      learningRate: this.opt.lr,
-      actionStd: std.reduce((a, b) => a + b, 0) / std.length,
-      updateMs: performance.now() - t0,
-    };
+    return st;
+  }
+
+  /**
+   * Start the update on the rollout just collected (computeReturns done) and hand act() a fresh storage, so the
+   * next rollout can be collected — with the rollout networks as they are, frozen until syncRuntime() — while the
+   * caller runs the job's minibatch steps in between (PPO runner with maxPolicyLag 1).
+   *
+   * `lagged`: the rollout was collected by the previous policy version, not the current parameters. The update then
+   * evaluates the current (proximal) policy on it once, clips around that and keeps the behaviour log-probs as the
+   * importance weight (decoupled PPO, ppo/loss.ts); the KL of the adaptive LR is measured from the proximal policy
+   * too, so the lag does not count as step size. Reads actorRt/criticRt: call syncRuntime() first.
+   */
+  beginUpdate(opts: { lagged?: boolean } = {}): UpdateJob {
+    const s = this.storage;
+    if (s.step !== s.T) throw new Error(`PPO.beginUpdate: storage holds ${s.step}/${s.T} steps`);
+    if (opts.lagged) this.proximal(s);
+    else s.proxLogProbs.set(s.logProbs);
+    this.storage = this.spare;
+    this.storage.clear();
+    this.spare = s;
+    return new UpdateJob(this, s, this.mb, this.perm, this.mbRng);
+  }
+
+  /** μ, σ and log π of the current parameters on a collected rollout (the proximal policy of a lagged update). */
+  private proximal(s: RolloutStorage): void {
+    const A = this.dims.act;
+    const S = s.size;
+    const ls = this.rolloutLogStd;
+    const mu = this.actorRt.forward(s.obs, S);
+    s.mu.set(mu.subarray(0, S * A));
+    for (let k = 0; k < S; k++) {
+      let logp = 0;
+      for (let j = 0; j < A; j++) {
+        const sig = Math.exp(ls[j]!);
+        s.sigma[k * A + j] = sig;
+        const z = (s.actions[k * A + j]! - mu[k * A + j]!) / sig;
+        logp += -0.5 * z * z - ls[j]! - HALF_LOG_2PI;
+      }
+      s.proxLogProbs[k] = logp;
+    }
+  }
+
+  /**
+   * Start the gradient worker threads (cfg.updateThreads − 1 of them; the main thread computes the first share).
+   * Without this call the main thread computes every shard: same result, one core.
+   */
+  async startUpdateThreads(backend: string): Promise<void> {
+    if (this.shards && this.cfg.updateThreads > 1) await this.shards.start(this.cfg.updateThreads, backend);
+  }
+
+  /** KL-adaptive learning rate (rsl_rl): measured before a minibatch's step, applied to it. */
+  private adaptLr(kl: number): void {
+    const c = this.cfg;
+    if (c.schedule !== 'adaptive') return;
+    if (kl > 2 * c.desiredKl) this.opt.lr = Math.max(c.lrMin, this.opt.lr / 1.5);
+    else if (kl < c.desiredKl / 2 && kl > 0) this.opt.lr = Math.min(c.lrMax, this.opt.lr * 1.5);
+  }
+
+  /** One minibatch gradient step (forward, loss, backward, Adam) on gathered rows; returns the loss terms. */
+  minibatchStep(mb: Minibatch, dMu: Float32Array, dValues: Float32Array, dLogStd: Float32Array): { surrogate: number; valueLoss: number; entropy: number; kl: number; clipFraction: number; gradNorm: number } {
+    if (this.shards) {
+      if (mb !== this.shards.mb) throw new Error('PPO.minibatchStep: with gradShards the minibatch must be the shared one (UpdateJob gathers into it)');
+      const { grad, stats } = this.shards.compute(this.actor, this.critic, this.logStdJs);
+      this.adaptLr(stats.kl);
+      const vars = this.opt.params;
+      const norm = tf.tidy(() => {
+        let o = 0;
+        const grads = vars.map((v) => {
+          const n = v.size;
+          const g = tf.tensor(grad.subarray(o, o + n), v.shape);
+          o += n;
+          return g;
+        });
+        return this.opt.apply(grads, this.cfg.maxGradNorm);
+      });
+      const gradNorm = norm.dataSync()[0]!;
+      norm.dispose();
+      this.logStdJs = this.logStd.dataSync() as Float32Array;
+      return { ...stats, gradNorm };
+    }
+    const c = this.cfg;
+    const B = mb.size;
+    const A = this.dims.act;
+    let stats = { surrogate: 0, valueLoss: 0, entropy: 0, kl: 0, clipFraction: 0 };
+    const norm = tf.tidy(() => {
+      const aActs = this.actor.forwardTrain(tf.tensor2d(mb.obs, [B, this.dims.obs]));
+      const cActs = this.critic.forwardTrain(tf.tensor2d(mb.criticObs, [B, this.criticDim]));
+      const mu = aActs[aActs.length - 1]!.dataSync();
+      const v = cActs[cActs.length - 1]!.dataSync();
+      const L = ppoLoss(
+        {
+          B, A, mu, logStd: this.logStdJs, values: v,
+          actions: mb.actions, oldLogProbs: mb.logProbs, proxLogProbs: mb.proxLogProbs, oldValues: mb.values, returns: mb.returns, advantages: mb.advantages,
+          oldMu: mb.mu, oldSigma: mb.sigma,
+          clip: c.clip, clipValueLoss: c.clipValueLoss, valueCoef: c.valueCoef, entropyCoef: c.entropyCoef,
+        },
+        { dMu, dValues, dLogStd },
+      );
+      this.adaptLr(L.kl);
+      stats = { surrogate: L.surrogate, valueLoss: L.valueLoss, entropy: L.entropy, kl: L.kl, clipFraction: L.clipFraction };
+      const gA = this.actor.backward(aActs, tf.tensor2d(dMu, [B, A])).grads;
+      const gC = this.critic.backward(cActs, tf.tensor2d(dValues, [B, 1])).grads;
+      return this.opt.apply([...gA, tf.tensor1d(dLogStd), ...gC], c.maxGradNorm);
+    });
+    const gradNorm = norm.dataSync()[0]!;
+    norm.dispose();
+    this.logStdJs = this.logStd.dataSync() as Float32Array;
+    return { ...stats, gradNorm };
   }
 
   /** Which path rollout inference takes ('js' or 'tfjs'), decided at construction. */
   inferencePath: 'js' | 'tfjs' = 'js';
 
   private actorForward(x: Float32Array, rows: number): Float32Array {
-    if (this.inferencePath === 'js') return this.actorRt.forward(x, rows);
+    // A lagged rollout must see one frozen version: only the plain-JS copies are frozen (tfjs variables move).
+    if (this.inferencePath === 'js' || this.cfg.maxPolicyLag > 0) return this.actorRt.forward(x, rows);
     return tf.tidy(() => this.actor.forward(tf.tensor2d(x, [rows, this.dims.obs])).dataSync() as Float32Array);
   }
 
   private criticForward(x: Float32Array, rows: number): Float32Array {
-    if (this.inferencePath === 'js') return this.criticRt.forward(x, rows);
+    if (this.inferencePath === 'js' || this.cfg.maxPolicyLag > 0) return this.criticRt.forward(x, rows);
     return tf.tidy(() => this.critic.forward(tf.tensor2d(x, [rows, this.criticDim])).dataSync() as Float32Array);
   }
 
   /** Time both inference paths at the rollout batch size (median of a few calls) and keep the faster. */
   private chooseInferencePath(): 'js' | 'tfjs' {
+    if (this.cfg.maxPolicyLag > 0) return 'js';
     if (this.cfg.rolloutInference !== 'auto') return this.cfg.rolloutInference;
     const N = this.cfg.numEnvs;
     const xa = new Float32Array(N * this.dims.obs).fill(0.1);
@@ -313,11 +388,12 @@ export class PPO {
   /** Median ms per rollout step (actor + critic) of both paths, when 'auto' measured them. */
   inferenceTiming: { jsMs: number; tfjsMs: number } | null = null;
 
-  /** Refresh the plain-JS rollout copies of the networks from the tfjs variables. */
+  /** Refresh the rollout copies of the networks (and σ) from the tfjs variables: act() uses the new version from now on. */
   syncRuntime(): void {
     this.actorRt = new RuntimeMlp(this.actor.export(), this.cfg.activation);
     this.criticRt = new RuntimeMlp(this.critic.export(), this.cfg.activation);
     this.logStdJs = this.logStd.dataSync() as Float32Array;
+    this.rolloutLogStd = Float32Array.from(this.logStdJs);
   }
 
   getState(): PpoState {
@@ -348,9 +424,83 @@ export class PPO {
   }
 
   dispose(): void {
+    void this.shards?.close();
     this.actor.dispose();
     this.critic.dispose();
     this.logStd.dispose();
     this.opt.dispose();
+  }
+}
+
+/**
+ * One PPO update as resumable minibatch steps: numEpochs × numMinibatches calls of step(), each a full gradient
+ * step, in the same order (and with the same minibatch shuffles) whenever and wherever they are interleaved.
+ */
+export class UpdateJob {
+  private epoch = 0;
+  private m = 0;
+  private n = 0;
+  private ms = 0;
+  private readonly sum = { surrogate: 0, valueLoss: 0, entropy: 0, kl: 0, clipFraction: 0, gradNorm: 0 };
+  private readonly dMu: Float32Array;
+  private readonly dValues: Float32Array;
+  private readonly dLogStd: Float32Array;
+
+  constructor(
+    private readonly ppo: PPO,
+    private readonly s: RolloutStorage,
+    private readonly mb: Minibatch,
+    private readonly perm: Uint32Array,
+    private readonly mbRng: Rng,
+  ) {
+    const A = ppo.dims.act;
+    this.dMu = new Float32Array(mb.size * A);
+    this.dValues = new Float32Array(mb.size);
+    this.dLogStd = new Float32Array(A);
+  }
+
+  get done(): boolean {
+    return this.epoch >= this.ppo.cfg.numEpochs;
+  }
+
+  /** Run the next minibatch step; false when there was none left. */
+  step(): boolean {
+    if (this.done) return false;
+    const t0 = performance.now();
+    const c = this.ppo.cfg;
+    const S = this.s.size;
+    if (this.m === 0) {
+      for (let i = 0; i < S; i++) this.perm[i] = i;
+      this.mbRng.shuffle(this.perm);
+    }
+    this.mb.gather(this.s, this.perm, this.m * this.mb.size);
+    const L = this.ppo.minibatchStep(this.mb, this.dMu, this.dValues, this.dLogStd);
+    for (const k of Object.keys(this.sum) as (keyof typeof this.sum)[]) this.sum[k] += L[k];
+    this.n++;
+    if (++this.m === c.numMinibatches) {
+      this.m = 0;
+      this.epoch++;
+    }
+    this.ms += performance.now() - t0;
+    return true;
+  }
+
+  /** Mean stats over the steps; the rollout storage is free again. updateMs = time inside step(), summed. */
+  finish(): UpdateStats {
+    if (!this.done) throw new Error(`UpdateJob.finish: ${this.n} of ${this.ppo.cfg.numEpochs * this.ppo.cfg.numMinibatches} minibatch steps done`);
+    this.s.clear();
+    const n = Math.max(1, this.n);
+    const std = this.ppo.actionStd;
+    return {
+      surrogate: this.sum.surrogate / n,
+      valueLoss: this.sum.valueLoss / n,
+      entropy: this.sum.entropy / n,
+      kl: this.sum.kl / n,
+      clipFraction: this.sum.clipFraction / n,
+      gradNorm: this.sum.gradNorm / n,
+      learningRate: this.ppo.opt.lr,
+      actionStd: std.reduce((a, b) => a + b, 0) / std.length,
+      updateMs: this.ms,
+    };
   }
 }

@@ -19,9 +19,14 @@ export class RolloutStorage {
   readonly dones: Uint8Array;
   readonly values: Float32Array;
   readonly logProbs: Float32Array;
-  /** Mean and σ of the acting distribution, for the KL of the adaptive schedule. */
+  /**
+   * Mean and σ of the acting distribution, for the KL of the adaptive schedule. A lagged update
+   * (PPO.beginUpdate({ lagged: true })) overwrites them with the proximal policy's (the one the update starts from).
+   */
   readonly mu: Float32Array;
   readonly sigma: Float32Array;
+  /** log π_prox(a|s) of the policy the update starts from; equals logProbs unless the rollout is one version old. */
+  readonly proxLogProbs: Float32Array;
   readonly advantages: Float32Array;
   readonly returns: Float32Array;
   step = 0;
@@ -42,6 +47,7 @@ export class RolloutStorage {
     this.logProbs = new Float32Array(S);
     this.mu = new Float32Array(S * actDim);
     this.sigma = new Float32Array(S * actDim);
+    this.proxLogProbs = new Float32Array(S);
     this.advantages = new Float32Array(S);
     this.returns = new Float32Array(S);
   }
@@ -65,20 +71,23 @@ export class Minibatch {
   readonly returns: Float32Array;
   readonly advantages: Float32Array;
   readonly logProbs: Float32Array;
+  readonly proxLogProbs: Float32Array;
   readonly mu: Float32Array;
   readonly sigma: Float32Array;
 
-  constructor(size: number, s: RolloutStorage) {
+  /** `alloc(field, n)` places each array (e.g. on a SharedArrayBuffer for the gradient workers); default: plain. */
+  constructor(size: number, s: RolloutStorage, alloc: (field: string, n: number) => Float32Array = (_f, n) => new Float32Array(n)) {
     this.size = size;
-    this.obs = new Float32Array(size * s.obsDim);
-    this.criticObs = s.criticObs === s.obs ? this.obs : new Float32Array(size * s.criticDim);
-    this.actions = new Float32Array(size * s.actDim);
-    this.values = new Float32Array(size);
-    this.returns = new Float32Array(size);
-    this.advantages = new Float32Array(size);
-    this.logProbs = new Float32Array(size);
-    this.mu = new Float32Array(size * s.actDim);
-    this.sigma = new Float32Array(size * s.actDim);
+    this.obs = alloc('obs', size * s.obsDim);
+    this.criticObs = s.criticObs === s.obs ? this.obs : alloc('criticObs', size * s.criticDim);
+    this.actions = alloc('actions', size * s.actDim);
+    this.values = alloc('values', size);
+    this.returns = alloc('returns', size);
+    this.advantages = alloc('advantages', size);
+    this.logProbs = alloc('logProbs', size);
+    this.proxLogProbs = alloc('proxLogProbs', size);
+    this.mu = alloc('mu', size * s.actDim);
+    this.sigma = alloc('sigma', size * s.actDim);
   }
 
   /** Copy rows idx[from..from+size) of the storage into this minibatch. */
@@ -98,6 +107,7 @@ export class Minibatch {
       this.returns[r] = s.returns[k]!;
       this.advantages[r] = s.advantages[k]!;
       this.logProbs[r] = s.logProbs[k]!;
+      this.proxLogProbs[r] = s.proxLogProbs[k]!;
     }
   }
 }

@@ -18,7 +18,7 @@ import { initBackend } from '../backend.ts';
 import { saveArtifact, type PolicyArtifact } from '../artifact.ts';
 import { Progress } from '../progress.ts';
 import { resolvePpoConfig, type PpoConfig } from './config.ts';
-import { PPO, type UpdateStats } from './ppo.ts';
+import { PPO, type UpdateJob, type UpdateStats } from './ppo.ts';
 import { encodeCheckpoint, latestCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointCounters } from './checkpoint.ts';
 import type { DeployFacts } from '@s2r/core';
 import { deployFacts, exportPpoArtifact, factsFromDeploy, type EnvFacts } from './export.ts';
@@ -36,7 +36,12 @@ export interface IterationMetrics {
   /** Mean per-episode sum of each reward term over the same window. */
   terms: Record<string, number>;
   episodesThisIter: number;
+  /** Wall time of the rollout collected this iteration (with maxPolicyLag 1 it includes the interleaved update steps). */
   collectMs: number;
+  /** Wall time since the previous iteration ended. */
+  iterationMs: number;
+  /** Policy versions between the rollout's behaviour policy and the one this update started from (0 or 1). */
+  policyLag: number;
   update: UpdateStats;
 }
 
@@ -151,6 +156,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   const priv = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
   const ppo = new PPO(cfg, { obs: vec.observationSpec.size, priv, act: vec.actionSpec.size }, root.split('ppo'), vec.actionSpec);
   if (resumeState) ppo.setState(resumeState.state);
+  await ppo.startUpdateThreads(backend);
   const it = ppo.inferenceTiming;
   log(`rollout inference: ${ppo.inferencePath}${it ? ` (per step: plain JS ${it.jsMs.toFixed(2)} ms, tfjs ${it.tfjsMs.toFixed(2)} ms)` : ''}`);
 
@@ -187,6 +193,10 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
   };
 
   const f0 = fraction() ?? 0;
+  const lagged = cfg.maxPolicyLag > 0;
+  // With maxPolicyLag 1 the update of one rollout runs while the next is collected: `job` is that update.
+  let job: UpdateJob | null = null;
+  let tIter = performance.now();
   try {
     stoppedBy = budget();
     while (!stoppedBy) {
@@ -195,7 +205,11 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
       let aborted = false;
       for (let t = 0; t < cfg.stepsPerEnv; t++) {
         ppo.act(vec.obs, priv ? vec.privileged : null, actions);
-        const eps = await vec.step(actions);
+        const stepping = vec.step(actions);
+        // The workers step physics now; this thread runs one minibatch of the pending update meanwhile. The
+        // schedule depends on step indices only, never on timing, so the result does not depend on the workers.
+        job?.step();
+        const eps = await stepping;
         ppo.processEnvStep(vec.rewards, vec.terminated, vec.truncated);
         for (const e of eps) {
           window.push(e);
@@ -208,32 +222,57 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
         }
       }
       if (aborted) {
-        // The partial rollout is dropped; the learner state is intact and is what the checkpoint holds.
+        // The partial rollout is dropped. A pending update is completed so the checkpoint holds whole parameters
+        // (not a half-run Adam epoch); it is not counted as an iteration, having logged no metrics.
         ppo.storage.clear();
+        if (job) {
+          while (job.step());
+          job.finish();
+        }
         stoppedBy = 'signal';
         break;
       }
       counters.envSteps += N * cfg.stepsPerEnv;
       counters.episodes += finished;
+      // Bootstrap with the critic that collected the rollout (the rollout networks are still that version).
       ppo.computeReturns(vec.obs, priv ? vec.privileged : null);
       const collectMs = performance.now() - tc;
-      const upd = ppo.update();
+      let upd: UpdateStats | null = null;
+      if (job) {
+        while (job.step());
+        upd = job.finish();
+        job = null;
+      } else if (!lagged) upd = ppo.update();
+      if (lagged) {
+        // The rollout just collected is updated on while the next one is collected by the version just trained.
+        ppo.syncRuntime();
+        job = ppo.beginUpdate({ lagged: upd !== null });
+      }
+      if (!upd) {
+        // First rollout of an overlapped run: nothing to report until its update finishes.
+        stoppedBy = budget();
+        continue;
+      }
       counters.iteration++;
       const terms: Record<string, number> = {};
       for (const e of window) for (const [k, v] of Object.entries(e.terms)) terms[k] = (terms[k] ?? 0) + v / window.length;
       const succ = window.filter((e) => e.success !== undefined);
       const w = wall();
+      const now = performance.now();
       last = {
         iteration: counters.iteration,
         envSteps: counters.envSteps,
         wallS: w,
-        stepsPerS: (counters.envSteps - startSteps) / ((performance.now() - t0 - excludedMs) / 1000),
+        stepsPerS: (counters.envSteps - startSteps) / ((now - t0 - excludedMs) / 1000),
         meanReturn: window.length ? window.reduce((a, e) => a + e.return, 0) / window.length : null,
         meanLength: window.length ? window.reduce((a, e) => a + e.length, 0) / window.length : null,
         successRate: succ.length ? succ.filter((e) => e.success).length / succ.length : null,
         terms,
         episodesThisIter: finished,
         collectMs,
+        iterationMs: now - tIter,
+        // The first overlapped update trains on a rollout of its own version; every later one on the previous version's.
+        policyLag: lagged && counters.iteration > 1 ? 1 : 0,
         update: upd,
       };
       const metricsPath = join(runDir, 'metrics.jsonl');
@@ -269,6 +308,7 @@ export async function trainPpo(opts: TrainOptions): Promise<TrainResult> {
         });
         excludedMs += performance.now() - tcb;
       }
+      tIter = performance.now();
       if (verdict === false) stoppedBy = 'callback';
       else if (opts.signal?.aborted) stoppedBy = 'signal';
       else stoppedBy = budget();

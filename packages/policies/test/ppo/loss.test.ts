@@ -28,6 +28,23 @@ function tiny(): PpoLossInput {
   };
 }
 
+/** A random batch (Lehmer generator, so it is the same every run); log σ_j = logStdScale·U(−1, 1). */
+type Batch = PpoLossInput & { mu: number[]; logStd: number[]; values: number[]; actions: number[]; oldLogProbs: number[] };
+function randomBatch(B: number, A: number, seed: number, logStdScale: () => number): Batch {
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  const mu = Array.from({ length: B * A }, rnd);
+  const logStd = Array.from({ length: A }, () => logStdScale() * rnd());
+  const actions = mu.map((m) => m + 0.5 * rnd());
+  const oldLogProbs = Array.from({ length: B }, (_, b) => gaussianLogProb(actions, mu, logStd, A, b) + 0.1 * rnd());
+  const values = Array.from({ length: B }, rnd);
+  return {
+    B, A, mu, logStd, values, actions, oldLogProbs,
+    oldValues: values.map((v) => v + 0.05 * rnd()), returns: Array.from({ length: B }, rnd), advantages: Array.from({ length: B }, rnd),
+    clip: 0.2, clipValueLoss: true, valueCoef: 1.0, entropyCoef: 0.01,
+  };
+}
+
 describe('PPO loss', () => {
   it('matches the hand-computed tiny case', () => {
     const L = ppoLoss(tiny());
@@ -46,18 +63,8 @@ describe('PPO loss', () => {
 
   it('gradients match central finite differences on a random batch (away from kinks)', () => {
     const B = 6, A = 3;
-    let s = 7;
-    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
-    const mu = Array.from({ length: B * A }, rnd);
-    const logStd = Array.from({ length: A }, () => 0.3 * rnd());
-    const actions = mu.map((m) => m + 0.5 * rnd());
-    const oldLogProbs = Array.from({ length: B }, (_, b) => gaussianLogProb(actions, mu, logStd, A, b) + 0.1 * rnd());
-    const values = Array.from({ length: B }, rnd);
-    const inp: PpoLossInput = {
-      B, A, mu, logStd, values, actions, oldLogProbs,
-      oldValues: values.map((v) => v + 0.05 * rnd()), returns: Array.from({ length: B }, rnd), advantages: Array.from({ length: B }, rnd),
-      clip: 0.2, clipValueLoss: true, valueCoef: 1.0, entropyCoef: 0.01,
-    };
+    const inp = randomBatch(B, A, 7, () => 0.3);
+    const { mu, logStd, values } = inp;
     const L = ppoLoss(inp);
     const h = 1e-6;
     const fd = (mut: (d: number) => PpoLossInput) => (ppoLoss(mut(h)).loss - ppoLoss(mut(-h)).loss) / (2 * h);
@@ -78,5 +85,46 @@ describe('PPO loss', () => {
   it('KL(old ‖ new) of equal-σ Gaussians is Δμ²/2σ² per dim', () => {
     const inp = { ...tiny(), oldMu: [0.5, 0.6] };
     expect(ppoLoss(inp).kl).toBeCloseTo(0.125, 10);
+  });
+
+  it('a proximal policy equal to the behaviour one gives back the standard loss, bit for bit', () => {
+    const a = ppoLoss(tiny());
+    const b = ppoLoss({ ...tiny(), proxLogProbs: tiny().oldLogProbs });
+    expect(b.loss).toBe(a.loss);
+    expect(Array.from(b.dMu)).toEqual(Array.from(a.dMu));
+    expect(Array.from(b.dLogStd)).toEqual(Array.from(a.dLogStd));
+  });
+
+  it('a lagged rollout: clipped around π_prox, weighted by π_prox/π_old (decoupled PPO)', () => {
+    // sample 1 of tiny(): r_old = π/π_old = 0.9 would be inside [0.8, 1.2]; with π_prox = π/0.75 the proximal
+    // ratio is 0.75 → clipped (Â < 0 takes max(−Â·w·r, −Â·w·0.8) = the clipped branch), so no gradient flows.
+    const t = tiny();
+    const logp1 = -0.5 * 0.09 - HALF_LOG_2PI;
+    const prox = [t.oldLogProbs[0]!, logp1 - Math.log(0.75)];
+    const L = ppoLoss({ ...t, proxLogProbs: prox });
+    const w1 = Math.exp(prox[1]! - t.oldLogProbs[1]!); // π_prox/π_old = 0.9/0.75 = 1.2
+    expect(w1).toBeCloseTo(1.2, 12);
+    expect(L.surrogate).toBeCloseTo((-1.2 + 2 * w1 * 0.8) / 2, 10);
+    expect(L.dMu[1]).toBe(0);
+    expect(L.clipFraction).toBe(1);
+  });
+
+  it('gradient shards (meanOver the whole batch, entropy once) add up to the whole batch', () => {
+    const B = 8, A = 2;
+    const inp = randomBatch(B, A, 11, () => 0.2);
+    const { mu, actions, values, oldLogProbs } = inp;
+    const whole = ppoLoss(inp);
+    const rows = (x: ArrayLike<number>, from: number, to: number, w = 1) => Array.from(x).slice(from * w, to * w);
+    const parts = [0, 1].map((k) => {
+      const f = k * 4, e = f + 4;
+      return ppoLoss({
+        ...inp, B: 4, mu: rows(mu, f, e, A), actions: rows(actions, f, e, A), values: rows(values, f, e), oldLogProbs: rows(oldLogProbs, f, e),
+        oldValues: rows(inp.oldValues, f, e), returns: rows(inp.returns, f, e), advantages: rows(inp.advantages, f, e), meanOver: B, entropy: k === 0,
+      });
+    });
+    expect(parts[0]!.loss + parts[1]!.loss).toBeCloseTo(whole.loss, 12);
+    for (let j = 0; j < A; j++) expect(parts[0]!.dLogStd[j]! + parts[1]!.dLogStd[j]!).toBeCloseTo(whole.dLogStd[j]!, 6);
+    expect([...parts[0]!.dMu, ...parts[1]!.dMu]).toEqual(Array.from(whole.dMu));
+    expect([...parts[0]!.dValues, ...parts[1]!.dValues]).toEqual(Array.from(whole.dValues));
   });
 });

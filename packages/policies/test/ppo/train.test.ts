@@ -63,6 +63,15 @@ describe('PPO runner on a toy env', () => {
 });
 
 describe('PPO config', () => {
+  it('go1-flat with no flags is the joystick recipe in one stage, with the KL target and LR floor that learn', () => {
+    const c = resolvePpoConfig('go1-flat');
+    expect(c.envOverrides).toEqual({ commands: { linVelX: [-0.5, 1.0], linVelY: [-0.4, 0.4], angVelYaw: [-0.8, 0.8] } });
+    expect([c.desiredKl, c.lrMin]).toEqual([0.02, 1e-4]);
+    // a --set on one command range keeps the others
+    const d = resolvePpoConfig('go1-flat', parseSets(['envOverrides.commands.linVelX=[0,1]']));
+    expect(d.envOverrides).toEqual({ commands: { linVelX: [0, 1], linVelY: [-0.4, 0.4], angVelYaw: [-0.8, 0.8] } });
+  });
+
   it('resolves task defaults, then overrides; unknown keys and bad values are named', () => {
     const c = resolvePpoConfig('cartpole', parseSets(['learningRate=3e-4', 'actorHidden=[8,8]', 'envOverrides.episodeLengthS=5']));
     expect(c.learningRate).toBe(3e-4);
@@ -72,6 +81,8 @@ describe('PPO config', () => {
     expect(() => resolvePpoConfig('cartpole', parseSets(['learningRat=1']))).toThrow(/ppo\.learningRat: unknown config key/);
     expect(() => resolvePpoConfig('cartpole', parseSets(['gamma=high']))).toThrow(/ppo\.gamma: expected number, got string/);
     expect(() => resolvePpoConfig('cartpole', { numMinibatches: 7 })).toThrow(/numMinibatches: must divide/);
+    expect(() => resolvePpoConfig('cartpole', { gradShards: 3 })).toThrow(/gradShards: must divide the minibatch size .* = 128/);
+    expect(() => resolvePpoConfig('cartpole', { maxPolicyLag: 2 })).toThrow(/maxPolicyLag: must be 0 .* or 1/);
     expect(() => parseSets(['novalue'])).toThrow(/expected key=value/);
   });
 });

@@ -367,8 +367,18 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     const u = this.actuation;
     for (let i = 0; i < this.actionIdx.length; i++) u[this.actionIdx[i]!] = out[i]!;
     if (this.actionSpec.mode === 'position') this.robot.setPositionTargets(u);
-    else this.robot.setTorques(u);
+    else {
+      this.addDisturbance(u);
+      this.robot.setTorques(u);
+    }
   }
+
+  /**
+   * Torque-mode tasks: unmodelled efforts (N or N·m, robot joint order) added to the actuator command after the
+   * pipeline, e.g. a domain-randomized force bias on a cart. They are the world's, not the policy's: the action,
+   * the pipeline's clamp and the recorded command never include them.
+   */
+  protected addDisturbance(_efforts: Float32Array): void {}
 
   /** A new episode: the rate limiter starts from the spawn pose, efforts from zero (the robot's state after resetScene). */
   private resetActuation(): void {
