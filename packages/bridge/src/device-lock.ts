@@ -8,6 +8,7 @@
 import { closeSync, existsSync, openSync, readFileSync, realpathSync, unlinkSync, writeSync, accessSync, constants } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pidAlive } from '@s2r/core';
 
 export interface DeviceLock {
   /** The lock file, or null when the device path does not exist (opening it will fail with its own error). */
@@ -25,15 +26,6 @@ function lockDir(): string {
     }
   }
   return tmpdir();
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by another user
-  }
 }
 
 /** What the owner process is, for the error message: its command line when /proc has it. */
@@ -64,7 +56,7 @@ export function lockDevice(device: string): DeviceLock {
       } catch {
         continue; // removed meanwhile: try again
       }
-      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
         throw new Error(`${device} is in use by ${describe(pid)} (lock ${file}): a device has one owner; stop that process first`);
       }
       // Stale (its process is gone) or unreadable: take it over.

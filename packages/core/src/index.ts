@@ -7,6 +7,7 @@
 export { Rng, type SplitKey } from './rng.ts';
 export { parseArgs, parseSets, UsageError, type Command, type ParsedArgs } from './cli.ts';
 export { spawnWorker } from './worker.ts';
+export { pidAlive } from './pid.ts';
 export * from './robot/index.ts';
 export * from './action/index.ts';
 export * from './contract/index.ts';

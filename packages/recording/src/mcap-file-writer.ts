@@ -24,6 +24,7 @@ import { McapChunkBuilder, McapRecordBuilder, Opcode } from '@mcap/core';
 import type { McapTypes } from '@mcap/core';
 import { crc32, crc32Final, crc32Init, crc32Update } from '@foxglove/crc';
 import { zstdCompress } from './zstd.ts';
+import { pidAlive } from '@s2r/core';
 
 type ChunkIndex = McapTypes.ChunkIndex;
 type AttachmentIndex = McapTypes.AttachmentIndex;
@@ -53,15 +54,6 @@ export class RecordingWriteError extends Error {
     super(`recording ${path} stopped: ${cause.message}; the file keeps its first ${bytesKept} bytes (everything up to the last complete chunk)`);
     this.path = path;
     this.code = cause.code;
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
   }
 }
 
