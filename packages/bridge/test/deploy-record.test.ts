@@ -79,7 +79,6 @@ describe('s2r deploy --record', () => {
     expect(second.stderr).toContain(`already being recorded by process ${first.pid}`);
     first.kill('SIGINT'); // the operator's stop: the run ends with its summary and a finalized recording
     const code = await exited;
-    // Ctrl-C latches the e-stop today (exit 3, "estopped"); either way the run ended normally.
     // done (0) once the policy ran; failed (4, issue 16's outcomes) if the stop came before it took control.
     expect([0, 3, 4]).toContain(code);
     expect(['done', 'estopped', 'failed']).toContain(lastJson(stdout).deploy);
