@@ -50,7 +50,9 @@ describe('s2r deploy → serial → firmware emulator', () => {
     const deploy = spawn(process.execPath, [
       join(REPO, 'packages/cli/bin/s2r.mjs'), 'deploy',
       '--policy', artifact, '--robot', URDF, '--hardware', `serial:${pair.host}@1000000`,
-      '--rate', '500', '--policy-rate', '50', '--duration', '4', '--soft-start', '0.5',
+      // Open-ended (60 s cap): the test ends the run with SIGTERM once the link is back and the policy runs again, so
+      // a loaded host that is slow to reconnect cannot run out the clock with the link still down.
+      '--rate', '500', '--policy-rate', '50', '--duration', '60', '--soft-start', '0.5',
     ], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
     cleanups.push(() => deploy.exitCode === null && deploy.kill('SIGKILL'));
     let out = '';
@@ -95,12 +97,18 @@ describe('s2r deploy → serial → firmware emulator', () => {
     // Plug the link back in: the emulator re-opens its end, the deploy's SerialHardware re-opens and resumes.
     await pair.start();
     const up = await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd!.t_us, 3000, 'emulator link_up');
+    const mark = err.length;
     await emu.waitEvent((e) => e.event === 'watchdog_clear' && e.t_us > up.t_us, 5000, 'commands again after reconnect');
+    // The bridge's side: back in the running phase (the policy in control) after the reconnect. Then the operator
+    // stops the run (SIGTERM, as systemd would): a run that recovered its link ends done.
+    await waitFor(() => /phase running/.test(err.slice(mark)), 30_000, `the deploy running again after the reconnect; stderr:\n${err.slice(-2000)}`);
+    deploy.kill('SIGTERM');
 
     const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
     expect(code, err.slice(-3000)).toBe(0);
     const summary = JSON.parse(out.trim().split('\n').at(-1)!);
     expect(summary.deploy).toBe('done');
+    expect(summary.stopped_by).toBe('SIGTERM');
     const hw = summary.hardware_stats as Record<string, number>;
     expect(hw.disconnects).toBeGreaterThanOrEqual(1);
     expect(hw.reconnects).toBeGreaterThanOrEqual(1);

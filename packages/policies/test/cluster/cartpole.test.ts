@@ -23,6 +23,10 @@ describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
     let killedAt = -1;
     const r = await trainCluster({
       task: 'cartpole', outDir: out, progress: 'none', log: () => {}, auth: { source: 'none' },
+      // 1.5 × the local test's 100k steps. Lock-step keeps every segment on-policy, but which worker fills a slot
+      // (and the kill -9 and the late worker's fresh envs) follow arrival order, so each run is a different draw:
+      // at 100k one run under two CPU hogs ended at 300. The bar itself is the local one.
+      overrides: [{ totalSteps: 150_000 }],
       // Two segments of 8 envs per update: the local run's 16 envs × 32 steps, split over the workers, in
       // lock-step (--deterministic): every segment is collected by the current policy, as in a local run, so the
       // same budget must reach the same bar. (Asynchronous collection trades sample efficiency for overlap; its
