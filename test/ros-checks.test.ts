@@ -7,7 +7,7 @@ import { RosHardware, type RosHardwareOptions } from '@s2r/bridge/hardware/ros.t
 import { makeCommand } from '@s2r/bridge/command.ts';
 import { RosbridgeTestServer, type RosbridgeServerOptions } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot, type FakeRosRobotOptions } from './helpers/ros-robot.ts';
-import { sleep, until } from './helpers/ros-loop.ts';
+import { until } from './helpers/ros-loop.ts';
 
 const joints = ['shoulder', 'elbow', 'wrist'];
 let server: RosbridgeTestServer | null = null;
@@ -128,7 +128,7 @@ describe('RosHardware on ROS 1: names and rates', () => {
     const n0 = hw!.stats().state_msgs;
     const t0 = performance.now();
     await until(() => sent >= 400, 'a few hundred states published');
-    await sleep(20);
+    await until(() => hw!.stats().state_msgs > n0, 'the first throttled state');
     const got = hw!.stats().state_msgs - n0;
     const ms = performance.now() - t0;
     // At most one of each burst of 4 passes the 5 ms throttle (however slowly a loaded host runs the bursts),
@@ -142,7 +142,8 @@ describe('RosHardware on ROS 1: names and rates', () => {
     server = await RosbridgeTestServer.start();
     server.replayLateSubscribers = true;
     robot = new FakeRosRobot(server, { joints, initial: [0.1, 0.2, 0.3], rateHz: 200 });
-    await sleep(300); // the robot has been publishing a while before we subscribe
+    // The robot has been publishing a while before we subscribe (what the late-subscriber replay feeds on).
+    await until(() => robot!.statesPublished >= 60, 'the robot publishing before we subscribe');
     hw = new RosHardware({ url: server.url, jointNames: joints });
     await hw.configure();
     await hw.activate();

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startControlLoop } from '@s2r/bridge/loop/run-loop.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
-import { MAX_STEP, RATE, defaultPose, expectRateKept, loopOptions, robotJoints, sleep, trackStalls, unsafeCommands, until } from './helpers/ros-loop.ts';
+import { MAX_STEP, afterTicks, RATE, defaultPose, expectRateKept, loopOptions, robotJoints, trackStalls, unsafeCommands, until } from './helpers/ros-loop.ts';
 
 let server: RosbridgeTestServer | null = null;
 let robot: FakeRosRobot | null = null;
@@ -68,7 +68,7 @@ describe('ROS faults through the full control loop', () => {
       server.sendRaw('\u0000\u00ff garbage', '/joint_states');
       server.publish('/joint_states', { name: robotJoints, position: [1, 'NaN', 2] });
     }
-    await sleep(200);
+    await afterTicks(h, 100, 'the garbage processed');
     // Garbage must not trip anything: no limit, bad-state, non-finite or e-stop intervention, and the loop runs. The
     // watchdog may trip on a loaded host, where the state stream (test process → socket → the control thread's I/O
     // slice) stalls past 50 ms; that trip is right, and is not garbage. (The old premise, "the robot's own ticks had
@@ -90,7 +90,7 @@ describe('ROS faults through the full control loop', () => {
     await until(() => h.live().phase === 'watchdog', 'watchdog');
     const targetAtTrip = [...robot.target];
     const n3 = robot.commands.length;
-    await sleep(100);
+    await afterTicks(h, 50, 'stale state');
     // No new motion once the state is stale: whatever arrived after the trip (commands in flight, or one hold at the
     // last measured pose) stays within one max step of the setpoint the robot had, and nothing is repeated.
     for (const c of robot.commands.slice(n3)) c.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
@@ -99,7 +99,7 @@ describe('ROS faults through the full control loop', () => {
     await until(() => logs.some((l) => /ros: warning: state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning');
     robot.publishing = true;
     await until(() => h.live().phase === 'running', 'resume after stale state');
-    await sleep(200);
+    await afterTicks(h, 100, 'running after the stale state');
     h.stop();
 
     const res = await h.done;
@@ -129,22 +129,22 @@ describe('ROS faults through the full control loop', () => {
     // 10 good policy steps (0.2 s at 50 Hz), then NaN: wait for the safety layer to report it (however long this
     // host takes to run those steps), then for commands already sent to land.
     await until(() => nonfinite > 0, 'the first non-finite action');
-    await sleep(100);
+    await afterTicks(h, 50, 'commands in flight landing');
     const target = [...robot.target];
-    await sleep(200);
+    await afterTicks(h, 100, 'the non-finite hold');
     // NaN actions → the last safe command is held.
     robot.target.forEach((x, i) => expect(x).toBeCloseTo(target[i]!, 9));
 
     h.estop('api');
     await until(() => h.live().phase === 'estop', 'estop');
     const n0 = robot.commands.length;
-    await sleep(300);
+    await afterTicks(h, 150, 'the e-stop latched');
     expect(h.live().phase).toBe('estop'); // latched
     // In e-stop a position interface gets "hold the measured pose".
     robot.commands.slice(n0).forEach((c) => c.forEach((x, i) => expect(Math.abs(x - robot!.pos[i]!)).toBeLessThan(0.05)));
     h.reset();
     await until(() => ['soft_start', 'running'].includes(h.live().phase), 'reset');
-    await sleep(300);
+    await afterTicks(h, 150, 'running again after the reset');
     h.stop();
     const res = await h.done;
     expect(res.interventions.nonfinite).toBeGreaterThan(0);
@@ -169,7 +169,7 @@ describe('ROS link through the control loop: a frozen server (issue 17 item 5), 
     await until(() => logs.some((l) => /ros: link to ws:.* frozen \(no pong/.test(l)), 'the freeze detected');
     await until(() => h.live().phase === 'watchdog', 'damping'); // no fresh state through a frozen server
     // The link stays frozen a while (a stopped process): 1 s at 500 Hz would be 500 setpoints in the socket.
-    await sleep(700);
+    await afterTicks(h, 350, 'the frozen link');
     expect(robot.commands.length).toBe(c0); // a frozen server delivers nothing
     server.thaw();
     await until(() => robot!.commands.length > c0, 'the backlog');
@@ -208,7 +208,7 @@ describe('ROS link through the control loop: a frozen server (issue 17 item 5), 
     await until(() => robot!.commands.length > 0 && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 0.05), 'the hold at the robot');
     const n = robot.commands.length;
     op.publish('/estop', { data: false });
-    await sleep(300);
+    await afterTicks(h, 150, 'the e-stop still latched');
     expect(h.live().phase).toBe('estop'); // still latched
     expect(robot.commands.length - n).toBeLessThanOrEqual(1); // one hold, not a stream of them
     op.publish('/estop_reset', {});

@@ -27,6 +27,16 @@ export async function until(cond: () => boolean, what: string, ms = 8000): Promi
   }
 }
 
+/**
+ * An observation window measured in the control loop's own ticks, not wall time: for checks that something does
+ * NOT happen for a while (a latch holds, a frozen link delivers nothing). A loaded host slows the loop and the
+ * window stretches with it, so the check covers the same number of control periods.
+ */
+export async function afterTicks(h: { live(): { ticks: number } }, n: number, what: string, ms = 30_000): Promise<void> {
+  const t0 = h.live().ticks;
+  await until(() => h.live().ticks >= t0 + n, `${n} control ticks (${what})`, ms);
+}
+
 export function loopOptions(url: string, extra: Partial<StartLoopOptions> = {}, policy: Record<string, unknown> = {}): StartLoopOptions {
   return {
     hardware: { kind: 'ros', options: { url, jointNames: loopJoints, commandJointOrder: robotJoints, reconnectInitialMs: 50, reconnectMaxMs: 200 } },

@@ -36,6 +36,8 @@ export class FakeRosRobot {
   readonly trajectories: Record<string, unknown>[] = [];
   /** The position in the last JointState published (what a client could have measured). */
   lastPublished: number[];
+  /** JointState messages published so far. */
+  statesPublished = 0;
   publishing = true;
   readonly node: RosNode;
   private timer: NodeJS.Timeout;
@@ -86,6 +88,7 @@ export class FakeRosRobot {
     for (let i = 0; i < this.pos.length; i++) this.pos[i]! += (this.target[i]! - this.pos[i]!) * a;
     if (!this.publishing || this.server.isFrozen) return; // a frozen rosbridge delivers nothing
     this.lastPublished = [...this.pos];
+    this.statesPublished++;
     this.node.publish(this.stateTopic, {
       header: { stamp: this.stamp(now), frame_id: '' },
       name: this.o.joints,
