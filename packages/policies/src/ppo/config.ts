@@ -53,6 +53,12 @@ export interface PpoConfig {
   /** 'adaptive': lr ×/÷ 1.5 to keep the KL near desiredKl (rsl_rl default); 'fixed': constant. */
   schedule: 'adaptive' | 'fixed';
   desiredKl: number;
+  /**
+   * KL guard: end an update's epochs early when a minibatch's KL to the rollout policy, measured before its step,
+   * exceeds this (that step is not taken); 0 = off. Keeps one bad update (a cold start, a too-large LR) from
+   * moving the policy far; SB3's target_kl.
+   */
+  klStop: number;
   lrMin: number;
   lrMax: number;
   /** Surrogate clip ε (0.2). */
@@ -117,6 +123,7 @@ export function basePpoConfig(): PpoConfig {
     learningRate: 1e-3,
     schedule: 'adaptive',
     desiredKl: 0.01,
+    klStop: 0,
     lrMin: 1e-5,
     lrMax: 1e-2,
     clip: 0.2,
@@ -285,5 +292,6 @@ export function validatePpoConfig(c: PpoConfig): void {
   if (!(c.learningRate > 0)) bad('learningRate', 'must be > 0');
   if (!(c.initStd > 0)) bad('initStd', 'must be > 0');
   if (!(c.clip > 0)) bad('clip', 'must be > 0');
+  if (!(c.klStop >= 0)) bad('klStop', `must be ≥ 0 (0 = off), got ${c.klStop}`);
   if (!(c.totalSteps >= 0) || !(c.maxMinutes >= 0)) bad('totalSteps/maxMinutes', 'must be ≥ 0');
 }

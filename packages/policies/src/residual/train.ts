@@ -21,6 +21,15 @@ export interface ResidualTrainConfig {
   scale: number;
   /** Env steps to train for (all envs together). */
   totalSteps: number;
+  /**
+   * Env steps (all envs) whose updates fit the critic only, before the actor's first update. A cold value
+   * function's advantages are noise; on a strong base the actor would follow them away from the base.
+   */
+  criticWarmupSteps: number;
+  /** Start the residual's output layer at exactly 0: the policy's mean action is the base's, bit for bit, at step 0. */
+  zeroInit: boolean;
+  /** Divide rewards by a running std of the discounted return (ResiP, SB3 VecNormalize): a scale-free value target. */
+  normalizeRewards: boolean;
   /** PPO hyper-parameters for the residual (overrides of RESIDUAL_PPO_DEFAULTS). */
   ppo: DeepPartial<PpoConfig>;
   backend?: string;
@@ -47,7 +56,7 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
   actionClip: 1,
 };
 
-export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = { scale: 0.1, totalSteps: 500_000, ppo: {} };
+export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = { scale: 0.1, totalSteps: 500_000, criticWarmupSteps: 0, zeroInit: false, normalizeRewards: false, ppo: {} };
 
 export interface ResidualProgress {
   iteration: number;
@@ -59,7 +68,43 @@ export interface ResidualProgress {
   /** Episodes finished in this iteration. */
   episodes: number;
   elapsedS: number;
+  /** 'critic': a warm-up update (the actor did not move). */
+  phase: 'critic' | 'actor';
   stats: ReturnType<PPO['update']>;
+}
+
+/** One point of the learning curve: rollout success (last 100 episodes) against env steps. */
+export interface ResidualCurvePoint {
+  envSteps: number;
+  success: number | null;
+  meanReturn: number | null;
+}
+
+/**
+ * Running std of the per-env discounted return (Welford, float64), for reward scaling: r / σ_R. Deterministic (the
+ * envs are visited in index order).
+ */
+class ReturnScaler {
+  private readonly ret: Float64Array;
+  private n = 0;
+  private mean = 0;
+  private m2 = 0;
+  constructor(N: number, private readonly gamma: number) {
+    this.ret = new Float64Array(N);
+  }
+  scale(rewards: Float32Array, terminated: Uint8Array, truncated: Uint8Array, out: Float32Array): void {
+    for (let i = 0; i < rewards.length; i++) {
+      const R = this.gamma * this.ret[i]! + rewards[i]!;
+      this.n++;
+      const d = R - this.mean;
+      this.mean += d / this.n;
+      this.m2 += d * (R - this.mean);
+      this.ret[i] = terminated[i] || truncated[i] ? 0 : R;
+    }
+    const std = this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : 1;
+    const inv = 1 / Math.max(std, 1e-4);
+    for (let i = 0; i < rewards.length; i++) out[i] = rewards[i]! * inv;
+  }
 }
 
 export interface ResidualTrainOptions {
@@ -78,7 +123,7 @@ export interface ResidualTrainOptions {
   signal?: AbortSignal;
 }
 
-export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artifact: PolicyArtifact; config: ResidualTrainConfig & { ppo: PpoConfig }; seconds: number; lastSuccessRate: number | null }> {
+export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artifact: PolicyArtifact; config: ResidualTrainConfig & { ppo: PpoConfig }; seconds: number; lastSuccessRate: number | null; curve: ResidualCurvePoint[] }> {
   const seed = opts.seed ?? 0;
   const rc = { ...DEFAULT_RESIDUAL_TRAIN, ...opts.config };
   const ppoCfg = mergeConfig<PpoConfig>(mergeConfig<PpoConfig>(basePpoConfig(), RESIDUAL_PPO_DEFAULTS, 'residual.ppo'), (opts.config?.ppo ?? {}) as DeepPartial<PpoConfig>, 'residual.ppo');
@@ -109,6 +154,17 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   const range = baseActionRange(baseArt);
   const env = new ResidualVecEnv(inner, bases, rc.scale, range);
   const ppo = new PPO(ppoCfg, { obs: O + A, priv: 0, act: A }, rng.split('ppo'), { low: -1, high: 1 });
+  if (rc.zeroInit) {
+    const layers = ppo.actor.export();
+    const last = layers[layers.length - 1]!;
+    last.w.fill(0);
+    last.b.fill(0);
+    ppo.actor.load(layers);
+    ppo.syncRuntime();
+  }
+  const scaler = rc.normalizeRewards ? new ReturnScaler(N, ppoCfg.gamma) : null;
+  const scaled = new Float32Array(N);
+  const curve: ResidualCurvePoint[] = [];
   const actions = new Float32Array(N * A);
   const t0 = performance.now();
   let envSteps = 0;
@@ -123,24 +179,31 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
       for (let t = 0; t < ppoCfg.stepsPerEnv; t++) {
         ppo.act(env.obs, null, actions);
         const ended = await env.step(actions);
-        ppo.processEnvStep(env.rewards, env.terminated, env.truncated);
+        if (scaler) scaler.scale(env.rewards, env.terminated, env.truncated, scaled);
+        ppo.processEnvStep(scaler ? scaled : env.rewards, env.terminated, env.truncated);
         for (const e of ended) {
           recent.push({ ret: e.return, success: e.success });
           if (recent.length > 100) recent.shift();
           eps++;
         }
       }
+      const warm = envSteps < rc.criticWarmupSteps;
       envSteps += N * ppoCfg.stepsPerEnv;
       ppo.computeReturns(env.obs, null);
-      const stats = ppo.update();
+      const stats = ppo.update({ criticOnly: warm });
+      // The actor's first update starts Adam afresh: its moments are zero after the warm-up, and a step count
+      // carried over would skip the bias correction and make the first actor steps several times lr.
+      if (warm && envSteps >= rc.criticWarmupSteps) ppo.opt.setState({ ...ppo.opt.getState(), step: 0 });
       it++;
       const withS = recent.filter((r) => r.success !== undefined);
       if (withS.length > 0) lastSuccess = withS.filter((r) => r.success).length / withS.length;
+      const meanReturn = recent.length ? recent.reduce((a, r) => a + r.ret, 0) / recent.length : null;
+      curve.push({ envSteps, success: withS.length ? lastSuccess : null, meanReturn });
       opts.onProgress?.({
         iteration: it, envSteps, totalSteps: rc.totalSteps,
-        meanReturn: recent.length ? recent.reduce((a, r) => a + r.ret, 0) / recent.length : null,
+        meanReturn,
         successRate: withS.length ? lastSuccess : null,
-        episodes: eps, elapsedS: (performance.now() - t0) / 1000, stats,
+        episodes: eps, elapsedS: (performance.now() - t0) / 1000, phase: warm ? 'critic' : 'actor', stats,
       });
     }
   } finally {
@@ -162,8 +225,12 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
     logStd,
     scale: rc.scale,
     bound: env.bound,
-    training: { algo: 'residual', config: { ...rc, ppo: ppoCfg }, iterations: it, envSteps, lastSuccessRate: lastSuccess },
+    training: {
+      algo: 'residual', config: { ...rc, ppo: ppoCfg }, iterations: it, envSteps, lastSuccessRate: lastSuccess,
+      // Learning curve: [env steps, rollout success over the last 100 episodes (null before one ended)].
+      curve: curve.map((p) => [p.envSteps, p.success === null ? null : Math.round(p.success * 1000) / 1000]),
+    },
   });
   if (opts.out) await saveArtifact(opts.out, artifact);
-  return { artifact, config: { ...rc, ppo: ppoCfg }, seconds: (performance.now() - t0) / 1000, lastSuccessRate: lastSuccess };
+  return { artifact, config: { ...rc, ppo: ppoCfg }, seconds: (performance.now() - t0) / 1000, lastSuccessRate: lastSuccess, curve };
 }
