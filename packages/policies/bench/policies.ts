@@ -10,7 +10,8 @@
  *   demos-<key>/ (scripted expert + noise; eval-expert.json), bc-<key>/bc.json, diffusion-<key>/diffusion.json,
  *   residual-<key>/residual.json + curve.png (rollout success against env steps). Delete a file to redo it.
  * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (300), BENCH_NOISE (0.03), BENCH_DP_ITERS (8000), BENCH_DP_PREDICTION (sample),
- * BENCH_BC_ITERS (5000), BENCH_RES_STEPS (trainResidual's default), BENCH_WORKERS (2; results do not depend on it).
+ * BENCH_BC_ITERS (5000), BENCH_RES_STEPS (trainResidual's default), BENCH_WORKERS (2; results do not depend on it),
+ * BENCH_KEYS_ONLY=1 (print each stage's folder as JSON and exit).
  * The residual's recipe is trainResidual's defaults (residual/train.ts), whatever they are.
  *
  * Imitation recipe (both BC and diffusion, so the comparison is fair):
@@ -95,6 +96,11 @@ const log = (m: string) => {
   appendFileSync(join(ROOT, 'bench.log'), `${new Date().toISOString()} ${m}\n`);
 };
 log(`cache ${ROOT}: ${Object.entries(KEYS).map(([k, v]) => `${k}-${v}`).join(' ')}`);
+if (process.env.BENCH_KEYS_ONLY) {
+  // Where each stage's artifacts go, without training or evaluating anything (to place artifacts by hand).
+  console.log(JSON.stringify(Object.fromEntries(Object.entries(KEYS).map(([k, v]) => [k, join(ROOT, `${k}-${v}`)]))));
+  process.exit(0);
+}
 
 const deploy = getTask(TASK).deploy();
 const control = { defaultPose: Array.from(deploy.defaultJointPos), kp: Array.from(deploy.kp), kd: Array.from(deploy.kd) };

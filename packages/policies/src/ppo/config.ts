@@ -50,6 +50,11 @@ export interface PpoConfig {
 
   /** Adam learning rate (rsl_rl: 1e-3). */
   learningRate: number;
+  /**
+   * The critic's own fixed Adam LR; 0 = it shares learningRate (and its adaptation), as rsl_rl. A small, KL-guarded
+   * actor LR (residual RL) would otherwise starve the value fit.
+   */
+  criticLearningRate: number;
   /** 'adaptive': lr ×/÷ 1.5 to keep the KL near desiredKl (rsl_rl default); 'fixed': constant. */
   schedule: 'adaptive' | 'fixed';
   desiredKl: number;
@@ -121,6 +126,7 @@ export function basePpoConfig(): PpoConfig {
     initStd: 1.0,
     asymmetricCritic: true,
     learningRate: 1e-3,
+    criticLearningRate: 0,
     schedule: 'adaptive',
     desiredKl: 0.01,
     klStop: 0,
@@ -290,6 +296,7 @@ export function validatePpoConfig(c: PpoConfig): void {
   if (!(c.gamma > 0 && c.gamma <= 1)) bad('gamma', 'must be in (0, 1]');
   if (!(c.lam >= 0 && c.lam <= 1)) bad('lam', 'must be in [0, 1]');
   if (!(c.learningRate > 0)) bad('learningRate', 'must be > 0');
+  if (!(c.criticLearningRate >= 0)) bad('criticLearningRate', 'must be ≥ 0 (0 = learningRate)');
   if (!(c.initStd > 0)) bad('initStd', 'must be > 0');
   if (!(c.clip > 0)) bad('clip', 'must be > 0');
   if (!(c.klStop >= 0)) bad('klStop', `must be ≥ 0 (0 = off), got ${c.klStop}`);

@@ -108,6 +108,7 @@ export class PPO {
     this.logStdJs = new Float32Array(dims.act).fill(Math.log(cfg.initStd));
     this.logStd = tf.tidy(() => tf.variable(tf.tensor1d(this.logStdJs), true, 'actor/logStd'));
     this.opt = new Adam([...this.actor.variables, this.logStd, ...this.critic.variables], cfg.learningRate);
+    if (cfg.criticLearningRate > 0) this.opt.fixedLr = [...this.actor.variables.map(() => null), null, ...this.critic.variables.map(() => cfg.criticLearningRate)];
     this.obsNorm = new RunningNormalizer(dims.obs, cfg.obsClip);
     this.criticNorm = asym ? new RunningNormalizer(this.criticDim, cfg.obsClip) : null;
     if (!cfg.normalizeObs) {

@@ -12,7 +12,7 @@ import { initBackend } from '../backend.ts';
 import { readArtifact, saveArtifact, specHash, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
 import { PPO } from '../ppo/ppo.ts';
 import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
-import { baseActionRange, basePolicyFromArtifact } from './base.ts';
+import { baseActionRange, basePolicyFromArtifact, lastActionOffset, OwnCommandBase } from './base.ts';
 import { ResidualVecEnv } from './vec-env.ts';
 import { makeResidualArtifact } from './artifact.ts';
 
@@ -30,6 +30,11 @@ export interface ResidualTrainConfig {
   zeroInit: boolean;
   /** Divide rewards by a running std of the discounted return (ResiP, SB3 VecNormalize): a scale-free value target. */
   normalizeRewards: boolean;
+  /**
+   * Feed the base its own previous action as `last_action` instead of the executed (corrected) command
+   * (base.ts OwnCommandBase): a relative-frame base then does not integrate the residual's corrections.
+   */
+  baseOwnAction: boolean;
   /** PPO hyper-parameters for the residual (overrides of RESIDUAL_PPO_DEFAULTS). */
   ppo: DeepPartial<PpoConfig>;
   backend?: string;
@@ -56,7 +61,7 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
   actionClip: 1,
 };
 
-export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = { scale: 0.1, totalSteps: 500_000, criticWarmupSteps: 0, zeroInit: false, normalizeRewards: false, ppo: {} };
+export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = { scale: 0.1, totalSteps: 500_000, criticWarmupSteps: 0, zeroInit: false, normalizeRewards: false, baseOwnAction: false, ppo: {} };
 
 export interface ResidualProgress {
   iteration: number;
@@ -145,7 +150,11 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
     if (baseArt.task !== opts.task && baseArt.specs.hash !== specHash(inner.observationSpec, inner.actionSpec)) {
       throw new Error(`trainResidual: base policy was trained on "${baseArt.task}", whose observation/action layout differs from "${opts.task}" (spec hash ${baseArt.specs.hash} vs ${specHash(inner.observationSpec, inner.actionSpec)})`);
     }
-    for (let i = 0; i < N; i++) bases.push(await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy'));
+    const own = rc.baseOwnAction ? lastActionOffset(baseArt.specs.observation, A, 'trainResidual') : -1;
+    for (let i = 0; i < N; i++) {
+      const b = await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy');
+      bases.push(own >= 0 ? new OwnCommandBase(b, own) : b);
+    }
   } catch (e) {
     await inner.close(); // its worker threads would keep the process alive
     throw e;
@@ -225,6 +234,7 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
     logStd,
     scale: rc.scale,
     bound: env.bound,
+    baseOwnAction: rc.baseOwnAction,
     training: {
       algo: 'residual', config: { ...rc, ppo: ppoCfg }, iterations: it, envSteps, lastSuccessRate: lastSuccess,
       // Learning curve: [env steps, rollout success over the last 100 episodes (null before one ended)].
