@@ -40,9 +40,11 @@ export interface ResidualTrainConfig {
   backend?: string;
 }
 
-/** Where the residual departs from PPO's base config, and why. */
+/** Where the residual departs from PPO's base config, and why (issue 15's recipe; figures in the bench header). */
 export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
-  numEnvs: 32,
+  // 2,048 samples per update (ResiP trains on far larger batches): z1-push episodes run up to 400 steps, so 32 envs
+  // × 32 steps finished only a few episodes per update and the advantage of a rare failure was mostly noise.
+  numEnvs: 64,
   workers: 2,
   stepsPerEnv: 32,
   numEpochs: 5,
@@ -55,13 +57,30 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
   // scale 0.1) made successes so rare in rollouts that PPO only learned the shaping terms.
   initStd: 0.1,
   asymmetricCritic: false,
-  learningRate: 3e-4,
+  // With σ 0.1 a mean shift of 0.01 is KL 0.005 per joint, and Adam's first steps move every weight by about lr
+  // whatever the gradient's size: at 3e-4 the first update's KL was ≈ 1.9 (issue 7), at 3e-5 still 0.02 on average
+  // over its minibatches. 1e-5, adapted to KL 0.01 within [1e-6, 1e-3], and the KL guard ends an update whose
+  // minibatch KL passes 0.03 (the step is not taken).
+  learningRate: 1e-5,
+  lrMin: 1e-6,
+  lrMax: 1e-3,
+  desiredKl: 0.01,
+  klStop: 0.03,
+  // The critic at its own LR: at the actor's 1e-5 the value fit lagged far behind (value loss still falling
+  // after 20k warm-up steps at 3e-5).
+  criticLearningRate: 1e-3,
   entropyCoef: 0.0,
   // r is clipped to [−1, 1] by the env wrapper; PPO's clip keeps the stored actions sane.
   actionClip: 1,
 };
 
-export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = { scale: 0.1, totalSteps: 500_000, criticWarmupSteps: 0, zeroInit: false, normalizeRewards: false, baseOwnAction: false, ppo: {} };
+/**
+ * The residual recipe: the output layer starts at exactly 0 (the policy is the base, bit for bit), 10 updates fit
+ * the critic alone before the actor moves, rewards are scaled by the return's running std.
+ */
+export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = {
+  scale: 0.1, totalSteps: 500_000, criticWarmupSteps: 20_480, zeroInit: true, normalizeRewards: true, baseOwnAction: false, ppo: {},
+};
 
 export interface ResidualProgress {
   iteration: number;
