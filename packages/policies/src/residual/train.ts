@@ -59,11 +59,10 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
   asymmetricCritic: false,
   // With σ 0.1 a mean shift of 0.01 is KL 0.005 per joint, and Adam's first steps move every weight by about lr
   // whatever the gradient's size: at 3e-4 the first update's KL was ≈ 1.9 (issue 7), at 3e-5 still 0.02 on average
-  // over its minibatches. 1e-5, adapted to KL 0.01 within [1e-6, 1e-3], and the KL guard ends an update whose
+  // over its minibatches. 1e-5, adapted to KL 0.01 from a floor of 1e-6, and the KL guard ends an update whose
   // minibatch KL passes 0.03 (the step is not taken).
   learningRate: 1e-5,
   lrMin: 1e-6,
-  lrMax: 1e-3,
   desiredKl: 0.01,
   klStop: 0.03,
   // The critic at its own LR: at the actor's 1e-5 the value fit lagged far behind (value loss still falling
@@ -79,7 +78,7 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
  * the critic alone before the actor moves, rewards are scaled by the return's running std.
  */
 export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = {
-  scale: 0.1, totalSteps: 500_000, criticWarmupSteps: 20_480, zeroInit: true, normalizeRewards: true, baseOwnAction: false, ppo: {},
+  scale: 0.1, totalSteps: 300_000, criticWarmupSteps: 20_480, zeroInit: true, normalizeRewards: true, baseOwnAction: false, ppo: {},
 };
 
 export interface ResidualProgress {

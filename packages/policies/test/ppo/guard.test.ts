@@ -4,6 +4,7 @@ import { Rng } from '@s2r/core';
 import { initBackend } from '../../src/backend.ts';
 import { PPO, type UpdateOptions } from '../../src/ppo/ppo.ts';
 import { defaultPpoConfig, type PpoConfig } from '../../src/ppo/config.ts';
+import { syntheticRollout } from '../helpers/synthetic-rollout.ts';
 
 const OBS = 8, ACT = 3;
 
@@ -13,18 +14,7 @@ async function oneUpdate(over: Partial<PpoConfig>, opts: UpdateOptions = {}, gra
   const cfg: PpoConfig = { ...defaultPpoConfig('toy'), numEnvs: 16, stepsPerEnv: 8, numMinibatches: 4, numEpochs: 3, actorHidden: [16], criticHidden: [16], asymmetricCritic: false, gradShards, ...over };
   const ppo = new PPO(cfg, { obs: OBS, priv: 0, act: ACT }, Rng.seed(5));
   try {
-    const rng = Rng.seed(11);
-    const N = cfg.numEnvs;
-    const obs = new Float32Array(N * OBS), act = new Float32Array(N * ACT), rew = new Float32Array(N);
-    const term = new Uint8Array(N), trunc = new Uint8Array(N);
-    for (let t = 0; t < cfg.stepsPerEnv; t++) {
-      rng.fillNormal(obs);
-      ppo.act(obs, null, act);
-      rng.fillNormal(rew);
-      ppo.processEnvStep(rew, term, trunc);
-    }
-    rng.fillNormal(obs);
-    ppo.computeReturns(obs, null);
+    syntheticRollout(ppo, Rng.seed(11));
     const flat = () => {
       const s = ppo.getState();
       return { actor: [...s.actor.flatMap((l) => [...l.w, ...l.b]), ...s.logStd], critic: s.critic.flatMap((l) => [...l.w, ...l.b]) };
