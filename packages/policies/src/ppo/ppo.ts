@@ -316,7 +316,14 @@ export class PPO {
    * KL guard (cfg.klStop) refused the step: the minibatch's KL, measured before the step, was over the limit.
    */
   minibatchStep(mb: Minibatch, dMu: Float32Array, dValues: Float32Array, dLogStd: Float32Array, criticOnly = false): { surrogate: number; valueLoss: number; entropy: number; kl: number; clipFraction: number; gradNorm: number; applied: boolean } {
-    const guard = (kl: number) => !criticOnly && this.cfg.klStop > 0 && kl > this.cfg.klStop;
+    const guard = (kl: number) => {
+      if (criticOnly || !(this.cfg.klStop > 0 && kl > this.cfg.klStop)) return false;
+      // A refused step still counts as "KL too high" for the adaptive LR. Without it every guarded update would
+      // only raise the LR (its first minibatch's KL is ~0, ×1.5) and never lower it: it ran away to lrMax in
+      // 10 updates on z1-push.
+      if (this.cfg.schedule === 'adaptive') this.opt.lr = Math.max(this.cfg.lrMin, this.opt.lr / 1.5);
+      return true;
+    };
     if (this.shards) {
       if (mb !== this.shards.mb) throw new Error('PPO.minibatchStep: with gradShards the minibatch must be the shared one (UpdateJob gathers into it)');
       const { grad, stats } = this.shards.compute(this.actor, this.critic, this.logStdJs);

@@ -42,6 +42,10 @@ describe('PPO update guards', () => {
       const g = await oneUpdate({ learningRate: 1e-2, schedule: 'fixed', klStop: 1e-9 }, {}, shards);
       expect(g.st.steps).toBe(1);
     }
+    // A refused step lowers an adaptive LR like any too-large KL: the first minibatch's ×1.5 (KL ~0) is undone.
+    const adaptive = await oneUpdate({ learningRate: 1e-2, schedule: 'adaptive', klStop: 1e-9 });
+    expect(adaptive.st.steps).toBe(1);
+    expect(adaptive.lr).toBeLessThan(1e-2);
     // A limit above anything this update reaches changes nothing.
     const loose = await oneUpdate({ learningRate: 1e-2, schedule: 'fixed', klStop: 1e3 });
     expect(loose.after).toEqual(free.after);
