@@ -29,6 +29,10 @@
  * This recipe, 5 seeds × 50 episodes (2026-11-25): expert 99.6%, BC-MLP 32.0%, diffusion 86.8% [82.0, 90.4],
  * residual on diffusion 70.4% [64.5, 75.7] — PPO on 300k steps (32 envs × 32 steps per update) degrades a strong
  * base here; see the issue-7 note for what was tried.
+ * Re-measured 2026-12-06 after z1-push gained the action pipeline: expert 99.6%, BC-MLP 25.2%, diffusion 78.0%
+ * [72.5, 82.7]; the old residual recipe (300k steps) 74.8% [69.1, 79.8]; issue 15's recipe (zero-init output,
+ * critic warm-up, KL-guarded small actor LR, own critic LR, scaled rewards; 163,840 steps) 80.8% [75.5, 85.2]:
+ * it no longer degrades the base, but stays short of halving its failure rate (≥ 89.0%).
  * Evaluations are cached in eval-<name>.json next to their artifact (delete to re-evaluate).
  */
 import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, statSync } from 'node:fs';
