@@ -15,6 +15,7 @@ import { checkJointSets } from './loop/joint-map.ts';
 import { startControlLoop, type LoopHandle, type SafetyOptions } from './loop/run-loop.ts';
 import type { OverrunPolicy } from './loop/control-loop.ts';
 import type { Between } from './loop/policy-controller.ts';
+import type { EnsembleChoice } from './loop/action-source.ts';
 import { F, MODES } from './loop/tick-ring.ts';
 import { PHASES } from './loop/shared.ts';
 import { parseCommandSchedule, type CommandStep } from './policy/command-schedule.ts';
@@ -76,6 +77,8 @@ export interface DeployOptions {
   overrun?: OverrunPolicy;
   between?: Between;
   inference?: 'auto' | 'inline' | 'worker';
+  /** Temporal ensembling of a chunked policy's chunks: the artifact's setting ('artifact', default), 'off', 'on', or a decay. */
+  ensemble?: EnsembleChoice;
   safety?: SafetyOptions;
   /** Latch the e-stop and stop on SIGINT, SIGTERM or SIGHUP (a second one ends at once). Default true. */
   handleSigint?: boolean;
@@ -294,6 +297,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     durationS,
     between: o.between,
     inference: o.inference,
+    ensemble: o.ensemble,
     commands,
     safety: { ...o.safety, softStartS },
     verboseSafety: true,

@@ -6,6 +6,7 @@ import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { foxglovePortFromFlags } from '@s2r/recording';
 import { deploy, type DeployOptions } from '../deploy.ts';
 import { EXIT_CODES, verdictLine } from '../outcome.ts';
+import type { EnsembleChoice } from '../loop/action-source.ts';
 
 const usage = `Usage: npx s2r deploy --policy <artifact|model.onnx> --robot <urdf> --hardware <hw> [options]
 
@@ -42,6 +43,8 @@ Options:
   --drop P               sim: probability of losing a command or state packet
   --overrun skip|late-once   what to do after a missed deadline (default skip)
   --between hold|interpolate targets between policy ticks (default hold: what the env trained with; interpolate lags one policy period)
+  --ensemble off|on|M    temporal ensembling of a chunked policy's chunks (ACT: weights exp(−M·i), i = 0 the oldest
+                         prediction); default: as the artifact says (chunk.ensemble / ensembleDecay), off if it says nothing
   --soft-start S         ramp from the measured pose to the default pose over S seconds (default 2)
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
@@ -79,7 +82,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
+      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between', 'ensemble',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints',
         'ros-version', 'ros-estop-topic', 'ros-estop-reset-topic', 'ros-start-timeout', 'layout', 'joint-order', 'zero-terms'],
       booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite', 'foxglove'],
@@ -95,6 +98,14 @@ export const command: Command = {
     if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
     const between = a.str('between', 'hold');
     if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
+    const ens = a.str('ensemble');
+    let ensemble: EnsembleChoice | undefined;
+    if (ens !== undefined) {
+      const m = Number(ens);
+      if (ens === 'on' || ens === 'off') ensemble = ens;
+      else if (ens.trim() !== '' && Number.isFinite(m) && m >= 0) ensemble = m;
+      else throw new UsageError(`--ensemble must be on, off or a decay ≥ 0, got "${ens}"`);
+    }
     let foxPort: number | null;
     try {
       foxPort = foxglovePortFromFlags(a.has('foxglove'), a.str('foxglove-port'));
@@ -149,6 +160,7 @@ export const command: Command = {
       dropRate: a.num('drop'),
       overrun,
       between,
+      ensemble,
       ros,
       safety,
       handleSigint: true,

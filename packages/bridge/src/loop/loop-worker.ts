@@ -15,7 +15,7 @@ import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority } from '../timing/priority.ts';
 import { ControlLoop } from './control-loop.ts';
 import { PolicyController } from './policy-controller.ts';
-import { InlineSource, QueuedSource, makeInferenceChannel, type ActionSource } from './action-source.ts';
+import { InlineSource, QueuedSource, makeInferenceChannel, resolveEnsemble, type ActionSource } from './action-source.ts';
 import { MockHardware } from '../hardware/mock.ts';
 import { checkJointSets, orderNote } from './joint-map.ts';
 import { makeTickRing, TickRing } from './tick-ring.ts';
@@ -163,7 +163,8 @@ async function main(): Promise<void> {
         });
         infWorker!.on('error', rej);
       });
-      source = new QueuedSource(ch, spec, policy.obsSize, policy.actSize, 1 / d.loop.policyRateHz);
+      const ensembleDecay = resolveEnsemble(spec, d.loop.ensemble);
+      source = new QueuedSource(ch, spec, policy.obsSize, policy.actSize, 1 / d.loop.policyRateHz, { ensembleDecay });
     }
     if (mode !== 'inline') warmPolicy = null; // chunked: inference (and its warm-up) lives in the inference worker
     controller = new PolicyController({

@@ -63,6 +63,8 @@ export class PolicyController {
   private active = false;
   private activeSince = 0;
   private ticksSincePolicy = 0;
+  /** Policy step whose action is still awaited from the source (−1: none). */
+  private heldStep = -1;
   /** Scheduled time (s) of the pipeline's last command, ticks since, and the substeps the rate limiter has run since. */
   private commandT = 0;
   private ticksSinceCommand = 0;
@@ -157,6 +159,7 @@ export class PolicyController {
       // The soft start ends on the default pose: the rate limiter starts there, as the env's starts at the spawn pose.
       this.pipeline.reset(this.pose0);
       this.ticksSincePolicy = this.k; // act on this very tick
+      this.heldStep = -1;
       this.commandT = t;
       this.ticksSinceCommand = 0;
       this.substepsDone = 0;
@@ -168,32 +171,17 @@ export class PolicyController {
       this.ticksSincePolicy = 0;
       commandAt(this.schedule, t - this.activeSince, this.inp.command);
       this.p.observe(this.inp, this.obs);
-      let a = this.src.next(this.policySteps, this.obs, this.clock());
-      if (a && this.p.refine) {
-        try {
-          this.p.refine(this.obs, a, this.refined);
-          a = this.refined;
-        } catch (e) {
-          // Never let a refinement error kill the loop: hold this step, count it (the safety layer sees a hold).
-          this.refineErrors++;
-          this.lastRefineError = String((e as Error)?.message ?? e);
-          a = null;
-        }
-      }
+      const a = this.src.next(this.policySteps, this.obs, this.clock());
+      this.heldStep = a ? -1 : this.policySteps;
       this.policySteps++;
+      if (!this.take(a, t)) this.holds++;
+    } else if (this.heldStep >= 0 && this.src.late) {
+      // The step's action was not ready on its policy tick (a worker's result still in flight): take it the moment
+      // it arrives, within its own step, rather than on the next policy tick (one step late).
+      const a = this.src.late(this.heldStep, this.clock());
       if (a) {
-        // The clipped action is also the policy's `last_action` observation, exactly as in the env.
-        pl.clip(a, this.lastAction);
-        this.policyTick = true;
-        // Interpolation starts from the goal in force now, so a held step never causes a jump.
-        this.prevGoal.set(pl.goal);
-        pl.command(this.lastAction);
-        this.nextGoal.set(pl.goal);
-        this.commandT = t;
-        this.ticksSinceCommand = 0;
-        this.substepsDone = 0;
-      } else {
-        this.holds++;
+        this.heldStep = -1;
+        this.take(a, t);
       }
     }
     this.ticksSincePolicy++;
@@ -233,6 +221,35 @@ export class PolicyController {
       }
     }
     return c;
+  }
+
+  /** Refine (residual) and command the action for this policy step; false: nothing to command (a hold). */
+  private take(action: Float32Array | null, t: number): boolean {
+    let a = action;
+    const pl = this.pipeline;
+    if (a && this.p.refine) {
+      try {
+        this.p.refine(this.obs, a, this.refined);
+        a = this.refined;
+      } catch (e) {
+        // Never let a refinement error kill the loop: hold this step, count it (the safety layer sees a hold).
+        this.refineErrors++;
+        this.lastRefineError = String((e as Error)?.message ?? e);
+        a = null;
+      }
+    }
+    if (!a) return false;
+    // The clipped action is also the policy's `last_action` observation, exactly as in the env.
+    pl.clip(a, this.lastAction);
+    this.policyTick = true;
+    // Interpolation starts from the goal in force now, so a held step never causes a jump.
+    this.prevGoal.set(pl.goal);
+    pl.command(this.lastAction);
+    this.nextGoal.set(pl.goal);
+    this.commandT = t;
+    this.ticksSinceCommand = 0;
+    this.substepsDone = 0;
+    return true;
   }
 
   /** How often the pipeline's stages limited the policy (its normal job, not a safety intervention). */
