@@ -15,6 +15,7 @@ import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority } from '../timing/priority.ts';
 import { ControlLoop } from './control-loop.ts';
 import { PolicyController } from './policy-controller.ts';
+import { checkInputs } from '../policy/inputs.ts';
 import { InlineSource, QueuedSource, makeInferenceChannel, resolveEnsemble, type ActionSource } from './action-source.ts';
 import { MockHardware } from '../hardware/mock.ts';
 import { checkJointSets, orderNote } from './joint-map.ts';
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
     warmPolicy = policy;
     checkJointSets(policy.jointNames, 'policy', hwJoints, `hardware "${hw.name}"`);
     checkJointSets(policy.jointNames, 'policy', L.names, `robot "${d.robotName}"`);
+    checkInputs(policy, hw);
     const note = orderNote(policy.jointNames, hwJoints, `hardware "${hw.name}"`);
     if (note) log(note);
     const k = d.loop.rateHz / d.loop.policyRateHz;
@@ -176,6 +178,7 @@ async function main(): Promise<void> {
       between: d.loop.between,
       commands: d.loop.commands,
       clock: nowS,
+      ...(d.loop.inputTimeoutS !== undefined ? { inputTimeoutS: d.loop.inputTimeoutS } : {}),
     });
     const m = controller.map.hwIndex;
     defaultPose = new Float64Array(hwJoints.length);

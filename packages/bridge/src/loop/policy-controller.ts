@@ -33,6 +33,8 @@ export interface ControllerOptions {
   between?: Between;
   commands?: readonly CommandStep[];
   clock: () => number;
+  /** An external input older than this (s) is stale: the safety layer treats the state as stale (watchdog). Default 0.1. */
+  inputTimeoutS?: number;
 }
 
 export class PolicyController {
@@ -74,6 +76,14 @@ export class PolicyController {
   private hasState = false;
   /** True on the tick a new action was taken (for recording). */
   policyTick = false;
+  /** External inputs (policy.inputs): their values live in the readings under their names. */
+  private readonly inputs: { name: string; value: Float64Array }[];
+  /** Host time (s, the controller's clock) each input was last received; −∞: never. */
+  private readonly inputAt: Float64Array;
+  private readonly inputTimeoutS: number;
+  /** Inputs refused for a wrong length or non-finite values (kept out of the observation, counted). */
+  badInputs = 0;
+  private lastBadInput = '';
 
   constructor(o: ControllerOptions) {
     this.p = o.policy;
@@ -99,6 +109,11 @@ export class PolicyController {
       command: new Float64Array(3),
       lastAction: this.lastAction,
     };
+    this.inputs = (o.policy.inputs ?? []).map((e) => ({ name: e.name, value: new Float64Array(e.size) }));
+    for (const e of this.inputs) (this.inp as unknown as Record<string, Float64Array>)[e.name] = e.value;
+    this.inputAt = new Float64Array(this.inputs.length).fill(-Infinity);
+    this.inputTimeoutS = o.inputTimeoutS ?? 0.1;
+    if (!(this.inputTimeoutS > 0)) throw new Error(`controller: inputTimeoutS must be > 0 s, got ${this.inputTimeoutS}`);
     this.cmd = makeCommand(o.hwJoints.length, 'position');
     const ps = o.policy.pipeline;
     if (ps.joints.join(',') !== o.policy.jointNames.join(',')) {
@@ -138,6 +153,35 @@ export class PolicyController {
       else for (let i = 0; i < 3; i++) this.inp.linVel[i] = v[i]!;
     }
     this.hasState = true;
+    if (this.inputs.length) this.ingestInputs(s);
+  }
+
+  private ingestInputs(s: RobotState): void {
+    for (let k = 0; k < this.inputs.length; k++) {
+      const e = this.inputs[k]!;
+      const v = s.inputs?.[e.name];
+      if (!v) continue;
+      let ok = v.length === e.value.length;
+      for (let i = 0; ok && i < v.length; i++) ok = Number.isFinite(v[i]!);
+      if (!ok) {
+        // A malformed reading never reaches the observation; the input ages and goes stale if it keeps coming.
+        this.badInputs++;
+        this.lastBadInput = `${e.name}: ${v.length} values (expected ${e.value.length}) or non-finite`;
+        continue;
+      }
+      const at = s.inputsAt?.[e.name] ?? this.clock();
+      if (at <= this.inputAt[k]!) continue; // the same reading again
+      for (let i = 0; i < v.length; i++) e.value[i] = v[i]!;
+      this.inputAt[k] = at;
+    }
+  }
+
+  /** The name of an external input that is missing or older than the timeout, or null when all are fresh. */
+  staleInput(): string | null {
+    if (!this.inputs.length) return null;
+    const now = this.clock();
+    for (let k = 0; k < this.inputs.length; k++) if (now - this.inputAt[k]! > this.inputTimeoutS) return this.inputs[k]!.name;
+    return null;
   }
 
   /**
@@ -258,6 +302,7 @@ export class PolicyController {
   }
 
   stats(): Record<string, unknown> {
-    return { policy_steps: this.policySteps, holds: this.holds, ...(this.p.refine ? { refine_errors: this.refineErrors, ...(this.lastRefineError ? { last_refine_error: this.lastRefineError } : {}) } : {}), ...this.src.stats() };
+    const inputs = this.inputs.length ? { inputs: this.inputs.map((e) => e.name), bad_inputs: this.badInputs, ...(this.lastBadInput ? { last_bad_input: this.lastBadInput } : {}) } : {};
+    return { ...inputs, policy_steps: this.policySteps, holds: this.holds, ...(this.p.refine ? { refine_errors: this.refineErrors, ...(this.lastRefineError ? { last_refine_error: this.lastRefineError } : {}) } : {}), ...this.src.stats() };
   }
 }

@@ -49,6 +49,8 @@ export interface LoopWorkerData {
     inference: 'auto' | 'inline' | 'worker';
     /** Temporal ensembling of chunks (action-source.ts): the artifact's setting unless overridden. */
     ensemble?: EnsembleChoice;
+    /** An external input older than this (s) counts as stale (policy-controller.ts). */
+    inputTimeoutS?: number;
     commands: CommandStep[];
     ioSliceMinSlackS?: number;
     priority?: ThreadPriority;
@@ -79,6 +81,7 @@ export interface StartLoopOptions {
   between?: Between;
   inference?: 'auto' | 'inline' | 'worker';
   ensemble?: EnsembleChoice;
+  inputTimeoutS?: number;
   commands?: CommandStep[];
   safety?: SafetyOptions;
   /** Seconds before each deadline the control thread stops sleeping and spins (default 0.0002 s). */
@@ -139,6 +142,7 @@ export function startControlLoop(o: StartLoopOptions): LoopHandle {
       between: o.between ?? 'hold',
       inference: o.inference ?? 'auto',
       ensemble: o.ensemble ?? 'artifact',
+      ...(o.inputTimeoutS !== undefined ? { inputTimeoutS: o.inputTimeoutS } : {}),
       commands: o.commands ?? [],
       priority: o.priority,
       spinS: o.spinS,
