@@ -12,20 +12,27 @@ import type { RosHardwareOptions } from './hardware/ros.ts';
 
 /** The part of DeployOptions (deploy.ts) that picks the policy and the hardware. */
 export interface DeployTarget {
+  /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
   policy: string | PolicySource;
+  /** ONNX policies: layout preset (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground) or layout JSON file. */
   layout?: string;
+  /** ONNX policies: joint order of the network (overrides the layout's). */
   jointOrder?: string[];
+  /** ONNX policies: observation terms fed as zeros because the hardware can't measure them (e.g. base_lin_vel). */
   zeroTerms?: string[];
+  /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
   hardware: string | HardwareSpec;
+  /** Run everything, never write to the hardware. */
   dryRun?: boolean;
   seed?: number;
+  /** Sim hardware fault injection: one-way command latency (ms), noise (× legged_gym levels, or per reading), drops. */
   latencyMs?: number;
   noise?: number | SimNoise;
   dropRate?: number;
   sim?: Partial<SimHardwareOptions>;
   ros?: Partial<Omit<RosHardwareOptions, 'url'>>;
   serial?: Record<string, unknown>;
-  /** ROS: topic (geometry_msgs/PoseStamped) of each external input by name, e.g. { blockPose: '/block_pose', goal: '/goal' }. */
+  /** ROS: topic (geometry_msgs/PoseStamped) of each external input by name (--ros-object-topic → blockPose, --ros-goal-topic → goal). */
   rosInputTopics?: Record<string, string>;
 }
 

@@ -22,11 +22,7 @@ import { parseCommandSchedule, type CommandStep } from './policy/command-schedul
 import { loadDeployPolicy } from './policy/load.ts';
 import { checkArtifactFitsRobot } from './policy/robot-match.ts';
 import { policyReadsImu } from './policy/reads-imu.ts';
-import type { PolicySource } from './policy/types.ts';
-import type { HardwareSpec } from './hardware/registry.ts';
-import type { SimHardwareOptions, SimNoise } from './hardware/sim.ts';
-import type { RosHardwareOptions } from './hardware/ros.ts';
-import { checkSimRate, hardwareSpec, policySource } from './deploy-target.ts';
+import { checkSimRate, hardwareSpec, policySource, type DeployTarget } from './deploy-target.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, type Verdict } from './outcome.ts';
@@ -35,19 +31,11 @@ import { lockDevice, type DeviceLock } from './device-lock.ts';
 import type { LoopResult } from './loop/control-loop.ts';
 import { Recorder, serveFoxglove } from '@s2r/recording';
 
-export interface DeployOptions {
-  /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
-  policy: string | PolicySource;
-  /** ONNX policies: layout preset (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground) or layout JSON file. */
-  layout?: string;
-  /** ONNX policies: joint order of the network (overrides the layout's). */
-  jointOrder?: string[];
-  /** ONNX policies: observation terms fed as zeros because the hardware can't measure them (e.g. base_lin_vel). */
-  zeroTerms?: string[];
+/** The policy and hardware fields (policy, layout, jointOrder, zeroTerms, hardware, dryRun, seed, sim faults, sim/ros/serial
+ * options, rosInputTopics) are DeployTarget's (deploy-target.ts). */
+export interface DeployOptions extends DeployTarget {
   /** Robot URDF path (the single source of joint names and limits). */
   robot: string;
-  /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
-  hardware: string | HardwareSpec;
   /** Command rate (Hz). Default 500. */
   rateHz?: number;
   /** Policy rate (Hz). Default 50. Must divide rateHz. */
@@ -65,20 +53,8 @@ export interface DeployOptions {
   /** Serve the recording's topics live to Foxglove (WebSocket protocol) on loopback, on this port (8765 by default). */
   foxglove?: boolean;
   foxglovePort?: number;
-  /** Run everything, never write to the hardware. */
-  dryRun?: boolean;
-  seed?: number;
-  /** Sim hardware fault injection: one-way command latency (ms), noise (× legged_gym levels, or per reading), drops. */
-  latencyMs?: number;
-  noise?: number | SimNoise;
-  dropRate?: number;
-  sim?: Partial<SimHardwareOptions>;
-  ros?: Partial<Omit<RosHardwareOptions, 'url'>>;
-  /** ROS: topic (geometry_msgs/PoseStamped) of each external input by name (--ros-object-topic → blockPose, --ros-goal-topic → goal). */
-  rosInputTopics?: Record<string, string>;
   /** An external input older than this (s) is stale: the safety layer damps as for stale joints. Default 0.1. */
   inputTimeoutS?: number;
-  serial?: Record<string, unknown>;
   overrun?: OverrunPolicy;
   between?: Between;
   inference?: 'auto' | 'inline' | 'worker';
