@@ -6,6 +6,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startControlLoop } from '@s2r/bridge/loop/run-loop.ts';
+import { F } from '@s2r/bridge/loop/tick-ring.ts';
+import { PHASES } from '@s2r/bridge/loop/shared.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
 import { POLICIES, afterTicks, defaultPose, loopJoints, loopOptions, robotJoints, until } from './helpers/ros-loop.ts';
@@ -85,5 +87,36 @@ describe('external inputs over ROS (geometry_msgs/PoseStamped)', () => {
       robotLimits: { names: loopJoints, lower: [-2, -2, -2], upper: [2, 2, 2], velocity: [20, 20, 20], effort: [100, 100, 100] }, rateHz: 500, policyRateHz: 50,
     });
     await expect(h.done).rejects.toThrow(/observes inputs hardware "mock" does not provide: blockPose \[7\] \(m, quaternion xyzw; block pose\); goal \[2\].*--ros-object-topic/);
+  });
+});
+
+describe('external inputs from a hardware module', () => {
+  it('takes them from RobotState.inputs; when they stop, the watchdog damps', { timeout: 60_000 }, async () => {
+    const HW = new URL('../packages/bridge/test/helpers/input-hardware.ts', import.meta.url).pathname;
+    const h = startControlLoop({
+      hardware: { kind: 'module', module: HW, export: 'trackedMock', needsEventLoop: false, options: { jointNames: loopJoints, initialPos: defaultPose, block: [0.3, -0.2, 0.02, 0, 0, 0, 1], goal: [0.5, 0.1], trackerStopsAfterS: 1.5 } },
+      policy: echo, robotName: 'arm', rateHz: 500, policyRateHz: 50, durationS: 60, inputTimeoutS: 0.1,
+      robotLimits: { names: loopJoints, lower: [-2, -2, -2], upper: [2, 2, 2], velocity: [20, 20, 20], effort: [100, 100, 100] },
+      safety: { softStartS: 0.2, softStopS: 0.1, watchdogPeriods: 25 },
+    });
+    await h.started;
+    // The commanded targets reach default + 0.25 · (block x, block y, goal x): the module's inputs reached observe().
+    const want = [defaultPose[0]! + 0.25 * 0.3, defaultPose[1]! + 0.25 * -0.2, defaultPose[2]! + 0.25 * 0.5];
+    let reached = false;
+    const RUNNING = PHASES.indexOf('running');
+    await until(() => {
+      h.drain((r) => {
+        if (r.f[F.phase] === RUNNING && want.every((w, i) => Math.abs(r.cmdPos[i]! - w) < 1e-6)) reached = true;
+      });
+      return reached;
+    }, 'targets from the module\'s block pose and goal', 20_000);
+    // The tracker stops 1.5 s into the run: its inputs age past 0.1 s and the loop goes to the watchdog.
+    await until(() => h.live().phase === 'watchdog', 'the watchdog once the tracker stopped', 20_000);
+    h.stop();
+    const res = await h.done;
+    expect(res.controller.inputs).toEqual(['blockPose', 'goal']);
+    expect(res.controller.policy_steps as number).toBeGreaterThan(0);
+    expect(res.controller.stale_input_ticks as number).toBeGreaterThan(25);
+    expect(res.interventions.watchdog).toBeGreaterThan(0);
   });
 });
