@@ -4,6 +4,8 @@
  * 50 Hz. Measures the file size, the time from opening the page to the first rendered frame (page-side
  * performance.now(), which starts at navigation), and the playback frame rate in headless Chromium
  * (rendered frames per second of wall time while playing at 1×, meshes loaded, 1280×720).
+ * The recording repeated 10 times gives a 10-minute file on which bench/long-file.ts times the first frame's read
+ * (`first_frame_read_ms_10min`, by time window), the whole-file read and the viewer server's prepare.
  * The same rollout is also recorded in the pre-protobuf format (JSON messages, uncompressed chunks) to report
  * `compression`: that file's size ÷ this one's.
  * Last line: {"bench":"viewer","file_mb":…,"file_mb_per_min":…,"compression":…,"first_frame_ms":…,"fps":…, …extras}
@@ -20,6 +22,7 @@ import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
 import { GO1_URDF } from '../../../test/helpers/robots.ts';
 import { readRecording } from '@s2r/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
+import { measureLongFile } from './long-file.ts';
 
 const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh', 'no-json'] });
 const seconds = args.num('seconds', 60);
@@ -28,7 +31,7 @@ const urdf = args.str('urdf', GO1_URDF);
 const dir = join(tmpdir(), 's2r-bench-viewer');
 mkdirSync(dir, { recursive: true });
 // The format is in the name, so a cached file of an older format is never measured as the current one.
-const file = join(dir, `go1-${seconds}s-500hz-pb-zstd.mcap`);
+const file = join(dir, `go1-${seconds}s-500hz-v3.mcap`);
 const jsonFile = join(dir, `go1-${seconds}s-500hz-json.mcap`);
 const rollout = { urdfPath: urdf, seconds, dt: 0.002, decimation: 10, poseEvery: 10, seed: 1 };
 let recordCpuS: number | null = null;
@@ -53,6 +56,9 @@ const fileMb = statSync(file).size / 1e6;
 const jsonMb = compareJson ? statSync(jsonFile).size / 1e6 : null;
 const check = readRecording(file, { parse: false });
 const js = check.messages.filter((m) => m.topic === '/joint_states').length;
+
+// The first frame of a 10-minute file, read by time window (bench/long-file.ts).
+const long = measureLongFile(file, args.has('fresh'));
 
 const tServe = performance.now();
 const server = await serveViewer({ paths: [file], port: 0 });
@@ -95,6 +101,7 @@ try {
       compression: jsonMb === null ? null : Number((jsonMb / fileMb).toFixed(2)),
       json_mb_per_min: jsonMb === null ? null : Number((jsonMb / (seconds / 60)).toFixed(2)),
       record_cpu_s: recordCpuS === null ? null : Number(recordCpuS.toFixed(1)),
+      ...long,
       first_frame_ms: Math.round(first.ff),
       // milestones of the first frame (ms since navigation): app script running, WebGL up, recording downloaded
       script_ms: Math.round(first.marks.script),
