@@ -225,7 +225,7 @@ export class Recorder {
     return new Recorder(path, writer, live, ownsLive, opts, jointNames);
   }
 
-  /** Messages written so far. */
+  /** Messages recorded so far, one per call (the file may hold fewer: repeated commands are held back). */
   get messageCount(): number {
     return this.#count;
   }

@@ -58,7 +58,7 @@ const check = readRecording(file, { parse: false });
 const js = check.messages.filter((m) => m.topic === '/joint_states').length;
 
 // The first frame of a 10-minute file, read by time window (bench/long-file.ts).
-const long = measureLongFile(file, args.has('fresh'));
+const long = await measureLongFile(file, args.has('fresh'));
 
 const tServe = performance.now();
 const server = await serveViewer({ paths: [file], port: 0 });
