@@ -68,6 +68,12 @@ export interface RecorderOptions {
    * reads it front to back and shows "This file is unindexed". s2r's reader needs neither (McapFileWriter).
    */
   messageIndexes?: boolean;
+  /** zstd level of the chunks (default ZSTD_LEVEL in zstd.ts). */
+  zstdLevel?: number;
+  /** Float quanta in protobuf mode: 'sensor' (default, see the header) or 'fine' (format 2's: 2^-20, 2^-12, 1 ns). */
+  quanta?: 'sensor' | 'fine';
+  /** Hold back repeats of an unchanged command in the file (default true in protobuf mode; see the header). */
+  holdRepeatedCommands?: boolean;
   /**
    * Replace an existing file (default false: an existing file is refused with an error naming it, so no caller
    * loses a recording silently; `s2r deploy|eval --overwrite` pass true).
@@ -124,6 +130,7 @@ const q6: Quantize = (x) => Math.round(x * 1e6) / 1e6;
 const q20: Quantize = (x) => Math.round(x * 1048576) / 1048576; // 2^-20
 const q16: Quantize = (x) => Math.round(x * 65536) / 65536; // 2^-16
 const q8: Quantize = (x) => Math.round(x * 256) / 256; // 2^-8
+const q12: Quantize = (x) => Math.round(x * 4096) / 4096; // 2^-12 (format 2's velocity/effort quantum)
 const qUs: Quantize = (x) => Math.round(x * 4) / 4; // 0.25 µs
 
 function arr(v: ArrayLike<number>, where: string, q: Quantize = q6): number[] {
@@ -165,6 +172,8 @@ export class Recorder {
   #qp: Quantize;
   #qd: Quantize;
   #qt: Quantize;
+  #sig: Quantize;
+  #hold: boolean;
   /** The last /command written to the file and the repeat of it held back (see the header). */
   #lastCmd: Uint8Array | null = null;
   #heldCmd: { id: number; ns: bigint; data: Uint8Array } | null = null;
@@ -184,9 +193,12 @@ export class Recorder {
     this.jointNames = jointNames;
     this.#proto = (opts.encoding ?? 'protobuf') === 'protobuf';
     this.#q = this.#proto ? q20 : q6;
-    this.#qp = this.#proto ? q16 : q6;
-    this.#qd = this.#proto ? q8 : q6;
-    this.#qt = this.#proto ? qUs : round3;
+    const sensor = this.#proto && (opts.quanta ?? 'sensor') === 'sensor';
+    this.#qp = sensor ? q16 : this.#q;
+    this.#qd = sensor ? q8 : this.#proto ? q12 : q6;
+    this.#qt = sensor ? qUs : round3;
+    this.#sig = sensor ? sig7 : (x: number) => x;
+    this.#hold = this.#proto && (opts.holdRepeatedCommands ?? true);
     this.#onWriteError = opts.onWriteError;
     this.#fox = opts.foxglove ?? null;
     this.#foxEpoch = this.#fox?.nextEpoch() ?? 0n;
@@ -201,7 +213,7 @@ export class Recorder {
     const robot = opts.robot;
     const jointNames = robot ? robot.actuatedJoints?.slice() : undefined;
     const writer = path
-      ? new McapFileWriter(path, { chunkBytes: opts.chunkBytes, chunkSeconds: opts.chunkSeconds, compression: opts.compression, messageIndexes: opts.messageIndexes, overwrite: opts.overwrite ?? false, profile: PROFILE })
+      ? new McapFileWriter(path, { chunkBytes: opts.chunkBytes, chunkSeconds: opts.chunkSeconds, compression: opts.compression, messageIndexes: opts.messageIndexes, zstdLevel: opts.zstdLevel, overwrite: opts.overwrite ?? false, profile: PROFILE })
       : null;
     const meta: Record<string, string> = { format_version: FORMAT_VERSION, created: new Date().toISOString() };
     if (robot) {
@@ -305,9 +317,9 @@ export class Recorder {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(terms)) {
       if (typeof v !== 'number') throw new TypeError(`Recorder.rewardTerms: term "${k}" is ${typeof v}, expected a number`);
-      out[k] = sig7(v);
+      out[k] = this.#sig(v);
     }
-    this.#emit('rewardTerms', t, total === undefined ? { terms: out } : { terms: out, total: sig7(total) });
+    this.#emit('rewardTerms', t, total === undefined ? { terms: out } : { terms: out, total: this.#sig(total) });
   }
 
   contacts(t: Time, contacts: readonly ContactInput[]): void {
@@ -426,7 +438,7 @@ export class Recorder {
   }
 
   #toFile(writer: McapFileWriter, channelId: number, topic: string, ns: bigint, data: Uint8Array): void {
-    if (this.#proto && topic === TOPICS.command) {
+    if (this.#hold && topic === TOPICS.command) {
       if (this.#lastCmd && sameBytes(this.#lastCmd, data)) {
         this.#heldCmd = { id: channelId, ns, data }; // a repeat: hold the latest one back (see the header)
         return;

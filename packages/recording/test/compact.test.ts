@@ -64,6 +64,21 @@ describe('compact recording (format 3)', () => {
     for (let i = 1; i < all.length; i++) expect(all[i]!.logTime >= all[i - 1]!.logTime).toBe(true);
   });
 
+  it("format 2's choices stay available: every command (holdRepeatedCommands: false) and fine quanta (quanta: 'fine')", async () => {
+    const path = join(tmp(), 'fine.mcap');
+    const rec = await Recorder.open(path, { robot: ROBOT, quanta: 'fine', holdRepeatedCommands: false });
+    for (let i = 0; i < 5; i++) {
+      rec.jointState(i * 0.002, { position: [0.1, 1e-5], velocity: [0.001, 0], effort: [0.001, 0] });
+      rec.command(i * 0.002, { position: [0.1, 0.2] });
+    }
+    await rec.close();
+    const r = readRecording(path);
+    expect(r.messages.filter((m) => m.topic === TOPICS.command)).toHaveLength(5);
+    const js = r.messages.find((m) => m.topic === TOPICS.jointState)!.data;
+    expect(js.position[1]).toBeCloseTo(1e-5, 6); // 2^-20 keeps 10 µrad; the sensor quantum 2^-16 would round it to 1.5e-5
+    expect(js.velocity[0]).toBeCloseTo(0.001, 3); // 2^-12, where 2^-8 rounds 0.001 rad/s to 0
+  });
+
   it('reads a time window by hopping over chunk headers: chunks outside it are never read (a corrupted one is not noticed)', async () => {
     const path = join(tmp(), 'window.mcap');
     await twoSeconds(path);
