@@ -130,6 +130,30 @@ let needsRender = true;
 let lastRenderWall = 0;
 let lastSceneT = Number.NaN;
 let liveMode = false;
+let framePending = false;
+
+/**
+ * Ask for an animation frame (at most one pending). The loop runs only while something is to be drawn: an idle,
+ * paused viewer schedules no frames at all, so it costs nothing beside other pages (and, with uncapped frames,
+ * does not spin).
+ */
+function wake(): void {
+  if (framePending) return;
+  framePending = true;
+  requestAnimationFrame(frame);
+}
+
+/** The scene must be recomputed at the current time (data, time or display options changed). */
+function invalidate(): void {
+  dirty = true;
+  wake();
+}
+
+/** Only the picture must be redrawn (camera moved, canvas resized). */
+function redraw(): void {
+  needsRender = true;
+  wake();
+}
 
 function note(msg: string, error = false): void {
   if (hook.notes.includes(msg)) return;
@@ -167,7 +191,7 @@ async function loadTrack(id: string): Promise<Track> {
     })
     .then((b) => {
       track.addRest(b);
-      dirty = true;
+      invalidate();
     })
     .catch((e: Error) => note(`${meta.name}: plots incomplete — ${e.message}`, true));
   return track;
@@ -188,7 +212,7 @@ function attachRobot(track: Track, isGhost: boolean): RobotView | null {
   world.scene.add(view.root);
   view.ready.then(() => {
     if (!isGhost && hook.meshesLoadedMs === null) hook.meshesLoadedMs = performance.now();
-    dirty = true;
+    invalidate();
   });
   return view;
 }
@@ -206,7 +230,7 @@ function setTime(nt: number): void {
   if (!main) return;
   t = Math.min(Math.max(nt, main.start), Math.max(main.end, ghost?.end ?? -Infinity));
   hook.time = t;
-  dirty = true;
+  invalidate();
 }
 
 function setPlaying(p: boolean): void {
@@ -214,6 +238,7 @@ function setPlaying(p: boolean): void {
   setIcon($('play'), p ? 'pause' : 'play', p ? 'pause' : 'play');
   if (p && main && t >= main.end - 1e-9 && !liveMode) setTime(main.start);
   lastWall = performance.now();
+  if (p) wake();
 }
 
 function step(dir: 1 | -1): void {
@@ -315,7 +340,7 @@ function updateInfo(): void {
 let timelineDrawnFor = '';
 
 function frame(now: number): void {
-  requestAnimationFrame(frame);
+  framePending = false;
   const dtWall = (now - lastWall) / 1000;
   lastWall = now;
   if (main && hook.playing && !liveMode) {
@@ -382,6 +407,7 @@ function frame(now: number): void {
       hook.ready = true;
     }
   }
+  if (hook.playing || needsRender || (dirty && main)) wake();
 }
 
 async function showTracks(mainId: string, cmpId: string): Promise<void> {
@@ -413,7 +439,7 @@ function setTracks(m: Track, g: Track | null): void {
     setTimeout(() => {
       pl.setTracks(g ? [m, g] : [m]);
       hook.plots = pl.count;
-      dirty = true;
+      invalidate();
     }, 0),
   );
 }
@@ -446,7 +472,7 @@ function startLive(): void {
       for (const m of msg.msgs) main.ingest.add(m.topic, m.t, m.data);
       hook.liveMessages += msg.msgs.length;
       hook.end = main.end;
-      dirty = true;
+      invalidate();
       const now = performance.now();
       if (now - lastRefresh > 500 && plots) {
         lastRefresh = now;
@@ -463,8 +489,8 @@ async function boot(): Promise<void> {
   hook.marks.script = performance.now();
   world = new World($('view3d'));
   hook.marks.webgl = performance.now();
-  world.controls.addEventListener('change', () => (needsRender = true));
-  new ResizeObserver(() => (needsRender = true)).observe($('view3d'));
+  world.controls.addEventListener('change', redraw);
+  new ResizeObserver(redraw).observe($('view3d'));
   void import('./plots.ts').then(({ Plots: P }) => {
     plots = new P($('plots'), (tt) => {
       setPlaying(false);
@@ -472,7 +498,7 @@ async function boot(): Promise<void> {
     });
     resolvePlots(plots);
   });
-  requestAnimationFrame(frame);
+  wake();
   const params = new URLSearchParams(location.search);
   // Start downloading the recording now, in parallel with the session request (first frame ≤ 1 s).
   if (params.get('live') !== '1') {
@@ -511,7 +537,7 @@ async function boot(): Promise<void> {
   $('back').onclick = () => step(-1);
   $('fwd').onclick = () => step(1);
   $<HTMLSelectElement>('speed').onchange = (e) => (hook.speed = Number((e.target as HTMLSelectElement).value));
-  for (const id of ['contacts', 'forces', 'follow']) $(id).onchange = () => (dirty = true);
+  for (const id of ['contacts', 'forces', 'follow']) $(id).onchange = invalidate;
   const scrub = $<HTMLInputElement>('scrub');
   scrub.oninput = () => {
     if (!main) return;
@@ -530,7 +556,7 @@ async function boot(): Promise<void> {
   });
   window.addEventListener('resize', () => {
     timelineDrawnFor = '';
-    dirty = true;
+    invalidate();
   });
 
   if (wantLive) startLive();

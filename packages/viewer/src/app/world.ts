@@ -13,9 +13,32 @@ const _v = new THREE.Vector3();
 const _dir = new THREE.Vector3();
 const FORCE_SCALE = 0.004; // m of arrow per N: a 12 kg robot's ~30 N per foot → 12 cm
 
+/** Home camera (m, Z up): position and orbit target. Following keeps the camera's offset to the base at (pos − target). */
+export const CAMERA_HOME = { position: [1.1, -1.3, 0.75] as const, target: [0, 0, 0.25] as const };
+
+/**
+ * The renderer, background, camera and lights every page of ours draws with: the viewer, and the bare three.js
+ * reference page that `bench:viewer` measures it against (same settings, so the ratio is the viewer's overhead).
+ */
+export function createStage(): { renderer: THREE.WebGLRenderer; scene: THREE.Scene; camera: THREE.PerspectiveCamera } {
+  const q = new URLSearchParams(globalThis.location?.search ?? '');
+  const renderer = new THREE.WebGLRenderer({ antialias: q.get('aa') === '1', powerPreference: (q.get('pp') as WebGLPowerPreference) ?? 'default', depth: true, stencil: q.get('stencil') === '1' });
+  renderer.setPixelRatio(1);
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0x20242c);
+  const camera = new THREE.PerspectiveCamera(45, 1, 0.02, 200);
+  camera.up.set(0, 0, 1);
+  camera.position.set(...CAMERA_HOME.position);
+  scene.add(new THREE.HemisphereLight(0xdde6ff, 0x404040, 1.6));
+  const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+  sun.position.set(2, -3, 5);
+  scene.add(sun);
+  return { renderer, scene, camera };
+}
+
 export class World {
   readonly renderer: THREE.WebGLRenderer;
-  readonly scene = new THREE.Scene();
+  readonly scene: THREE.Scene;
   readonly camera: THREE.PerspectiveCamera;
   readonly controls: OrbitControls;
   readonly ground: Ground;
@@ -27,21 +50,11 @@ export class World {
 
   constructor(container: HTMLElement) {
     this.container = container;
-    const q = new URLSearchParams(globalThis.location?.search ?? '');
-    this.renderer = new THREE.WebGLRenderer({ antialias: q.get('aa') === '1', powerPreference: (q.get('pp') as WebGLPowerPreference) ?? 'default', depth: true, stencil: q.get('stencil') === '1' });
-    this.renderer.setPixelRatio(1);
+    ({ renderer: this.renderer, scene: this.scene, camera: this.camera } = createStage());
     container.appendChild(this.renderer.domElement);
-    this.scene.background = new THREE.Color(0x20242c);
-    this.camera = new THREE.PerspectiveCamera(45, 1, 0.02, 200);
-    this.camera.up.set(0, 0, 1);
-    this.camera.position.set(1.1, -1.3, 0.75);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
-    this.controls.target.set(0, 0, 0.25);
+    this.controls.target.set(...CAMERA_HOME.target);
     this.controls.update();
-    this.scene.add(new THREE.HemisphereLight(0xdde6ff, 0x404040, 1.6));
-    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(2, -3, 5);
-    this.scene.add(sun);
     this.ground = new Ground();
     this.scene.add(this.ground.group);
     this.resize();
