@@ -58,7 +58,7 @@ let ticksPerS: number | null = null;
  * GPU process), from /proc; null where there is no /proc. CPU time per frame barely moves with the load from
  * other processes, where wall time per frame does: it backs the wall-clock ratio up on a busy host.
  */
-function chromiumCpuMs(): number | null {
+export function chromiumCpuMs(): number | null {
   if (!existsSync('/proc/self/stat')) return null;
   ticksPerS ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   const procs: { pid: number; ppid: number; comm: string; ticks: number }[] = [];

@@ -47,10 +47,15 @@ export class World {
   #markers = new Map<string, { dot: THREE.Mesh; arrow: THREE.ArrowHelper }>();
   #followPrev: THREE.Vector3 | null = null;
   readonly container: HTMLElement;
+  /** Sky colour: the renderer does not clear to it itself, Ground.clearFloor paints floor and sky (see there). */
+  readonly background: THREE.Color;
 
   constructor(container: HTMLElement) {
     this.container = container;
     ({ renderer: this.renderer, scene: this.scene, camera: this.camera } = createStage());
+    this.background = (this.scene.background as THREE.Color).clone();
+    this.scene.background = null;
+    this.renderer.autoClear = false;
     container.appendChild(this.renderer.domElement);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.target.set(...CAMERA_HOME.target);
@@ -217,6 +222,7 @@ export class World {
   }
 
   render(): void {
+    this.ground.clearFloor(this.renderer, this.camera, this.background);
     this.renderer.render(this.scene, this.camera);
   }
 }
