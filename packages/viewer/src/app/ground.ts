@@ -12,6 +12,7 @@
  * costs next to nothing. The clear is also an infinite floor, with nothing below z = 0 hidden (terrain pits).
  */
 import * as THREE from 'three';
+import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
 
 /** Half-size of the grid tile, m: the robot is always at least this far from its edge. */
 const HALF = 6;
@@ -27,23 +28,32 @@ const _size = new THREE.Vector2();
  * plane is dropped whole by SwiftShader (software WebGL), so long lines vanished near the camera and only the far
  * ones showed — the "faint grid on the horizon".
  */
-function gridLines(half: number, step: number, color: number, piece: number): THREE.LineSegments {
+function gridLines(half: number, step: number, piece: number, minorColor: number, majorColor: number): THREE.LineSegments {
   const n = Math.round((2 * half) / step);
   const m = Math.round((2 * half) / piece);
   const pts = new Float32Array((n + 1) * m * 2 * 2 * 3);
+  const cols = new Float32Array(pts.length);
+  const minor = new THREE.Color(minorColor);
+  const major = new THREE.Color(majorColor);
   let k = 0;
   for (let i = 0; i <= n; i++) {
     const c = -half + i * step;
+    // Whole-metre lines are the major ones, a hair above the minor plane so they win where lines cross.
+    const isMajor = Math.abs(c - Math.round(c)) < 1e-9;
+    const z = isMajor ? 0.0005 : 0;
+    const col = isMajor ? major : minor;
     for (let j = 0; j < m; j++) {
       const a = -half + j * piece;
       const b = a + piece;
-      pts.set([c, a, 0, c, b, 0, a, c, 0, b, c, 0], k);
+      pts.set([c, a, z, c, b, z, a, c, z, b, c, z], k);
+      for (let v = 0; v < 4; v++) cols.set([col.r, col.g, col.b], k + v * 3);
       k += 12;
     }
   }
   const g = new THREE.BufferGeometry();
   g.setAttribute('position', new THREE.BufferAttribute(pts, 3));
-  return new THREE.LineSegments(g, new THREE.LineBasicMaterial({ color }));
+  g.setAttribute('color', new THREE.BufferAttribute(cols, 3));
+  return new THREE.LineSegments(g, new THREE.LineBasicMaterial({ vertexColors: true }));
 }
 
 /** A radial gradient, opaque black in the middle to transparent at the rim, drawn once. */
@@ -75,12 +85,10 @@ export class Ground {
 
   constructor() {
     this.group.name = 'ground';
-    const minor = gridLines(HALF, MINOR, 0x525b68, 0.5);
-    minor.name = 'grid-minor';
-    const major = gridLines(HALF, 1, 0x9aa6b8, 0.5);
-    major.name = 'grid-major';
-    major.position.z = 0.0005;
-    this.grid.add(minor, major);
+    // Minor and major lines in one draw call (each costs ~0.2-0.3 ms of CPU on software WebGL).
+    const lines = gridLines(HALF, MINOR, 0.5, 0x525b68, 0x9aa6b8);
+    lines.name = 'grid-lines';
+    this.grid.add(lines);
     this.grid.name = 'grid';
     this.group.add(this.grid);
 
@@ -95,14 +103,11 @@ export class Ground {
     // 1 m scale bar: a bar with end ticks, lying on the floor beside the robot.
     this.scaleBar = new THREE.Group();
     this.scaleBar.name = 'scale-bar-1m';
-    const mat = new THREE.MeshBasicMaterial({ color: 0xf2d36b });
-    const bar = new THREE.Mesh(new THREE.BoxGeometry(1, 0.012, 0.004), mat);
-    bar.position.x = 0.5;
-    const tick = new THREE.BoxGeometry(0.012, 0.08, 0.004);
-    const t0 = new THREE.Mesh(tick, mat);
-    const t1 = new THREE.Mesh(tick, mat);
-    t1.position.x = 1;
-    this.scaleBar.add(bar, t0, t1);
+    // Bar and both ticks merged into one mesh: one draw call.
+    const bar = new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0);
+    const t0 = new THREE.BoxGeometry(0.012, 0.08, 0.004);
+    const t1 = new THREE.BoxGeometry(0.012, 0.08, 0.004).translate(1, 0, 0);
+    this.scaleBar.add(new THREE.Mesh(mergeGeometries([bar, t0, t1]), new THREE.MeshBasicMaterial({ color: 0xf2d36b })));
     this.scaleBar.position.z = 0.002;
     this.group.add(this.scaleBar);
   }

@@ -8,6 +8,7 @@ import { Track, type TrackMeta } from './track.ts';
 import { RobotView, meshStats } from './robot-view.ts';
 import { World } from './world.ts';
 import { setIcon } from './icons.ts';
+import { EpisodeInfo } from './episode-info.ts';
 import type { Plots } from './plots.ts';
 import type { SceneMsg } from '@s2r/recording/topics.ts';
 
@@ -239,6 +240,7 @@ function setPlaying(p: boolean): void {
   if (p && main && t >= main.end - 1e-9 && !liveMode) setTime(main.start);
   lastWall = performance.now();
   if (p) wake();
+  else invalidate(); // one more frame brings the clock, slider and cursors (10 Hz while playing) up to date
 }
 
 function step(dir: 1 | -1): void {
@@ -304,40 +306,62 @@ function drawTimeline(): void {
   for (const ev of main.events.safety) g.fillRect(Math.round(x(ev.t)), c.height - 8, 1, 8);
 }
 
-function drawCursor(): void {
+/**
+ * While playing, the clock, slider, plot cursors and info box refresh at most every UI_PERIOD_MS: each change is a
+ * style, layout, paint and composite of part of the page, which on a software-composited page cost more than the
+ * numbers are worth at 60 fps (nobody reads a clock at 60 Hz). Paused, seeking or stepping, they follow at once.
+ */
+const UI_PERIOD_MS = 100;
+let lastUiWall = -Infinity;
+
+function drawCursor(now: number): void {
   if (!main) return;
+  if (hook.playing && now - lastUiWall < UI_PERIOD_MS) return;
+  lastUiWall = now;
   const s = main.start;
   const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
-  const scrub = $<HTMLInputElement>('scrub');
   // Touch the DOM only when what it shows changes: every write is a repaint, and software compositing is slow.
-  const v = String(Math.round(((t - s) / (e - s)) * 2000) * 50);
-  if (!scrubbing && scrub.value !== v) scrub.value = v;
-  const clock = `${t.toFixed(2)} s / ${e.toFixed(2)} s`;
-  if (clock !== lastClock) $('clock').textContent = lastClock = clock;
+  const v = Math.round(((t - s) / (e - s)) * 2000) * 50;
+  if (!scrubbing && v !== lastScrub) els.scrub.value = String((lastScrub = v));
+  const tc = Math.round(t * 100);
+  const ec = Math.round(e * 100);
+  if (tc !== lastClockT || ec !== lastClockE) {
+    lastClockT = tc;
+    lastClockE = ec;
+    els.clock.textContent = `${t.toFixed(2)} s / ${e.toFixed(2)} s`;
+  }
   plots?.setCursor(t);
-  updateInfo();
+  info.update(main, t);
 }
 
 let scrubbing = false;
-let lastClock = '';
-let lastInfo = '';
+let lastScrub = Number.NaN;
+let lastClockT = Number.NaN;
+let lastClockE = Number.NaN;
+/** What the timeline was drawn for (event counts, end time); ep = -1 forces a redraw. */
+const timelineFor = { ep: -1, safety: -1, end: Number.NaN };
 
-/** Episode, its domain-randomization values and return, at the current time. */
-function updateInfo(): void {
-  if (!main) return;
-  let ep: Record<string, unknown> | null = null;
-  for (const e of main.events.episode) if (e.t <= t + 1e-9 && e.event === 'start') ep = e;
-  let dr: Record<string, unknown> | null = null;
-  for (const e of main.events.dr) if (e.t <= t + 1e-9) dr = e;
-  const end = ep ? main.events.episode.find((e) => e.event === 'end' && e.index === ep!.index) : undefined;
-  const lines: string[] = [];
-  if (ep) lines.push(`episode ${String(ep.index)}${ep.seed !== undefined ? ` · seed ${String(ep.seed)}` : ''}${end && typeof end.return === 'number' ? ` · return ${end.return.toFixed(3)}` : ''}${end?.reason ? ` · ${String(end.reason)}` : ''}`);
-  if (dr && dr.values && typeof dr.values === 'object')
-    for (const [k, v] of Object.entries(dr.values as Record<string, unknown>)) lines.push(`${k}: ${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}`);
-  const text = lines.join('\n');
-  if (text !== lastInfo) $('info').textContent = lastInfo = text;
+/** The elements the frame loop reads or writes, looked up once (the module runs after the page is parsed). */
+const els = {
+  scrub: $<HTMLInputElement>('scrub'),
+  loop: $<HTMLInputElement>('loop'),
+  livefollow: $<HTMLInputElement>('livefollow'),
+  contacts: $<HTMLInputElement>('contacts'),
+  forces: $<HTMLInputElement>('forces'),
+  follow: $<HTMLInputElement>('follow'),
+  clock: $('clock'),
+  info: $('info'),
+};
+
+const info = new EpisodeInfo(els.info);
+
+/** The main robot's rendered link position (for contact markers); false when the link is not shown. */
+function mainLinkPos(link: string, out: THREE.Vector3): boolean {
+  const g = mainView?.links.get(link);
+  if (!g) return false;
+  out.copy(g.position);
+  return true;
 }
-let timelineDrawnFor = '';
 
 function frame(now: number): void {
   framePending = false;
@@ -346,11 +370,11 @@ function frame(now: number): void {
   if (main && hook.playing && !liveMode) {
     const end = Math.max(main.end, ghost?.end ?? -Infinity);
     let nt = t + dtWall * hook.speed;
-    if (nt > end) nt = $<HTMLInputElement>('loop').checked ? main.start + (nt - end) : end;
-    if (nt >= end && !$<HTMLInputElement>('loop').checked) setPlaying(false);
+    if (nt > end) nt = els.loop.checked ? main.start + (nt - end) : end;
+    if (nt >= end && !els.loop.checked) setPlaying(false);
     setTime(nt);
   }
-  if (main && liveMode && $<HTMLInputElement>('livefollow').checked && t !== main.end) setTime(main.end);
+  if (main && liveMode && els.livefollow.checked && t !== main.end) setTime(main.end);
   const p0 = performance.now();
   if (main && dirty) {
     if (mainView && main.kin) {
@@ -366,26 +390,14 @@ function frame(now: number): void {
       world.setScene(sc);
     }
     world.updateBodies(main, t);
-    const view = mainView;
-    world.updateContacts(
-      main,
-      (link, out) => {
-        const g = view?.links.get(link);
-        if (!g) return false;
-        out.copy(g.position);
-        return true;
-      },
-      t,
-      $<HTMLInputElement>('contacts').checked,
-      $<HTMLInputElement>('forces').checked,
-    );
-    world.follow(mainView ? _base : null, $<HTMLInputElement>('follow').checked);
-    const key = `${main.events.episode.length}:${main.events.safety.length}:${main.end}`;
-    if (key !== timelineDrawnFor) {
-      timelineDrawnFor = key;
+    world.updateContacts(main, mainLinkPos, t, els.contacts.checked, els.forces.checked);
+    world.follow(mainView ? _base : null, els.follow.checked);
+    const ev = main.events;
+    if (ev.episode.length !== timelineFor.ep || ev.safety.length !== timelineFor.safety || main.end !== timelineFor.end) {
+      Object.assign(timelineFor, { ep: ev.episode.length, safety: ev.safety.length, end: main.end });
       drawTimeline();
     }
-    drawCursor();
+    drawCursor(now);
     dirty = false;
     needsRender = true;
   }
@@ -430,7 +442,7 @@ function setTracks(m: Track, g: Track | null): void {
   hook.start = m.start;
   hook.end = Math.max(m.end, g?.end ?? -Infinity);
   lastSceneT = Number.NaN;
-  timelineDrawnFor = '';
+  timelineFor.ep = -1;
   setTime(m.start);
   $('legend').textContent = g ? `ghost (blue): ${g.meta.name}` : '';
   $('status').textContent = `${m.meta.robot?.name ?? ''} · ${(m.end - m.start).toFixed(2)} s${m.meta.meta.task ? ` · ${m.meta.meta.task}` : ''}${m.meta.meta.policy ? ` · ${m.meta.meta.policy}` : ''}`;
@@ -478,7 +490,7 @@ function startLive(): void {
         lastRefresh = now;
         plots.refresh();
         hook.plots = plots.count;
-        timelineDrawnFor = '';
+        timelineFor.ep = -1;
       }
     }
   };
@@ -542,6 +554,7 @@ async function boot(): Promise<void> {
   scrub.oninput = () => {
     if (!main) return;
     scrubbing = true;
+    lastScrub = Number.NaN; // the user moved it: the next write must not be skipped as unchanged
     const e = Math.max(main.end, ghost?.end ?? 0);
     setTime(main.start + (Number(scrub.value) / 100000) * (e - main.start));
   };
@@ -555,7 +568,7 @@ async function boot(): Promise<void> {
     else if (e.key === 'ArrowLeft') step(-1);
   });
   window.addEventListener('resize', () => {
-    timelineDrawnFor = '';
+    timelineFor.ep = -1;
     invalidate();
   });
 

@@ -141,15 +141,16 @@ export class Track {
   computePoses(t: number): Float64Array {
     if (!this.kin) return this.poses;
     if (this.poses.length !== this.kin.nodes.length * 7) this.poses = new Float64Array(this.kin.nodes.length * 7);
-    const scratch = new Float64Array(7);
-    forwardKinematics(
-      this.kin,
-      (j) => this.value('joint_pos', j, t),
-      (link) => this.recordedPose(link, t, scratch),
-      this.poses,
-    );
+    this.#fkT = t;
+    forwardKinematics(this.kin, this.#jointAt, this.#poseAt, this.poses);
     return this.poses;
   }
+
+  // The callbacks forwardKinematics calls, made once (not two closures and a scratch array per frame).
+  #fkT = 0;
+  #fkScratch = new Float64Array(7);
+  #jointAt = (j: string): number => this.value('joint_pos', j, this.#fkT);
+  #poseAt = (link: string): Float64Array | null => this.recordedPose(link, this.#fkT, this.#fkScratch);
 
   /** Sample times of the densest pose-driving series (for frame stepping). */
   frameTimes(): Float64Array {
