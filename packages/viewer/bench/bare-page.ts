@@ -17,10 +17,11 @@ interface BareHook {
   frames: number;
   running: boolean;
   triangles: number;
+  calls: number;
   /** Start or stop drawing. Stopped, the page schedules no animation frames at all (like the paused viewer). */
   run(on: boolean): void;
 }
-const hook: BareHook = { ready: false, error: null, frames: 0, running: false, triangles: 0, run: (on) => run(on) };
+const hook: BareHook = { ready: false, error: null, frames: 0, running: false, triangles: 0, calls: 0, run: (on) => run(on) };
 (window as unknown as { __bare: BareHook }).__bare = hook;
 
 const q = new URLSearchParams(location.search);
@@ -54,6 +55,7 @@ async function boot(): Promise<void> {
   camera.lookAt(base);
   renderer.render(scene, camera);
   hook.triangles = renderer.info.render.triangles;
+  hook.calls = renderer.info.render.calls;
   hook.ready = true;
 }
 

@@ -39,6 +39,9 @@ export interface FpsRatio {
   canvas: string;
   viewer_triangles: number;
   bare_triangles: number;
+  /** WebGL draw calls per frame. */
+  viewer_calls: number;
+  bare_calls: number;
   /** JS time per viewer frame, ms: scene update (poses, contacts, UI) and issuing the render. */
   viewer_js_ms: { update: number; render: number };
   load_avg_1m: number;
@@ -200,8 +203,8 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
       }
     }
     const prof1 = await viewer.evaluate(() => ({ ...(window as any).__s2r.prof }));
-    const viewerTris = await viewer.evaluate(() => (window as any).__s2r.renderInfo().triangles as number);
-    const bareTris = await bare.evaluate(() => (window as any).__bare.triangles as number);
+    const vInfo = await viewer.evaluate(() => (window as any).__s2r.renderInfo() as { triangles: number; calls: number });
+    const bInfo = await bare.evaluate(() => ({ triangles: (window as any).__bare.triangles as number, calls: (window as any).__bare.calls as number }));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     for (const w of [...v, ...b]) if (w.frames < 2) throw new Error(`a page drew ${w.frames} frames in ${w.wallMs.toFixed(0)} ms: not rendering`);
     const frameMs = (ws: Window[]): number => ws.reduce((s, w) => s + w.wallMs, 0) / ws.reduce((s, w) => s + w.frames, 0);
@@ -220,8 +223,10 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
       viewer_cpu_ms_per_frame: vCpu,
       bare_cpu_ms_per_frame: bCpu,
       canvas: `${canvas.w}x${canvas.h}`,
-      viewer_triangles: viewerTris,
-      bare_triangles: bareTris,
+      viewer_triangles: vInfo.triangles,
+      bare_triangles: bInfo.triangles,
+      viewer_calls: vInfo.calls,
+      bare_calls: bInfo.calls,
       viewer_js_ms: { update: (prof1.update - prof0.update) / n, render: (prof1.render - prof0.render) / n },
       load_avg_1m: loadavg()[0]!,
     };

@@ -144,6 +144,7 @@ function fpsFields(r: FpsRatio, playbackFps: number): Record<string, unknown> {
     viewer_cpu_ms_per_frame: n(r.viewer_cpu_ms_per_frame, 1),
     bare_cpu_ms_per_frame: n(r.bare_cpu_ms_per_frame, 1),
     canvas: r.canvas,
+    draw_calls: { viewer: r.viewer_calls, bare: r.bare_calls },
     fps_load_avg_1m: n(r.load_avg_1m, 1),
     // 60 Hz frame clock, dynamic resolution: what a user watching the playback gets
     playback_fps: n(playbackFps, 1),

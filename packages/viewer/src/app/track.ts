@@ -101,7 +101,7 @@ export class Track {
 
   /** Recorded world pose of a frame at t (interpolated), or null when the recording has none for it. */
   recordedPose(frame: string, t: number, out: Float64Array = this.#scratch): Float64Array | null {
-    const s = this.series.get(`tf:${frame}`);
+    const s = this.#tfSeries(frame);
     if (!s || s.n === 0) return null;
     let cols = this.#poseCols.get(frame);
     if (!cols || cols[0] !== s.cols.get('x')) {
@@ -136,6 +136,22 @@ export class Track {
     if (Math.abs(qn - 1) > 1e-6) for (let k = 3; k < 7; k++) out[k] = out[k]! / qn;
     return out;
   }
+
+  /** The `tf:<frame>` series, without building that key every frame (the cache resets when series are added). */
+  #tfSeries(frame: string): Series | undefined {
+    if (this.#tfKeysFor !== this.series.size) {
+      this.#tfKeys.clear();
+      this.#tfKeysFor = this.series.size;
+    }
+    let s = this.#tfKeys.get(frame);
+    if (s === undefined) {
+      s = this.series.get(`tf:${frame}`) ?? null;
+      this.#tfKeys.set(frame, s);
+    }
+    return s ?? undefined;
+  }
+  #tfKeys = new Map<string, Series | null>();
+  #tfKeysFor = -1;
 
   /** World poses of every kinematic node at t: recorded poses where present, forward kinematics elsewhere. */
   computePoses(t: number): Float64Array {
