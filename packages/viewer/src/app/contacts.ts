@@ -64,6 +64,9 @@ export class ContactMarkers {
       o.frustumCulled = false;
       this.group.add(o);
     }
+    // Which link each instance shows, for tests and debugging (the same arrays as `shown`).
+    this.dots.userData.links = this.shown.dots;
+    this.heads.userData.links = this.shown.arrows;
     this.dots.count = 0;
     this.heads.count = 0;
     sg.setDrawRange(0, 0);

@@ -52,6 +52,8 @@ interface Hook {
   timelineMarks: { t: number; event: string; index: number }[];
   /** Camera position and orbit target (x y z, x y z). */
   camera(): number[];
+  /** Move the camera (position, orbit target; m, world frame). */
+  setCamera(position: number[], target: number[]): void;
   readonly scene: THREE.Scene;
 }
 
@@ -98,6 +100,12 @@ const hook: Hook = {
   prof: { update: 0, render: 0, n: 0 },
   timelineMarks: [],
   camera: () => [...world.camera.position.toArray(), ...world.controls.target.toArray()],
+  setCamera: (p, tg) => {
+    world.camera.position.set(p[0]!, p[1]!, p[2]!);
+    world.controls.target.set(tg[0]!, tg[1]!, tg[2]!);
+    world.controls.update();
+    redraw();
+  },
   renderScale: () => world.renderScale,
   renderInfo: () => ({ ...world.renderer.info.render, programs: world.renderer.info.programs?.length ?? 0, geometries: world.renderer.info.memory.geometries, pixelRatio: world.renderer.getPixelRatio() }),
   renderOnly: () => world.render(),
