@@ -16,9 +16,9 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 export interface FpsRatioOptions {
-  /** A/B pairs measured (default 6). */
+  /** A/B pairs measured (default 10): many short windows average out a busy host's bursts. */
   pairs?: number;
-  /** Length of one measuring window, s (default 1.5). */
+  /** Length of one measuring window, s (default 1.2). */
   windowS?: number;
   /** Page viewport, CSS px (default 1280×720). */
   viewport?: { width: number; height: number };
@@ -153,8 +153,8 @@ async function bareBundle(): Promise<string> {
 }
 
 export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions = {}): Promise<FpsRatio> {
-  const pairs = opts.pairs ?? 6;
-  const windowMs = (opts.windowS ?? 1.5) * 1000;
+  const pairs = opts.pairs ?? 10;
+  const windowMs = (opts.windowS ?? 1.2) * 1000;
   const viewport = opts.viewport ?? { width: 1280, height: 720 };
   const base = new URL(viewerUrl);
   const browser = await launchBrowser({ uncapped: true });

@@ -12,7 +12,7 @@
  * Last line: {"bench":"viewer","file_mb":…,"file_mb_per_min":…,"compression":…,"first_frame_ms":…,"fps":…, …extras}
  *
  * Options: --seconds N (default 60)  --measure-s N (fps window, default 5)  --fresh (re-record)
- *          --fps-pairs N (A/B pairs for fps_ratio, default 6)  --fps-window-s N (one window, default 1.5)
+ *          --fps-pairs N (A/B pairs for fps_ratio, default 10)  --fps-window-s N (one window, default 1.2)
  *          --no-json (skip the JSON recording; compression is then null — for long runs, e.g. --seconds 600)
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -91,7 +91,7 @@ try {
   if (errors.length) console.error('page errors:', errors);
   console.error('per-frame JS (ms): update', (fps.prof.update / fps.prof.n).toFixed(2), 'render', (fps.prof.render / fps.prof.n).toFixed(2), 'frames', fps.prof.n);
   await browser.close();
-  ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 6), windowS: args.num('fps-window-s', 1.5) });
+  ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 10), windowS: args.num('fps-window-s', 1.2) });
   console.error('fps_ratio per A/B pair:', ratio.pair_ratios.map((r) => r.toFixed(2)).join(' '), '· viewer JS per frame (ms): update', ratio.viewer_js_ms.update.toFixed(2), 'render', ratio.viewer_js_ms.render.toFixed(2));
   const meta = server.recordings[0]!;
   console.error(`served ${meta.path}; playback advanced ${fps.simAdvance.toFixed(2)} s of recording in ${fps.wall.toFixed(2)} s (loops at the end)`);
