@@ -92,37 +92,33 @@ export function chromiumCpuMs(): number | null {
   return (ticks / ticksPerS) * 1000;
 }
 
-/** Play the viewer for `ms` of wall time and count its rendered frames. */
-async function viewerWindow(page: Page, ms: number): Promise<Window> {
+/**
+ * Let one page draw for `ms` of wall time and count its rendered frames: the viewer plays (its `frames` counts
+ * rendered frames), the bare page runs; both stop after.
+ */
+function drawWindow(page: Page, which: 'viewer' | 'bare', ms: number): Promise<Window> {
   return withCpu(() =>
-    page.evaluate(async (ms) => {
-    const h = (window as any).__s2r;
-    h.play();
-    await new Promise((r) => requestAnimationFrame(r));
-    const f0 = h.frames;
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
-    const frames = h.frames - f0;
-    const wallMs = performance.now() - t0;
-    h.pause();
-    return { frames, wallMs };
-  }, ms));
-}
-
-async function bareWindow(page: Page, ms: number): Promise<Window> {
-  return withCpu(() =>
-    page.evaluate(async (ms) => {
-    const h = (window as any).__bare;
-    h.run(true);
-    await new Promise((r) => requestAnimationFrame(r));
-    const f0 = h.frames;
-    const t0 = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
-    const frames = h.frames - f0;
-    const wallMs = performance.now() - t0;
-    h.run(false);
-    return { frames, wallMs };
-  }, ms));
+    page.evaluate(
+      async ([which, ms]) => {
+        // (no named functions in here: tsx would wrap them in a helper the page does not have)
+        const w = window as any;
+        const viewer = which === 'viewer';
+        const h = viewer ? w.__s2r : w.__bare;
+        if (viewer) h.play();
+        else h.run(true);
+        await new Promise((r) => requestAnimationFrame(r));
+        const f0 = h.frames;
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, ms));
+        const frames = h.frames - f0;
+        const wallMs = performance.now() - t0;
+        if (viewer) h.pause();
+        else h.run(false);
+        return { frames, wallMs };
+      },
+      [which, ms] as const,
+    ),
+  );
 }
 
 /**
@@ -187,19 +183,19 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     if (bareErr) throw new Error(bareErr);
 
     // Warm-up: shader compiles, JIT, the first frames' allocations.
-    await viewerWindow(viewer, windowMs);
-    await bareWindow(bare, windowMs);
+    await drawWindow(viewer, 'viewer', windowMs);
+    await drawWindow(bare, 'bare', windowMs);
     const prof0 = await viewer.evaluate(() => ({ ...(window as any).__s2r.prof }));
     const v: Window[] = [];
     const b: Window[] = [];
     for (let i = 0; i < pairs; i++) {
       // A/B, then B/A: a load that rises or falls during the run weighs on both pages alike.
       if (i % 2 === 0) {
-        v.push(await viewerWindow(viewer, windowMs));
-        b.push(await bareWindow(bare, windowMs));
+        v.push(await drawWindow(viewer, 'viewer', windowMs));
+        b.push(await drawWindow(bare, 'bare', windowMs));
       } else {
-        b.push(await bareWindow(bare, windowMs));
-        v.push(await viewerWindow(viewer, windowMs));
+        b.push(await drawWindow(bare, 'bare', windowMs));
+        v.push(await drawWindow(viewer, 'viewer', windowMs));
       }
     }
     const prof1 = await viewer.evaluate(() => ({ ...(window as any).__s2r.prof }));
