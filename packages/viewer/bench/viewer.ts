@@ -63,7 +63,6 @@ const tServe = performance.now();
 const server = await serveViewer({ paths: [file], port: 0 });
 const serverReadyMs = performance.now() - tServe;
 const browser = await launchBrowser();
-let ratio: FpsRatio | null = null;
 try {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const errors: string[] = [];
@@ -90,8 +89,8 @@ try {
   }, measureS * 1000);
   if (errors.length) console.error('page errors:', errors);
   console.error('per-frame JS (ms): update', (fps.prof.update / fps.prof.n).toFixed(2), 'render', (fps.prof.render / fps.prof.n).toFixed(2), 'frames', fps.prof.n);
-  await browser.close();
-  ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 10), windowS: args.num('fps-window-s', 1.2) });
+  await browser.close(); // the ratio gets a browser of its own, with uncapped frames
+  const ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 10), windowS: args.num('fps-window-s', 1.2) });
   console.error('fps_ratio per A/B pair:', ratio.pair_ratios.map((r) => r.toFixed(2)).join(' '), '· viewer JS per frame (ms): update', ratio.viewer_js_ms.update.toFixed(2), 'render', ratio.viewer_js_ms.render.toFixed(2));
   const meta = server.recordings[0]!;
   console.error(`served ${meta.path}; playback advanced ${fps.simAdvance.toFixed(2)} s of recording in ${fps.wall.toFixed(2)} s (loops at the end)`);
