@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { trainCluster } from '../../src/cluster/learner.ts';
 import { loadPolicy } from '../../src/policy.ts';
 import { evaluatePolicy } from '../../src/evaluate.ts';
-import { useNats, spawnWorker, waitFor, type WorkerProc } from './nats-fixture.ts';
+import { useNats, spawnWorker, type WorkerProc } from './nats-fixture.ts';
+import { waitFor } from '../../../../test/helpers/wait.ts';
 
 const fx = useNats();
 const procs = fx.procs;
@@ -19,7 +20,7 @@ describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
     const b = await spawnWorker(fx.nats().url);
     procs.push(a, b);
     // Both wait for the job before it is announced, so each claims one of the two parts.
-    await waitFor('both workers waiting for a learner', () => [a, b].every((w) => /waiting for a learner/.test(w.out())));
+    await waitFor(() => [a, b].every((w) => /waiting for a learner/.test(w.out())), 'both workers waiting for a learner', { timeoutMs: 120 * 1000, stepMs: 50 });
     let late: WorkerProc | null = null;
     let lateFrom = -1;
     let killedAt = -1;

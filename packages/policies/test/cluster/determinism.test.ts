@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { trainPpo } from '../../src/ppo/train.ts';
 import { trainCluster } from '../../src/cluster/learner.ts';
 import { createHash } from 'node:crypto';
-import { useNats, spawnWorker, waitFor } from './nats-fixture.ts';
+import { useNats, spawnWorker } from './nats-fixture.ts';
+import { waitFor } from '../../../../test/helpers/wait.ts';
 
 const fx = useNats();
 
@@ -44,7 +45,7 @@ describe('cluster determinism', () => {
       const ws = await Promise.all(Array.from({ length: workers }, () => spawnWorker(fx.nats().url)));
       fx.procs.push(...ws);
       // Both workers wait for the job before it is announced, so both are there to claim a part each.
-      await waitFor(`${workers} worker(s) waiting for a learner`, () => ws.every((w) => /waiting for a learner/.test(w.out())));
+      await waitFor(() => ws.every((w) => /waiting for a learner/.test(w.out())), `${workers} worker(s) waiting for a learner`, { timeoutMs: 120 * 1000, stepMs: 50 });
       const r = await trainCluster({
         task: 'cartpole', overrides: layers, outDir: join(dir, out), progress: 'none', log: quiet, auth: { source: 'none' },
         // 16 envs = 2 parts of 8: with 2 workers each collects one part, with 1 worker it collects both.
