@@ -53,9 +53,18 @@ describe('s2r deploy', () => {
     expect(count('/command')).toBe(s.ticks);
     expect(count('/loop_timing')).toBe(s.ticks);
     expect(count('/action')).toBe(s.policy_stats.policy_steps);
-    const vc = rec.messages.filter((m) => m.topic === '/velocity_command').map((m) => m.data);
-    expect(vc[0]).toEqual({ vx: 0.3, vy: 0, yaw_rate: 0 });
-    expect(vc[vc.length - 1]).toEqual({ vx: 0, vy: 0, yaw_rate: 0.3 });
+    // Every policy step tracks the schedule at its own time since the policy first took over, also after a
+    // load stall made the watchdog damp and re-activate the policy (the schedule used to restart then: a flake).
+    const vc = rec.messages.filter((m) => m.topic === '/velocity_command');
+    const fwd = { vx: 0.3, vy: 0, yaw_rate: 0 };
+    const turn = { vx: 0, vy: 0, yaw_rate: 0.3 };
+    expect(vc[0]!.data).toEqual(fwd);
+    for (const m of vc) {
+      const ts = m.t - vc[0]!.t; // s of schedule time; ticks are 2 ms apart, so 1 ms either side of the switch is unambiguous
+      if (Math.abs(ts - 0.5) > 1e-3) expect(m.data, `velocity command at schedule time ${ts.toFixed(3)} s`).toEqual(ts < 0.5 ? fwd : turn);
+    }
+    // The policy ran past the switch, unless the watchdog held it damped until the end.
+    if (!vc.some((m) => m.data.yaw_rate === 0.3)) expect(s.safety_interventions.watchdog, 'no turn command recorded and no watchdog').toBeGreaterThan(0);
     const safety = rec.messages.filter((m) => m.topic === '/safety').map((m) => m.data.kind);
     expect(safety).toContain('soft_start');
     expect(safety).toContain('soft_stop');

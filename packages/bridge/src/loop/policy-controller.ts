@@ -61,7 +61,12 @@ export class PolicyController {
   private readonly nextGoal: Float32Array;
   private readonly pose0: Float64Array;
   private active = false;
-  private activeSince = 0;
+  /**
+   * Loop time (s) the policy first took over: the origin of the velocity-command schedule. Set once: a watchdog
+   * damping or an e-stop pauses the policy but not the schedule, which would otherwise start again from its first
+   * entry on every re-activation (a load stall then replayed "forward" after "turn").
+   */
+  private scheduleOrigin: number | null = null;
   private ticksSincePolicy = 0;
   /** Scheduled time (s) of the pipeline's last command, ticks since, and the substeps the rate limiter has run since. */
   private commandT = 0;
@@ -151,7 +156,7 @@ export class PolicyController {
     }
     if (!this.active) {
       this.active = true;
-      this.activeSince = t;
+      this.scheduleOrigin ??= t;
       this.src.reset();
       this.lastAction.fill(0);
       // The soft start ends on the default pose: the rate limiter starts there, as the env's starts at the spawn pose.
@@ -166,7 +171,7 @@ export class PolicyController {
     const pl = this.pipeline;
     if (this.ticksSincePolicy >= this.k) {
       this.ticksSincePolicy = 0;
-      commandAt(this.schedule, t - this.activeSince, this.inp.command);
+      commandAt(this.schedule, t - this.scheduleOrigin!, this.inp.command);
       this.p.observe(this.inp, this.obs);
       let a = this.src.next(this.policySteps, this.obs, this.clock());
       if (a && this.p.refine) {
