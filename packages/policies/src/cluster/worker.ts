@@ -108,8 +108,8 @@ interface Lane {
   part: number;
   vec: Vec;
   noise: number[];
-  /** Version of the last segment collected. */
-  done: number;
+  /** Policy (incarnation/version) of the last segment collected: a resumed learner re-publishes old versions. */
+  done: string;
 }
 
 async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: string, o: WorkerOptions & { log: (s: string) => void }): Promise<WorkerResult | 'switched'> {
@@ -138,7 +138,7 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
         throw new Error(`task ${job.task} here has obs/priv/act sizes ${dims.obs}/${dims.priv}/${dims.act}, the learner's has ${job.dims.obs}/${job.dims.priv}/${job.dims.act}: different s2r versions?`);
       }
       ppo ??= new PPO(cfg, dims, Rng.seed(cfg.seed).split('ppo'), vec.actionSpec);
-      return { part, vec, noise: st.noise, done: -1 };
+      return { part, vec, noise: st.noise, done: '' };
     };
     // Asynchronous mode: one lane for this worker's slot, for the whole run. Lock-step mode: the lanes of the parts
     // (batch positions) this worker claimed; a part stays with the worker that claimed it, because its envs' state
@@ -156,6 +156,7 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
     let publishMs = 0;
     let idleSince = performance.now();
     let ownersAt = -Infinity;
+    let ownersFor = '';
     for (;;) {
       if (o.signal?.aborted) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'signal' };
       if (o.maxSegments && seq >= o.maxSegments) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'max-segments' };
@@ -184,11 +185,13 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       if (policy && now.deterministic) {
         // Ownership is re-read on a new version and every 200 ms while idle: the learner frees the parts of a
         // worker that went silent, and one that lost a part drops its envs (its late segment is a duplicate).
-        if (performance.now() - ownersAt > 200 || [...lanes.values()].every((l) => l.done >= policy!.version)) {
+        const key = `${policy.incarnation}/${policy.version}`;
+        if (key !== ownersFor || performance.now() - ownersAt > 200) {
           ownersAt = performance.now();
+          ownersFor = key;
           await claimParts(kv, now, name, slot, policy.version, lanes, newLane, o);
         }
-        lane = [...lanes.values()].sort((a, b) => a.part - b.part).find((l) => l.done < policy!.version);
+        lane = [...lanes.values()].sort((a, b) => a.part - b.part).find((l) => l.done !== key);
       } else if (policy) {
         // Async: collect while the learner's queue is short, so a fast worker does not pile up segments that would
         // only go stale. Only segments not yet delivered count: the batch being updated on (ack pending) does not,
@@ -211,7 +214,7 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       const tc = performance.now();
       const seg = await collect(lane.vec, ppo!, policy!, { id: `${id}-${seq}`, worker: id, slot, seq, part: now.deterministic ? lane.part : undefined, withPriv: ppo!.criticNorm !== null });
       lane.noise = ppo!.getState().rng.noise;
-      lane.done = policy!.version;
+      lane.done = `${policy!.incarnation}/${policy!.version}`;
       const tp = performance.now();
       collectMs += tp - tc;
       const data = encodeSegment(seg);
