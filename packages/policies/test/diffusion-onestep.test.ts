@@ -1,16 +1,18 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Rng } from '@s2r/core';
 import { trainDiffusion } from '../src/diffusion/train.ts';
 import { distillDiffusion } from '../src/diffusion/distill.ts';
 import { DiffusionPolicy, loadDiffusionPolicy } from '../src/diffusion/policy.ts';
 import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
-import { buildArtifact, saveArtifact, type PolicyArtifact } from '../src/artifact.ts';
+import { buildArtifact, saveArtifact, validateArtifact, type PolicyArtifact } from '../src/artifact.ts';
 import { loadPolicy } from '../src/policy.ts';
 import type { DemoDataset } from '../src/demos/dataset.ts';
+import { saveDemos } from '../src/demos/store.ts';
 import { datasetFrom } from './diffusion-helpers.ts';
 
 /**
@@ -34,6 +36,9 @@ function bimodal(): DemoDataset {
   }
   return datasetFrom(eps, 2, 2);
 }
+
+const BIN = join(resolve(import.meta.dirname, '../../..'), 'packages/cli/bin/s2r.mjs');
+const s2r = (args: string[]) => spawnSync(process.execPath, [BIN, 'distill-diffusion', ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' }, timeout: 240_000 });
 
 const weightsHash = (a: PolicyArtifact) => createHash('sha256').update(JSON.stringify(a.model)).update(JSON.stringify(a.tensors)).digest('hex');
 
@@ -153,4 +158,41 @@ describe('one-step diffusion (DDIM distillation)', () => {
     const other = datasetFrom([{ obs: [[0, 0, 0]], act: [[0, 0]] }], 3, 2);
     await expect(distillDiffusion({ teacher, demos: other })).rejects.toThrow(/3 observation values, the teacher 2/);
   });
+
+  it('s2r distill-diffusion writes a loadable student, the same as in process for the same seed, and refuses bad input', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 's2r-onestep-cli-'));
+    const tPath = join(dir, 'teacher.json');
+    const sPath = join(dir, 'student.json');
+    const demosDir = join(dir, 'demos');
+    await saveArtifact(tPath, teacher);
+    await saveArtifact(sPath, student);
+    saveDemos(demosDir, demos);
+    const out = join(dir, 'out.json');
+    const help = s2r(['--help']);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--demos DIR/);
+    const ok = s2r([tPath, '--demos', demosDir, '--out', out, '--seed', '3', '--set', 'pairs=200', '--set', 'iterations=20', '--set', 'batchSize=32', '--quiet']);
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    const j = JSON.parse(ok.stdout.trim().split('\n').pop()!);
+    expect(j).toMatchObject({ distill: 'done', out });
+    expect(j.heldOutMse).toBeGreaterThanOrEqual(0);
+    const pol = await loadPolicy(out);
+    expect(pol.chunk).toMatchObject({ horizon: 4, execute: 2, obsHistory: 2 });
+    const same = await distillDiffusion({ teacher, demos, config: { pairs: 200, iterations: 20, batchSize: 32, seed: 3 } });
+    expect(weightsHash(validateArtifact(JSON.parse(readFileSync(out, 'utf8'))))).toBe(weightsHash(same.artifact));
+    const bad: [string[], RegExp, number][] = [
+      [[tPath, '--out', join(dir, 'x.json')], /--demos <dir> is required/, 2],
+      [[join(dir, 'nope.json'), '--demos', demosDir, '--out', join(dir, 'x.json')], /nope\.json: no such file/, 2],
+      [[tPath, '--demos', demosDir, '--out', out], /--out .* exists; give --force/, 2],
+      [[tPath, '--demos', demosDir, '--out', join(dir, 'x.json'), '--set', 'pair=3'], /--set pair: unknown distillation setting/, 2],
+      [[tPath, '--demos', demosDir, '--out', join(dir, 'x.json'), '--set', 'pairs=0'], /pairs must be a positive integer/, 1],
+      [[sPath, '--demos', demosDir, '--out', join(dir, 'x.json')], /already a one-step student/, 1],
+    ];
+    for (const [args, msg, code] of bad) {
+      const r = s2r(args);
+      expect(r.stderr).toMatch(msg);
+      expect(r.status).toBe(code);
+    }
+  }, 300_000);
 });
