@@ -1,6 +1,7 @@
 /**
  * The deployable diffusion policy (house `Policy`, kind 'diffusion'): Float32Array denoiser + DDIM, no tfjs.
- * Deterministic given its Rng.
+ * Deterministic given its Rng. A one-step student (model.onestep, onestep.ts) replaces the DDIM loop by one denoiser
+ * call on the drawn x_T, into buffers owned by the policy.
  *
  * `actChunk(history)` returns H×A actions in raw action units. `act(obs)` runs the receding horizon itself:
  * it keeps the To-frame history, re-plans every `execute` steps and serves the queued actions in between;
