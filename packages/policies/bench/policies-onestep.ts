@@ -19,9 +19,8 @@ import { Rng } from '@s2r/core';
 import { distillDiffusion } from '../src/diffusion/distill.ts';
 import { loadDiffusionPolicy } from '../src/diffusion/policy.ts';
 import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
-import { FilmMlpRuntime } from '../src/diffusion/film-mlp.ts';
-import { oneStepSample } from '../src/diffusion/onestep.ts';
 import { readArtifact } from '../src/artifact.ts';
+import { chunkFn, timeChunks } from './chunk-timing.ts';
 
 type Acting = { reset(): void; act(o: Float32Array): ArrayLike<number> };
 
@@ -33,11 +32,12 @@ export interface OnestepStage {
   evalNamed: (name: string, mk: () => Promise<Acting>, artifact?: string) => Promise<void>;
 }
 
-const SOURCES = ['../src/diffusion/distill.ts', '../src/diffusion/onestep.ts', '../src/diffusion/film-mlp.ts', '../src/diffusion/tf-film-mlp.ts', '../src/diffusion/sampler.ts', './policies-onestep.ts'];
+/** What the student's weights come from (the settings are hashed separately, the teacher by its bytes). */
+const SOURCES = ['distill.ts', 'onestep.ts', 'film-mlp.ts', 'tf-film-mlp.ts', 'tf-ops.ts', 'sampler.ts', 'schedule.ts'].map((f) => `../src/diffusion/${f}`);
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 
 /** Distil (or reuse), evaluate as 'diffusion_1step', time a chunk. Returns the chunk latency p50 / p90 (ms). */
-export async function benchOnestep(s: OnestepStage): Promise<{ chunkMs: number; chunkP90Ms: number; path: string }> {
+export async function benchOnestep(s: OnestepStage): Promise<{ chunkMs: number; chunkP90Ms: number; chunkCpuMs: number | null; path: string }> {
   const dpPath = join(s.dir, 'diffusion.json');
   const config = { pairs: env('BENCH_1STEP_PAIRS', 16384), iterations: env('BENCH_1STEP_ITERS', 3000), lr: env('BENCH_1STEP_LR', 5e-4), seed: 0 };
   const key = createHash('sha256').update(readFileSync(dpPath)).update(JSON.stringify(config));
@@ -55,26 +55,11 @@ export async function benchOnestep(s: OnestepStage): Promise<{ chunkMs: number; 
 
   // Chunk latency, as §6 of policies.ts: the runtime alone on a zero history, 300 warm-up chunks, p50 of 500.
   const c = checkDiffusionArtifact(await readArtifact(path));
-  const os = c.model.onestep!;
-  const rt = new FilmMlpRuntime(c.model.net, c.params);
-  const rng = Rng.seed(1);
-  const obs = new Float32Array(c.model.net.obsDim * c.model.net.obsHistory);
-  const X = c.model.net.horizon * c.model.net.actDim;
-  const xT = new Float32Array(X);
-  const x0 = new Float32Array(X);
-  const chunk = () => oneStepSample(rt, rt.prepareObs(obs), os.timestep, rng, c.model.diffusion.clip, xT, x0);
-  for (let i = 0; i < 300; i++) chunk();
-  const ts: number[] = [];
-  for (let i = 0; i < 500; i++) {
-    const t0 = performance.now();
-    chunk();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  const chunkMs = ts[Math.floor(ts.length / 2)]!;
-  const chunkP90Ms = ts[Math.floor(ts.length * 0.9)]!;
-  s.log(`diffusion_1step chunk (H=${c.model.net.horizon}, A=${c.model.net.actDim}, 1 step at t=${os.timestep}, width ${c.model.net.width}): p50 ${chunkMs.toFixed(3)} ms, p90 ${chunkP90Ms.toFixed(3)} ms`);
-  return { chunkMs, chunkP90Ms, path };
+  const t = timeChunks(chunkFn(c));
+  const chunkMs = t.p50;
+  const chunkP90Ms = t.p90;
+  s.log(`diffusion_1step chunk (H=${c.model.net.horizon}, A=${c.model.net.actDim}, 1 step at t=${c.model.onestep!.timestep}, width ${c.model.net.width}): p50 ${chunkMs.toFixed(3)} ms, p90 ${chunkP90Ms.toFixed(3)} ms, CPU ${t.cpuMs?.toFixed(3) ?? '-'} ms/chunk`);
+  return { chunkMs, chunkP90Ms, chunkCpuMs: t.cpuMs, path };
 }
 
 // Alone: the stage on an existing bench cache folder, with bench:policies' evaluator, seeds and episodes.
@@ -104,6 +89,9 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       log(`${name}: success ${(100 * results[name]!.success).toFixed(1)}% [${results[name]!.ci95.map((x) => (100 * x).toFixed(1)).join(', ')}]`);
     },
   });
+  // The teacher's 10-step chunk timed the same way in this process: the ratio holds up better than either figure
+  // on a loaded machine.
+  const tt = timeChunks(chunkFn(checkDiffusionArtifact(await readArtifact(join(dir, 'diffusion.json'))), 10));
   const teacherEval = join(dir, 'eval-diffusion.json');
   const teacher = existsSync(teacherEval) ? (JSON.parse(readFileSync(teacherEval, 'utf8')) as { success: number; ci95: [number, number] }) : null;
   const round = (x: number) => Math.round(x * 1000) / 1000;
@@ -111,7 +99,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     bench: 'policies-onestep', artifact: r.path,
     success: { diffusion_1step: round(results.diffusion_1step!.success), ...(teacher ? { diffusion: round(teacher.success) } : {}) },
     ci95: { diffusion_1step: results.diffusion_1step!.ci95.map(round), ...(teacher ? { diffusion: teacher.ci95.map(round) } : {}) },
-    diffusion_1step_chunk_ms: round(r.chunkMs), diffusion_1step_chunk_p90_ms: round(r.chunkP90Ms),
+    diffusion_1step_chunk_ms: round(r.chunkMs), diffusion_1step_chunk_p90_ms: round(r.chunkP90Ms), diffusion_1step_chunk_cpu_ms: r.chunkCpuMs === null ? null : round(r.chunkCpuMs),
+    diffusion_chunk_ms: round(tt.p50), diffusion_chunk_cpu_ms: tt.cpuMs === null ? null : round(tt.cpuMs), speedup_cpu: tt.cpuMs && r.chunkCpuMs ? round(tt.cpuMs / r.chunkCpuMs) : null,
     episodes: seeds.length * episodes, seeds: seeds.length, load_avg_1m: round(loadavg()[0]!),
   }));
 }

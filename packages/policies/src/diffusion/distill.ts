@@ -27,28 +27,22 @@ import { mse } from './tf-ops.ts';
 import { asEpsFn, ddimSample } from './sampler.ts';
 import { ddimTimesteps, squaredCosineSchedule } from './schedule.ts';
 import { oneStepMap, type OneStepSettings } from './onestep.ts';
+import type { DiffusionTrainConfig } from './train.ts';
 
-export interface DistillConfig {
+/**
+ * The optimiser / EMA settings mean what they mean in the teacher's trainer (train.ts); `iterations` are the student's
+ * gradient steps, and `width` / `blocks` 0 mean the teacher's (the student then starts from the teacher's weights).
+ */
+export interface DistillConfig extends Pick<DiffusionTrainConfig, 'iterations' | 'batchSize' | 'lr' | 'warmup' | 'emaPower' | 'emaMaxDecay' | 'width' | 'blocks' | 'backend'> {
   seed: number;
   /** (observation history, x_T) pairs labelled by the teacher's DDIM (each costs one teacher chunk, ~3.5 ms). */
   pairs: number;
   /** Fraction of the pairs held out of training, to report how closely the student reproduces the teacher. */
   heldOut: number;
-  /** Student gradient steps. */
-  iterations: number;
-  batchSize: number;
-  lr: number;
-  warmup: number;
-  emaPower: number;
-  emaMaxDecay: number;
-  /** Student hidden width / residual blocks; 0 = the teacher's (the student then starts from the teacher's weights). */
-  width: number;
-  blocks: number;
   /** The student's fixed diffusion step; −1 = the teacher's first DDIM step (90 for T = 100 and 10 steps). */
   timestep: number;
   /** DDIM steps of the labelling teacher; 0 = the teacher artifact's own inferenceSteps. */
   teacherSteps: number;
-  backend?: string;
 }
 
 export const DEFAULT_DISTILL: DistillConfig = {
