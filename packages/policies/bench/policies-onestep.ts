@@ -6,7 +6,7 @@
  *
  * The student is cached beside diffusion.json as diffusion_1step-<key>.json, the key hashing the teacher artifact's
  * bytes, the distillation settings and the source it comes from, so a retrained teacher or an edited distiller never
- * reuses a stale student. Knobs (env): BENCH_1STEP_PAIRS (16384), BENCH_1STEP_ITERS (3000), BENCH_1STEP_LR (5e-4).
+ * reuses a stale student. Knobs (env): BENCH_1STEP_PAIRS (32768), BENCH_1STEP_ITERS (3000), BENCH_1STEP_LR (5e-4).
  *
  * Alone (the teacher and its demos already cached):  npx tsx packages/policies/bench/policies-onestep.ts <cache dir>
  * prints one JSON line with the student's and, when eval-diffusion.json is there, the teacher's success.
@@ -39,14 +39,14 @@ const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(pro
 /** Distil (or reuse), evaluate as 'diffusion_1step', time a chunk. Returns the chunk latency p50 / p90 (ms). */
 export async function benchOnestep(s: OnestepStage): Promise<{ chunkMs: number; chunkP90Ms: number; chunkCpuMs: number | null; path: string }> {
   const dpPath = join(s.dir, 'diffusion.json');
-  const config = { pairs: env('BENCH_1STEP_PAIRS', 16384), iterations: env('BENCH_1STEP_ITERS', 3000), lr: env('BENCH_1STEP_LR', 5e-4), seed: 0 };
+  const config = { pairs: env('BENCH_1STEP_PAIRS', 32768), iterations: env('BENCH_1STEP_ITERS', 3000), lr: env('BENCH_1STEP_LR', 5e-4), seed: 0 };
   const key = createHash('sha256').update(readFileSync(dpPath)).update(JSON.stringify(config));
   for (const f of SOURCES) key.update(f).update(readFileSync(fileURLToPath(new URL(f, import.meta.url))));
   const path = join(s.dir, `diffusion_1step-${key.digest('hex').slice(0, 10)}.json`);
   if (!existsSync(path)) {
     const r = await distillDiffusion({
       teacher: dpPath, demos: join(s.dir, 'demos'), out: path, config,
-      onProgress: (p) => (p.phase === 'label' ? p.done % 4096 === 0 : p.done % 500 === 1) && s.log(`diffusion_1step ${p.phase} ${p.done}/${p.total}${p.phase === 'train' ? ` loss ${p.loss.toFixed(5)}` : ''} (${p.elapsedS.toFixed(0)} s)`),
+      onProgress: (p) => (p.phase === 'label' ? p.done % 4096 === 0 : p.done % 500 === 1 || p.heldOutMse !== undefined) && s.log(`diffusion_1step ${p.phase} ${p.done}/${p.total}${p.phase === 'train' ? ` loss ${p.loss.toFixed(5)}` : ''}${p.heldOutMse !== undefined ? ` held-out ${p.heldOutMse.toFixed(5)}` : ''} (${p.elapsedS.toFixed(0)} s)`),
     });
     s.log(`diffusion_1step distilled: held-out MSE ${r.heldOutMse.toExponential(3)} vs teacher chunk variance ${r.heldOutVar.toExponential(3)} (normalized units²) in ${r.seconds.toFixed(0)} s`);
   }

@@ -47,7 +47,7 @@ export interface DistillConfig extends Pick<DiffusionTrainConfig, 'iterations' |
 
 export const DEFAULT_DISTILL: DistillConfig = {
   seed: 0,
-  pairs: 16384,
+  pairs: 32768,
   heldOut: 0.05,
   iterations: 3000,
   batchSize: 256,
@@ -67,6 +67,8 @@ export interface DistillProgress {
   total: number;
   /** Training MSE (normalized action units²); NaN while labelling. */
   loss: number;
+  /** Every 500 training steps: the EMA student's MSE on the held-out pairs. */
+  heldOutMse?: number;
   elapsedS: number;
 }
 
@@ -160,6 +162,17 @@ export async function distillDiffusion(opts: DistillOptions): Promise<DistillRes
   const sameShape = net.width === tn.width && net.blocks === tn.blocks;
   const init: Params = sameShape ? Object.fromEntries(Object.entries(t.params).map(([k, v]) => [k, new Float32Array(v)])) : initParams(net, rng.split('init'));
   const model = new TfFilmMlp(net, init);
+  /** MSE of the student with these weights on the held-out pairs, through the deploy runtime (normalized units²). */
+  const heldOutError = (p: Params): number => {
+    const student = new FilmMlpRuntime(net, p);
+    const out = new Float32Array(X);
+    let se = 0;
+    for (let i = trainN; i < N; i++) {
+      oneStepMap(student, student.prepareObs(obsN.subarray(i * F, (i + 1) * F)), timestep, t.model.diffusion.clip, xT.subarray(i * X, (i + 1) * X), out);
+      for (let j = 0; j < X; j++) se += (out[j]! - y[i * X + j]!) ** 2;
+    }
+    return se / (held * X);
+  };
   const B = cfg.batchSize;
   const E = net.timeEmbDim;
   const tEmbB = new Float32Array(B * E);
@@ -196,7 +209,9 @@ export async function distillDiffusion(opts: DistillOptions): Promise<DistillRes
         const l = (await lossT.data())[0]!;
         if (!Number.isFinite(l)) throw new Error(`distillDiffusion: loss became ${l} at iteration ${it}`);
         loss = Number.isNaN(loss) ? l : 0.8 * loss + 0.2 * l;
-        opts.onProgress?.({ phase: 'train', done: it + 1, total: cfg.iterations, loss: l, elapsedS: el() });
+        // The held-out curve every 500 steps (about a second): a training loss far below it means too few pairs.
+        const ho = it % 500 === 0 && it > 0 && opts.onProgress ? { heldOutMse: heldOutError(model.exportParams('ema')) } : {};
+        opts.onProgress?.({ phase: 'train', done: it + 1, total: cfg.iterations, loss: l, elapsedS: el(), ...ho });
       }
       lossT.dispose();
     }
@@ -208,21 +223,11 @@ export async function distillDiffusion(opts: DistillOptions): Promise<DistillRes
   model.dispose();
 
   // 3. Held-out agreement through the deploy runtime.
-  const student = new FilmMlpRuntime(net, params);
-  const out = new Float32Array(X);
+  const heldOutMse = heldOutError(params);
   const mean = new Float64Array(X);
   for (let i = trainN; i < N; i++) for (let j = 0; j < X; j++) mean[j]! += y[i * X + j]! / held;
-  let se = 0;
   let sv = 0;
-  for (let i = trainN; i < N; i++) {
-    const ctx = student.prepareObs(obsN.subarray(i * F, (i + 1) * F));
-    oneStepMap(student, ctx, timestep, t.model.diffusion.clip, xT.subarray(i * X, (i + 1) * X), out);
-    for (let j = 0; j < X; j++) {
-      se += (out[j]! - y[i * X + j]!) ** 2;
-      sv += (y[i * X + j]! - mean[j]!) ** 2;
-    }
-  }
-  const heldOutMse = se / (held * X);
+  for (let i = trainN; i < N; i++) for (let j = 0; j < X; j++) sv += (y[i * X + j]! - mean[j]!) ** 2;
   const heldOutVar = sv / (held * X);
 
   const onestep: OneStepSettings = { timestep, method: 'ddim-distillation', teacher: { inferenceSteps: teacherSteps, sha256: t.artifact.integrity.sha256 } };
