@@ -38,7 +38,7 @@ function bimodal(): DemoDataset {
 }
 
 const BIN = join(resolve(import.meta.dirname, '../../..'), 'packages/cli/bin/s2r.mjs');
-const s2r = (args: string[]) => spawnSync(process.execPath, [BIN, 'distill-diffusion', ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' }, timeout: 240_000 });
+const s2r = (args: string[]) => spawnSync(process.execPath, [BIN, 'distill', ...args], { encoding: 'utf8', env: { ...process.env, CI: '1' }, timeout: 240_000 });
 
 const weightsHash = (a: PolicyArtifact) => createHash('sha256').update(JSON.stringify(a.model)).update(JSON.stringify(a.tensors)).digest('hex');
 
@@ -159,7 +159,7 @@ describe('one-step diffusion (DDIM distillation)', () => {
     await expect(distillDiffusion({ teacher, demos: other })).rejects.toThrow(/3 observation values, the teacher 2/);
   });
 
-  it('s2r distill-diffusion writes a loadable student, the same as in process for the same seed, and refuses bad input', async () => {
+  it('s2r distill writes a loadable student, the same as in process for the same seed, and refuses bad input', async () => {
     const dir = mkdtempSync(join(tmpdir(), 's2r-onestep-cli-'));
     const tPath = join(dir, 'teacher.json');
     const sPath = join(dir, 'student.json');

@@ -1,12 +1,12 @@
 /**
- * `npx s2r distill-diffusion <teacher.json> --demos DIR --out student.json`: a one-step student of a diffusion policy
+ * `npx s2r distill <teacher.json> --demos DIR --out student.json`: a one-step student of a diffusion policy
  * (src/diffusion/distill.ts). The student is a kind 'diffusion' artifact: deploy, eval and residual training take it
  * as they take its teacher.
  */
 import { existsSync } from 'node:fs';
 import { parseArgs, parseSets, UsageError, type Command } from '@s2r/core';
 
-const usage = `Usage: npx s2r distill-diffusion <teacher.json> --demos DIR --out FILE [options]
+const usage = `Usage: npx s2r distill <teacher.json> --demos DIR --out FILE [options]
 
 Distil a diffusion policy artifact (DDIM sampling, e.g. from s2r train --algo diffusion) into a one-step student:
 one denoiser call per chunk instead of one per DDIM step. Observation histories come from DIR (the
@@ -28,7 +28,7 @@ Options:
   --quiet          no progress lines`;
 
 export const command: Command = {
-  name: 'distill-diffusion',
+  name: 'distill',
   summary: 'Distil a diffusion policy into a one-step student (one denoiser call per chunk)',
   usage,
   async run(argv) {
