@@ -8,6 +8,10 @@
  * bytes, the distillation settings and the source it comes from, so a retrained teacher or an edited distiller never
  * reuses a stale student. Knobs (env): BENCH_1STEP_PAIRS (32768), BENCH_1STEP_ITERS (3000), BENCH_1STEP_LR (5e-4).
  *
+ * Measured (2026-12-06, teacher from this recipe's cache, 5 seeds × 50 episodes, load average 8): the student 77.2%
+ * [71.6, 82.0] against the teacher's 78.0% [72.5, 82.7]; chunk p50 0.486 ms, 0.48 CPU ms against the teacher's 4.1 (×8.5).
+ * 16384 pairs overfit (train MSE 0.0008, held-out 0.0036) and gave 71.6%; 32768 pairs: held-out 0.0029.
+ *
  * Alone (the teacher and its demos already cached):  npx tsx packages/policies/bench/policies-onestep.ts <cache dir>
  * prints one JSON line with the student's and, when eval-diffusion.json is there, the teacher's success.
  */

@@ -19,7 +19,7 @@ Options:
   --demos DIR      demonstrations (from s2r collect) for the observation histories (required)
   --out FILE       where to write the one-step artifact (required; an existing file needs --force)
   --seed N         root seed of the pairs, the noise and the batches (default 0): a seed gives one artifact
-  --set k=v        distillation setting (repeatable), e.g. --set pairs=16384 --set iterations=3000; keys:
+  --set k=v        distillation setting (repeatable), e.g. --set pairs=32768 --set iterations=3000; keys:
                    pairs, heldOut, iterations, batchSize, lr, warmup, emaPower, emaMaxDecay,
                    width / blocks (0 = the teacher's, which starts from its weights),
                    timestep (-1 = the teacher's first DDIM step), teacherSteps (0 = the teacher's own)
