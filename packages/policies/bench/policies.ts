@@ -11,7 +11,8 @@
  *   residual-<key>/residual.json + curve.png (rollout success against env steps). Delete a file to redo it.
  * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (300), BENCH_NOISE (0.03), BENCH_DP_ITERS (8000), BENCH_DP_PREDICTION (sample),
  * BENCH_BC_ITERS (5000), BENCH_RES_STEPS (trainResidual's default), BENCH_WORKERS (2; results do not depend on it),
- * BENCH_KEYS_ONLY=1 (print each stage's folder as JSON and exit).
+ * BENCH_KEYS_ONLY=1 (print each stage's folder as JSON and exit); the one-step stage's in policies-onestep.ts (its
+ * student is cached beside diffusion.json, keyed on the teacher's bytes).
  * The residual's recipe is trainResidual's defaults (residual/train.ts), whatever they are.
  *
  * Imitation recipe (both BC and diffusion, so the comparison is fair):
@@ -36,7 +37,7 @@
  * Evaluations are cached in eval-<name>.json next to their artifact (delete to re-evaluate).
  */
 import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Rng } from '@s2r/core';
@@ -56,10 +57,9 @@ import { loadResidualPolicy } from '../src/residual/policy.ts';
 import { basePpoConfig, type PpoConfig } from '../src/ppo/config.ts';
 import { readArtifact } from '../src/artifact.ts';
 import { lineChartPng } from '../src/plot/line-chart.ts';
-import { FilmMlpRuntime } from '../src/diffusion/film-mlp.ts';
 import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
-import { asEpsFn, ddimSample } from '../src/diffusion/sampler.ts';
-import { squaredCosineSchedule } from '../src/diffusion/schedule.ts';
+import { benchOnestep } from './policies-onestep.ts';
+import { chunkFn, timeChunks } from './chunk-timing.ts';
 import { sourceClosure, sourceHash, stageKeys } from './stage-keys.ts';
 import { envFingerprint, expertFingerprint } from './behaviour-fingerprint.ts';
 
@@ -202,26 +202,9 @@ async function residualStage(basePath: string): Promise<void> {
 /** 6. Diffusion chunk latency, one core, batch 1: 16-step chunk, 10 DDIM steps, after warm-up (p50, ms). */
 async function diffusionChunkMs(dpPath: string): Promise<number> {
   const dp = checkDiffusionArtifact(await readArtifact(dpPath));
-  const rt = new FilmMlpRuntime(dp.model.net, dp.params);
-  const sched = squaredCosineSchedule(dp.model.diffusion.trainSteps);
-  const rng = Rng.seed(1);
-  const obs = new Float32Array(dp.model.net.obsDim * dp.model.net.obsHistory);
-  const X = dp.model.net.horizon * dp.model.net.actDim;
-  const chunk = () => {
-    const ctx = rt.prepareObs(obs);
-    return ddimSample(sched, asEpsFn(dp.model.diffusion.prediction, sched, (x, t, o) => rt.eps(x, t, ctx, o)), X, 10, rng, { clip: dp.model.diffusion.clip });
-  };
-  for (let i = 0; i < 300; i++) chunk();
-  const ts: number[] = [];
-  for (let i = 0; i < 500; i++) {
-    const t0 = performance.now();
-    chunk();
-    ts.push(performance.now() - t0);
-  }
-  ts.sort((a, b) => a - b);
-  const chunkMs = ts[Math.floor(ts.length / 2)]!;
-  log(`diffusion chunk (H=${dp.model.net.horizon}, A=${dp.model.net.actDim}, 10 DDIM steps): p50 ${chunkMs.toFixed(3)} ms, p90 ${ts[Math.floor(ts.length * 0.9)]!.toFixed(3)} ms`);
-  return chunkMs;
+  const timing = timeChunks(chunkFn(dp, 10));
+  log(`diffusion chunk (H=${dp.model.net.horizon}, A=${dp.model.net.actDim}, 10 DDIM steps): p50 ${timing.p50.toFixed(3)} ms, p90 ${timing.p90.toFixed(3)} ms`);
+  return timing.p50;
 }
 
 const demos = await demosStage();
@@ -229,14 +212,19 @@ await bcStage(demos);
 const dpPath = await diffusionStage(demos);
 await residualStage(dpPath);
 const chunkMs = await diffusionChunkMs(dpPath);
+// 7. One-step diffusion distilled from diffusion.json (policies-onestep.ts): success and chunk latency; the student
+// is cached in the diffusion stage's folder (its own key hashes the teacher's bytes).
+const dpDir = dirname(dpPath);
+const onestep = await benchOnestep({ dir: dpDir, demos: join(stageDir('demos'), 'demos'), log, evalNamed: (n, mk, a) => evalNamed(dpDir, n, mk, a) });
 
-const names = ['expert', 'bc_mlp', 'diffusion', 'residual'] as const;
+const names = ['expert', 'bc_mlp', 'diffusion', 'residual', 'diffusion_1step'] as const;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 console.log(JSON.stringify({
   bench: 'policies',
   success: Object.fromEntries(names.map((n) => [n, round(results[n]!.success)])),
   ci95: Object.fromEntries(names.map((n) => [n, results[n]!.ci95.map(round)])),
   diffusion_chunk_ms: round(chunkMs),
+  diffusion_1step_chunk_ms: round(onestep.chunkMs),
   // Issue 15's goal: the residual halves the base's failure rate, its CI's low end above the base's high end.
   residual_goal: {
     target: round(results.diffusion!.success + (1 - results.diffusion!.success) / 2),
