@@ -8,7 +8,7 @@ export {
   ARTIFACT_FORMAT, SCHEMA_VERSION, ArtifactError, buildArtifact, saveArtifact, readArtifact, validateArtifact, specHash, canonicalJson,
   encodeTensor, decodeTensor, describeSpecDiff,
 } from './artifact.ts';
-export type { PolicyArtifact, ArtifactControl, ArtifactNormalizer, ArtifactSpecs, EncodedTensor, ExpectedSpecs, ArtifactBody } from './artifact.ts';
+export type { PolicyArtifact, ArtifactNormalizer, ArtifactSpecs, EncodedTensor, ExpectedSpecs, ArtifactBody } from './artifact.ts';
 export { MlpPolicy, encodeMlp } from './mlp-policy.ts';
 export { RuntimeMlp } from './runtime/mlp.ts';
 export { RunningNormalizer } from './normalizer.ts';

@@ -5,7 +5,7 @@
  * that `loadPolicy` imports on first use (literal, type-checked specifiers: the deploy path never loads the
  * diffusion or residual code unless an artifact needs it). Other kinds plug in with `registerPolicyKind`.
  */
-import type { ActionPipelineSpec, ActionSpec, SpaceSpec } from '@s2r/core';
+import type { ActionSpec, PolicyControl, SpaceSpec } from '@s2r/core';
 import { ArtifactError, readArtifact, validateArtifact, type ExpectedSpecs, type PolicyArtifact } from './artifact.ts';
 
 export interface PolicyMeta {
@@ -16,22 +16,11 @@ export interface PolicyMeta {
   actionSpec: ActionSpec;
   privilegedSpec: SpaceSpec | null;
   specHash: string;
-  jointNames: string[];
-  /** rad, in jointNames order. */
-  defaultPose: number[];
-  /** Position target = defaultPose + actionScale · action (for actionMode 'position'). */
-  actionScale: number;
-  actionMode: 'position' | 'torque';
-  /** The bounds actions were clipped to in training (the task's, narrowed by the trainer's clip). */
-  actionLow: number;
-  actionHigh: number;
-  /** The action pipeline stored in the artifact, or null for artifacts written before it was (issue 11). */
-  pipeline: ActionPipelineSpec | null;
-  kp: number[] | null;
-  kd: number[] | null;
-  /** Control period (s) and its rate (Hz). */
-  dt: number;
-  policyRate: number;
+  /**
+   * How actions become commands (joints, default pose, scale, clip bounds, gains, period, pipeline): the artifact's
+   * control block, the contract's one type for these facts. The policy rate is 1 / control.dt Hz.
+   */
+  control: PolicyControl;
   /** The config that trained it (algorithm) and the task's resolved config. */
   trainingConfig: unknown;
   envConfig: unknown;
@@ -98,17 +87,7 @@ export function metaFromArtifact(a: PolicyArtifact, source: string): PolicyMeta 
     actionSpec: a.specs.action,
     privilegedSpec: a.specs.privileged ?? null,
     specHash: a.specs.hash,
-    jointNames: a.control.jointNames,
-    defaultPose: a.control.defaultPose,
-    actionScale: a.control.actionScale,
-    actionMode: a.control.actionMode,
-    actionLow: a.control.actionLow,
-    actionHigh: a.control.actionHigh,
-    pipeline: a.control.pipeline ?? null,
-    kp: a.control.kp,
-    kd: a.control.kd,
-    dt: a.control.dt,
-    policyRate: 1 / a.control.dt,
+    control: a.control,
     trainingConfig: a.training.config ?? null,
     envConfig: a.training.envConfig ?? null,
     source,
