@@ -36,8 +36,8 @@ export async function initBackend(prefer?: string, opts?: { quiet?: boolean }): 
 }
 
 // Evaluation and statistics.
-export { evaluatePolicy } from './evaluate.ts';
-export type { EvalOptions, EvalResult, EvalEpisode } from './evaluate.ts';
+export { evaluatePolicy, evaluateEpisodes, runEpisodes, scheduledEnv, wilson } from './evaluate.ts';
+export type { EvalOptions, EvalResult, EvalEpisode, SuccessEvalResult, ActingPolicy, EpisodeEnvs, EpisodeHooks } from './evaluate.ts';
 export { mean, iqm, bootstrapCI, stratifiedBootstrapCI, iqmStratified, summarize } from './stats.ts';
 export type { Summary, BootstrapOptions } from './stats.ts';
 export { lineChartPng } from './plot/line-chart.ts';
