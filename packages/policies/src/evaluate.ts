@@ -80,6 +80,10 @@ export interface EpisodeHooks {
   stateful: boolean;
   /** Every episode that ends within its env's quota, in the order they end. */
   onEpisode(e: EpisodeStats): void;
+  /** Edit env i's observation before the policy sees it (the command grid writes its joystick command there). */
+  observation?(env: number, row: Float32Array): void;
+  /** After the policy acted for env i, before the step: per-step metrics of the state the action is taken in. */
+  acted?(env: number): void;
   /** Every step, with env 0's view (recording hook). */
   onStep?(s: { t: number; obs: Float32Array; action: Float32Array; reward: number; done: EpisodeStats | null }): void;
   /** Names the run in the error raised when the episodes never finish. */
@@ -106,8 +110,10 @@ export async function runEpisodes(vec: EpisodeEnvs, policy: ActingPolicy, quota:
   while (remaining > 0) {
     for (let i = 0; i < N; i++) {
       row.set(vec.obs.subarray(i * D, i * D + D));
+      h.observation?.(i, row);
       policy.observePrivileged?.(vec.privileged.subarray(i * P, i * P + P), vec.privilegedSpec);
       actions.set(policy.act(row), i * A);
+      h.acted?.(i);
     }
     const done = await vec.step(actions);
     let done0: EpisodeStats | null = null;
