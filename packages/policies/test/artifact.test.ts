@@ -148,6 +148,7 @@ describe('policy artifact', () => {
     };
     await expect(policyFromArtifact(reseal((c) => (c.pipeline.scale = 0.5)))).rejects.toThrow(/control\.pipeline\.scale: is 0\.5 but control says 0\.25/);
     await expect(policyFromArtifact(reseal((c) => (c.pipeline.high = 3)))).rejects.toThrow(/control\.pipeline\.high: is 3 but control says 10/);
+    await expect(policyFromArtifact(reseal((c) => (c.pipeline.offset[2] = -1.4)))).rejects.toThrow(/control\.pipeline\.offset of joint "FR_calf_joint": is -1\.4 but control says -1\.5/);
     await expect(policyFromArtifact(reseal((c) => delete c.actionMode))).rejects.toThrow(/control\.actionMode: must be "position" or "torque", got undefined/);
     // A file written before issue 11 has no pipeline: it reads without one (never a default), the bridge takes its task's.
     const old = await policyFromArtifact(reseal((c) => delete c.pipeline));

@@ -78,6 +78,12 @@ export function readPolicyControl(raw: unknown, actionJoints: readonly string[],
     if (p.scale !== c.actionScale) differs('scale', c.actionScale, p.scale);
     if (p.low !== c.actionLow) differs('low', c.actionLow, p.low);
     if (p.high !== c.actionHigh) differs('high', c.actionHigh, p.high);
+    // Position mode: the pipeline's offset is the default pose (rad or m), to the precision JSON keeps.
+    if (p.mode === 'position') {
+      c.defaultPose.forEach((q, i) => {
+        if (Math.abs(q - p.offset[i]!) > 1e-6) differs(`offset of joint "${c.jointNames[i]}"`, q, p.offset[i]);
+      });
+    }
   }
   return c;
 }
