@@ -17,6 +17,9 @@ const DEFS: Record<string, Record<string, string>> = {
   'std_msgs/Empty': {},
   'geometry_msgs/Quaternion': { x: 'float64', y: 'float64', z: 'float64', w: 'float64' },
   'geometry_msgs/Vector3': { x: 'float64', y: 'float64', z: 'float64' },
+  'geometry_msgs/Point': { x: 'float64', y: 'float64', z: 'float64' },
+  'geometry_msgs/Pose': { position: 'geometry_msgs/Point', orientation: 'geometry_msgs/Quaternion' },
+  'geometry_msgs/PoseStamped': { header: 'std_msgs/Header', pose: 'geometry_msgs/Pose' },
   'sensor_msgs/JointState': { header: 'std_msgs/Header', name: 'string[]', position: 'float64[]', velocity: 'float64[]', effort: 'float64[]' },
   'sensor_msgs/Imu': {
     header: 'std_msgs/Header', orientation: 'geometry_msgs/Quaternion', orientation_covariance: 'float64[]',

@@ -9,22 +9,20 @@
  */
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadRobotConfig, loadUrdf, RobotConfigError, type RobotModel } from '@s2r/core';
+import { loadUrdf } from '@s2r/core';
 import { limitsFromModel } from './safety/limits.ts';
 import { checkJointSets } from './loop/joint-map.ts';
 import { startControlLoop, type LoopHandle, type SafetyOptions } from './loop/run-loop.ts';
 import type { OverrunPolicy } from './loop/control-loop.ts';
 import type { Between } from './loop/policy-controller.ts';
+import type { EnsembleChoice } from './loop/action-source.ts';
 import { F, MODES } from './loop/tick-ring.ts';
 import { PHASES } from './loop/shared.ts';
 import { parseCommandSchedule, type CommandStep } from './policy/command-schedule.ts';
 import { loadDeployPolicy } from './policy/load.ts';
 import { checkArtifactFitsRobot } from './policy/robot-match.ts';
 import { policyReadsImu } from './policy/reads-imu.ts';
-import type { PolicySource } from './policy/types.ts';
-import { parseHardwareArg, type HardwareSpec } from './hardware/registry.ts';
-import { LEGGED_GYM_NOISE, type SimHardwareOptions, type SimNoise } from './hardware/sim.ts';
-import type { RosHardwareOptions } from './hardware/ros.ts';
+import { checkSimRate, hardwareSpec, policySource, type DeployTarget } from './deploy-target.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, type Verdict } from './outcome.ts';
@@ -33,19 +31,11 @@ import { lockDevice, type DeviceLock } from './device-lock.ts';
 import type { LoopResult } from './loop/control-loop.ts';
 import { Recorder, serveFoxglove } from '@s2r/recording';
 
-export interface DeployOptions {
-  /** Policy artifact path, an .onnx file (with `layout`), or a PolicySource (module factory). */
-  policy: string | PolicySource;
-  /** ONNX policies: layout preset (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground) or layout JSON file. */
-  layout?: string;
-  /** ONNX policies: joint order of the network (overrides the layout's). */
-  jointOrder?: string[];
-  /** ONNX policies: observation terms fed as zeros because the hardware can't measure them (e.g. base_lin_vel). */
-  zeroTerms?: string[];
+/** The policy and hardware fields (policy, layout, jointOrder, zeroTerms, hardware, dryRun, seed, sim faults, sim/ros/serial
+ * options, rosInputTopics) are DeployTarget's (deploy-target.ts). */
+export interface DeployOptions extends DeployTarget {
   /** Robot URDF path (the single source of joint names and limits). */
   robot: string;
-  /** 'sim' | 'mock' | 'serial:/dev/ttyUSB0@1000000' | 'ros:ws://host:9090', or a full HardwareSpec. */
-  hardware: string | HardwareSpec;
   /** Command rate (Hz). Default 500. */
   rateHz?: number;
   /** Policy rate (Hz). Default 50. Must divide rateHz. */
@@ -63,19 +53,13 @@ export interface DeployOptions {
   /** Serve the recording's topics live to Foxglove (WebSocket protocol) on loopback, on this port (8765 by default). */
   foxglove?: boolean;
   foxglovePort?: number;
-  /** Run everything, never write to the hardware. */
-  dryRun?: boolean;
-  seed?: number;
-  /** Sim hardware fault injection: one-way command latency (ms), noise (× legged_gym levels, or per reading), drops. */
-  latencyMs?: number;
-  noise?: number | SimNoise;
-  dropRate?: number;
-  sim?: Partial<SimHardwareOptions>;
-  ros?: Partial<Omit<RosHardwareOptions, 'url'>>;
-  serial?: Record<string, unknown>;
+  /** An external input older than this (s) is stale: the safety layer damps as for stale joints. Default 0.1. */
+  inputTimeoutS?: number;
   overrun?: OverrunPolicy;
   between?: Between;
   inference?: 'auto' | 'inline' | 'worker';
+  /** Temporal ensembling of a chunked policy's chunks: the artifact's setting ('artifact', default), 'off', 'on', or a decay. */
+  ensemble?: EnsembleChoice;
   safety?: SafetyOptions;
   /** Latch the e-stop and stop on SIGINT, SIGTERM or SIGHUP (a second one ends at once). Default true. */
   handleSigint?: boolean;
@@ -141,68 +125,6 @@ export interface DeploySummary {
   policy_stats: Record<string, unknown>;
 }
 
-/**
- * What the sim hardware needs from the robot's s2r.json, read through core's one loader (the same validation the
- * sim and `s2r robot` apply: unknown keys and names are errors). A floating base needs `spawnHeight`: without it
- * the deploy stops with an error naming the field and the file, never a made-up height.
- */
-function simRobotConfig(model: RobotModel): { baseHeight: number; fixedBase: boolean; actuator: 'pd' | 'motor' } {
-  const cfg = loadRobotConfig(model);
-  if (!cfg.fixedBase && cfg.spawnHeight === null) {
-    const where = cfg.source || `no s2r.json beside ${model.source}`;
-    throw new RobotConfigError('"spawnHeight" (m) is required to deploy a floating-base robot to --hardware sim', where);
-  }
-  return { baseHeight: cfg.spawnHeight ?? 0, fixedBase: cfg.fixedBase, actuator: cfg.actuator };
-}
-
-/**
- * The PolicySource for deploy(): an .onnx path needs a layout and is resolved against this robot; the sim hardware
- * reports base linear velocity, other hardware does not (the layout then refuses it unless zeroed).
- */
-function policySource(o: DeployOptions, model: RobotModel): PolicySource {
-  if (typeof o.policy !== 'string') return o.policy;
-  if (!o.policy.toLowerCase().endsWith('.onnx')) {
-    if (o.layout || o.jointOrder || o.zeroTerms) throw new Error(`--layout, --joint-order and --zero-terms apply to .onnx policies, not ${o.policy}`);
-    return { artifact: resolve(o.policy) };
-  }
-  if (!o.layout) throw new Error(`${o.policy}: an ONNX policy needs --layout (isaaclab, mjlab, legged_gym, unitree_rl_gym, playground, or a layout JSON file)`);
-  const kind = typeof o.hardware === 'string' ? parseHardwareArg(o.hardware).kind : o.hardware.kind;
-  return { onnx: resolve(o.policy), layout: existsSync(o.layout) ? resolve(o.layout) : o.layout, robot: model.source, jointOrder: o.jointOrder, zeroTerms: o.zeroTerms, measures: kind === 'sim' ? ['base_lin_vel'] : [] };
-}
-
-function hardwareSpec(o: DeployOptions, model: RobotModel, policyDefault: Record<string, number>, readsImu: boolean): { spec: HardwareSpec; label: string } {
-  if (typeof o.hardware !== 'string') return { spec: o.hardware, label: o.hardware.kind };
-  const h = parseHardwareArg(o.hardware);
-  const joints = [...model.actuatedJoints];
-  switch (h.kind) {
-    case 'mock':
-      return { spec: { kind: 'mock', jointNames: joints, initialPos: joints.map((j) => policyDefault[j] ?? 0) }, label: 'mock' };
-    case 'sim': {
-      const side = simRobotConfig(model);
-      const noise = typeof o.noise === 'number'
-        ? { jointPos: LEGGED_GYM_NOISE.jointPos * o.noise, jointVel: LEGGED_GYM_NOISE.jointVel * o.noise, angVel: LEGGED_GYM_NOISE.angVel * o.noise, gravity: LEGGED_GYM_NOISE.gravity * o.noise }
-        : o.noise;
-      const options: SimHardwareOptions = {
-        urdf: model.source,
-        spawnPose: policyDefault,
-        baseHeight: side.baseHeight,
-        fixedBase: side.fixedBase,
-        actuator: side.actuator,
-        latencyMs: o.latencyMs ?? 0,
-        dropRate: o.dropRate ?? 0,
-        seed: o.seed ?? 0,
-        ...(noise ? { noise } : {}),
-        ...(o.sim ?? {}),
-      };
-      return { spec: { kind: 'sim', options }, label: 'sim' };
-    }
-    case 'ros':
-      return { spec: { kind: 'ros', options: { url: h.url, jointNames: joints, imuRequired: readsImu, dryRun: !!o.dryRun, ...(o.ros ?? {}) } }, label: `ros:${h.url}` };
-    case 'serial':
-      return { spec: { kind: 'serial', path: h.path, baud: h.baud, options: { jointNames: joints, ...(o.serial ?? {}) } }, label: `serial:${h.path}@${h.baud}` };
-  }
-}
-
 export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const rateHz = o.rateHz ?? 500;
   const policyRateHz = o.policyRateHz ?? 50;
@@ -239,7 +161,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   const readsImu = policyReadsImu(facts);
   facts.dispose?.();
 
-  const { spec, label } = hardwareSpec(o, model, policyDefault, readsImu);
+  const { spec, label } = hardwareSpec(o, model, policyDefault, readsImu, { task: facts.task, inputs: facts.inputs });
   if (spec.kind === 'sim') checkSimRate(rateHz, o.safety?.watchdogPeriods ?? 10, spec.options.physicsDt ?? 0.002);
   const commands = typeof o.commands === 'string' ? parseCommandSchedule(o.commands) : (o.commands ?? []);
   const softStartS = o.safety?.softStartS ?? 2;
@@ -294,6 +216,8 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
     durationS,
     between: o.between,
     inference: o.inference,
+    ensemble: o.ensemble,
+    inputTimeoutS: o.inputTimeoutS,
     commands,
     safety: { ...o.safety, softStartS },
     verboseSafety: true,
@@ -559,18 +483,6 @@ function round(x: number, d: number): number {
   return Math.round(x * m) / m;
 }
 
-/**
- * Refuse, before anything starts, a command rate at which the watchdog window (watchdogPeriods ticks) is shorter
- * than two of the sim hardware's state periods (its physics step): the watchdog would trip between every two states,
- * and the run would flap between watchdog and soft start without the policy ever taking control.
- */
-function checkSimRate(rateHz: number, watchdogPeriods: number, physicsDt: number): void {
-  const windowS = watchdogPeriods / rateHz;
-  if (windowS >= 2 * physicsDt) return;
-  const maxRate = Math.floor(watchdogPeriods / (2 * physicsDt));
-  throw new Error(`--rate ${rateHz} Hz is more than the sim hardware can feed: with --watchdog ${watchdogPeriods} a state must arrive every ${(windowS * 1e3).toFixed(2)} ms, `
-    + `but the sim makes one every ${(physicsDt * 1e3).toFixed(1)} ms (physics at ${Math.round(1 / physicsDt)} Hz). Use --rate ≤ ${maxRate} or --watchdog ≥ ${Math.ceil(2 * physicsDt * rateHz)}`);
-}
 
 /** The LoopResult of a control thread ended by a second signal (its own result never arrived). */
 function abortedResult(live: ReturnType<LoopHandle['live']>, interventions: Record<string, number>, sig: OperatorSignal | null, durationS: number): LoopResult & { ringDropped: number } {

@@ -26,6 +26,13 @@ export interface RobotState {
   basePosition?: [number, number, number];
   /** Device status bits (e.g. firmware in damping / e-stop). */
   status?: number;
+  /**
+   * External inputs by name (policy/inputs.ts): readings the robot itself does not measure, e.g. a tracked object's
+   * pose, from the sim's scene, a ROS topic or a hardware module. Each has its size and units from the task.
+   */
+  inputs?: Record<string, ArrayLike<number>>;
+  /** Host time (s, monotonic) each input was last received; absent: it came with this state (fresh). */
+  inputsAt?: Record<string, number>;
 }
 
 export type CommandMode = 'position' | 'damping' | 'zero_torque';
@@ -46,6 +53,8 @@ export interface HardwareInterface {
   readonly name: string;
   /** Joint names in the order of every array in RobotState / RobotCommand. Known after configure(). */
   readonly jointNames: readonly string[];
+  /** Names of the external inputs its states carry (RobotState.inputs). Known after configure(). */
+  readonly inputs?: readonly string[];
   configure(): Promise<void>;
   activate(): Promise<void>;
   /** Latest state, or null if nothing fresh has arrived since the last read (the watchdog counts these). */

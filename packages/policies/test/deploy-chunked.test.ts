@@ -37,9 +37,10 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
     const { artifact } = await trainDiffusion({ demos, config: { iterations: 10, batchSize: 16, successOnly: false } });
     const dpPath = join(dir, 'diffusion.json');
     writeFileSync(dpPath, JSON.stringify(artifact));
-    // From the file alone the bridge cannot build z1-push's observation (block pose and goal come from a tracker,
-    // not the arm): it refuses at load, naming the inputs, instead of failing inside every policy tick.
-    await expect(adaptArtifactPolicy(dpPath)).rejects.toThrow(/observes inputs robot hardware does not report: blockPose \[7\].*goal \[2\]/);
+    // z1-push observes the block pose and goal, which come from a tracker, not the arm: the adapter names them as the
+    // policy's external inputs, and a deploy whose hardware provides neither refuses to start, naming them.
+    expect((await adaptArtifactPolicy(dpPath)).inputs?.map((e) => `${e.name} [${e.size}]`)).toEqual(['blockPose [7]', 'goal [2]']);
+    await expect(deploy({ policy: dpPath, robot: urdf, hardware: 'mock', durationS: 1, handleSigint: false })).rejects.toThrow(/observes inputs hardware "mock" does not provide: blockPose \[7\].*goal \[2\]/);
     const O = artifact.specs.observation.size;
     const A = artifact.specs.action.size;
     const range = baseActionRange(artifact);

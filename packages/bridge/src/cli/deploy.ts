@@ -6,6 +6,8 @@ import { parseArgs, UsageError, type Command } from '@s2r/core';
 import { foxglovePortFromFlags } from '@s2r/recording';
 import { deploy, type DeployOptions } from '../deploy.ts';
 import { EXIT_CODES, verdictLine } from '../outcome.ts';
+import type { EnsembleChoice } from '../loop/action-source.ts';
+import { ROS_INPUT_FLAGS } from '../policy/inputs.ts';
 
 const usage = `Usage: npx s2r deploy --policy <artifact|model.onnx> --robot <urdf> --hardware <hw> [options]
 
@@ -42,6 +44,8 @@ Options:
   --drop P               sim: probability of losing a command or state packet
   --overrun skip|late-once   what to do after a missed deadline (default skip)
   --between hold|interpolate targets between policy ticks (default hold: what the env trained with; interpolate lags one policy period)
+  --ensemble off|on|M    temporal ensembling of a chunked policy's chunks (ACT: weights exp(−M·i), i = 0 the oldest
+                         prediction); default: as the artifact says (chunk.ensemble / ensembleDecay), off if it says nothing
   --soft-start S         ramp from the measured pose to the default pose over S seconds (default 2)
   --max-step RAD         max change of a position target per tick (default 0.05)
   --watchdog N           no fresh state for N periods → damping (default 10)
@@ -49,6 +53,10 @@ Options:
   --ros-version 1|2|auto  spell types and times for ROS 1 (pkg/Type, {secs,nsecs}) or ROS 2; auto asks rosapi
   --ros-estop-topic T     std_msgs/Bool: true latches the e-stop; --ros-estop-reset-topic T (std_msgs/Empty,
                           default <estop-topic>_reset) clears it
+  --ros-object-topic T    geometry_msgs/PoseStamped: the tracked object's pose (z1-push's blockPose input)
+  --ros-goal-topic T      geometry_msgs/PoseStamped: the goal (z1-push's goal input; x y of its position)
+  --input-timeout S       an external input (object pose, goal) older than S seconds is stale: the safety layer
+                          damps as for stale joint states (default 0.1)
   --ros-start-timeout S   seconds to wait for state, IMU and a command subscriber before failing (default 5)
   --quiet                no live lines (an ONNX policy's mapping is still printed)
   --stdin-keys           read e-stop keys from stdin even when it is not a terminal (pipes, tests)
@@ -79,9 +87,9 @@ export const command: Command = {
   usage,
   async run(argv) {
     const a = parseArgs(argv, {
-      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between',
+      values: ['policy', 'robot', 'hardware', 'rate', 'policy-rate', 'duration', 'commands', 'record', 'live', 'foxglove-port', 'seed', 'latency-ms', 'noise', 'drop', 'overrun', 'between', 'ensemble',
         'soft-start', 'max-step', 'watchdog', 'ros-state-topic', 'ros-imu-topic', 'ros-command-topic', 'ros-command-type', 'ros-command-joints',
-        'ros-version', 'ros-estop-topic', 'ros-estop-reset-topic', 'ros-start-timeout', 'layout', 'joint-order', 'zero-terms'],
+        'ros-version', 'ros-estop-topic', 'ros-estop-reset-topic', 'ros-start-timeout', 'ros-object-topic', 'ros-goal-topic', 'input-timeout', 'layout', 'joint-order', 'zero-terms'],
       booleans: ['dry-run', 'quiet', 'stdin-keys', 'overwrite', 'foxglove'],
     });
     if (a.positional.length) throw new UsageError(`unexpected argument "${a.positional[0]}"`);
@@ -95,6 +103,14 @@ export const command: Command = {
     if (overrun !== 'skip' && overrun !== 'late-once') throw new UsageError(`--overrun must be skip or late-once, got "${overrun}"`);
     const between = a.str('between', 'hold');
     if (between !== 'interpolate' && between !== 'hold') throw new UsageError(`--between must be interpolate or hold, got "${between}"`);
+    const ens = a.str('ensemble');
+    let ensemble: EnsembleChoice | undefined;
+    if (ens !== undefined) {
+      const m = Number(ens);
+      if (ens === 'on' || ens === 'off') ensemble = ens;
+      else if (ens.trim() !== '' && Number.isFinite(m) && m >= 0) ensemble = m;
+      else throw new UsageError(`--ensemble must be on, off or a decay ≥ 0, got "${ens}"`);
+    }
     let foxPort: number | null;
     try {
       foxPort = foxglovePortFromFlags(a.has('foxglove'), a.str('foxglove-port'));
@@ -120,6 +136,14 @@ export const command: Command = {
       if (!(st > 0 && Number.isFinite(st))) throw new UsageError(`--ros-start-timeout must be a number of seconds > 0, got ${st}`);
       ros.startTimeoutMs = st * 1000;
     }
+    const rosInputTopics: Record<string, string> = {};
+    for (const [flag, input] of Object.entries(ROS_INPUT_FLAGS)) {
+      const t = a.str(flag);
+      if (t !== undefined) rosInputTopics[input] = t;
+    }
+    if (Object.keys(rosInputTopics).length && !hardware.startsWith('ros:')) throw new UsageError(`--ros-object-topic and --ros-goal-topic need --hardware ros:ws://…, got "${hardware}"`);
+    const inputTimeout = a.num('input-timeout');
+    if (inputTimeout !== undefined && !(inputTimeout > 0 && Number.isFinite(inputTimeout))) throw new UsageError(`--input-timeout must be a number of seconds > 0, got ${inputTimeout}`);
     const safety: NonNullable<DeployOptions['safety']> = {};
     if (a.num('soft-start') !== undefined) safety.softStartS = a.num('soft-start');
     if (a.num('max-step') !== undefined) safety.maxStep = a.num('max-step');
@@ -149,7 +173,10 @@ export const command: Command = {
       dropRate: a.num('drop'),
       overrun,
       between,
+      ensemble,
       ros,
+      rosInputTopics,
+      inputTimeoutS: inputTimeout,
       safety,
       handleSigint: true,
       stdinKeys: process.stdin.isTTY === true || a.has('stdin-keys'),

@@ -22,6 +22,7 @@ import { nowS } from '../timing/clock.ts';
 import { RosbridgeClient } from './rosbridge-client.ts';
 import { detectRosVersion, runStartChecks } from './ros-checks.ts';
 import { guessType, multiArray, stampSeconds, trajectory, typeFor, type RosVersion } from './ros-msgs.ts';
+import { poseToInput } from '../policy/inputs.ts';
 
 export interface RosHardwareOptions {
   /** rosbridge URL, e.g. ws://localhost:9090. */
@@ -68,6 +69,11 @@ export interface RosHardwareOptions {
   frozenReconnectMs?: number;
   /** Log function for link events (connect, drop, reconnect, freeze, start checks). */
   log?: (msg: string) => void;
+  /**
+   * External inputs (policy/inputs.ts) from geometry_msgs/PoseStamped topics, each a pose of `size` values (7: x y z
+   * qx qy qz qw; 3: x y z; 2: x y). Each must deliver before the start; the states carry the latest with its time.
+   */
+  inputTopics?: { name: string; topic: string; size: number }[];
 }
 
 type Msg = Record<string, unknown>;
@@ -79,6 +85,7 @@ type Resolved = Required<Omit<RosHardwareOptions, 'imuTopic' | 'log' | 'estopTop
 export class RosHardware implements HardwareInterface {
   readonly name = 'ros';
   readonly jointNames: readonly string[];
+  readonly inputs: readonly string[];
   private readonly o: Resolved;
   private client: RosbridgeClient | null = null;
   private version: RosVersion | null = null;
@@ -104,6 +111,7 @@ export class RosHardware implements HardwareInterface {
   private readonly counters = {
     state_msgs: 0, imu_msgs: 0, malformed: 0, published: 0, unpublished: 0, holds: 0, stale_dropped: 0,
     imu_wrong_type: 0, estops: 0, resets: 0, state_silences: 0, imu_silences: 0, command_unsubscribed: 0,
+    input_msgs: 0, malformed_inputs: 0,
   };
 
   constructor(options: RosHardwareOptions) {
@@ -131,6 +139,7 @@ export class RosHardware implements HardwareInterface {
       pingEveryMs: 50,
       freezeMs: 300,
       frozenReconnectMs: 2000,
+      inputTopics: [],
       ...options,
       rateHz: options.rateHz ?? null,
       imuTopic: options.imuTopic ?? null,
@@ -154,6 +163,21 @@ export class RosHardware implements HardwareInterface {
     this.nameMap = new Int32Array(0);
     this.state = makeState(n);
     this.lastSent = new Float64Array(n);
+    this.inputs = this.o.inputTopics.map((e) => e.name);
+    if (this.inputs.length) {
+      this.state.inputs = Object.fromEntries(this.o.inputTopics.map((e) => [e.name, new Float64Array(e.size)]));
+      this.state.inputsAt = Object.fromEntries(this.o.inputTopics.map((e) => [e.name, -Infinity])); // never received
+    }
+  }
+
+  /** A PoseStamped for input `e`: the latest value and its host time; a malformed one is counted and dropped. */
+  private onInput(e: { name: string; topic: string; size: number }, m: Msg): void {
+    if (!poseToInput(m, e.size, this.state.inputs![e.name] as Float64Array)) {
+      if (this.counters.malformed_inputs++ === 0) this.o.log(`ros: malformed geometry_msgs/PoseStamped on ${e.topic} (input ${e.name}) dropped (counted)`);
+      return;
+    }
+    this.counters.input_msgs++;
+    this.state.inputsAt![e.name] = nowS();
   }
 
   get isConnected(): boolean {
@@ -228,6 +252,7 @@ export class RosHardware implements HardwareInterface {
     const raw = { type: typeFor('std_msgs/Bool', this.version), throttleRate: 0, queueLength: 0 };
     if (o.estopTopic) client.subscribe(o.estopTopic, raw, (m) => this.onEstopMsg(m));
     if (o.estopResetTopic) client.subscribe(o.estopResetTopic, { ...raw, type: typeFor('std_msgs/Empty', this.version) }, () => this.onResetMsg());
+    for (const e of o.inputTopics) client.subscribe(e.topic, { type: typeFor('geometry_msgs/PoseStamped', this.version), throttleRate, queueLength: 0 }, (m) => this.onInput(e, m));
   }
 
   private rosapiAvailable = false;
@@ -290,6 +315,10 @@ export class RosHardware implements HardwareInterface {
       progress: () => ({ state: this.counters.state_msgs, imu: this.counters.imu_msgs, imuLooksLike: this.imuLooksLike, stateLooksLike: this.stateLooksLike }),
       log: o.log,
     }).catch((e) => {
+      this.shutdown();
+      throw e;
+    });
+    if (o.startChecks) await this.awaitInputs().catch((e) => {
       this.shutdown();
       throw e;
     });
@@ -416,6 +445,21 @@ export class RosHardware implements HardwareInterface {
     if (this.stateEpoch !== this.epoch) return false;
     const limit = Math.min(500, Math.max(25, 5 * this.stateIntervalMs));
     return performance.now() - this.lastStateAt <= limit;
+  }
+
+  /** Every input topic must have delivered a pose before the start (waited on, up to the start timeout). */
+  private async awaitInputs(): Promise<void> {
+    const at = this.state.inputsAt;
+    if (!at) return;
+    const end = performance.now() + this.o.startTimeoutMs;
+    for (;;) {
+      const missing = this.o.inputTopics.filter((e) => at[e.name] === -Infinity);
+      if (!missing.length) return;
+      if (performance.now() >= end) {
+        throw new Error(`ros hardware: no geometry_msgs/PoseStamped within ${(this.o.startTimeoutMs / 1000).toFixed(1)} s on ${missing.map((e) => `${e.topic} (input ${e.name})`).join(', ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   read(_t?: number, _period?: number): RobotState | null {

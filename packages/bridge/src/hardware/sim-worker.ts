@@ -6,6 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadUrdf, Rng } from '@s2r/core';
 import { createWorld } from '@s2r/sim/physics/world.ts';
+import type { RobotSim, SimWorld } from '@s2r/sim/physics/types.ts';
+import { load } from '@s2r/sim/tasks/registry.ts';
 import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority, type ThreadPriority } from '../timing/priority.ts';
 import { makeSimChannel, SIM_CTR, SIM_FLAG } from './sim-channel.ts';
@@ -13,12 +15,41 @@ import type { SimHardwareOptions } from './sim.ts';
 
 const o = (workerData as { options: SimHardwareOptions & { priority?: ThreadPriority } }).options;
 
+/** A task env the simulator steps itself: its world and robot, and what a tracker would report (z1-push). */
+interface SceneEnv {
+  world: SimWorld;
+  robot: RobotSim;
+  config: { physicsDt: number };
+  reset(seed?: number): unknown;
+  close(): void;
+  externalReadings(): Record<string, ArrayLike<number>>;
+  isSuccess?(): boolean;
+}
+
+async function loadScene(task: string): Promise<SceneEnv> {
+  const env = (await load(task, undefined, { print: false })) as unknown as SceneEnv;
+  if (typeof env.externalReadings !== 'function') {
+    env.close();
+    throw new Error(`task "${task}" has no scene readings (externalReadings()) for the sim hardware to report`);
+  }
+  return env;
+}
+
 async function main(): Promise<void> {
   // The simulated robot is a real-time system too: SCHED_FIFO just below the control thread (49 vs 50).
   setThreadPriority(o.priority ?? { policy: 'fifo', rtPriority: 49, nice: -5 });
   const model = loadUrdf(o.urdf);
-  const dt = o.physicsDt ?? 0.002;
-  const world = await createWorld({ dt, flavor: o.flavor ?? 'simd', internalPgsIterations: o.internalPgsIterations ?? 4, ...(o.solverIterations !== undefined ? { solverIterations: o.solverIterations } : {}) });
+  // A task scene (o.scene): the task's own env, reset with the seed, supplies the world, the robot and the inputs.
+  const scene = o.scene ? await loadScene(o.scene) : null;
+  if (scene) {
+    const want = [...model.actuatedJoints].sort().join(',');
+    if ([...scene.robot.jointNames].sort().join(',') !== want) {
+      scene.close();
+      throw new Error(`scene "${o.scene}" simulates a robot with joints [${scene.robot.jointNames.join(', ')}], not ${o.urdf}'s [${model.actuatedJoints.join(', ')}]`);
+    }
+    scene.reset(o.seed ?? 0);
+  }
+  const dt = scene ? scene.config.physicsDt : (o.physicsDt ?? 0.002);
   const names = model.actuatedJoints;
   const n = names.length;
   const spawn = new Float64Array(n);
@@ -32,7 +63,15 @@ async function main(): Promise<void> {
   // Warm-up: the first 1–2k Rapier steps run 2–4× slower while V8 optimises the wasm (REFERENCE.md). Do them on a
   // throwaway world now, so the real-time run (and the control thread sharing these 2 cores) never sees them.
   const warmSteps = o.warmupSteps ?? 1500;
-  if (warmSteps > 0) {
+  if (warmSteps > 0 && scene) {
+    const scratch = await loadScene(o.scene!);
+    scratch.reset(o.seed ?? 0);
+    for (let i = 0; i < warmSteps; i++) {
+      scratch.world.step();
+      scratch.externalReadings();
+    }
+    scratch.close();
+  } else if (warmSteps > 0) {
     const scratch = await createWorld({ dt, flavor: o.flavor ?? 'simd', internalPgsIterations: o.internalPgsIterations ?? 4 });
     const r = scratch.addRobot(model, { basePosition: [0, 0, h0], fixedBase: o.fixedBase ?? false, initialJointPos: [...spawn0()], kp: 20, kd: 0.5, actuator: o.actuator ?? 'pd' });
     r.setPositionTargets(spawn0());
@@ -43,17 +82,26 @@ async function main(): Promise<void> {
     }
     scratch.free();
   }
-  const robot = world.addRobot(model, {
-    basePosition: [0, 0, h0],
-    fixedBase: o.fixedBase ?? false,
-    initialJointPos: spawn,
-    kp: o.holdKp ?? 20,
-    kd: o.holdKd ?? 0.5,
-    actuator: o.actuator ?? 'pd',
-    ...(o.friction !== undefined ? { friction: o.friction } : {}),
-  });
-  robot.setPositionTargets(spawn);
-  const ch = makeSimChannel(n);
+  let world: SimWorld;
+  let robot: RobotSim;
+  if (scene) {
+    world = scene.world;
+    robot = scene.robot; // at the task's spawn pose, holding it, as the env's reset left it
+  } else {
+    world = await createWorld({ dt, flavor: o.flavor ?? 'simd', internalPgsIterations: o.internalPgsIterations ?? 4, ...(o.solverIterations !== undefined ? { solverIterations: o.solverIterations } : {}) });
+    robot = world.addRobot(model, {
+      basePosition: [0, 0, h0],
+      fixedBase: o.fixedBase ?? false,
+      initialJointPos: spawn,
+      kp: o.holdKp ?? 20,
+      kd: o.holdKd ?? 0.5,
+      actuator: o.actuator ?? 'pd',
+      ...(o.friction !== undefined ? { friction: o.friction } : {}),
+    });
+    robot.setPositionTargets(spawn);
+  }
+  const inputs = scene ? Object.entries(scene.externalReadings()).map(([name, v]) => ({ name, size: v.length })) : [];
+  const ch = makeSimChannel(n, inputs);
   const flags = new Int32Array(ch.flags);
   const st = new Float64Array(ch.state);
   const cmd = new Float64Array(ch.command);
@@ -141,6 +189,13 @@ async function main(): Promise<void> {
     world.step();
     k++;
     ctr[SIM_CTR.STEPS] = k;
+    if (scene?.isSuccess && !ctr[SIM_CTR.TASK_SUCCESS]) {
+      scene.externalReadings(); // brings the scene's state up to this step
+      if (scene.isSuccess()) {
+        ctr[SIM_CTR.TASK_SUCCESS] = 1;
+        ctr[SIM_CTR.TASK_SUCCESS_AT] = k * dt;
+      }
+    }
 
     // --- falls: tilt beyond the threshold or the base near the ground (rising edge) ---
     const imu = robot.imu();
@@ -178,9 +233,20 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) st[off + i] = lv[i]!;
     off += 3;
     for (let i = 0; i < 3; i++) st[off + i] = p[i]!;
+    off += 3;
+    if (scene) {
+      // What a tracker reports on the real cell: the block's pose and the goal, fresh with every state.
+      const ext = scene.externalReadings();
+      for (const e of inputs) {
+        const v = ext[e.name]!;
+        for (let i = 0; i < e.size; i++) st[off + i] = v[i]!;
+        off += e.size;
+      }
+    }
     Atomics.store(flags, SIM_FLAG.STATE_SEQ, 2 * stateSeq); // even: complete
   }
-  world.free();
+  if (scene) scene.close();
+  else world.free();
 }
 
 main().catch((e) => parentPort!.postMessage({ type: 'fatal', message: (e as Error)?.message ?? String(e) }));

@@ -57,11 +57,18 @@ export interface SimHardwareOptions {
   internalPgsIterations?: number;
   /** Rapier solver iterations (default Rapier's 4; the Go1 training tasks use 2). */
   solverIterations?: number;
+  /**
+   * A task whose scene surrounds the robot (z1-push: the table, the block and its goal), drawn with `seed` as the
+   * env's reset draws it. The robot is then the task's own (its physics step, actuator, spawn pose), the states carry
+   * the task's external inputs (RobotState.inputs), and stats() reports whether the task succeeded.
+   */
+  scene?: string;
 }
 
 export class SimHardware implements HardwareInterface {
   readonly name = 'sim';
   jointNames: readonly string[] = [];
+  inputs: readonly string[] = [];
   private worker: Worker | null = null;
   private ch: SimChannel | null = null;
   private flags!: Int32Array;
@@ -105,6 +112,8 @@ export class SimHardware implements HardwareInterface {
           this.state.imu = { angVel: [0, 0, 0], projectedGravity: [0, 0, -1], quat: [0, 0, 0, 1] };
           this.state.baseLinVel = [0, 0, 0];
           this.state.basePosition = [0, 0, 0];
+          this.inputs = this.ch.inputs.map((e) => e.name);
+          if (this.inputs.length) this.state.inputs = Object.fromEntries(this.ch.inputs.map((e) => [e.name, new Float64Array(e.size)]));
           resolve();
         } else if (m.type === 'fatal') {
           reject(new Error(`sim hardware: ${m.message}`));
@@ -153,6 +162,12 @@ export class SimHardware implements HardwareInterface {
       for (let i = 0; i < 3; i++) s.baseLinVel![i] = st[o + i]!;
       o += 3;
       for (let i = 0; i < 3; i++) s.basePosition![i] = st[o + i]!;
+      o += 3;
+      for (const e of this.ch!.inputs) {
+        const v = s.inputs![e.name] as Float64Array;
+        for (let i = 0; i < e.size; i++) v[i] = st[o + i]!;
+        o += e.size;
+      }
       if (Atomics.load(f, SIM_FLAG.STATE_SEQ) !== s1) {
         this.torn++;
         continue;
@@ -211,6 +226,7 @@ export class SimHardware implements HardwareInterface {
       falls: c ? c[SIM_CTR.FALLS]! : 0,
       physics_max_lag_us: c ? c[SIM_CTR.MAX_LAG_US]! : 0,
       physics_reanchors: c ? c[SIM_CTR.REANCHORS]! : 0,
+      ...(this.options.scene && c ? { task_success: c[SIM_CTR.TASK_SUCCESS]!, task_success_at_s: c[SIM_CTR.TASK_SUCCESS]! ? c[SIM_CTR.TASK_SUCCESS_AT]! : -1 } : {}),
     };
   }
 }

@@ -21,6 +21,8 @@ export interface Controller {
   stats(): Record<string, unknown>;
   /** How often the action pipeline limited the policy (its normal job, reported apart from safety interventions). */
   limiting?(): Record<string, number>;
+  /** The name of an external input (object pose, goal) that is missing or too old, or null: all fresh. */
+  staleInput?(): string | null;
 }
 
 export interface TickInfo {
@@ -106,6 +108,9 @@ export class ControlLoop {
   writeFailures = 0;
   readErrors = 0;
   controllerErrors = 0;
+  /** Ticks on which an external input was stale (the safety layer saw no fresh state). */
+  staleInputTicks = 0;
+  private lastStaleInput: string | null = null;
   private stopRequested = false;
   private readonly o: ControlLoopOptions;
   private readonly control: Int32Array;
@@ -211,7 +216,15 @@ export class ControlLoop {
           if (this.controllerErrors === 1) log(`controller threw (counted, holding safe): ${(e as Error).message}`);
         }
       }
-      const sent = safety.update(t, state, desired);
+      // A stale external input (a tracker that stopped) makes the state as unusable as stale joints: the safety
+      // layer sees no fresh state and, after its watchdog window, damps, exactly as for a silent robot.
+      const staleInput = controller?.staleInput?.() ?? null;
+      if (staleInput !== null) {
+        this.staleInputTicks++;
+        if (staleInput !== this.lastStaleInput) log(`external input "${staleInput}" is stale or missing: the safety layer treats the state as stale`);
+      }
+      this.lastStaleInput = staleInput;
+      const sent = safety.update(t, staleInput === null ? state : null, desired);
       let written = false;
       if (!this.o.dryRun) {
         try {
@@ -290,7 +303,7 @@ export class ControlLoop {
       finalPhase: safety.phase,
       estopReason: safety.estopReason,
       durationS: this.clock() - t0,
-      controller: controller?.stats() ?? {},
+      controller: controller ? { ...controller.stats(), ...(controller.staleInput ? { stale_input_ticks: this.staleInputTicks } : {}) } : {},
       hardware: safeStats(hw),
     };
   }

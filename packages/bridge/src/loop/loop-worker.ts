@@ -15,7 +15,8 @@ import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority } from '../timing/priority.ts';
 import { ControlLoop } from './control-loop.ts';
 import { PolicyController } from './policy-controller.ts';
-import { InlineSource, QueuedSource, makeInferenceChannel, type ActionSource } from './action-source.ts';
+import { checkInputs } from '../policy/inputs.ts';
+import { InlineSource, QueuedSource, makeInferenceChannel, resolveEnsemble, type ActionSource } from './action-source.ts';
 import { MockHardware } from '../hardware/mock.ts';
 import { checkJointSets, orderNote } from './joint-map.ts';
 import { makeTickRing, TickRing } from './tick-ring.ts';
@@ -139,6 +140,7 @@ async function main(): Promise<void> {
     warmPolicy = policy;
     checkJointSets(policy.jointNames, 'policy', hwJoints, `hardware "${hw.name}"`);
     checkJointSets(policy.jointNames, 'policy', L.names, `robot "${d.robotName}"`);
+    checkInputs(policy, hw);
     const note = orderNote(policy.jointNames, hwJoints, `hardware "${hw.name}"`);
     if (note) log(note);
     const k = d.loop.rateHz / d.loop.policyRateHz;
@@ -163,7 +165,8 @@ async function main(): Promise<void> {
         });
         infWorker!.on('error', rej);
       });
-      source = new QueuedSource(ch, spec, policy.obsSize, policy.actSize, 1 / d.loop.policyRateHz);
+      const ensembleDecay = resolveEnsemble(spec, d.loop.ensemble);
+      source = new QueuedSource(ch, spec, policy.obsSize, policy.actSize, 1 / d.loop.policyRateHz, { ensembleDecay });
     }
     if (mode !== 'inline') warmPolicy = null; // chunked: inference (and its warm-up) lives in the inference worker
     controller = new PolicyController({
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
       between: d.loop.between,
       commands: d.loop.commands,
       clock: nowS,
+      ...(d.loop.inputTimeoutS !== undefined ? { inputTimeoutS: d.loop.inputTimeoutS } : {}),
     });
     const m = controller.map.hwIndex;
     defaultPose = new Float64Array(hwJoints.length);

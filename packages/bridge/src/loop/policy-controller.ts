@@ -33,6 +33,8 @@ export interface ControllerOptions {
   between?: Between;
   commands?: readonly CommandStep[];
   clock: () => number;
+  /** An external input older than this (s) is stale: the safety layer treats the state as stale (watchdog). Default 0.1. */
+  inputTimeoutS?: number;
 }
 
 export class PolicyController {
@@ -63,6 +65,8 @@ export class PolicyController {
   private active = false;
   private activeSince = 0;
   private ticksSincePolicy = 0;
+  /** Policy step whose action is still awaited from the source (−1: none). */
+  private heldStep = -1;
   /** Scheduled time (s) of the pipeline's last command, ticks since, and the substeps the rate limiter has run since. */
   private commandT = 0;
   private ticksSinceCommand = 0;
@@ -72,6 +76,14 @@ export class PolicyController {
   private hasState = false;
   /** True on the tick a new action was taken (for recording). */
   policyTick = false;
+  /** External inputs (policy.inputs): their values live in the readings under their names. */
+  private readonly inputs: { name: string; value: Float64Array }[];
+  /** Host time (s, the controller's clock) each input was last received; −∞: never. */
+  private readonly inputAt: Float64Array;
+  private readonly inputTimeoutS: number;
+  /** Inputs refused for a wrong length or non-finite values (kept out of the observation, counted). */
+  badInputs = 0;
+  private lastBadInput = '';
 
   constructor(o: ControllerOptions) {
     this.p = o.policy;
@@ -97,6 +109,11 @@ export class PolicyController {
       command: new Float64Array(3),
       lastAction: this.lastAction,
     };
+    this.inputs = (o.policy.inputs ?? []).map((e) => ({ name: e.name, value: new Float64Array(e.size) }));
+    for (const e of this.inputs) (this.inp as unknown as Record<string, Float64Array>)[e.name] = e.value;
+    this.inputAt = new Float64Array(this.inputs.length).fill(-Infinity);
+    this.inputTimeoutS = o.inputTimeoutS ?? 0.1;
+    if (!(this.inputTimeoutS > 0)) throw new Error(`controller: inputTimeoutS must be > 0 s, got ${this.inputTimeoutS}`);
     this.cmd = makeCommand(o.hwJoints.length, 'position');
     const ps = o.policy.pipeline;
     if (ps.joints.join(',') !== o.policy.jointNames.join(',')) {
@@ -136,6 +153,35 @@ export class PolicyController {
       else for (let i = 0; i < 3; i++) this.inp.linVel[i] = v[i]!;
     }
     this.hasState = true;
+    if (this.inputs.length) this.ingestInputs(s);
+  }
+
+  private ingestInputs(s: RobotState): void {
+    for (let k = 0; k < this.inputs.length; k++) {
+      const e = this.inputs[k]!;
+      const v = s.inputs?.[e.name];
+      if (!v) continue;
+      let ok = v.length === e.value.length;
+      for (let i = 0; ok && i < v.length; i++) ok = Number.isFinite(v[i]!);
+      if (!ok) {
+        // A malformed reading never reaches the observation; the input ages and goes stale if it keeps coming.
+        this.badInputs++;
+        this.lastBadInput = `${e.name}: ${v.length} values (expected ${e.value.length}) or non-finite`;
+        continue;
+      }
+      const at = s.inputsAt?.[e.name] ?? this.clock();
+      if (at <= this.inputAt[k]!) continue; // the same reading again
+      for (let i = 0; i < v.length; i++) e.value[i] = v[i]!;
+      this.inputAt[k] = at;
+    }
+  }
+
+  /** The name of an external input that is missing or older than the timeout, or null when all are fresh. */
+  staleInput(): string | null {
+    if (!this.inputs.length) return null;
+    const now = this.clock();
+    for (let k = 0; k < this.inputs.length; k++) if (now - this.inputAt[k]! > this.inputTimeoutS) return this.inputs[k]!.name;
+    return null;
   }
 
   /**
@@ -157,6 +203,7 @@ export class PolicyController {
       // The soft start ends on the default pose: the rate limiter starts there, as the env's starts at the spawn pose.
       this.pipeline.reset(this.pose0);
       this.ticksSincePolicy = this.k; // act on this very tick
+      this.heldStep = -1;
       this.commandT = t;
       this.ticksSinceCommand = 0;
       this.substepsDone = 0;
@@ -168,32 +215,17 @@ export class PolicyController {
       this.ticksSincePolicy = 0;
       commandAt(this.schedule, t - this.activeSince, this.inp.command);
       this.p.observe(this.inp, this.obs);
-      let a = this.src.next(this.policySteps, this.obs, this.clock());
-      if (a && this.p.refine) {
-        try {
-          this.p.refine(this.obs, a, this.refined);
-          a = this.refined;
-        } catch (e) {
-          // Never let a refinement error kill the loop: hold this step, count it (the safety layer sees a hold).
-          this.refineErrors++;
-          this.lastRefineError = String((e as Error)?.message ?? e);
-          a = null;
-        }
-      }
+      const a = this.src.next(this.policySteps, this.obs, this.clock());
+      this.heldStep = a ? -1 : this.policySteps;
       this.policySteps++;
+      if (!this.take(a, t)) this.holds++;
+    } else if (this.heldStep >= 0 && this.src.late) {
+      // The step's action was not ready on its policy tick (a worker's result still in flight): take it the moment
+      // it arrives, within its own step, rather than on the next policy tick (one step late).
+      const a = this.src.late(this.heldStep, this.clock());
       if (a) {
-        // The clipped action is also the policy's `last_action` observation, exactly as in the env.
-        pl.clip(a, this.lastAction);
-        this.policyTick = true;
-        // Interpolation starts from the goal in force now, so a held step never causes a jump.
-        this.prevGoal.set(pl.goal);
-        pl.command(this.lastAction);
-        this.nextGoal.set(pl.goal);
-        this.commandT = t;
-        this.ticksSinceCommand = 0;
-        this.substepsDone = 0;
-      } else {
-        this.holds++;
+        this.heldStep = -1;
+        this.take(a, t);
       }
     }
     this.ticksSincePolicy++;
@@ -235,12 +267,42 @@ export class PolicyController {
     return c;
   }
 
+  /** Refine (residual) and command the action for this policy step; false: nothing to command (a hold). */
+  private take(action: Float32Array | null, t: number): boolean {
+    let a = action;
+    const pl = this.pipeline;
+    if (a && this.p.refine) {
+      try {
+        this.p.refine(this.obs, a, this.refined);
+        a = this.refined;
+      } catch (e) {
+        // Never let a refinement error kill the loop: hold this step, count it (the safety layer sees a hold).
+        this.refineErrors++;
+        this.lastRefineError = String((e as Error)?.message ?? e);
+        a = null;
+      }
+    }
+    if (!a) return false;
+    // The clipped action is also the policy's `last_action` observation, exactly as in the env.
+    pl.clip(a, this.lastAction);
+    this.policyTick = true;
+    // Interpolation starts from the goal in force now, so a held step never causes a jump.
+    this.prevGoal.set(pl.goal);
+    pl.command(this.lastAction);
+    this.nextGoal.set(pl.goal);
+    this.commandT = t;
+    this.ticksSinceCommand = 0;
+    this.substepsDone = 0;
+    return true;
+  }
+
   /** How often the pipeline's stages limited the policy (its normal job, not a safety intervention). */
   limiting(): PipelineLimiting & Record<string, number> {
     return { ...this.pipeline.counts };
   }
 
   stats(): Record<string, unknown> {
-    return { policy_steps: this.policySteps, holds: this.holds, ...(this.p.refine ? { refine_errors: this.refineErrors, ...(this.lastRefineError ? { last_refine_error: this.lastRefineError } : {}) } : {}), ...this.src.stats() };
+    const inputs = this.inputs.length ? { inputs: this.inputs.map((e) => e.name), bad_inputs: this.badInputs, ...(this.lastBadInput ? { last_bad_input: this.lastBadInput } : {}) } : {};
+    return { ...inputs, policy_steps: this.policySteps, holds: this.holds, ...(this.p.refine ? { refine_errors: this.refineErrors, ...(this.lastRefineError ? { last_refine_error: this.lastRefineError } : {}) } : {}), ...this.src.stats() };
   }
 }

@@ -13,6 +13,7 @@ import type { SafetyConfig, SafetyEvent } from '../safety/safety-layer.ts';
 import { LatencyStats, type LatencySummary } from '../timing/latency-stats.ts';
 import type { LoopResult, OverrunPolicy } from './control-loop.ts';
 import type { Between } from './policy-controller.ts';
+import type { EnsembleChoice } from './action-source.ts';
 import { CTRL, PHASES } from './shared.ts';
 import type { ThreadPriority } from '../timing/priority.ts';
 import { TickRing, type TickRecord, type TickRingBuffers } from './tick-ring.ts';
@@ -46,6 +47,10 @@ export interface LoopWorkerData {
     durationS: number;
     between: Between;
     inference: 'auto' | 'inline' | 'worker';
+    /** Temporal ensembling of chunks (action-source.ts): the artifact's setting unless overridden. */
+    ensemble?: EnsembleChoice;
+    /** An external input older than this (s) counts as stale (policy-controller.ts). */
+    inputTimeoutS?: number;
     commands: CommandStep[];
     ioSliceMinSlackS?: number;
     priority?: ThreadPriority;
@@ -75,6 +80,8 @@ export interface StartLoopOptions {
   durationS?: number;
   between?: Between;
   inference?: 'auto' | 'inline' | 'worker';
+  ensemble?: EnsembleChoice;
+  inputTimeoutS?: number;
   commands?: CommandStep[];
   safety?: SafetyOptions;
   /** Seconds before each deadline the control thread stops sleeping and spins (default 0.0002 s). */
@@ -134,6 +141,8 @@ export function startControlLoop(o: StartLoopOptions): LoopHandle {
       durationS: o.durationS ?? Infinity,
       between: o.between ?? 'hold',
       inference: o.inference ?? 'auto',
+      ensemble: o.ensemble ?? 'artifact',
+      ...(o.inputTimeoutS !== undefined ? { inputTimeoutS: o.inputTimeoutS } : {}),
       commands: o.commands ?? [],
       priority: o.priority,
       spinS: o.spinS,

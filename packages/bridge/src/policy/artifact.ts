@@ -69,10 +69,6 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
   if (!joints.length) throw new Error(`policy artifact ${path}: no joint names (control.jointNames)`);
   const taskName = taskOverride ?? meta.task;
   const spec = taskDeploySpec(taskName, meta, path);
-  if (spec.externalInputs?.length) {
-    // Fail at load, naming what is missing, rather than on every policy tick inside observe().
-    throw new Error(`policy artifact ${path}: task "${taskName}" observes inputs robot hardware does not report: ${spec.externalInputs.map((e) => `${e.name} [${e.size}] (${e.unit}; ${e.description})`).join('; ')}. Loading it from the file cannot supply them: deploy it through a module policy source whose observe() reads them (see docs/train-and-evaluate.md)`);
-  }
   const actionJoints = spec.pipeline.joints;
   if (spec.jointNames.join(',') !== joints.join(',') && actionJoints.join(',') !== joints.join(',')) {
     throw new Error(`policy artifact ${path}: task "${taskName}" observes joints in order [${spec.jointNames.join(', ')}] but the artifact acts on [${joints.join(', ')}]`);
@@ -96,6 +92,9 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
     act: !chunk ? (obs) => p.act(obs) : undefined,
     actChunk: split ? (h) => split.base.actChunk!(h) : p.actChunk ? (h) => p.actChunk!(h) : undefined,
     chunk,
+    task: taskName,
+    // Inputs beyond the robot's own readings (a tracked block, a goal): the deploy checks the hardware provides each.
+    ...(spec.externalInputs?.length ? { inputs: spec.externalInputs.map((e) => ({ ...e })) } : {}),
     ...(split ? { refine: (obs: Float32Array, a: Float32Array, out: Float32Array) => void split.correct(obs, a, out as Float32Array<ArrayBuffer>) } : {}),
     ...(p.warmup ? { warmup: () => p.warmup!() } : {}),
     reset: () => p.reset(),

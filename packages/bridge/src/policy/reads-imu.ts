@@ -5,9 +5,12 @@
  */
 import type { DeployPolicy, ObsInput } from './types.ts';
 
-export function policyReadsImu(p: Pick<DeployPolicy, 'observe' | 'obsSize' | 'actSize' | 'defaultPose'>): boolean {
+export function policyReadsImu(p: Pick<DeployPolicy, 'observe' | 'obsSize' | 'actSize' | 'defaultPose' | 'inputs'>): boolean {
   const n = p.defaultPose.length;
+  // External inputs (a block pose, a goal) as zeros: the same in both calls.
+  const extra = Object.fromEntries((p.inputs ?? []).map((e) => [e.name, new Float64Array(e.size)]));
   const input = (angVel: number[], gravity: number[]): ObsInput => ({
+    ...extra,
     jointPos: Float64Array.from(p.defaultPose),
     jointVel: new Float64Array(n),
     defaultPose: Float64Array.from(p.defaultPose),

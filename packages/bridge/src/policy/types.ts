@@ -33,6 +33,13 @@ export interface DeployPolicy {
   /** Chunked policies: history of `chunk.obsHistory` observations → H×A actions, flat row-major. */
   actChunk?(obsHistory: Float32Array[]): ArrayLike<number> | Promise<ArrayLike<number>>;
   chunk?: ChunkSpec;
+  /** The task it was trained on, when known (the sim hardware builds that task's scene around the robot). */
+  task?: string;
+  /**
+   * Readings the observation needs beyond the robot's own (DeployFacts.externalInputs): each must come from the
+   * hardware (RobotState.inputs) under its name, or the deploy refuses to start, naming it.
+   */
+  inputs?: { name: string; size: number; unit: string; description: string }[];
   /**
    * Per-step correction on the control thread, after the action source: writes the action to execute for `obs`
    * given the queued one. Residual policies over a chunked base use it as ResiP deploys them — the base chunk

@@ -131,3 +131,32 @@ export function resetCountingPolicy(o: TestPolicyOptions): DeployPolicy {
     },
   };
 }
+
+/**
+ * A policy observing external inputs (as z1-push does): blockPose [7] and goal [2]. Its observation is
+ * [blockPose, goal] and its action for joints 0, 1, 2… is block x, block y, goal x…, so the targets show which
+ * input values reached observe().
+ */
+export function inputEchoPolicy(o: TestPolicyOptions): DeployPolicy {
+  const n = o.joints.length;
+  const out = new Float32Array(n);
+  const pick = [0, 1, 7, 8, 2];
+  return {
+    ...base(o),
+    obsSize: 9,
+    inputs: [
+      { name: 'blockPose', size: 7, unit: 'm, quaternion xyzw', description: 'block pose' },
+      { name: 'goal', size: 2, unit: 'm', description: 'goal x y' },
+    ],
+    observe(input, obs) {
+      const r = input as unknown as { blockPose: ArrayLike<number>; goal: ArrayLike<number> };
+      for (let i = 0; i < 7; i++) obs[i] = r.blockPose[i]!;
+      obs[7] = r.goal[0]!;
+      obs[8] = r.goal[1]!;
+    },
+    act(obs) {
+      for (let j = 0; j < n; j++) out[j] = obs[pick[j % pick.length]!]!;
+      return out;
+    },
+  };
+}

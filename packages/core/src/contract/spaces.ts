@@ -68,4 +68,11 @@ export interface ChunkSpec {
   execute: number;
   /** Observations fed to actChunk (most recent last). */
   obsHistory: number;
+  /**
+   * Temporal ensembling (ACT): one chunk every `execute` steps and each step executes the exp(−decay·i)-weighted
+   * mean of the live chunks' predictions for it, i = 0 the oldest. Absent or false: receding horizon.
+   */
+  ensemble?: boolean;
+  /** Its decay per prediction (dimensionless; ACT uses 0.01). */
+  ensembleDecay?: number;
 }

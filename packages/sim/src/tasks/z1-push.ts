@@ -275,6 +275,15 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
     this.rd = { jointPos: this.measured, jointVel: robot.jointVel, blockPose: this.blockPose, goal: this.goal, lastAction: this.lastAction };
   }
 
+  /**
+   * The deploy's external inputs (DeploySpec.externalInputs) as the scene stands now, for a simulator that steps
+   * this env's world itself (the bridge's sim hardware): what a tracker would report on the real cell.
+   */
+  externalReadings(): { blockPose: Float64Array; goal: Float64Array } {
+    this.updateState();
+    return { blockPose: this.blockPose, goal: this.goal };
+  }
+
   blockGoalDist(): number {
     return Math.hypot(this.blockPose[0]! - this.goal[0]!, this.blockPose[1]! - this.goal[1]!);
   }
