@@ -7,7 +7,7 @@ import { RosHardware, type RosHardwareOptions } from '@s2r/bridge/hardware/ros.t
 import { makeCommand } from '@s2r/bridge/command.ts';
 import { RosbridgeTestServer, type RosbridgeServerOptions } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot, type FakeRosRobotOptions } from './helpers/ros-robot.ts';
-import { until } from './helpers/ros-loop.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const joints = ['shoulder', 'elbow', 'wrist'];
 let server: RosbridgeTestServer | null = null;
@@ -91,8 +91,8 @@ describe('RosHardware during the run: evidence by name', () => {
     const { logs } = await setup({}, {}, {});
     await hw!.activate();
     robot!.stop(); // the robot node's subscriber leaves the graph and it stops publishing
-    await until(() => logs.some((l) => /no subscriber on command topic \/joint_group_position_controller\/commands any more/.test(l)), 'the controller warning', 6000);
-    await until(() => logs.some((l) => /state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning', 6000);
+    await waitFor(() => logs.some((l) => /no subscriber on command topic \/joint_group_position_controller\/commands any more/.test(l)), 'the controller warning', { timeoutMs: 6000 });
+    await waitFor(() => logs.some((l) => /state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning', { timeoutMs: 6000 });
     expect(hw!.stats().command_subscribers).toBe(0);
     expect(hw!.stats().command_unsubscribed).toBe(1);
     expect(hw!.stats().state_silences).toBe(1);
@@ -107,7 +107,7 @@ describe('RosHardware on ROS 1: names and rates', () => {
     const c = makeCommand(3);
     c.position.set([0.5, 0.6, 0.7]);
     expect(hw!.write(0, 0.01, c)).toBe(true);
-    await until(() => robot!.commandsReceived === 1, 'the command at the robot');
+    await waitFor(() => robot!.commandsReceived === 1, 'the command at the robot');
     expect(robot!.commands[0]).toEqual([0.5, 0.6, 0.7]);
     expect(server!.rejected).toEqual([]);
   });
@@ -127,8 +127,8 @@ describe('RosHardware on ROS 1: names and rates', () => {
     }, 2));
     const n0 = hw!.stats().state_msgs;
     const t0 = performance.now();
-    await until(() => sent >= 400, 'a few hundred states published');
-    await until(() => hw!.stats().state_msgs > n0, 'the first throttled state');
+    await waitFor(() => sent >= 400, 'a few hundred states published');
+    await waitFor(() => hw!.stats().state_msgs > n0, 'the first throttled state');
     const got = hw!.stats().state_msgs - n0;
     const ms = performance.now() - t0;
     // At most one of each burst of 4 passes the 5 ms throttle (however slowly a loaded host runs the bursts),
@@ -143,12 +143,12 @@ describe('RosHardware on ROS 1: names and rates', () => {
     server.replayLateSubscribers = true;
     robot = new FakeRosRobot(server, { joints, initial: [0.1, 0.2, 0.3], rateHz: 200 });
     // The robot has been publishing a while before we subscribe (what the late-subscriber replay feeds on).
-    await until(() => robot!.statesPublished >= 60, 'the robot publishing before we subscribe');
+    await waitFor(() => robot!.statesPublished >= 60, 'the robot publishing before we subscribe');
     hw = new RosHardware({ url: server.url, jointNames: joints });
     await hw.configure();
     await hw.activate();
     const stamps: number[] = [];
-    await until(() => {
+    await waitFor(() => {
       const s = hw!.read(0, 0.005);
       if (s) stamps.push(s.stamp);
       return stamps.length >= 20;

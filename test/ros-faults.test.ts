@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startControlLoop } from '@s2r/bridge/loop/run-loop.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
-import { MAX_STEP, afterTicks, RATE, defaultPose, expectRateKept, loopOptions, robotJoints, trackStalls, unsafeCommands, until } from './helpers/ros-loop.ts';
+import { MAX_STEP, afterTicks, RATE, defaultPose, expectRateKept, loopOptions, robotJoints, trackStalls, unsafeCommands } from './helpers/ros-loop.ts';
+import { waitFor } from './helpers/wait.ts';
 
 let server: RosbridgeTestServer | null = null;
 let robot: FakeRosRobot | null = null;
@@ -29,8 +30,8 @@ describe('ROS faults through the full control loop', () => {
     const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m), onSafety: (_ev, c) => (counts = { ...c }) }));
     await h.started;
     const stalls = trackStalls(h);
-    await until(() => h.live().phase === 'running', 'running');
-    await until(() => Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'targets reached');
+    await waitFor(() => h.live().phase === 'running', 'running');
+    await waitFor(() => Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'targets reached');
     // Robot reached default + 0.25 × 0.4 (mapped to its own order: j2, j0, j1).
     expect(robot.target[0]).toBeCloseTo(0.5, 3);
     expect(robot.target[1]).toBeCloseTo(0.3, 3);
@@ -45,11 +46,11 @@ describe('ROS faults through the full control loop', () => {
     // on a loaded host the loop thread skips cycles it was descheduled through.) A loop blocked on the link would
     // never get there.
     const tDown = Date.now();
-    await until(() => Date.now() - tDown >= 300 && h.live().ticks - ticksBefore >= 0.3 * RATE, 'the loop to tick on while the link is down');
+    await waitFor(() => Date.now() - tDown >= 300 && h.live().ticks - ticksBefore >= 0.3 * RATE, 'the loop to tick on while the link is down');
     expect(robot.commandsReceived).toBe(cmdsAtDrop); // nothing gets through while down
     expect(['watchdog', 'soft_start', 'running']).toContain(h.live().phase);
     server.refuse = false;
-    await until(() => h.live().phase === 'running' && robot!.commandsReceived > cmdsAtDrop + 100, 'reconnect and resume');
+    await waitFor(() => h.live().phase === 'running' && robot!.commandsReceived > cmdsAtDrop + 100, 'reconnect and resume');
     // Item 6: after the reconnect the robot gets at most one hold (at a pose measured on the new link), then the
     // soft start: never a burst of identical holds.
     const afterDrop = robot.commands.slice(cmdsAtDrop);
@@ -58,7 +59,7 @@ describe('ROS faults through the full control loop', () => {
     expect(firstRepeat === -1 || firstRepeat > 20).toBe(true);
     // Item 4: link events reach the log from the control thread.
     for (const re of [/ros: connected to ws:/, /ros: connection to ws:.* lost/, /ros: reconnected to ws:/]) {
-      await until(() => logs.some((l) => re.test(l)), `a log line matching ${re}`);
+      await waitFor(() => logs.some((l) => re.test(l)), `a log line matching ${re}`);
     }
 
     // 2) garbage on the state topic: malformed JSON and malformed JointStates
@@ -73,7 +74,7 @@ describe('ROS faults through the full control loop', () => {
     // watchdog may trip on a loaded host, where the state stream (test process → socket → the control thread's I/O
     // slice) stalls past 50 ms; that trip is right, and is not garbage. (The old premise, "the robot's own ticks had
     // no gap over 40 ms, so the phase must be running", left 10 ms for delivery and failed at load 20.)
-    await until(() => h.live().phase === 'running', 'running after the garbage');
+    await waitFor(() => h.live().phase === 'running', 'running after the garbage');
     // (A watchdog trip resumes through a soft start and the policy's first max-step clamps: those counts may grow.)
     for (const kind of ['nonfinite', 'bad_state', 'position_limit', 'velocity_limit', 'effort_limit', 'estop']) {
       expect(`${kind}: ${counts[kind] ?? 0}`).toBe(`${kind}: ${before[kind] ?? 0}`);
@@ -85,9 +86,9 @@ describe('ROS faults through the full control loop', () => {
     // last pose s2r had *measured*, with the robot's pose when the test noticed the watchdog, a later pose: on a
     // loaded host the robot was still moving then, 0.068 rad away. The test was wrong, and so was the code, which
     // re-sent that stale measured pose every tick.)
-    await until(() => h.live().phase === 'running' && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 1e-3), 'the robot settled at its target');
+    await waitFor(() => h.live().phase === 'running' && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 1e-3), 'the robot settled at its target');
     robot.publishing = false;
-    await until(() => h.live().phase === 'watchdog', 'watchdog');
+    await waitFor(() => h.live().phase === 'watchdog', 'watchdog');
     const targetAtTrip = [...robot.target];
     const n3 = robot.commands.length;
     await afterTicks(h, 50, 'stale state');
@@ -96,9 +97,9 @@ describe('ROS faults through the full control loop', () => {
     for (const c of robot.commands.slice(n3)) c.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
     robot.target.forEach((x, i) => expect(Math.abs(x - targetAtTrip[i]!)).toBeLessThanOrEqual(MAX_STEP + 1e-9));
     // A state topic silent for 1 s mid-run is named in the log.
-    await until(() => logs.some((l) => /ros: warning: state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning');
+    await waitFor(() => logs.some((l) => /ros: warning: state topic \/joint_states silent for 1\.\d s/.test(l)), 'the silence warning');
     robot.publishing = true;
-    await until(() => h.live().phase === 'running', 'resume after stale state');
+    await waitFor(() => h.live().phase === 'running', 'resume after stale state');
     await afterTicks(h, 100, 'running after the stale state');
     h.stop();
 
@@ -125,10 +126,10 @@ describe('ROS faults through the full control loop', () => {
     const h = startControlLoop(loopOptions(server.url, { durationS: 60, safety, onSafety: (_ev, counts) => (nonfinite = counts.nonfinite ?? 0) }, { nanFrom: 10 }));
     await h.started;
     const stalls = trackStalls(h);
-    await until(() => h.live().phase === 'running', 'running');
+    await waitFor(() => h.live().phase === 'running', 'running');
     // 10 good policy steps (0.2 s at 50 Hz), then NaN: wait for the safety layer to report it (however long this
     // host takes to run those steps), then for commands already sent to land.
-    await until(() => nonfinite > 0, 'the first non-finite action');
+    await waitFor(() => nonfinite > 0, 'the first non-finite action');
     await afterTicks(h, 50, 'commands in flight landing');
     const target = [...robot.target];
     await afterTicks(h, 100, 'the non-finite hold');
@@ -136,14 +137,14 @@ describe('ROS faults through the full control loop', () => {
     robot.target.forEach((x, i) => expect(x).toBeCloseTo(target[i]!, 9));
 
     h.estop('api');
-    await until(() => h.live().phase === 'estop', 'estop');
+    await waitFor(() => h.live().phase === 'estop', 'estop');
     const n0 = robot.commands.length;
     await afterTicks(h, 150, 'the e-stop latched');
     expect(h.live().phase).toBe('estop'); // latched
     // In e-stop a position interface gets "hold the measured pose".
     robot.commands.slice(n0).forEach((c) => c.forEach((x, i) => expect(Math.abs(x - robot!.pos[i]!)).toBeLessThan(0.05)));
     h.reset();
-    await until(() => ['soft_start', 'running'].includes(h.live().phase), 'reset');
+    await waitFor(() => ['soft_start', 'running'].includes(h.live().phase), 'reset');
     await afterTicks(h, 150, 'running again after the reset');
     h.stop();
     const res = await h.done;
@@ -163,19 +164,19 @@ describe('ROS link through the control loop: a frozen server (issue 17 item 5), 
     const logs: string[] = [];
     const h = startControlLoop(loopOptions(server.url, { durationS: 60, onLog: (m) => logs.push(m) }));
     await h.started;
-    await until(() => h.live().phase === 'running' && Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'running at the target');
+    await waitFor(() => h.live().phase === 'running' && Math.abs(robot!.target[0]! - 0.5) < 1e-3, 'running at the target');
     const c0 = robot.commands.length;
     server.freeze();
-    await until(() => logs.some((l) => /ros: link to ws:.* frozen \(no pong/.test(l)), 'the freeze detected');
-    await until(() => h.live().phase === 'watchdog', 'damping'); // no fresh state through a frozen server
+    await waitFor(() => logs.some((l) => /ros: link to ws:.* frozen \(no pong/.test(l)), 'the freeze detected');
+    await waitFor(() => h.live().phase === 'watchdog', 'damping'); // no fresh state through a frozen server
     // The link stays frozen a while (a stopped process): 1 s at 500 Hz would be 500 setpoints in the socket.
     await afterTicks(h, 350, 'the frozen link');
     expect(robot.commands.length).toBe(c0); // a frozen server delivers nothing
     server.thaw();
-    await until(() => robot!.commands.length > c0, 'the backlog');
+    await waitFor(() => robot!.commands.length > c0, 'the backlog');
     const burstAt = robot.commandAt[c0]!;
-    await until(() => h.live().phase === 'running' && robot!.commands.length > c0 + 100, 'resume after the thaw');
-    await until(() => logs.some((l) => /ros: link to ws:.* alive again/.test(l)), 'the thaw log line');
+    await waitFor(() => h.live().phase === 'running' && robot!.commands.length > c0 + 100, 'resume after the thaw');
+    await waitFor(() => logs.some((l) => /ros: link to ws:.* alive again/.test(l)), 'the thaw log line');
     // What was in the socket when the server froze arrives in one burst: only the setpoints written before the
     // watchdog tripped (25 periods; 25 seen at load 2, 33 at load 18: states already in flight when it froze), none
     // of the ~500 the loop computed during the freeze, and no stale holds.
@@ -200,23 +201,23 @@ describe('ROS link through the control loop: a frozen server (issue 17 item 5), 
     if (o.hardware.kind === 'ros') o.hardware.options.estopTopic = '/estop';
     const h = startControlLoop(o);
     await h.started;
-    await until(() => h.live().phase === 'running', 'running');
+    await waitFor(() => h.live().phase === 'running', 'running');
     op.publish('/estop', { data: true });
-    await until(() => h.live().phase === 'estop', 'the e-stop from the topic');
+    await waitFor(() => h.live().phase === 'estop', 'the e-stop from the topic');
     // Logs come from the control thread by message: they may trail the phase (shared memory) by a moment.
-    await until(() => logs.some((l) => /ros: e-stop latched by \/estop/.test(l)), 'the e-stop log line');
-    await until(() => robot!.commands.length > 0 && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 0.05), 'the hold at the robot');
+    await waitFor(() => logs.some((l) => /ros: e-stop latched by \/estop/.test(l)), 'the e-stop log line');
+    await waitFor(() => robot!.commands.length > 0 && robot!.target.every((x, i) => Math.abs(x - robot!.pos[i]!) < 0.05), 'the hold at the robot');
     const n = robot.commands.length;
     op.publish('/estop', { data: false });
     await afterTicks(h, 150, 'the e-stop still latched');
     expect(h.live().phase).toBe('estop'); // still latched
     expect(robot.commands.length - n).toBeLessThanOrEqual(1); // one hold, not a stream of them
     op.publish('/estop_reset', {});
-    await until(() => ['soft_start', 'running'].includes(h.live().phase), 'the reset from the topic');
-    await until(() => h.live().phase === 'running', 'running again');
+    await waitFor(() => ['soft_start', 'running'].includes(h.live().phase), 'the reset from the topic');
+    await waitFor(() => h.live().phase === 'running', 'running again');
     // Latched again at the end: the summary names the topic as the reason.
     op.publish('/estop', { data: true });
-    await until(() => h.live().phase === 'estop', 'the second e-stop');
+    await waitFor(() => h.live().phase === 'estop', 'the second e-stop');
     h.stop();
     const res = await h.done;
     expect(res.estopReason).toBe('ros e-stop topic');

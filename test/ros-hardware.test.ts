@@ -6,6 +6,7 @@ import { RosHardware } from '@s2r/bridge/hardware/ros.ts';
 import { makeCommand } from '@s2r/bridge/command.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const joints = ['shoulder', 'elbow', 'wrist'];
 let server: RosbridgeTestServer | null = null;
@@ -21,21 +22,13 @@ afterEach(async () => {
   server = null;
 });
 
-const until = async (cond: () => boolean, ms = 8000, what = 'condition') => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
-
 describe('RosHardware over rosbridge v2', () => {
   it('subscribes to JointState + Imu, maps joints by name, and publishes Float64MultiArray in the controller order', async () => {
     server = await RosbridgeTestServer.start();
     hw = new RosHardware({ url: server.url, jointNames: joints, imuTopic: '/imu/data', commandJointOrder: ['wrist', 'shoulder', 'elbow'], startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 8000, 'subscriptions');
+    await waitFor(() => server!.subscribers('/joint_states') === 1 && server!.subscribers('/imu/data') === 1, 'subscriptions', { timeoutMs: 8000 });
     // The spec'd subscribe op carries the topic type.
     const sub = server.ops.find((o) => o.op === 'subscribe' && o.topic === '/joint_states')!;
     expect(sub.type).toBe('sensor_msgs/JointState');
@@ -46,7 +39,7 @@ describe('RosHardware over rosbridge v2', () => {
     // 90° about x: gravity (world −z) seen in the base frame is −y... rotated: R(q)ᵀ(0,0,−1) = (0, −1, 0).
     const s = Math.SQRT1_2;
     server.publish('/imu/data', { orientation: { x: s, y: 0, z: 0, w: s }, angular_velocity: { x: 0.5, y: 0, z: 0 } });
-    await until(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 8000, 'state');
+    await waitFor(() => hw!.stats().state_msgs === 1 && hw!.stats().imu_msgs === 1, 'state', { timeoutMs: 8000 });
     const st = hw.read(0, 0.002)!;
     expect(Array.from(st.jointPos)).toEqual([0.1, 0.2, 0.3]);
     expect(Array.from(st.jointVel)).toEqual([1, 2, 3]);
@@ -60,7 +53,7 @@ describe('RosHardware over rosbridge v2', () => {
     const c = makeCommand(3);
     c.position.set([1, 2, 3]);
     expect(hw.write(0, 0.002, c)).toBe(true);
-    await until(() => got.length === 1, 8000, 'command');
+    await waitFor(() => got.length === 1, 'command', { timeoutMs: 8000 });
     expect(got[0]).toMatchObject({ topic: '/joint_group_position_controller/commands', msg: { data: [3, 1, 2] } });
     expect(server.graph.get('/joint_group_position_controller/commands')?.type).toBe('std_msgs/Float64MultiArray');
     expect(server.rejected).toEqual([]);
@@ -80,7 +73,7 @@ describe('RosHardware over rosbridge v2', () => {
       const c = makeCommand(3);
       c.position.set([0.1, 0.2, 0.3]);
       expect(hw.write(0, 0.02, c)).toBe(true);
-      await until(() => robot!.trajectories.length === 1);
+      await waitFor(() => robot!.trajectories.length === 1, 'the trajectory at the robot');
       const got = robot.trajectories[0] as any;
       expect(got.joint_names).toEqual(joints);
       expect(got.points[0].positions).toEqual([0.1, 0.2, 0.3]);
@@ -96,9 +89,9 @@ describe('RosHardware over rosbridge v2', () => {
     hw = new RosHardware({ url: server.url, jointNames: joints, startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.subscribers('/joint_states') === 1);
+    await waitFor(() => server!.subscribers('/joint_states') === 1, 'the /joint_states subscription');
     server.publish('/joint_states', { name: joints, position: [0.1, 0.2, 0.3], velocity: [0, 0, 0] });
-    await until(() => hw!.stats().state_msgs === 1);
+    await waitFor(() => hw!.stats().state_msgs === 1, 'the first state');
     expect(hw.read(0, 0.002)).not.toBeNull();
     const bad = [
       { name: joints, position: [0.1, 'x', 0.3] }, // wrong type
@@ -111,7 +104,7 @@ describe('RosHardware over rosbridge v2', () => {
     server.sendRaw('{this is not json', '/joint_states');
     server.sendRaw(JSON.stringify({ op: 'publish', topic: '/joint_states', msg: 'nope' }));
     server.publish('/joint_states', { name: joints, position: [0.4, 0.5, 0.6], velocity: [0, 0, 0] });
-    await until(() => hw!.stats().state_msgs === 2, 8000, 'the good message after the garbage');
+    await waitFor(() => hw!.stats().state_msgs === 2, 'the good message after the garbage', { timeoutMs: 8000 });
     expect(hw.stats().malformed).toBeGreaterThanOrEqual(bad.length + 1);
     const st = hw.read(0, 0.002)!;
     expect(Array.from(st.jointPos)).toEqual([0.4, 0.5, 0.6]);
@@ -123,12 +116,12 @@ describe('RosHardware over rosbridge v2', () => {
     hw = new RosHardware({ url: server.url, jointNames: joints, reconnectInitialMs: 50, reconnectFactor: 2, reconnectMaxMs: 400, startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.subscribers('/joint_states') === 1);
+    await waitFor(() => server!.subscribers('/joint_states') === 1, 'the /joint_states subscription');
     const attempts0 = hw.stats().reconnect_attempts;
     const tDrop = Date.now();
     server.refuse = true;
     server.dropAll();
-    await until(() => !hw!.isConnected, 8000, 'disconnect');
+    await waitFor(() => !hw!.isConnected, 'disconnect', { timeoutMs: 8000 });
     const c = makeCommand(3);
     const published = server.published.length;
     for (let i = 0; i < 10; i++) expect(hw.write(0, 0.002, c)).toBe(false);
@@ -136,15 +129,15 @@ describe('RosHardware over rosbridge v2', () => {
     // Backoff 50, 100, 200, 400 ms (capped at 400): the 4th attempt after the drop comes no sooner than 750 ms
     // after it (700 allows for timer rounding), however fast or slow this host is; without backoff (a fixed 50 ms
     // retry) it would come after ~200 ms. A slow host only makes it later, so the other bound is just "it retries".
-    await until(() => hw!.stats().reconnect_attempts - attempts0 >= 4, 5000, '4 reconnect attempts');
+    await waitFor(() => hw!.stats().reconnect_attempts - attempts0 >= 4, '4 reconnect attempts', { timeoutMs: 5000 });
     expect(Date.now() - tDrop).toBeGreaterThanOrEqual(700);
     server.refuse = false;
-    await until(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 8000, 'reconnect + resubscribe');
+    await waitFor(() => hw!.isConnected && server!.subscribers('/joint_states') === 1, 'reconnect + resubscribe', { timeoutMs: 8000 });
     // Nothing written while down is replayed on reconnect: the first message to arrive after it is the next write
     // (a replay would have been sent, and arrived, before it on the same socket).
     c.position.set([0.7, 0.8, 0.9]);
     expect(hw.write(0, 0.002, c)).toBe(true);
-    await until(() => server!.published.length > published, 8000, 'the command written after the reconnect');
+    await waitFor(() => server!.published.length > published, 'the command written after the reconnect', { timeoutMs: 8000 });
     expect(server.published.slice(published).map((p) => p.msg)).toEqual([{ layout: expect.anything(), data: [0.7, 0.8, 0.9] }]);
     expect(hw.stats().disconnects).toBe(1);
   });
@@ -156,7 +149,7 @@ describe('RosHardware over rosbridge v2', () => {
     hw = new RosHardware({ url: server.url, jointNames: many, startChecks: false });
     await hw.configure();
     await hw.activate();
-    await until(() => server!.graph.get('/joint_group_position_controller/commands') !== undefined, 8000, 'the advertise');
+    await waitFor(() => server!.graph.get('/joint_group_position_controller/commands') !== undefined, 'the advertise', { timeoutMs: 8000 });
     server.freeze();
     const c = makeCommand(many.length);
     c.position.fill(0.123456789);
@@ -169,7 +162,7 @@ describe('RosHardware over rosbridge v2', () => {
     expect(ok).toBeLessThan(4000);
     server.thaw();
     // Everything that was handed over arrives (it was in the kernel, not in a queue of ours), and nothing else.
-    await until(() => server!.published.length >= ok, 30_000, 'the backlog at the server');
+    await waitFor(() => server!.published.length >= ok, 'the backlog at the server', { timeoutMs: 30_000 });
     await new Promise((r) => setTimeout(r, 100));
     expect(server.published.length).toBe(ok);
   });

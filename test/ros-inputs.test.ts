@@ -10,7 +10,8 @@ import { F } from '@s2r/bridge/loop/tick-ring.ts';
 import { PHASES } from '@s2r/bridge/loop/shared.ts';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
 import { FakeRosRobot } from './helpers/ros-robot.ts';
-import { POLICIES, afterTicks, defaultPose, loopJoints, loopOptions, robotJoints, until } from './helpers/ros-loop.ts';
+import { POLICIES, afterTicks, defaultPose, loopJoints, loopOptions, robotJoints } from './helpers/ros-loop.ts';
+import { waitFor } from './helpers/wait.ts';
 
 let server: RosbridgeTestServer | null = null;
 let robot: FakeRosRobot | null = null;
@@ -47,21 +48,21 @@ describe('external inputs over ROS (geometry_msgs/PoseStamped)', () => {
     opts.hardware.options.inputTopics = INPUTS;
     const h = startControlLoop({ ...opts, policy: echo });
     await h.started;
-    await until(() => h.live().phase === 'running', 'running');
+    await waitFor(() => h.live().phase === 'running', 'running');
     // Actions: j0 ← block x, j1 ← block y, j2 ← goal x; target = default + 0.25 · action (robot order j2, j0, j1).
     const want = [defaultPose[2]! + 0.25 * 0.6, defaultPose[0]! + 0.25 * 0.48, defaultPose[1]! + 0.25 * -0.12];
-    await until(() => want.every((w, i) => Math.abs(robot!.target[i]! - w) < 1e-3), 'targets from the tracked pose and goal');
+    await waitFor(() => want.every((w, i) => Math.abs(robot!.target[i]! - w) < 1e-3), 'targets from the tracked pose and goal');
 
     // The tracker stops: its pose ages past 0.1 s and the state counts as stale → watchdog (damping).
     publishing = false;
-    await until(() => h.live().phase === 'watchdog', 'the watchdog on a stale object pose');
+    await waitFor(() => h.live().phase === 'watchdog', 'the watchdog on a stale object pose');
     await afterTicks(h, 50, 'watchdog held');
     expect(h.live().phase).toBe('watchdog');
     // It comes back, elsewhere: the loop resumes and follows the new pose.
     block.x = 0.4;
     publishing = true;
     const want2 = [want[0]!, defaultPose[0]! + 0.25 * 0.4, want[2]!];
-    await until(() => h.live().phase === 'running' && want2.every((w, i) => Math.abs(robot!.target[i]! - w) < 1e-3), 'resumed on the new pose', 15_000);
+    await waitFor(() => h.live().phase === 'running' && want2.every((w, i) => Math.abs(robot!.target[i]! - w) < 1e-3), 'resumed on the new pose', { timeoutMs: 15_000 });
     h.stop();
     const res = await h.done;
     expect(res.controller.stale_input_ticks as number).toBeGreaterThan(50);
@@ -104,14 +105,14 @@ describe('external inputs from a hardware module', () => {
     const want = [defaultPose[0]! + 0.25 * 0.3, defaultPose[1]! + 0.25 * -0.2, defaultPose[2]! + 0.25 * 0.5];
     let reached = false;
     const RUNNING = PHASES.indexOf('running');
-    await until(() => {
+    await waitFor(() => {
       h.drain((r) => {
         if (r.f[F.phase] === RUNNING && want.every((w, i) => Math.abs(r.cmdPos[i]! - w) < 1e-6)) reached = true;
       });
       return reached;
-    }, 'targets from the module\'s block pose and goal', 20_000);
+    }, 'targets from the module\'s block pose and goal', { timeoutMs: 20_000 });
     // The tracker stops 1.5 s into the run: its inputs age past 0.1 s and the loop goes to the watchdog.
-    await until(() => h.live().phase === 'watchdog', 'the watchdog once the tracker stopped', 20_000);
+    await waitFor(() => h.live().phase === 'watchdog', 'the watchdog once the tracker stopped', { timeoutMs: 20_000 });
     h.stop();
     const res = await h.done;
     expect(res.controller.inputs).toEqual(['blockPose', 'goal']);

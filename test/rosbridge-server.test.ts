@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RosbridgeTestServer } from './helpers/rosbridge-server.ts';
-import { until } from './helpers/ros-loop.ts';
+import { waitFor } from './helpers/wait.ts';
 
 let server: RosbridgeTestServer | null = null;
 let ws: WebSocket | null = null;
@@ -33,7 +33,7 @@ async function connect(url: string): Promise<{ ws: WebSocket; frames: Record<str
     async sync() {
       const id = `sync${++n}`;
       w.send(JSON.stringify({ op: 'call_service', id, service: '/rosapi/topics', args: {} }));
-      await until(() => frames.some((f) => f.id === id), `the answer to ${id}`);
+      await waitFor(() => frames.some((f) => f.id === id), `the answer to ${id}`);
     },
   };
 }
@@ -56,7 +56,7 @@ describe('test rosbridge: as strict as the real one', () => {
     c.send({ op: 'publish', topic: '/cmd', msg: { data: [1, null] } }); // NaN arrives as null: not a float64
     c.send({ op: 'publish', topic: '/cmd', msg: { data: [1, 2] } });
     await c.sync();
-    await until(() => got.length === 1, 'the good message');
+    await waitFor(() => got.length === 1, 'the good message');
     expect(got).toEqual([{ layout: { dim: [], data_offset: 0 }, data: [1, 2] }]); // defaults filled in
     expect(c.frames.filter((f) => f.op === 'status')).toEqual([]);
     expect(server.rejected.map((r) => r.reason)).toEqual([
@@ -80,7 +80,7 @@ describe('test rosbridge: as strict as the real one', () => {
       for (const t of [{ sec: 0, nanosec: 20_000_000 }, { secs: 0, nsecs: 20_000_000 }]) {
         c.send({ op: 'publish', topic: '/traj', msg: { joint_names: ['a'], points: [{ positions: [1], time_from_start: t }] } });
       }
-      await until(() => got.length === 2, 'both trajectories');
+      await waitFor(() => got.length === 2, 'both trajectories');
       const times = got.map((m) => m.points[0].time_from_start);
       expect(times).toEqual(version === 1 ? [{ secs: 0, nsecs: 0 }, { secs: 0, nsecs: 20_000_000 }] : [{ sec: 0, nanosec: 20_000_000 }, { sec: 0, nanosec: 20_000_000 }]);
       ws!.terminate();
@@ -99,7 +99,7 @@ describe('test rosbridge: as strict as the real one', () => {
       const call = async (service: string, args = {}) => {
         const id = `${service}:${Math.random()}`;
         c.send({ op: 'call_service', id, service, args });
-        await until(() => c.frames.some((f) => f.id === id), service);
+        await waitFor(() => c.frames.some((f) => f.id === id), service);
         return c.frames.find((f) => f.id === id)!;
       };
       const js = version === 1 ? 'sensor_msgs/JointState' : 'sensor_msgs/msg/JointState';
@@ -153,7 +153,7 @@ describe('test rosbridge: as strict as the real one', () => {
     expect(got).toEqual([]);
     expect(pongs).toBe(0);
     server.thaw();
-    await until(() => got.length === 10 && pongs === 1, 'the backlog and the pong');
+    await waitFor(() => got.length === 10 && pongs === 1, 'the backlog and the pong');
     expect(got).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -167,10 +167,10 @@ describe('test rosbridge: as strict as the real one', () => {
     const at: number[] = [];
     c.ws.on('message', () => at.push(performance.now()));
     c.send({ op: 'subscribe', topic: '/s', type: 'std_msgs/Bool' });
-    await until(() => server!.subscribers('/s') === 1, 'the subscription (itself delayed)');
+    await waitFor(() => server!.subscribers('/s') === 1, 'the subscription (itself delayed)');
     const t0 = performance.now();
     for (let i = 0; i < 3; i++) node.publish('/s', { data: true });
-    await until(() => at.length === 3, 'the batch');
+    await waitFor(() => at.length === 3, 'the batch');
     expect(at[0]! - t0).toBeGreaterThanOrEqual(28); // timers are ms-grained
     expect(at[2]! - at[0]!).toBeLessThan(5); // one batch
   });

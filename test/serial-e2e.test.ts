@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { writeGo1Artifact } from '../packages/bridge/test/helpers/artifact.ts';
-import { buildFirmware, Emulator, emulatorJoints, ensureSocat, PtyPair, REPO, waitFor } from '../packages/bridge/test/serial-rig.ts';
+import { buildFirmware, Emulator, emulatorJoints, ensureSocat, PtyPair, REPO } from '../packages/bridge/test/serial-rig.ts';
+import { waitFor } from './helpers/wait.ts';
 
 const URDF = join(REPO, 'hardware/robots/s2r-go1/s2r-go1.urdf');
 const WATCHDOG_MS = 50;
@@ -63,7 +64,7 @@ describe('s2r deploy → serial → firmware emulator', () => {
     // The emulator starts once the deploy process is up (its first log line), so this test is about the running
     // link. A device that streams long before the host opens the port is covered by serial-late-host.test.ts
     // (the firmware caps its state backlog, so the CONFIG reply always gets through).
-    await waitFor(() => /deploy: /.test(err) || deploy.exitCode !== null, 60_000, 'the deploy to start');
+    await waitFor(() => /deploy: /.test(err) || deploy.exitCode !== null, 'the deploy to start', { timeoutMs: 60_000 });
     const emu = startEmu();
 
     // The deploy configures the device, soft-starts and then streams position commands.
@@ -84,7 +85,7 @@ describe('s2r deploy → serial → firmware emulator', () => {
       const last = emu.events.filter((e) => (e.event === 'watchdog' || e.event === 'watchdog_clear') && e.t_us > started.t_us).at(-1);
       wd = last?.event === 'watchdog' ? last : undefined;
       return wd !== undefined;
-    }, 2000, `firmware watchdog after the link was killed; events: ${JSON.stringify(emu.events.slice(-6))}`);
+    }, `firmware watchdog after the link was killed; events: ${JSON.stringify(emu.events.slice(-6))}`, { timeoutMs: 2000 });
     expect(wd!.to).toBe('damping');
     // Device clock: damping on the first 1 ms control tick after WATCHDOG_MS without a command (that tick's
     // lateness on this shared host is reported with the event and allowed for).
@@ -101,7 +102,7 @@ describe('s2r deploy → serial → firmware emulator', () => {
     await emu.waitEvent((e) => e.event === 'watchdog_clear' && e.t_us > up.t_us, 5000, 'commands again after reconnect');
     // The bridge's side: back in the running phase (the policy in control) after the reconnect. Then the operator
     // stops the run (SIGTERM, as systemd would): a run that recovered its link ends done.
-    await waitFor(() => /phase running/.test(err.slice(mark)), 30_000, `the deploy running again after the reconnect; stderr:\n${err.slice(-2000)}`);
+    await waitFor(() => /phase running/.test(err.slice(mark)), `the deploy running again after the reconnect; stderr:\n${err.slice(-2000)}`, { timeoutMs: 30_000 });
     deploy.kill('SIGTERM');
 
     const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 30_000))]);
@@ -124,7 +125,7 @@ describe('s2r deploy → serial → firmware emulator', () => {
       const m = modes();
       return m.at(-1)?.to === 'damping' || (m.at(-1)?.to === 'hold' && m.at(-2)?.to === 'damping');
     };
-    await waitFor(safeEnd, 3000, `firmware damping after the deploy; events: ${JSON.stringify(emu.events.slice(-6))}`);
+    await waitFor(safeEnd, `firmware damping after the deploy; events: ${JSON.stringify(emu.events.slice(-6))}`, { timeoutMs: 3000 });
   });
 });
 
@@ -153,7 +154,7 @@ async function expectRan(d: ReturnType<typeof startDeploy>): Promise<void> {
 
 /** Wait for a line on a deploy's stderr; a timeout or an early exit fails with its stderr. */
 async function waitErr(d: ReturnType<typeof startDeploy>, re: RegExp, what: string): Promise<void> {
-  await waitFor(() => re.test(d.r.err) || d.p.exitCode !== null, 90_000, what).catch((e: Error) => {
+  await waitFor(() => re.test(d.r.err) || d.p.exitCode !== null, what, { timeoutMs: 90_000 }).catch((e: Error) => {
     throw new Error(`${e.message}; its stderr:\n${d.r.err.slice(-2000)}`);
   });
   if (!re.test(d.r.err)) throw new Error(`${what}: the deploy exited ${d.p.exitCode}; its stderr:\n${d.r.err.slice(-2000)}`);
@@ -169,7 +170,7 @@ describe('deploy on a serial device', () => {
     // Two live lines (1 s apart) still in the running phase: the policy has run (a stop now is a "done" run).
     const at = a.r.err.length;
     const running = () => (a.r.err.slice(at).match(/\[loop\][^\n]*phase=running/g) ?? []).length >= 2;
-    await waitFor(() => running() || a.p.exitCode !== null, 90_000, `the policy to run a second; stderr:\n${a.r.err.slice(-1000)}`);
+    await waitFor(() => running() || a.p.exitCode !== null, `the policy to run a second; stderr:\n${a.r.err.slice(-1000)}`, { timeoutMs: 90_000 });
     expect(a.p.exitCode, a.r.err.slice(-2000)).toBeNull();
     return { a, emu };
   }
@@ -209,7 +210,7 @@ describe('deploy on a serial device', () => {
     emu.kill();
     // Two live lines in the watchdog phase after the kill: more than a second without state, then the operator stops.
     const at = a.r.err.length;
-    await waitFor(() => (a.r.err.slice(at).match(/\[loop\] .*phase=watchdog/g) ?? []).length >= 2 || a.p.exitCode !== null, 60_000, 'the deploy to hold on stale state');
+    await waitFor(() => (a.r.err.slice(at).match(/\[loop\] .*phase=watchdog/g) ?? []).length >= 2 || a.p.exitCode !== null, 'the deploy to hold on stale state', { timeoutMs: 60_000 });
     a.p.kill('SIGTERM');
     const code = await a.r.exited;
     expect(code, a.r.err.slice(-2000)).toBe(4);

@@ -124,6 +124,83 @@ describe('viewer floor and terrain', () => {
     await page.close();
   });
 
+  it('the floor is painted below the horizon and the background above it; seen from below, there is no floor', async () => {
+    const page = await open('b-flat');
+    // Share of the top and bottom pixel rows (3D view) within 3/255 of the floor and of the background colour.
+    const rows = () =>
+      page.evaluate(() => {
+        // Where the horizon must be: view rays level with the floor, for the 45° vertical field of view.
+        const [px, py, pz, tx, ty, tz] = (window as any).__s2r.camera() as number[];
+        const d = [tx - px, ty - py, tz - pz];
+        const ndc = -d[2] / Math.hypot(d[0], d[1]) / Math.tan((22.5 * Math.PI) / 180);
+        const hook = (window as any).__s2r;
+        const canvas = document.querySelector('#view3d canvas') as HTMLCanvasElement;
+        const gl = canvas.getContext('webgl2') as WebGL2RenderingContext;
+        const w = gl.drawingBufferWidth;
+        const h = gl.drawingBufferHeight;
+        hook.renderOnly();
+        const row = (y: number) => {
+          const px = new Uint8Array(w * 4);
+          gl.readPixels(0, y, w, 1, gl.RGBA, gl.UNSIGNED_BYTE, px);
+          const near = (c: number[]) => {
+            let n = 0;
+            for (let i = 0; i < px.length; i += 4) if (Math.abs(px[i]! - c[0]!) <= 3 && Math.abs(px[i + 1]! - c[1]!) <= 3 && Math.abs(px[i + 2]! - c[2]!) <= 3) n++;
+            return n / w;
+          };
+          return { floor: near([0x2e, 0x33, 0x3b]), sky: near([0x20, 0x24, 0x2c]) };
+        };
+        const yh = Math.round(((ndc + 1) / 2) * h); // rows from the bottom
+        const inView = yh > 8 && yh < h - 8;
+        return { bottom: row(0), top: row(h - 1), under: inView ? row(yh - 6) : null, over: inView ? row(yh + 6) : null };
+      });
+    const above = await rows();
+    expect(above.bottom.floor).toBeGreaterThan(0.6); // the rest: grid lines
+    expect(above.top.sky).toBeGreaterThan(0.95);
+    // just under the horizon it is floor, just over it sky (far lines are sparse; the robot is nearer)
+    expect(above.under!.floor).toBeGreaterThan(0.6);
+    expect(above.over!.sky).toBeGreaterThan(0.95);
+    const cam = await page.evaluate(() => (window as any).__s2r.camera());
+    await page.evaluate(([c]) => (window as any).__s2r.setCamera([c[0], c[1], -0.5], [c[3], c[4], 0.3]), [cam]);
+    const below = await rows();
+    expect(below.bottom.sky).toBeGreaterThan(0.95);
+    expect(below.top.sky).toBeGreaterThan(0.95);
+    await page.close();
+  });
+
+  it('draws a contact dot at each foot in contact and a force arrow from it, and the checkboxes hide them', async () => {
+    const page = await open('b-flat');
+    // contacts arrive with the series fetched after the first frame
+    await page.waitForFunction(() => (window as any).__s2r.scene.getObjectByName('contact-dots').userData.links.length > 0, null, { timeout: 30_000 });
+    const shown = await page.evaluate(() => {
+      const hook = (window as any).__s2r;
+      const dots = hook.scene.getObjectByName('contact-dots');
+      const heads = hook.scene.getObjectByName('force-heads');
+      const m = new dots.matrix.constructor();
+      const out: { link: string; dot: number[]; link3: number[] }[] = [];
+      dots.userData.links.forEach((link: string, i: number) => {
+        dots.getMatrixAt(i, m);
+        out.push({ link, dot: [m.elements[12], m.elements[13], m.elements[14]], link3: hook.linkWorldPose(link).slice(0, 3) });
+      });
+      return { dots: out, count: dots.count, visible: dots.visible, arrows: [...heads.userData.links], heads: heads.count };
+    });
+    // a standing Go1: its feet are down
+    expect(shown.dots.filter((d) => /foot/i.test(d.link)).length).toBeGreaterThanOrEqual(3);
+    expect(shown.count).toBe(shown.dots.length);
+    for (const d of shown.dots) for (let k = 0; k < 3; k++) expect(d.dot[k]).toBeCloseTo(d.link3[k]!, 5);
+    expect(shown.arrows.length).toBeGreaterThan(0);
+    expect(shown.heads).toBe(shown.arrows.length);
+    expect(await drawnShare(page, 'contacts')).toBeGreaterThan(0.0003);
+    await page.click('#contacts');
+    await page.click('#forces');
+    await nextFrame(page);
+    const hidden = await page.evaluate(() => {
+      const s = (window as any).__s2r.scene;
+      return { dots: s.getObjectByName('contact-dots').visible, heads: s.getObjectByName('force-heads').visible, shafts: s.getObjectByName('force-shafts').visible };
+    });
+    expect(hidden).toEqual({ dots: false, heads: false, shafts: false });
+    await page.close();
+  });
+
   it('playback buttons are vector icons, not font glyphs, and the play button toggles to pause', async () => {
     const page = await open('b-flat');
     const icons = await page.evaluate(() => ['play', 'back', 'fwd'].map((id) => ({ id, svg: !!document.querySelector(`#${id} svg path`), text: document.getElementById(id)!.textContent!.trim() })));

@@ -6,7 +6,7 @@
  *   npx tsx docs/examples/recording-stats.ts A.mcap [B.mcap ...]
  *
  * Per recording: channels (topic, schema, message count), the embedded robot, and
- *   - tracking_rms_rad   RMS of (commanded − measured) joint position over all joints: PD lag, sag, latency;
+ *   - tracking_rms_rad   RMS of (commanded − measured) joint position over all joints and joint states: PD lag, sag, latency;
  *   - jitter_rms_rad_s   RMS of joint velocity minus its 50 ms moving average: high-frequency shaking;
  *   - action_rate        mean |a_t − a_{t−1}| of the raw policy action per policy step: a policy that chatters;
  *   - lateness_p99_us    99th percentile of control-tick lateness (/loop_timing);
@@ -30,15 +30,16 @@ function stats(path: string) {
   const cmd = rec.messages.filter((m) => m.topic === TOPICS.command && Array.isArray(m.data.position) && (m.data.mode ?? 'position') === 'position');
   const act = rec.messages.filter((m) => m.topic === TOPICS.action);
 
-  // Tracking: each command against the first joint state at or after it (both are in the robot's joint order).
+  // Tracking: each joint state against the command in force then, the latest at or before it (a file keeps a
+  // command when it changes and the last repeat before the next change, so the command holds between messages).
   let se = 0;
   let n = 0;
-  let k = 0;
-  for (const c of cmd) {
-    while (k < js.length && js[k]!.t < c.t) k++;
-    if (k >= js.length) break;
-    const q: number[] = js[k]!.data.position;
-    const qd: number[] = c.data.position;
+  let k = -1;
+  for (const s of js) {
+    while (k + 1 < cmd.length && cmd[k + 1]!.t <= s.t) k++;
+    if (k < 0) continue;
+    const q: number[] = s.data.position;
+    const qd: number[] = cmd[k]!.data.position;
     for (let i = 0; i < Math.min(q.length, qd.length); i++) {
       se += (qd[i]! - q[i]!) ** 2;
       n++;

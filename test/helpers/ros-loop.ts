@@ -8,6 +8,7 @@ import type { StartLoopOptions } from '@s2r/bridge/loop/run-loop.ts';
 import type { FakeRosRobot } from './ros-robot.ts';
 import { F } from '@s2r/bridge/loop/tick-ring.ts';
 import { PHASES } from '@s2r/bridge/loop/shared.ts';
+import { waitFor } from './wait.ts';
 
 export const POLICIES = fileURLToPath(new URL('../../packages/bridge/test/helpers/policies.ts', import.meta.url));
 export const loopJoints = ['j0', 'j1', 'j2'];
@@ -17,15 +18,6 @@ export const MAX_STEP = 0.02; // rad per tick
 export const RATE = 500;
 export const limits = { names: loopJoints, lower: [-2, -2, -2], upper: [2, 2, 2], velocity: [20, 20, 20], effort: [100, 100, 100] };
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Wait for a condition (the machine is shared and slow at times: no fixed sleeps for state changes). */
-export async function until(cond: () => boolean, what: string, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
 
 /**
  * An observation window measured in the control loop's own ticks, not wall time: for checks that something does
@@ -34,7 +26,7 @@ export async function until(cond: () => boolean, what: string, ms = 8000): Promi
  */
 export async function afterTicks(h: { live(): { ticks: number } }, n: number, what: string, ms = 30_000): Promise<void> {
   const t0 = h.live().ticks;
-  await until(() => h.live().ticks >= t0 + n, `${n} control ticks (${what})`, ms);
+  await waitFor(() => h.live().ticks >= t0 + n, `${n} control ticks (${what})`, { timeoutMs: ms });
 }
 
 export function loopOptions(url: string, extra: Partial<StartLoopOptions> = {}, policy: Record<string, unknown> = {}): StartLoopOptions {

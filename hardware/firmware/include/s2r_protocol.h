@@ -140,10 +140,18 @@ typedef struct {
   uint32_t frames, empty, bytes;
   uint32_t errors[S2R_N_FRAME_ERR]; /* indexed by enum s2r_err 1..7 */
   uint8_t last_error;
+  /* 1 until the first 0x00 after s2r_decoder_unsync(): those bytes may be the tail of a frame cut by the link
+     coming up, so if they do not decode they are a sync drop (counted in sync_drops), not a frame error. */
+  uint8_t unsynced;
+  uint32_t sync_drops;
 } s2r_decoder_t;
 
+/* A new decoder is synced (its first byte starts a frame). */
 void s2r_decoder_init(s2r_decoder_t *d);
-/* Returns 1 when a valid message was decoded into *out, 0 when no frame ended, or -err for a dropped frame. */
+/* Forget a partial frame and start unsynced: call when the link (re)starts, possibly mid-frame (PROTOCOL.md §2). */
+void s2r_decoder_unsync(s2r_decoder_t *d);
+/* Returns 1 when a valid message was decoded into *out, 0 when no frame ended (or an unsynced start's bytes were
+   dropped), or -err for a dropped frame. */
 int s2r_decoder_push(s2r_decoder_t *d, uint8_t byte, s2r_msg_t *out);
 uint32_t s2r_decoder_error_total(const s2r_decoder_t *d);
 

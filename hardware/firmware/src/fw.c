@@ -56,6 +56,7 @@ void s2r_fw_init(s2r_fw_t *fw, const s2r_fw_config_t *cfg, const s2r_hal_t *hal)
   if (fw->cfg.control_rate_hz == 0) fw->cfg.control_rate_hz = 1000;
   fw->hal = hal;
   s2r_decoder_init(&fw->dec);
+  s2r_decoder_unsync(&fw->dec); /* the host may be mid-frame when the device boots */
   fw->mode = S2R_MODE_IDLE;
   fw->last_cmd_seq = 0xFFFF;
   fw->quat[3] = 1.0f;
@@ -66,8 +67,7 @@ void s2r_fw_init(s2r_fw_t *fw, const s2r_fw_config_t *cfg, const s2r_hal_t *hal)
 }
 
 void s2r_fw_link_up(s2r_fw_t *fw) {
-  fw->dec.len = 0;
-  fw->dec.overflow = 0;
+  s2r_decoder_unsync(&fw->dec); /* the new link may start mid-frame: its first cut frame is no error */
   fw->need_config = 1;
 }
 

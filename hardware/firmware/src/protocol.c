@@ -286,6 +286,12 @@ int s2r_decode_frame(const uint8_t *buf, size_t n, s2r_msg_t *out) {
 
 void s2r_decoder_init(s2r_decoder_t *d) { memset(d, 0, sizeof *d); }
 
+void s2r_decoder_unsync(s2r_decoder_t *d) {
+  d->len = 0;
+  d->overflow = 0;
+  d->unsynced = 1;
+}
+
 uint32_t s2r_decoder_error_total(const s2r_decoder_t *d) {
   uint32_t s = 0;
   int i;
@@ -305,6 +311,23 @@ int s2r_decoder_push(s2r_decoder_t *d, uint8_t byte, s2r_msg_t *out) {
   if (byte != 0) {
     if (d->len < S2R_MAX_ENCODED) d->enc[d->len++] = byte;
     else d->overflow = 1;
+    return 0;
+  }
+  if (d->unsynced) {
+    /* The first delimiter since the link came up: deliver the bytes before it only if they are a valid frame. */
+    d->unsynced = 0;
+    if (d->len == 0 && !d->overflow) {
+      d->empty++;
+      return 0;
+    }
+    n = d->overflow ? -3 : s2r_cobs_decode(d->enc, d->len, d->dec, sizeof d->dec);
+    d->len = 0;
+    d->overflow = 0;
+    if (n >= 0 && s2r_decode_frame(d->dec, (size_t)n, out) == S2R_OK) {
+      d->frames++;
+      return 1;
+    }
+    d->sync_drops++;
     return 0;
   }
   if (d->overflow) {

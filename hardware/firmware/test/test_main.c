@@ -246,6 +246,36 @@ static void test_vectors(const char *path) {
     CHECK(i == n && !memcmp(a, b, (size_t)n), "%s: encoded %d bytes differ from the %d wire bytes", name, i, n);
     END();
   }
+  if (tok[sec].size >= 2) {
+    /* Sync: after s2r_decoder_unsync() (the link came up mid-stream) the tail of a cut frame is a sync drop, not
+       an error, and the next frame decodes; once synced, the same garbage is an error again. */
+    int na = unhex(vec, tok, json_get(vec, tok, json_at(tok, sec, 0), "wire"), b, sizeof b);
+    int nb = unhex(vec, tok, json_get(vec, tok, json_at(tok, sec, 1), "wire"), c, sizeof c);
+    int cut, bad = 0;
+    msg_from_json(json_get(vec, tok, json_at(tok, sec, 1), "message"), &want);
+    CASE("unsynced start: a cut frame is a sync drop, not an error");
+    for (cut = 1; cut < na - 1; cut++) {
+      int hits = 0, last_ok = 0;
+      s2r_decoder_init(&d);
+      s2r_decoder_unsync(&d);
+      for (i = cut; i < na; i++) if (s2r_decoder_push(&d, b[i], &got) == 1) hits++;
+      for (i = 0; i < nb; i++) if (s2r_decoder_push(&d, c[i], &got) == 1) { hits++; last_ok = msg_equal(&got, &want); }
+      if (s2r_decoder_error_total(&d) != 0 || d.sync_drops + (uint32_t)hits != 2 || !last_ok) bad++;
+    }
+    CHECK(bad == 0, "%d of %d cut positions gave errors or lost the next frame", bad, na - 2);
+    s2r_decoder_init(&d);
+    s2r_decoder_unsync(&d);
+    for (i = 0; i < na; i++) (void)s2r_decoder_push(&d, b[i], &got); /* a whole first frame is still delivered */
+    CHECK(d.frames == 1 && d.sync_drops == 0, "whole first frame: %u frames, %u sync drops", d.frames, d.sync_drops);
+    {
+      static const uint8_t junk[] = {1, 2, 3, 0, 1, 2, 3, 0};
+      s2r_decoder_init(&d);
+      s2r_decoder_unsync(&d);
+      for (i = 0; i < (int)sizeof junk; i++) (void)s2r_decoder_push(&d, junk[i], &got);
+      CHECK(d.sync_drops == 1 && s2r_decoder_error_total(&d) == 1, "junk twice: %u sync drops, %u errors", d.sync_drops, s2r_decoder_error_total(&d));
+    }
+    END();
+  }
   sec = json_get(vec, tok, 0, "bad_frames");
   for (k = 0; k < tok[sec].size; k++) {
     int v = json_at(tok, sec, k), n, r, hits = 0, last = 0;

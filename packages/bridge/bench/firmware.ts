@@ -22,7 +22,8 @@ import { FrameDecoder, FRAME_ERRORS, encodeFrame, type Message } from '../src/pr
 import { SerialHardware } from '../src/hardware/serial.ts';
 import { setThreadPriority } from '../src/timing/priority.ts';
 import type { RobotCommand } from '../src/types.ts';
-import { buildFirmware, Emulator, FIRMWARE_DIR, GO1_JOINTS, PtyPair, waitFor } from '../test/serial-rig.ts';
+import { buildFirmware, Emulator, FIRMWARE_DIR, GO1_JOINTS, PtyPair } from '../test/serial-rig.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: string) => {
@@ -55,7 +56,7 @@ async function loopAndRtt(): Promise<{ rt: number; loopP99: number; loopP50: num
   } else {
     // The emulator's own pty: one kernel pty between the two programs, as with a USB-serial device node.
     emu = Emulator.start(['--pty', ...common]);
-    await waitFor(() => /PTY (\S+)/.test(emu.stdout), 5000, 'emulator pty path');
+    await waitFor(() => /PTY (\S+)/.test(emu.stdout), 'emulator pty path', { timeoutMs: 5000 });
     path = /PTY (\S+)/.exec(emu.stdout)![1]!;
   }
   const hw = new SerialHardware({ path, jointNames: GO1_JOINTS });

@@ -14,7 +14,8 @@
 import { SerialHardware } from '../src/hardware/serial.ts';
 import { setThreadPriority } from '../src/timing/priority.ts';
 import type { RobotCommand } from '../src/types.ts';
-import { Emulator, PtyPair, waitFor } from '../test/serial-rig.ts';
+import { Emulator, PtyPair } from '../test/serial-rig.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const args = process.argv.slice(2);
 const arg = (k: string, d: string) => {
@@ -48,7 +49,7 @@ export async function measureRtt(opts: { n: number; link: string; quietLog?: boo
     hostPath = pair.host;
   } else {
     emu = Emulator.start(['--pty', '--state-rate', '0', '--heartbeat-ms', '0', '--quiet', ...RT]);
-    await waitFor(() => /PTY (\S+)/.test(emu.stdout), 5000, 'emulator pty path');
+    await waitFor(() => /PTY (\S+)/.test(emu.stdout), 'emulator pty path', { timeoutMs: 5000 });
     hostPath = /PTY (\S+)/.exec(emu.stdout)![1]!;
   }
   const hw = new SerialHardware({ path: hostPath, jointNames: JOINTS, heartbeatMs: 0, silenceMs: 5000 });

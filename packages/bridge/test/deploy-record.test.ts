@@ -23,8 +23,8 @@ const lastJson = (out: string) => JSON.parse(out.trim().split('\n').at(-1)!);
 let fs: Tmpfs;
 beforeAll(async () => {
   await writeGo1Artifact(artifact);
-  // ~100 KB/s of recording at 500 Hz in 2 s chunks: the first chunks fit, the run outlasts the space.
-  fs = mountTmpfs('512k');
+  // ~40-60 KB/s of recording at 500 Hz (format 3) in 2 s chunks: the first chunks fit, the 10 s run outlasts the space.
+  fs = mountTmpfs('256k');
 });
 afterAll(() => fs?.unmount());
 

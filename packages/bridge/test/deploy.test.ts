@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { deploy } from '../src/deploy.ts';
 import { readRecording } from '@s2r/recording/reader.ts';
 import { writeGo1Artifact } from './helpers/artifact.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 const ROBOT = join(ROOT, 'hardware/robots/s2r-go1/s2r-go1.urdf');
@@ -50,12 +51,24 @@ describe('s2r deploy', () => {
     expect(rec.complete).toBe(true);
     const count = (topic: string) => rec.messages.filter((m) => m.topic === topic).length;
     expect(count('/joint_states')).toBe(s.ticks);
-    expect(count('/command')).toBe(s.ticks);
+    // The file holds back repeats of an unchanged command (recording format 3): at most one per tick, at least
+    // one per policy step (each changes the targets).
+    expect(count('/command')).toBeLessThanOrEqual(s.ticks);
+    expect(count('/command')).toBeGreaterThanOrEqual(s.policy_stats.policy_steps);
     expect(count('/loop_timing')).toBe(s.ticks);
     expect(count('/action')).toBe(s.policy_stats.policy_steps);
-    const vc = rec.messages.filter((m) => m.topic === '/velocity_command').map((m) => m.data);
-    expect(vc[0]).toEqual({ vx: 0.3, vy: 0, yaw_rate: 0 });
-    expect(vc[vc.length - 1]).toEqual({ vx: 0, vy: 0, yaw_rate: 0.3 });
+    // Every policy step tracks the schedule at its own time since the policy first took over, also after a
+    // load stall made the watchdog damp and re-activate the policy (the schedule used to restart then: a flake).
+    const vc = rec.messages.filter((m) => m.topic === '/velocity_command');
+    const fwd = { vx: 0.3, vy: 0, yaw_rate: 0 };
+    const turn = { vx: 0, vy: 0, yaw_rate: 0.3 };
+    expect(vc[0]!.data).toEqual(fwd);
+    for (const m of vc) {
+      const ts = m.t - vc[0]!.t; // s of schedule time; ticks are 2 ms apart, so 1 ms either side of the switch is unambiguous
+      if (Math.abs(ts - 0.5) > 1e-3) expect(m.data, `velocity command at schedule time ${ts.toFixed(3)} s`).toEqual(ts < 0.5 ? fwd : turn);
+    }
+    // The policy ran past the switch, unless the watchdog held it damped until the end.
+    if (!vc.some((m) => m.data.yaw_rate === 0.3)) expect(s.safety_interventions.watchdog, 'no turn command recorded and no watchdog').toBeGreaterThan(0);
     const safety = rec.messages.filter((m) => m.topic === '/safety').map((m) => m.data.kind);
     expect(safety).toContain('soft_start');
     expect(safety).toContain('soft_stop');
@@ -142,33 +155,37 @@ describe('operator e-stop through the CLI', () => {
   const start = (extra: string[] = []) => {
     return spawn('node', [join(ROOT, 'packages/cli/bin/s2r.mjs'), 'deploy', '--policy', artifact, '--robot', ROBOT, '--hardware', 'mock', '--duration', '60', '--soft-start', '0.2', '--stdin-keys', ...extra], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   };
+  const stderrOf = new Map<ReturnType<typeof start>, { text: string }>();
   const finish = (p: ReturnType<typeof start>) =>
     new Promise<{ code: number | null; out: string; err: string }>((res) => {
       let out = '';
-      let err = '';
+      const err = { text: '' };
+      stderrOf.set(p, err);
       p.stdout!.on('data', (d) => (out += d));
-      p.stderr!.on('data', (d) => (err += d));
-      p.on('exit', (code) => res({ code, out, err }));
+      p.stderr!.on('data', (d) => (err.text += d));
+      p.on('exit', (code) => res({ code, out, err: err.text }));
     });
-  const waitFor = (p: ReturnType<typeof start>, re: RegExp) =>
-    new Promise<void>((res) => {
-      let buf = '';
-      p.stderr!.on('data', (d) => {
-        buf += d;
-        if (re.test(buf)) res();
-      });
-    });
+  /** Wait for `re` in the stderr that arrived after the previous wait on this process (each wait consumes its match). */
+  const mark = new Map<ReturnType<typeof start>, number>();
+  const stderrMatch = async (p: ReturnType<typeof start>, re: RegExp) => {
+    const err = stderrOf.get(p)!;
+    const from = mark.get(p) ?? 0;
+    let m: RegExpExecArray | null = null;
+    await waitFor(() => (m = re.exec(err.text.slice(from))) !== null || p.exitCode !== null, `stderr matching ${re}`, { timeoutMs: 60_000, stepMs: 10 });
+    expect(m, `the deploy exited (${p.exitCode}) before printing ${re}; stderr:\n${err.text.slice(-1500)}`).not.toBeNull();
+    mark.set(p, from + m!.index + m![0].length);
+  };
 
   it("a key on stdin latches the e-stop (damping) and a later reset key doesn't need a restart; SIGINT ends the run damped", async () => {
     const p = start();
     const done = finish(p);
-    await waitFor(p, /phase running/);
+    await stderrMatch(p, /phase running/);
     p.stdin!.write('e');
-    await waitFor(p, /phase estop \(stdin key\)/);
+    await stderrMatch(p, /phase estop \(stdin key\)/);
     p.stdin!.write('r');
-    await waitFor(p, /phase running/);
+    await stderrMatch(p, /phase running/);
     p.stdin!.write(' ');
-    await waitFor(p, /phase estop/);
+    await stderrMatch(p, /phase estop/);
     p.kill('SIGINT');
     const r = await done;
     const s = JSON.parse(r.out.trim().split('\n').pop()!);
@@ -182,9 +199,9 @@ describe('operator e-stop through the CLI', () => {
   it('SIGINT alone latches the e-stop and stops', async () => {
     const p = start();
     const done = finish(p);
-    await waitFor(p, /phase running/);
+    await stderrMatch(p, /phase running/);
     // Two live lines (1 s apart) still in the running phase: the policy has run, so this is a "done" run.
-    await waitFor(p, /\[loop\][^\n]*phase=running[\s\S]*\[loop\][^\n]*phase=running/);
+    await stderrMatch(p, /\[loop\][^\n]*phase=running[\s\S]*\[loop\][^\n]*phase=running/);
     p.kill('SIGINT');
     const r = await done;
     const s = JSON.parse(r.out.trim().split('\n').pop()!);

@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SerialHardware } from '../src/hardware/serial.ts';
-import { buildFirmware, EMU, Emulator, waitFor } from './serial-rig.ts';
+import { buildFirmware, EMU, Emulator } from './serial-rig.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 beforeAll(() => buildFirmware());
 
@@ -42,14 +43,14 @@ describe('s2r-emu --pty', () => {
     const link = join(mkdtempSync(join(tmpdir(), 's2r-emu-')), 'dev');
     const emu = Emulator.start(['--pty', '--link', link, '--joints', 'a:-1:1.5:5:2,b', '--init', '0.25,-0.5', '--heartbeat-ms', '0']);
     try {
-      await waitFor(() => emu.stdout.includes('PTY '), 5000, 'PTY line');
+      await waitFor(() => emu.stdout.includes('PTY '), 'PTY line', { timeoutMs: 5000 });
       const hw = new SerialHardware({ path: link, jointNames: ['a', 'b'] });
       await hw.configure();
       const L = hw.deviceLimits;
       expect(L[0]).toEqual({ posMin: -1, posMax: 1.5, velMax: 5, effortMax: 2 });
       expect(L[1]).toEqual({ posMin: -3, posMax: 3, velMax: 30, effortMax: 33.5 }); // defaults
       let s = null;
-      await waitFor(() => (s = hw.read(0, 0)) !== null, 2000, 'a state');
+      await waitFor(() => (s = hw.read(0, 0)) !== null, 'a state', { timeoutMs: 2000 });
       expect(Array.from(s!.jointPos)).toEqual([0.25, -0.5]);
       await hw.deactivate();
     } finally {

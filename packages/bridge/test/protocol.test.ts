@@ -143,3 +143,53 @@ describe('fuzz: streaming decoder never throws and counts every frame', () => {
     expect(d2.counts.oversize).toBe(1);
   });
 });
+
+describe('stream decoder sync (a port opened mid-stream)', () => {
+  const frames = vectors.frames as { name: string; wire: string; message: Message }[];
+  const a = frames[0]!;
+  const b = frames[1]!;
+  it('after reset() the tail of a cut frame is a sync drop, not an error; the next frame decodes', () => {
+    for (let cut = 1; cut < h(a.wire).length - 1; cut++) {
+      const got: Message[] = [];
+      let drops = 0;
+      const d = new FrameDecoder((m) => got.push(m), undefined, () => drops++);
+      d.reset();
+      d.push(h(a.wire).subarray(cut)); // reception starts `cut` bytes into frame a
+      d.push(h(b.wire));
+      expect(d.errors, `cut at ${cut}`).toBe(0);
+      expect(d.counts.sync + got.length, `cut at ${cut}`).toBe(2); // the tail is dropped (or, rarely, still a valid frame)
+      expect(got[got.length - 1]).toEqual(b.message);
+      expect(drops).toBe(d.counts.sync);
+    }
+  });
+  it('after reset() a whole first frame (no leading delimiter) is still delivered, and a lone 0x00 just syncs', () => {
+    const got: Message[] = [];
+    const d = new FrameDecoder((m) => got.push(m));
+    d.reset();
+    d.push(h(a.wire));
+    d.reset();
+    d.push(Uint8Array.of(0));
+    d.push(h(b.wire));
+    expect(got).toEqual([a.message, b.message]);
+    expect(d.counts.sync).toBe(0);
+    expect(d.counts.empty).toBe(1);
+  });
+  it('only the first segment after reset() is forgiven: once synced, a bad frame is an error again; a new decoder starts synced', () => {
+    const d = new FrameDecoder(() => {});
+    d.reset();
+    d.push(Uint8Array.of(1, 2, 3, 0)); // garbage before the first delimiter: sync drop
+    d.push(Uint8Array.of(1, 2, 3, 0)); // the same garbage after it: a frame error
+    expect(d.counts.sync).toBe(1);
+    expect(d.errors).toBe(1);
+    const fresh = new FrameDecoder(() => {});
+    fresh.push(Uint8Array.of(1, 2, 3, 0));
+    expect(fresh.errors).toBe(1);
+    expect(fresh.counts.sync).toBe(0);
+    const over = new FrameDecoder(() => {});
+    over.reset();
+    over.push(new Uint8Array(MAX_ENCODED_BYTES + 10).fill(7));
+    over.push(Uint8Array.of(0));
+    expect(over.counts.sync).toBe(1); // an oversize tail before the first delimiter: also only a sync drop
+    expect(over.errors).toBe(0);
+  });
+});

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadUrdf } from '@s2r/core';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const FIRMWARE_DIR = join(REPO, 'hardware/firmware');
@@ -45,14 +46,6 @@ export function ensureSocat(): string {
   return p;
 }
 
-export async function waitFor(pred: () => boolean, timeoutMs: number, what: string, stepMs = 5): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, stepMs));
-  }
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A socat pty pair with stable symlinked paths: `dev` for the emulator, `host` for the bridge. */
@@ -76,7 +69,7 @@ export class PtyPair {
     this.proc = spawn(socat, ['-d', '-d', `pty,raw,echo=0,link=${this.dev}`, `pty,raw,echo=0,link=${this.host}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     this.proc.stderr!.on('data', (d) => (err += d));
-    await waitFor(() => existsSync(this.dev) && existsSync(this.host), 5000, `socat pty links (${err.trim()})`);
+    await waitFor(() => existsSync(this.dev) && existsSync(this.host), `socat pty links (${err.trim()})`, { timeoutMs: 5000 });
   }
 
   /** Kill socat: both ptys vanish, as when a USB-serial adapter is unplugged. */
@@ -150,7 +143,7 @@ export class Emulator {
 
   async waitEvent(pred: (e: EmuEvent) => boolean, timeoutMs: number, what: string): Promise<EmuEvent> {
     let found: EmuEvent | undefined;
-    await waitFor(() => (found = this.events.find(pred)) !== undefined, timeoutMs, `emulator event: ${what}\n${this.stderrText.slice(-2000)}`);
+    await waitFor(() => (found = this.events.find(pred)) !== undefined, `emulator event: ${what}\n${this.stderrText.slice(-2000)}`, { timeoutMs: timeoutMs });
     return found!;
   }
 

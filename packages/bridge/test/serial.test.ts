@@ -13,7 +13,8 @@ import { parseSerialSpec } from '../src/hardware/serial-spec.ts';
 import { parseHardwareArg } from '../src/hardware/registry.ts';
 import { Status } from '../src/protocol/index.ts';
 import type { RobotCommand, RobotState } from '../src/types.ts';
-import { buildFirmware, Emulator, ensureSocat, Forwarder, PtyPair, waitFor, type EmuEvent } from './serial-rig.ts';
+import { buildFirmware, Emulator, ensureSocat, Forwarder, PtyPair, type EmuEvent } from './serial-rig.ts';
+import { waitFor } from '../../../test/helpers/wait.ts';
 
 const JOINTS = ['hip', 'thigh', 'calf'];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -78,7 +79,7 @@ async function activeWatchdog(emu: Emulator, timeoutMs: number, after = -1): Pro
     const last = emu.events.filter((e) => (e.event === 'watchdog' || e.event === 'watchdog_clear') && e.t_us > after).at(-1);
     found = last?.event === 'watchdog' ? last : undefined;
     return found !== undefined;
-  }, timeoutMs, `an uncleared emulator watchdog event\n${emu.stderrText.slice(-2000)}`);
+  }, `an uncleared emulator watchdog event\n${emu.stderrText.slice(-2000)}`, { timeoutMs: timeoutMs });
   return found!;
 }
 
@@ -128,7 +129,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     expect(hw.device?.watchdogMs).toBe(50);
     expect(hw.deviceLimits).toHaveLength(3);
     // Before any command the firmware idles in damping.
-    await waitFor(() => hw.read(0, 0) !== null, 1000, 'a first state');
+    await waitFor(() => hw.read(0, 0) !== null, 'a first state', { timeoutMs: 1000 });
     expect(hw.status & Status.DAMPING).toBeTruthy();
 
     const target = [0.5, -0.25, 0.1];
@@ -256,7 +257,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
 
     // Plug it back in: the emulator re-opens its end, SerialHardware re-opens and re-checks CONFIG.
     await pair.start();
-    await waitFor(() => hw.linkUp, 3000, 'SerialHardware to reconnect');
+    await waitFor(() => hw.linkUp, 'SerialHardware to reconnect', { timeoutMs: 3000 });
     expect(hw.stats().reconnects).toBe(1);
     // Wait for the device side to be back too before counting states (condition, not a fixed delay).
     await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 3000, 'emulator link_up');
@@ -286,7 +287,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
 
     const reborn = Emulator.start(['--tty', pair.dev, '--joints', JOINTS.join(',')]);
     cleanups.push(() => reborn.stop());
-    await waitFor(() => hw.linkUp, 3000, 'the rebooted device to be confirmed by its CONFIG');
+    await waitFor(() => hw.linkUp, 'the rebooted device to be confirmed by its CONFIG', { timeoutMs: 3000 });
     const back = await driveUntil(hw, cmd, (r) => r.states.length > 20 && isActive(r), { minMs: 300 });
     expect(back.states.length).toBeGreaterThan(20);
     expect(back.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
@@ -306,7 +307,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     const off = hw.onDeviceMessage((m) => {
       if (!flagged && m.type === 'state' && m.status & Status.WATCHDOG) flagged = { state: m, at: performance.now() };
     });
-    await waitFor(() => flagged !== null, 2000, 'a state with the WATCHDOG flag');
+    await waitFor(() => flagged !== null, 'a state with the WATCHDOG flag', { timeoutMs: 2000 });
     off();
     const f = flagged!;
     expect(f.state.status & Status.DAMPING).toBeTruthy();
@@ -318,7 +319,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     expect(f.state.cmdAgeUs).toBeLessThanOrEqual(41_000 + wd.tick_late_us! + 500);
     expect(f.at - tStop).toBeLessThan(1000);
     // Then hold after damp_ms (1 s by default).
-    await waitFor(() => (hw.status & Status.HOLD) !== 0, 3000, 'HOLD after the damping phase');
+    await waitFor(() => (hw.status & Status.HOLD) !== 0, 'HOLD after the damping phase', { timeoutMs: 3000 });
   });
 
   it('e-stop latches on the device until reset()', async () => {

@@ -29,6 +29,7 @@ Options:
   --record <out.mcap>  also record whole episodes (robot, joint states, actions, reward terms, contacts, DR
                        values) to MCAP for \`s2r view\`; seeds continue from the first --seeds value
   --record-episodes N  episodes to record (default 1)
+  --overwrite       replace an existing --record file (without it, an existing file is refused before evaluating)
   --json            print only the JSON line
 
 ONNX policies (docs/deploy-onnx.md) run on a locomotion task (--task, default go1-flat), their observation built
@@ -45,7 +46,7 @@ export const command: Command = {
   summary: 'Evaluate a run or policy artifact with confidence intervals',
   usage,
   async run(argv) {
-    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'record-episodes', 'set', 'layout', 'joint-order', 'zero-terms'], booleans: ['json'] });
+    const args = parseArgs(argv, { values: ['episodes', 'seeds', 'task', 'envs', 'workers', 'record', 'record-episodes', 'set', 'layout', 'joint-order', 'zero-terms'], booleans: ['json', 'overwrite'] });
     const target = args.positional[0];
     if (!target) throw new UsageError('missing <run-folder|policy.json>');
     let path = target;
@@ -77,6 +78,8 @@ export const command: Command = {
     if (isOnnx && !args.has('json')) for (const l of (policy as unknown as { describe(): string[] }).describe()) console.log(l);
     const opts: EvalOptions = { task, episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
     const recordPath = args.str('record');
+    // Refused before the (slow) evaluation, not after it: the recorder never replaces a file unless told to.
+    if (recordPath && existsSync(recordPath) && !args.has('overwrite')) throw new UsageError(`--record ${recordPath}: file exists; refusing to overwrite it (pass --overwrite)`);
     const r = await evaluatePolicy(policy, opts);
     // The statistics come from the parallel evaluation above; the recording replays whole episodes in this thread
     // so it can carry the robot itself (joint states, link poses, contacts, DR values), which the viewer needs.
@@ -89,6 +92,7 @@ export const command: Command = {
         seed: seeds[0],
         envOverrides,
         meta: { policy: path, source: 's2r eval' },
+        overwrite: args.has('overwrite'),
       });
     }
     const json = {

@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
   eval: { summary: 'Evaluate a run or policy artifact with confidence intervals', load: () => import('./eval.ts') },
   worker: { summary: 'Collect rollouts for a cluster learner over NATS JetStream', load: () => import('@s2r/policies/cli/worker.ts') },
   cluster: { summary: 'Start a local NATS JetStream server for cluster training (s2r cluster up)', load: () => import('@s2r/policies/cli/cluster.ts') },
+  distill: { summary: 'Distil a diffusion policy into a one-step student (one denoiser call per chunk)', load: () => import('@s2r/policies/cli/distill.ts') },
   collect: { summary: 'Collect demonstrations from a scripted expert or a trained teacher', load: () => import('@s2r/policies/cli/collect.ts') },
   export: { summary: 'Export a policy artifact to ONNX (normalizer baked in, mjlab metadata)', load: () => import('@s2r/policies/cli/export.ts') },
   deploy: { summary: 'Run a policy on hardware (sim, serial, ROS) at a fixed rate behind the safety layer', load: () => import('@s2r/bridge/cli/deploy.ts') },

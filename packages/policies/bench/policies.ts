@@ -8,7 +8,7 @@
  *   demos/ (scripted expert + noise), bc.json, diffusion.json, residual.json. Delete a file to retrain it.
  * Knobs (env): BENCH_SEEDS (5), BENCH_EPISODES (50), BENCH_DEMOS (300), BENCH_NOISE (0.03), BENCH_DP_ITERS (8000), BENCH_DP_PREDICTION (sample),
  * BENCH_BC_ITERS (5000), BENCH_RES_STEPS (300000), BENCH_RES_STD (0.1, residual exploration σ in bound units),
- * BENCH_RES_SCALE (0.1), BENCH_WORKERS (2).
+ * BENCH_RES_SCALE (0.1), BENCH_WORKERS (2); the one-step stage's in policies-onestep.ts.
  *
  * Imitation recipe (both BC and diffusion, so the comparison is fair):
  *  - DART-style demonstrations: the expert acts under N(0, σ²) execution noise and learners imitate its clean
@@ -44,10 +44,9 @@ import { loadDiffusionPolicy } from '../src/diffusion/policy.ts';
 import { trainResidual } from '../src/residual/train.ts';
 import { loadResidualPolicy } from '../src/residual/policy.ts';
 import { readArtifact } from '../src/artifact.ts';
-import { FilmMlpRuntime } from '../src/diffusion/film-mlp.ts';
 import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
-import { asEpsFn, ddimSample } from '../src/diffusion/sampler.ts';
-import { squaredCosineSchedule } from '../src/diffusion/schedule.ts';
+import { benchOnestep } from './policies-onestep.ts';
+import { chunkFn, timeChunks } from './chunk-timing.ts';
 
 const TASK = 'z1-push';
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
@@ -160,33 +159,21 @@ await evalNamed('residual', () => loadResidualPolicy(resPath, { rng: Rng.seed(7)
 
 // 6. Diffusion chunk latency, one core, batch 1: 16-step chunk, 10 DDIM steps, after warm-up.
 const dp = checkDiffusionArtifact(await readArtifact(dpPath));
-const rt = new FilmMlpRuntime(dp.model.net, dp.params);
-const sched = squaredCosineSchedule(dp.model.diffusion.trainSteps);
-const rng = Rng.seed(1);
-const obs = new Float32Array(dp.model.net.obsDim * dp.model.net.obsHistory);
-const X = dp.model.net.horizon * dp.model.net.actDim;
-const chunk = () => {
-  const ctx = rt.prepareObs(obs);
-  return ddimSample(sched, asEpsFn(dp.model.diffusion.prediction, sched, (x, t, o) => rt.eps(x, t, ctx, o)), X, 10, rng, { clip: dp.model.diffusion.clip });
-};
-for (let i = 0; i < 300; i++) chunk();
-const ts: number[] = [];
-for (let i = 0; i < 500; i++) {
-  const t0 = performance.now();
-  chunk();
-  ts.push(performance.now() - t0);
-}
-ts.sort((a, b) => a - b);
-const chunkMs = ts[Math.floor(ts.length / 2)]!;
-log(`diffusion chunk (H=${dp.model.net.horizon}, A=${dp.model.net.actDim}, 10 DDIM steps): p50 ${chunkMs.toFixed(3)} ms, p90 ${ts[Math.floor(ts.length * 0.9)]!.toFixed(3)} ms`);
+const timing = timeChunks(chunkFn(dp, 10));
+const chunkMs = timing.p50;
+log(`diffusion chunk (H=${dp.model.net.horizon}, A=${dp.model.net.actDim}, 10 DDIM steps): p50 ${chunkMs.toFixed(3)} ms, p90 ${timing.p90.toFixed(3)} ms`);
 
-const names = ['expert', 'bc_mlp', 'diffusion', 'residual'] as const;
+// 7. One-step diffusion distilled from diffusion.json (policies-onestep.ts): success and chunk latency.
+const onestep = await benchOnestep({ dir, log, evalNamed });
+
+const names = ['expert', 'bc_mlp', 'diffusion', 'residual', 'diffusion_1step'] as const;
 const round = (x: number) => Math.round(x * 1000) / 1000;
 console.log(JSON.stringify({
   bench: 'policies',
   success: Object.fromEntries(names.map((n) => [n, round(results[n]!.success)])),
   ci95: Object.fromEntries(names.map((n) => [n, results[n]!.ci95.map(round)])),
   diffusion_chunk_ms: round(chunkMs),
+  diffusion_1step_chunk_ms: round(onestep.chunkMs),
   episodes: SEEDS.length * EPISODES,
   seeds: SEEDS.length,
 }));

@@ -24,6 +24,8 @@ export interface RecordEpisodesOptions {
   live?: string;
   /** Also serve the episodes live to Foxglove clients of this server (`s2r train --foxglove`). */
   foxglove?: FoxgloveLive;
+  /** Replace an existing file at `path` (default false: an existing file is an error). */
+  overwrite?: boolean;
 }
 
 export interface RecordedEpisode {
@@ -60,6 +62,7 @@ export async function recordEpisodes(policy: Policy, o: RecordEpisodesOptions): 
     meta: { task: o.task, policy_kind: policy.kind, source: 's2r policy rollout', ...(o.meta ?? {}) },
     ...(o.live ? { live: o.live } : {}),
     ...(o.foxglove ? { foxglove: o.foxglove } : {}),
+    overwrite: o.overwrite ?? false,
   });
   const names = [...robot.jointNames];
   const links = [...robot.linkNames];

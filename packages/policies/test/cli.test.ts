@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { readRecording } from '@s2r/recording';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -78,6 +79,21 @@ describe('s2r train / eval CLIs (real processes, real cartpole)', () => {
     expect(d.stderr).toMatch(/--record-episodes must be a positive integer/);
     expect(readdirSync(cwd)).toEqual([]);
   }, 60_000);
+
+  it('eval --record refuses an existing file before evaluating, and replaces it with --overwrite', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 's2r-cli-'));
+    const rec = join(cwd, 'x.mcap');
+    writeFileSync(rec, 'an earlier recording');
+    const args = ['eval', join(ROOT, 'hardware/policies/go1-flat/policy.json'), '--episodes', '1', '--set', 'episodeLengthS=0.5', '--record', rec, '--json'];
+    const a = s2r(args, cwd);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toMatch(/--record .*x\.mcap: file exists; refusing to overwrite it \(pass --overwrite\)/);
+    expect(a.stdout).toBe(''); // refused up front: no evaluation ran
+    expect(readFileSync(rec, 'utf8')).toBe('an earlier recording');
+    const b = s2r([...args, '--overwrite'], cwd);
+    expect(b.status, b.stderr).toBe(0);
+    expect(readRecording(rec).meta.source).toBe('s2r eval');
+  }, 120_000);
 
   it('Ctrl-C (SIGINT) saves a checkpoint and the policy, then exits 130', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-cli-')), 'run');

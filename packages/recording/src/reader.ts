@@ -4,9 +4,14 @@
  * stops at the first incomplete one (a chunk half-written when the process was killed), so a file without
  * its summary and footer reads back up to its last complete chunk. Chunk CRCs are checked; a CRC mismatch
  * ends reading at that chunk and is reported in `error`.
+ *
+ * A time window (`timeRange`) is read by hopping from record to record by their headers (opcode, length, and a
+ * chunk's start/end times): chunks outside the window are never read or decompressed, so the first second of a
+ * 10-minute file costs one chunk, not the file. The hop needs no summary or index (s2r files carry no message
+ * indexes, and a killed writer leaves no summary), and skips message indexes where a file has them.
  */
 import { openSync, readSync, closeSync, fstatSync } from 'node:fs';
-import { McapStreamReader } from '@mcap/core';
+import { McapStreamReader, Opcode } from '@mcap/core';
 import { META_RECORD, URDF_ATTACHMENT } from './topics.ts';
 import { protoDecoder } from './proto.ts';
 import { DECOMPRESS_HANDLERS } from './zstd.ts';
@@ -60,6 +65,77 @@ export interface ReadOptions {
   parse?: boolean;
   /** Visit each message instead of collecting them (then `messages` is empty). */
   onMessage?: (m: RecordedMessage, channel: RecordedChannel) => void;
+  /**
+   * Only messages with start ≤ t ≤ end (seconds of recording time, the logTime): chunks outside it are skipped
+   * unread. Metadata, attachments (the URDF) and the summary are still read. `startTime`/`endTime` of the result
+   * then describe the messages read, not the file.
+   */
+  timeRange?: readonly [number, number];
+}
+
+/** A chunk record as its header describes it (s2r's readers need no chunk index to find it). */
+export interface ChunkHeader {
+  /** Byte offset of the record (its opcode) and its whole length, opcode and length field included. */
+  offset: number;
+  length: number;
+  /** Log time of its first and last message (ns). */
+  messageStartTime: bigint;
+  messageEndTime: bigint;
+}
+
+const MAGIC_LEN = 8;
+/** Opcode (1) + record length (8); a chunk's message start and end times (8 + 8) follow. */
+const REC_HEAD = 9;
+const CHUNK_HEAD = REC_HEAD + 16;
+
+/**
+ * The file's byte ranges to parse: the magic, then each record, skipping chunks that `keep` rejects and message
+ * indexes. Stops at a record that runs past the end of the file (a crash cut it): its bytes are given as they
+ * are, so the stream reader stops there as it does on a sequential read. Each piece is [bytes, end offset].
+ */
+function* hopRecords(fd: number, total: number, keep: (h: ChunkHeader) => boolean): Generator<[Uint8Array, number]> {
+  const head = new Uint8Array(CHUNK_HEAD);
+  const view = new DataView(head.buffer);
+  const magic = new Uint8Array(Math.min(MAGIC_LEN, total));
+  readSync(fd, magic, 0, magic.length, 0);
+  yield [magic, magic.length];
+  let pos = MAGIC_LEN;
+  while (pos < total) {
+    const got = readSync(fd, head, 0, Math.min(CHUNK_HEAD, total - pos), pos);
+    if (got < REC_HEAD) return void (yield [head.slice(0, got), pos + got]);
+    const len = REC_HEAD + Number(view.getBigUint64(1, true));
+    if (pos + len > total) {
+      // Cut short by a crash: hand over what is there (bounded), the stream reader stops at it.
+      const rest = new Uint8Array(Math.min(total - pos, READ_BLOCK));
+      readSync(fd, rest, 0, rest.length, pos);
+      return void (yield [rest, pos + rest.length]);
+    }
+    const op = head[0]!;
+    const skip =
+      op === Opcode.MESSAGE_INDEX ||
+      (op === Opcode.CHUNK && got >= CHUNK_HEAD && !keep({ offset: pos, length: len, messageStartTime: view.getBigUint64(9, true), messageEndTime: view.getBigUint64(17, true) }));
+    if (!skip) {
+      const rec = new Uint8Array(len);
+      readSync(fd, rec, 0, len, pos);
+      yield [rec, pos + len];
+    }
+    pos += len;
+  }
+}
+
+/**
+ * Every complete chunk record of the file, found by hopping over record headers (no summary or index needed,
+ * so it works on a file cut short by a crash). For tools and tests that want to seek or to damage one chunk.
+ */
+export function listChunks(path: string): ChunkHeader[] {
+  const fd = openSync(path, 'r');
+  const out: ChunkHeader[] = [];
+  try {
+    for (const _ of hopRecords(fd, fstatSync(fd).size, (h) => (out.push(h), false)));
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }
 
 const READ_BLOCK = 4 * 1024 * 1024;
@@ -87,13 +163,29 @@ export function readRecording(path: string, opts: ReadOptions = {}): Recording {
   const fd = openSync(path, 'r');
   const total = fstatSync(fd).size;
   let offset = 0;
-  try {
+  const range = opts.timeRange;
+  let lo = 0n;
+  let hi = 0n;
+  if (range) {
+    if (!(range[0] <= range[1]) || !Number.isFinite(range[0]) || Number.isNaN(range[1])) throw new RangeError(`readRecording(${path}): timeRange must be [start, end] seconds with start ≤ end, got [${range.join(', ')}]`);
+    lo = BigInt(Math.max(0, Math.floor(range[0] * 1e9)));
+    hi = range[1] === Infinity ? 2n ** 64n : BigInt(Math.ceil(range[1] * 1e9));
+  }
+  /** Sequential blocks of the whole file, or (with a time range) the records the range needs. */
+  function* pieces(): Generator<[Uint8Array, number]> {
+    if (range) return yield* hopRecords(fd, total, (h) => h.messageEndTime >= lo && h.messageStartTime <= hi);
     const buf = new Uint8Array(READ_BLOCK);
-    outer: while (offset < total) {
-      const n = readSync(fd, buf, 0, READ_BLOCK, offset);
-      if (n <= 0) break;
-      offset += n;
-      reader.append(buf.subarray(0, n));
+    for (let at = 0; at < total; ) {
+      const n = readSync(fd, buf, 0, READ_BLOCK, at);
+      if (n <= 0) return;
+      at += n;
+      yield [buf.subarray(0, n), at];
+    }
+  }
+  try {
+    outer: for (const [bytes, fedTo] of pieces()) {
+      offset = fedTo;
+      reader.append(bytes);
       for (;;) {
         let rec;
         try {
@@ -136,6 +228,7 @@ export function readRecording(path: string, opts: ReadOptions = {}): Recording {
             if (sawDataEnd) break;
             const ch = channels.get(rec.channelId)!;
             if (topicFilter && !topicFilter.has(ch.topic)) break;
+            if (range && (rec.logTime < lo || rec.logTime > hi)) break;
             const t = Number(rec.logTime) / 1e9;
             let data: unknown = rec.data;
             const decode = decoders.get(rec.channelId);

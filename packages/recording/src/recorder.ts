@@ -9,9 +9,18 @@
  *
  * Encoding (default 'protobuf'): the high-rate channels (joint state, command, action, loop timing, /tf, velocity
  * command) are protobuf, the rest JSON, in zstd chunks. Floats are rounded to a power-of-two quantum so their
- * low bits are zeros that compress: 2^-20 (≈1e-6: µm, µrad) in general, 2^-12 (≈2.4e-4) for joint velocities
- * (rad/s) and efforts (N·m), far below what encoders and current sensors resolve. `encoding: 'json'` writes
- * every channel as JSON at 1e-6 decimal resolution (the format before protobuf; readers read both).
+ * low bits are zeros that compress, at or below what the sensors resolve: joint positions and command targets
+ * 2^-16 rad (15 µrad; a 15-bit encoder behind a 9:1 gearbox, as on Go1-class joints, resolves 21 µrad), link
+ * poses 2^-16 m (15 µm) and 2^-16 per quaternion component (≈3e-5 rad), joint velocities 2^-8 rad/s (0.004 rad/s;
+ * that encoder differentiated at 500 Hz resolves 0.01 rad/s), efforts 2^-8 N·m (current-based torque estimates
+ * resolve ~0.01 N·m), loop timing 0.25 µs; raw actions and gains 2^-20. `encoding: 'json'` writes every channel
+ * as JSON at 1e-6 decimal resolution (the format before protobuf; readers read both).
+ *
+ * The file keeps every call except repeats of the same command: a `/command` equal to the one before it is held
+ * back and written only when the next one differs (then both, so a plot still shows the step where it changed)
+ * or at the end. A policy at 50 Hz under a 500 Hz loop repeats its targets 9 times out of 10; the held message
+ * is written one tick late, so it can sit after a later message of another topic in the file (readers sort).
+ * Live sinks and Foxglove get every command as it comes.
  */
 import type { RobotModel } from '@s2r/core';
 import { McapFileWriter, RecordingWriteError } from './mcap-file-writer.ts';
@@ -53,7 +62,22 @@ export interface RecorderOptions {
   encoding?: 'protobuf' | 'json';
   /** Chunk compression (default 'zstd'). */
   compression?: 'zstd' | 'none';
-  /** Replace an existing file (default true here; `s2r deploy --record` passes false unless --overwrite). */
+  /**
+   * Write MCAP message and chunk indexes (default false): +16 B per message (1.6 MB per minute of Go1 at 500 Hz).
+   * With them, Foxglove opens the file with its indexed reader (seeks without loading the file); without, it
+   * reads it front to back and shows "This file is unindexed". s2r's reader needs neither (McapFileWriter).
+   */
+  messageIndexes?: boolean;
+  /** zstd level of the chunks (default ZSTD_LEVEL in zstd.ts). */
+  zstdLevel?: number;
+  /** Float quanta in protobuf mode: 'sensor' (default, see the header) or 'fine' (format 2's: 2^-20, 2^-12, 1 ns). */
+  quanta?: 'sensor' | 'fine';
+  /** Hold back repeats of an unchanged command in the file (default true in protobuf mode; see the header). */
+  holdRepeatedCommands?: boolean;
+  /**
+   * Replace an existing file (default false: an existing file is refused with an error naming it, so no caller
+   * loses a recording silently; `s2r deploy|eval --overwrite` pass true).
+   */
   overwrite?: boolean;
   /**
    * Called once if writing the file fails (e.g. the disk is full): recording to the file stops, the file keeps
@@ -104,7 +128,10 @@ export interface TimingInput {
 type Quantize = (x: number) => number;
 const q6: Quantize = (x) => Math.round(x * 1e6) / 1e6;
 const q20: Quantize = (x) => Math.round(x * 1048576) / 1048576; // 2^-20
-const q12: Quantize = (x) => Math.round(x * 4096) / 4096; // 2^-12
+const q16: Quantize = (x) => Math.round(x * 65536) / 65536; // 2^-16
+const q8: Quantize = (x) => Math.round(x * 256) / 256; // 2^-8
+const q12: Quantize = (x) => Math.round(x * 4096) / 4096; // 2^-12 (format 2's velocity/effort quantum)
+const qUs: Quantize = (x) => Math.round(x * 4) / 4; // 0.25 µs
 
 function arr(v: ArrayLike<number>, where: string, q: Quantize = q6): number[] {
   if (v == null || typeof v.length !== 'number') throw new TypeError(`Recorder.${where}: expected an array of numbers, got ${String(v)}`);
@@ -140,9 +167,16 @@ export class Recorder {
   #closed = false;
   #lastNs = 0n;
   #proto: boolean;
-  /** Float quantizers: general, and joint velocity/effort (coarser in protobuf mode, see the header). */
+  /** Float quantizers: general (actions, gains), positions/poses, velocity/effort, timing µs (see the header). */
   #q: Quantize;
+  #qp: Quantize;
   #qd: Quantize;
+  #qt: Quantize;
+  #sig: Quantize;
+  #hold: boolean;
+  /** The last /command written to the file and the repeat of it held back (see the header). */
+  #lastCmd: Uint8Array | null = null;
+  #heldCmd: { id: number; ns: bigint; data: Uint8Array } | null = null;
   #onWriteError: ((e: RecordingWriteError) => void) | undefined;
   #fox: FoxgloveLive | null;
   /** This recording's time 0 on the Foxglove server's clock (ns). */
@@ -159,7 +193,12 @@ export class Recorder {
     this.jointNames = jointNames;
     this.#proto = (opts.encoding ?? 'protobuf') === 'protobuf';
     this.#q = this.#proto ? q20 : q6;
-    this.#qd = this.#proto ? q12 : q6;
+    const sensor = this.#proto && (opts.quanta ?? 'sensor') === 'sensor';
+    this.#qp = sensor ? q16 : this.#q;
+    this.#qd = sensor ? q8 : this.#proto ? q12 : q6;
+    this.#qt = sensor ? qUs : round3;
+    this.#sig = sensor ? sig7 : (x: number) => x;
+    this.#hold = this.#proto && (opts.holdRepeatedCommands ?? true);
     this.#onWriteError = opts.onWriteError;
     this.#fox = opts.foxglove ?? null;
     this.#foxEpoch = this.#fox?.nextEpoch() ?? 0n;
@@ -174,7 +213,7 @@ export class Recorder {
     const robot = opts.robot;
     const jointNames = robot ? robot.actuatedJoints?.slice() : undefined;
     const writer = path
-      ? new McapFileWriter(path, { chunkBytes: opts.chunkBytes, chunkSeconds: opts.chunkSeconds, compression: opts.compression, overwrite: opts.overwrite ?? true, profile: PROFILE })
+      ? new McapFileWriter(path, { chunkBytes: opts.chunkBytes, chunkSeconds: opts.chunkSeconds, compression: opts.compression, messageIndexes: opts.messageIndexes, zstdLevel: opts.zstdLevel, overwrite: opts.overwrite ?? false, profile: PROFILE })
       : null;
     const meta: Record<string, string> = { format_version: FORMAT_VERSION, created: new Date().toISOString() };
     if (robot) {
@@ -198,7 +237,7 @@ export class Recorder {
     return new Recorder(path, writer, live, ownsLive, opts, jointNames);
   }
 
-  /** Messages written so far. */
+  /** Messages recorded so far, one per call (the file may hold fewer: repeated commands are held back). */
   get messageCount(): number {
     return this.#count;
   }
@@ -226,7 +265,7 @@ export class Recorder {
     if (names && names.length !== n) throw new RangeError(`Recorder.jointState: ${n} positions for ${names.length} joint names`);
     const msg: Record<string, unknown> = {};
     if (s.names && !sameNames(s.names, this.jointNames)) msg.name = [...s.names];
-    msg.position = arr(s.position, 'jointState.position', this.#q);
+    msg.position = arr(s.position, 'jointState.position', this.#qp);
     if (s.velocity) msg.velocity = checkLen(arr(s.velocity, 'jointState.velocity', this.#qd), n, 'jointState.velocity');
     if (s.effort) msg.effort = checkLen(arr(s.effort, 'jointState.effort', this.#qd), n, 'jointState.effort');
     this.#emit('jointState', t, msg, names ? { joint_names: JSON.stringify(names) } : undefined);
@@ -242,7 +281,7 @@ export class Recorder {
     const ns = toNs(t, 'linkPoses');
     const timestamp = { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
     const transforms: FrameTransformsMsg['transforms'] = new Array(names.length);
-    const q = this.#q;
+    const q = this.#qp;
     for (let i = 0; i < names.length; i++) {
       const o = i * 7;
       transforms[i] = {
@@ -263,7 +302,7 @@ export class Recorder {
     if (c.mode !== undefined) msg.mode = c.mode;
     for (const k of ['position', 'velocity', 'effort', 'kp', 'kd'] as const) {
       const v = c[k];
-      if (v) msg[k] = arr(v, `command.${k}`, k === 'velocity' || k === 'effort' ? this.#qd : this.#q);
+      if (v) msg[k] = arr(v, `command.${k}`, k === 'velocity' || k === 'effort' ? this.#qd : k === 'position' ? this.#qp : this.#q);
     }
     this.#emit('command', t, msg);
   }
@@ -278,9 +317,9 @@ export class Recorder {
     const out: Record<string, number> = {};
     for (const [k, v] of Object.entries(terms)) {
       if (typeof v !== 'number') throw new TypeError(`Recorder.rewardTerms: term "${k}" is ${typeof v}, expected a number`);
-      out[k] = v;
+      out[k] = this.#sig(v);
     }
-    this.#emit('rewardTerms', t, total === undefined ? { terms: out } : { terms: out, total });
+    this.#emit('rewardTerms', t, total === undefined ? { terms: out } : { terms: out, total: this.#sig(total) });
   }
 
   contacts(t: Time, contacts: readonly ContactInput[]): void {
@@ -298,7 +337,7 @@ export class Recorder {
 
   /** One control tick's timing: lateness and execution time (µs), deadlines missed since the last message. */
   timing(t: Time, s: TimingInput): void {
-    const msg: TimingMsg = { lateness_us: round3(s.lateness_us), exec_us: round3(s.exec_us), missed: s.missed | 0 };
+    const msg: TimingMsg = { lateness_us: this.#qt(s.lateness_us), exec_us: this.#qt(s.exec_us), missed: s.missed | 0 };
     if (s.tick !== undefined) msg.tick = s.tick;
     this.#emit('timing', t, msg);
   }
@@ -340,7 +379,10 @@ export class Recorder {
   /** Push the open chunk to disk now (e.g. before a risky operation). */
   flush(): void {
     const writer = this.#writer;
-    if (writer && !this.#writeError) this.#writing(() => writer.flushChunk());
+    if (writer && !this.#writeError) {
+      this.#writeHeld(writer);
+      this.#writing(() => writer.flushChunk());
+    }
   }
 
   /** Finish the file (summary, indexes, footer). Idempotent. */
@@ -348,6 +390,7 @@ export class Recorder {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      if (this.#writer && !this.#writeError) this.#writeHeld(this.#writer);
       this.#writing(() => this.#writer?.close());
     } finally {
       if (this.#live && this.#ownsLive) await this.#live.close();
@@ -386,12 +429,32 @@ export class Recorder {
     if (writer || toFox) {
       // Encoded once, for the file and for Foxglove alike (same bytes, same schema).
       const data = protoName ? encodeProto(protoSchema(protoName), protoName === 'foxglove.FrameTransforms' ? toProtoTransforms(msg as FrameTransformsMsg) : (msg as object)) : this.#enc.encode(json);
-      if (writer) this.#writing(() => writer.addMessage(channelId, ns, data));
+      if (writer) this.#toFile(writer, channelId, topic, ns, data);
       if (toFox) this.#fox!.send(foxId, this.#foxEpoch + ns, data);
     }
     this.#live?.send(topic, ns, json);
     if (ns > this.#lastNs) this.#lastNs = ns;
     this.#count++;
+  }
+
+  #toFile(writer: McapFileWriter, channelId: number, topic: string, ns: bigint, data: Uint8Array): void {
+    if (this.#hold && topic === TOPICS.command) {
+      if (this.#lastCmd && sameBytes(this.#lastCmd, data)) {
+        this.#heldCmd = { id: channelId, ns, data }; // a repeat: hold the latest one back (see the header)
+        return;
+      }
+      this.#writeHeld(writer);
+      this.#lastCmd = data;
+    }
+    this.#writing(() => writer.addMessage(channelId, ns, data));
+  }
+
+  /** Write the held-back repeat of the last command, if any: the command is about to change, or the file to end. */
+  #writeHeld(writer: McapFileWriter): void {
+    const h = this.#heldCmd;
+    if (!h) return;
+    this.#heldCmd = null;
+    this.#writing(() => writer.addMessage(h.id, h.ns, h.data));
   }
 
   /** Run a file write; a RecordingWriteError stops file recording and goes to onWriteError (or is thrown once). */
@@ -418,9 +481,17 @@ function sameNames(a: readonly string[], b: readonly string[] | undefined): bool
   return true;
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  for (let i = 0; i < a.byteLength; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function checkLen(v: number[], n: number, where: string): number[] {
   if (v.length !== n) throw new RangeError(`Recorder.${where}: ${v.length} values, expected ${n} (one per joint)`);
   return v;
 }
 
 const round3 = (x: number): number => Math.round(x * 1e3) / 1e3;
+/** 7 significant digits (a float32's precision, which rewards are computed in): "0.01234568", not 17 digits of noise. */
+const sig7 = (x: number): number => (Number.isFinite(x) && x !== 0 ? Number(x.toPrecision(7)) : x);

@@ -30,8 +30,10 @@ export const META_RECORD = 's2r';
 /**
  * Bumped when the format changes; written into the s2r metadata record. 1: JSON messages, uncompressed chunks.
  * 2: protobuf for the high-rate channels (proto.ts), zstd chunks; decoded messages keep the shapes below.
+ * 3: no MCAP message or chunk indexes, sensor-resolution float quanta, repeated commands held back (recorder.ts);
+ * the same channels, schemas and message shapes, so readers of 2 read 3 (and s2r reads 1, 2 and 3).
  */
-export const FORMAT_VERSION = '2';
+export const FORMAT_VERSION = '3';
 export const PROFILE = 's2r';
 
 // ---------------------------------------------------------------- message shapes (as stored, JSON)

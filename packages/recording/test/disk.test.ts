@@ -74,9 +74,10 @@ describe('a full disk during recording', () => {
 });
 
 describe('ownership of a recording file', () => {
-  it('refuses an existing file unless told to overwrite it, and leaves it untouched', async () => {
+  it('refuses an existing file by default (no overwrite option given) and leaves it untouched; overwrite: true replaces it', async () => {
     const path = join(tmp(), 'old.mcap');
     writeFileSync(path, 'precious');
+    await expect(Recorder.open(path, { robot: ROBOT })).rejects.toThrow(/old\.mcap: file exists; refusing to overwrite it \(pass --overwrite/);
     await expect(Recorder.open(path, { robot: ROBOT, overwrite: false })).rejects.toThrow(/old\.mcap: file exists; refusing to overwrite it \(pass --overwrite/);
     expect(readFileSync(path, 'utf8')).toBe('precious');
     expect(existsSync(`${path}.lock`)).toBe(false);

@@ -66,7 +66,7 @@ describe('recording format', () => {
     expect(decode(TOPICS.command)).toMatchObject({ mode: 'damping', kp: [20, 20], kd: [0.5, 0.5] });
     const tf = decode(TOPICS.linkPoses).transforms[0];
     expect(tf).toMatchObject({ parent_frame_id: 'world', child_frame_id: 'base', translation: { x: 1, y: 2 }, rotation: { w: 1 } });
-    expect(tf.translation.z).toBeCloseTo(0.3, 6);
+    expect(Math.abs(tf.translation.z - 0.3)).toBeLessThanOrEqual(2 ** -17); // 2^-16 m quantum (recorder.ts)
     expect(tf.timestamp).toEqual({ seconds: 0, nanos: 500_000_000 });
     expect(decode(TOPICS.timing)).toMatchObject({ lateness_us: 12.5, exec_us: 40, missed: 2, tick: 250 });
     // The FrameTransforms descriptor declares the Foxglove and well-known files it depends on.

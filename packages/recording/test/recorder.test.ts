@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { McapIndexedReader } from '@mcap/core';
 import { decompress } from '@foxglove/wasm-zstd';
 import { describe, expect, it } from 'vitest';
-import { Recorder, readRecording, TOPICS } from '../src/index.ts';
+import { listChunks, Recorder, readRecording, TOPICS } from '../src/index.ts';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 's2r-rec-'));
 const URDF = '<robot name="toy"><link name="base"/><link name="l1"/><joint name="j0" type="revolute"><parent link="base"/><child link="l1"/><axis xyz="0 0 1"/><limit lower="-1" upper="1" effort="1" velocity="1"/></joint></robot>';
@@ -56,9 +56,13 @@ describe('Recorder → readRecording', () => {
     const tf = byTopic(TOPICS.linkPoses)[10]!.data.transforms[1];
     expect(tf.child_frame_id).toBe('l1');
     expect(tf.parent_frame_id).toBe('world');
-    expect(tf.rotation.z).toBeCloseTo(Math.sin(0.1), 6);
+    // Poses are kept to 2^-16 (recorder.ts header): within half a quantum of the value given.
+    expect(Math.abs(tf.rotation.z - Math.sin(0.1))).toBeLessThanOrEqual(2 ** -17);
     expect(tf.timestamp).toEqual({ sec: 0, nsec: 100_000_000 });
-    expect(byTopic(TOPICS.timing)[0]!.data.lateness_us).toBeCloseTo(12.346, 6);
+    expect(byTopic(TOPICS.timing)[0]!.data.lateness_us).toBe(12.25); // 0.25 µs quantum
+    // 100 equal commands: the file keeps the first and the last (the repeats between are held back).
+    expect(byTopic(TOPICS.command).map((m) => m.t)).toEqual([0, 0.99]);
+    expect(byTopic(TOPICS.rewardTerms)[0]!.data).toEqual({ terms: { tracking: 0.9, torques: -0.01 }, total: 0.89 });
     expect(byTopic(TOPICS.safety)[0]!.data).toMatchObject({ kind: 'position_limit', joint: 'j0' });
     expect(byTopic(TOPICS.episode).map((m) => m.data.event)).toEqual(['start', 'end']);
     expect(byTopic(TOPICS.contacts)[0]!.data.contacts[0]).toEqual({ link: 'l1', in_contact: true, force: [0, 0, 30] });
@@ -66,9 +70,9 @@ describe('Recorder → readRecording', () => {
     for (let i = 1; i < r.messages.length; i++) expect(r.messages[i]!.logTime >= r.messages[i - 1]!.logTime).toBe(true);
   });
 
-  it('writes a valid indexed MCAP (zstd chunks, summary, chunk indexes, CRCs) that @mcap/core reads with the @foxglove/wasm-zstd decompressor', async () => {
+  it('with messageIndexes, writes an indexed MCAP (zstd chunks, summary, chunk indexes, CRCs) that @mcap/core\'s indexed reader reads with the @foxglove/wasm-zstd decompressor', async () => {
     const path = join(tmp(), 'idx.mcap');
-    const rec = await Recorder.open(path, { robot: { name: 'toy', urdf: URDF }, chunkBytes: 4096 });
+    const rec = await Recorder.open(path, { robot: { name: 'toy', urdf: URDF }, chunkBytes: 4096, messageIndexes: true });
     for (let i = 0; i < 500; i++) rec.jointState(i * 0.002, { names: ['a', 'b'], position: [i, -i] });
     await rec.close();
     const bytes = readFileSync(path);
@@ -159,7 +163,7 @@ describe('Recorder → readRecording', () => {
     r.messages.forEach((m, i) => {
       expect(m.data.position[1]).toBe(i);
       expect(m.t).toBeCloseTo(i * 0.002, 9);
-      expect(m.data.position[0]).toBeCloseTo(Math.sin(i * 0.002), 6);
+      expect(Math.abs(m.data.position[0] - Math.sin(i * 0.002))).toBeLessThanOrEqual(2 ** -17);
     });
     // And nothing beyond complete chunks: what was read ends on a record boundary.
     expect(r.bytesRead).toBeLessThanOrEqual(r.bytesTotal);
@@ -213,11 +217,9 @@ describe('Recorder → readRecording', () => {
     for (let i = 0; i < 300; i++) rec.jointState(i * 0.002, { names: ['a', 'b'], position: [i, Math.sin(i)] });
     await rec.close();
     const bytes = Buffer.from(readFileSync(path));
-    const readable = { size: async () => BigInt(bytes.length), read: async (o: bigint, n: bigint) => bytes.subarray(Number(o), Number(o + n)) };
-    const idx = await McapIndexedReader.Initialize({ readable, decompressHandlers: { zstd: (b: Uint8Array, n: bigint) => decompress(b, Number(n)) } });
-    const third = idx.chunkIndexes[2]!;
-    // Flip a byte in the middle of the third chunk's compressed records.
-    const at = Number(third.chunkStartOffset + third.chunkLength) - Number(third.compressedSize) / 2;
+    const third = listChunks(path)[2]!;
+    // Flip a byte in the middle of the third chunk record (its compressed records.
+    const at = third.offset + Math.floor(third.length * 0.6);
     bytes[at] = bytes[at]! ^ 0x55;
     writeFileSync(path, bytes);
     const r = readRecording(path);

@@ -3,12 +3,18 @@
  * joint state, command and loop timing every 2 ms; action, reward terms, contacts and all link poses at
  * 50 Hz. Measures the file size, the time from opening the page to the first rendered frame (page-side
  * performance.now(), which starts at navigation), and the playback frame rate in headless Chromium
- * (rendered frames per second of wall time while playing at 1×, meshes loaded, 1280×720).
+ * (rendered frames per second of wall time while playing at 1×, meshes loaded, 1280×720): `playback_fps`, capped
+ * by the 60 Hz frame clock, at the viewer's dynamic resolution, as a user sees it. Then `fps`, `bare_fps` and
+ * `fps_ratio` (bench/fps.ts): uncapped frames at full resolution, the viewer against a bare three.js page drawing
+ * the same robot, measured in turn in one browser; `cpu_ratio` is the same comparison in Chromium CPU time.
+ * The recording repeated 10 times gives a 10-minute file on which bench/long-file.ts times the first frame's read
+ * (`first_frame_read_ms_10min`, by time window), the whole-file read and the viewer server's prepare.
  * The same rollout is also recorded in the pre-protobuf format (JSON messages, uncompressed chunks) to report
  * `compression`: that file's size ÷ this one's.
  * Last line: {"bench":"viewer","file_mb":…,"file_mb_per_min":…,"compression":…,"first_frame_ms":…,"fps":…, …extras}
  *
  * Options: --seconds N (default 60)  --measure-s N (fps window, default 5)  --fresh (re-record)
+ *          --fps-pairs N (A/B pairs for fps_ratio, default 10)  --fps-window-s N (one window, default 1.2)
  *          --no-json (skip the JSON recording; compression is then null — for long runs, e.g. --seconds 600)
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -20,15 +26,17 @@ import { recordGo1Rollout } from '../src/testing/go1-rollout.ts';
 import { GO1_URDF } from '../../../test/helpers/robots.ts';
 import { readRecording } from '@s2r/recording/reader.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
+import { measureLongFile } from './long-file.ts';
+import { measureFpsRatio, type FpsRatio } from './fps.ts';
 
-const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf'], booleans: ['fresh', 'no-json'] });
+const args = parseArgs(process.argv.slice(2), { values: ['seconds', 'measure-s', 'urdf', 'fps-pairs', 'fps-window-s'], booleans: ['fresh', 'no-json'] });
 const seconds = args.num('seconds', 60);
 const measureS = args.num('measure-s', 5);
 const urdf = args.str('urdf', GO1_URDF);
 const dir = join(tmpdir(), 's2r-bench-viewer');
 mkdirSync(dir, { recursive: true });
 // The format is in the name, so a cached file of an older format is never measured as the current one.
-const file = join(dir, `go1-${seconds}s-500hz-pb-zstd.mcap`);
+const file = join(dir, `go1-${seconds}s-500hz-v3.mcap`);
 const jsonFile = join(dir, `go1-${seconds}s-500hz-json.mcap`);
 const rollout = { urdfPath: urdf, seconds, dt: 0.002, decimation: 10, poseEvery: 10, seed: 1 };
 let recordCpuS: number | null = null;
@@ -53,6 +61,9 @@ const fileMb = statSync(file).size / 1e6;
 const jsonMb = compareJson ? statSync(jsonFile).size / 1e6 : null;
 const check = readRecording(file, { parse: false });
 const js = check.messages.filter((m) => m.topic === '/joint_states').length;
+
+// The first frame of a 10-minute file, read by time window (bench/long-file.ts).
+const long = await measureLongFile(file, args.has('fresh'));
 
 const tServe = performance.now();
 const server = await serveViewer({ paths: [file], port: 0 });
@@ -84,6 +95,9 @@ try {
   }, measureS * 1000);
   if (errors.length) console.error('page errors:', errors);
   console.error('per-frame JS (ms): update', (fps.prof.update / fps.prof.n).toFixed(2), 'render', (fps.prof.render / fps.prof.n).toFixed(2), 'frames', fps.prof.n);
+  await browser.close(); // the ratio gets a browser of its own, with uncapped frames
+  const ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 10), windowS: args.num('fps-window-s', 1.2) });
+  console.error('fps_ratio per A/B pair:', ratio.pair_ratios.map((r) => r.toFixed(2)).join(' '), '· viewer JS per frame (ms): update', ratio.viewer_js_ms.update.toFixed(2), 'render', ratio.viewer_js_ms.render.toFixed(2));
   const meta = server.recordings[0]!;
   console.error(`served ${meta.path}; playback advanced ${fps.simAdvance.toFixed(2)} s of recording in ${fps.wall.toFixed(2)} s (loops at the end)`);
   console.log(
@@ -95,6 +109,7 @@ try {
       compression: jsonMb === null ? null : Number((jsonMb / fileMb).toFixed(2)),
       json_mb_per_min: jsonMb === null ? null : Number((jsonMb / (seconds / 60)).toFixed(2)),
       record_cpu_s: recordCpuS === null ? null : Number(recordCpuS.toFixed(1)),
+      ...long,
       first_frame_ms: Math.round(first.ff),
       // milestones of the first frame (ms since navigation): app script running, WebGL up, recording downloaded
       script_ms: Math.round(first.marks.script),
@@ -102,11 +117,7 @@ try {
       data_ms: Math.round(first.marks['data:0']),
       tracks_ms: Math.round(first.marks.tracks),
       render_start_ms: Math.round(first.marks.render),
-      fps: Number(fps.fps.toFixed(1)),
-      // The viewer half of issue 18 (bare three.js page, frame-time ratio) is not in this change.
-      bare_fps: null,
-      fps_ratio: null,
-      fps_ratio_note: 'not measured: needs the bare three.js reference page (the viewer part of issue 18, not done here)',
+      ...fpsFields(ratio, fps.fps),
       duration_s: seconds,
       joint_state_msgs: js,
       messages: check.messages.length,
@@ -124,4 +135,24 @@ try {
 } finally {
   await browser.close();
   await server.close();
+}
+
+/** The frame-rate fields of the JSON line (bench/fps.ts measures them). */
+function fpsFields(r: FpsRatio, playbackFps: number): Record<string, unknown> {
+  const n = (x: number | null, d: number): number | null => (x === null ? null : Number(x.toFixed(d)));
+  return {
+    // uncapped frames, full resolution (?scale=1), 1280×720 page: viewer vs a bare three.js page, same robot meshes
+    fps: n(r.fps, 1),
+    bare_fps: n(r.bare_fps, 1),
+    fps_ratio: n(r.fps_ratio, 2),
+    fps_pair_ratios: r.pair_ratios.map((x) => n(x, 2)),
+    cpu_ratio: n(r.cpu_ratio, 2),
+    viewer_cpu_ms_per_frame: n(r.viewer_cpu_ms_per_frame, 1),
+    bare_cpu_ms_per_frame: n(r.bare_cpu_ms_per_frame, 1),
+    canvas: r.canvas,
+    draw_calls: { viewer: r.viewer_calls, bare: r.bare_calls },
+    fps_load_avg_1m: n(r.load_avg_1m, 1),
+    // 60 Hz frame clock, dynamic resolution: what a user watching the playback gets
+    playback_fps: n(playbackFps, 1),
+  };
 }

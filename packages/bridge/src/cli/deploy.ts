@@ -29,7 +29,8 @@ Options:
   --rate HZ              command rate (default 500)
   --policy-rate HZ       policy rate (default 50); must divide --rate
   --duration S           seconds of policy control after the soft start (default: until Ctrl-C)
-  --commands SPEC        velocity commands 'vx,vy,wz@t;...' (m/s, m/s, rad/s from t seconds), e.g. '0.5,0,0@0;0,0,0.5@10'
+  --commands SPEC        velocity commands 'vx,vy,wz@t;...' (m/s, m/s, rad/s from t seconds after the policy first
+                         takes over; a watchdog/e-stop pause does not restart it), e.g. '0.5,0,0@0;0,0,0.5@10'
   --record OUT.mcap      record joint states, commands, actions, timing and safety events (MCAP); an existing
                          file is refused, and so is a file another deploy is recording (lock OUT.mcap.lock)
   --overwrite            replace an existing --record file

@@ -59,6 +59,8 @@ export interface SerialHardwareOptions {
 const COUNTERS = [
   'rxBytes', 'rxFrames', 'txFrames', 'txBytes', 'txDropped', 'writeErrors', 'writesWhileDown', 'badCommands',
   'frameErrors', 'crc', 'truncated', 'version', 'type', 'length', 'oversize', 'cobs', 'seqGaps',
+  // Frames cut by opening the port mid-stream (the bytes before the first delimiter did not decode): not errors.
+  'syncDrops',
   'states', 'staleReads', 'statesHeldBack', 'deviceErrors', 'configs', 'configMismatches',
   'disconnects', 'reconnects', 'openFailures', 'silences', 'heartbeatsSent', 'heartbeatsAnswered', 'rttCount',
 ] as const;
@@ -138,6 +140,7 @@ export class SerialHardware implements HardwareInterface {
         this.counts.frameErrors++;
         this.counts[e]++;
       },
+      () => this.counts.syncDrops++,
     );
   }
 

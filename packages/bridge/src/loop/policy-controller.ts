@@ -63,7 +63,12 @@ export class PolicyController {
   private readonly nextGoal: Float32Array;
   private readonly pose0: Float64Array;
   private active = false;
-  private activeSince = 0;
+  /**
+   * Loop time (s) the policy first took over: the origin of the velocity-command schedule. Set once: a watchdog
+   * damping or an e-stop pauses the policy but not the schedule, which would otherwise start again from its first
+   * entry on every re-activation (a load stall then replayed "forward" after "turn").
+   */
+  private scheduleOrigin: number | null = null;
   private ticksSincePolicy = 0;
   /** Policy step whose action is still awaited from the source (−1: none). */
   private heldStep = -1;
@@ -197,7 +202,7 @@ export class PolicyController {
     }
     if (!this.active) {
       this.active = true;
-      this.activeSince = t;
+      this.scheduleOrigin ??= t;
       this.src.reset();
       this.lastAction.fill(0);
       // The soft start ends on the default pose: the rate limiter starts there, as the env's starts at the spawn pose.
@@ -213,7 +218,7 @@ export class PolicyController {
     const pl = this.pipeline;
     if (this.ticksSincePolicy >= this.k) {
       this.ticksSincePolicy = 0;
-      commandAt(this.schedule, t - this.activeSince, this.inp.command);
+      commandAt(this.schedule, t - this.scheduleOrigin!, this.inp.command);
       this.p.observe(this.inp, this.obs);
       const a = this.src.next(this.policySteps, this.obs, this.clock());
       this.heldStep = a ? -1 : this.policySteps;

@@ -1,6 +1,7 @@
 /**
  * Velocity-command schedule for locomotion policies: `'vx,vy,wz@t;...'` — each entry holds from time t (s, since
- * the policy took over) until the next. Units: m/s, m/s, rad/s. `'0.5,0,0'` (no @) means from t = 0.
+ * the policy first took over; a watchdog or e-stop pause does not restart it) until the next. Units: m/s, m/s,
+ * rad/s. `'0.5,0,0'` (no @) means from t = 0.
  */
 export interface CommandStep {
   t: number;

@@ -2,6 +2,11 @@
  * Streaming frame decoder: feed it whatever bytes the link delivers (any chunking); it splits on 0x00, decodes,
  * checks, and hands each valid message to `onMessage`. Every bad frame is counted by class and dropped.
  * It never throws — not on garbage, not on a throwing handler — so a bad link can never kill the control loop.
+ *
+ * Sync: after `reset()` (a port just opened or re-opened) the decoder is *unsynced*: the link may have been
+ * mid-frame when reception started, so the bytes before the first 0x00 are delivered if they decode to a valid
+ * frame and otherwise dropped as a `sync` drop, which is not a frame error (PROTOCOL.md §2). A new decoder is
+ * synced: its first bytes are a frame's first bytes (tests, vectors, a buffer read from a file).
  */
 import { cobsDecode } from './cobs.ts';
 import { FRAME_ERRORS, MAX_ENCODED_BYTES, MAX_FRAME_BYTES, type FrameErrorName } from './constants.ts';
@@ -24,12 +29,14 @@ export interface FrameDecoderCounts {
   length: number;
   oversize: number;
   cobs: number;
+  /** Unsynced starts whose bytes before the first delimiter did not decode (a frame cut by the open): not errors. */
+  sync: number;
 }
 
 export class FrameDecoder {
   readonly counts: FrameDecoderCounts = {
     frames: 0, bytes: 0, empty: 0, handlerErrors: 0,
-    crc: 0, truncated: 0, version: 0, type: 0, length: 0, oversize: 0, cobs: 0,
+    crc: 0, truncated: 0, version: 0, type: 0, length: 0, oversize: 0, cobs: 0, sync: 0,
   };
   /** Last error class and detail, for logs. */
   lastError: { error: FrameErrorName; detail: string } | null = null;
@@ -38,10 +45,13 @@ export class FrameDecoder {
   private len = 0;
   /** Bytes seen since the last delimiter beyond the buffer: the frame is oversize and is being skipped. */
   private overflow = false;
+  /** False until the first delimiter after reset(): the bytes before it may be the tail of a cut frame. */
+  private synced = true;
 
   constructor(
     private readonly onMessage: (msg: Message) => void,
     private readonly onError?: (error: FrameErrorName, detail: string) => void,
+    private readonly onSyncDrop?: () => void,
   ) {}
 
   /** Sum of all frame-level error counters. */
@@ -51,10 +61,11 @@ export class FrameDecoder {
     return s;
   }
 
-  /** Forget a partial frame (after a reconnect: its first bytes belonged to the old link). */
+  /** Forget a partial frame and start unsynced (a port (re)opened: its first bytes may be the middle of a frame). */
   reset(): void {
     this.len = 0;
     this.overflow = false;
+    this.synced = false;
   }
 
   push(chunk: Uint8Array): void {
@@ -66,25 +77,41 @@ export class FrameDecoder {
         else this.overflow = true;
         continue;
       }
-      if (this.overflow) this.fail('oversize', `more than ${MAX_ENCODED_BYTES} bytes before a delimiter`);
+      if (!this.synced) {
+        this.synced = true;
+        if (this.overflow) this.syncDrop();
+        else if (this.len === 0) this.counts.empty++;
+        else this.frame(false);
+      } else if (this.overflow) this.fail('oversize', `more than ${MAX_ENCODED_BYTES} bytes before a delimiter`);
       else if (this.len === 0) this.counts.empty++;
-      else this.frame();
+      else this.frame(true);
       this.len = 0;
       this.overflow = false;
     }
   }
 
-  private frame(): void {
+  /** Decode the bytes before a delimiter; a bad frame is an error when synced, a sync drop when not. */
+  private frame(synced: boolean): void {
+    const bad = (error: FrameErrorName, detail: string) => (synced ? this.fail(error, detail) : this.syncDrop());
     const n = cobsDecode(this.enc, 0, this.len, this.dec);
-    if (n === -3) return this.fail('oversize', `decoded frame exceeds ${MAX_FRAME_BYTES} bytes`);
+    if (n === -3) return bad('oversize', `decoded frame exceeds ${MAX_FRAME_BYTES} bytes`);
     // -1: a code byte promises more bytes than arrived before the delimiter — the frame was cut short.
-    if (n === -1) return this.fail('truncated', 'a COBS code byte points past the end of the frame');
-    if (n < 0) return this.fail('cobs', 'malformed COBS');
+    if (n === -1) return bad('truncated', 'a COBS code byte points past the end of the frame');
+    if (n < 0) return bad('cobs', 'malformed COBS');
     const r = checkDecoded(this.dec, n);
-    if (!r.ok) return this.fail(r.error, r.detail);
+    if (!r.ok) return bad(r.error, r.detail);
     this.counts.frames++;
     try {
       this.onMessage(r.msg);
+    } catch {
+      this.counts.handlerErrors++;
+    }
+  }
+
+  private syncDrop(): void {
+    this.counts.sync++;
+    try {
+      this.onSyncDrop?.();
     } catch {
       this.counts.handlerErrors++;
     }

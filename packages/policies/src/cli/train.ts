@@ -51,6 +51,7 @@ Cluster (PPO only; workers: npx s2r worker --cluster URL):
   --max-staleness K      drop segments more than K policy versions old (default 1; 0 = strictly on-policy)
   --queue N              undelivered segments queued before workers pause (default: one update's worth)
   --wait S               seconds any wait may last before failing with a message (default 120)
+  --orphan-after S       --deterministic: free a batch part whose worker sent nothing for S seconds (default 30)
 
 Ctrl-C saves a checkpoint and exports the policy before exiting (a second Ctrl-C exits at once).
 Precedence: task defaults < --config < --set < --seed/--envs/--workers/--steps/--minutes.`;
@@ -73,7 +74,7 @@ export const command: Command = {
   usage,
   async run(argv) {
     const args = parseArgs(argv, {
-      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live', 'foxglove-port', 'cluster', 'creds', 'segment-envs', 'max-staleness', 'queue', 'wait'],
+      values: ['algo', 'config', 'set', 'seed', 'envs', 'workers', 'steps', 'minutes', 'out', 'resume', 'backend', 'demos', 'base', 'progress', 'record-every', 'live', 'foxglove-port', 'cluster', 'creds', 'segment-envs', 'max-staleness', 'queue', 'wait', 'orphan-after'],
       booleans: ['foxglove', 'deterministic'],
     });
     const task = args.positional[0];

@@ -22,6 +22,8 @@ import { UsageError, type ParsedArgs } from '@s2r/core';
 export const KV_BUCKET = 's2r';
 export const SEGMENT_STREAM = 'S2R_SEGMENTS';
 export const segmentSubject = (runId: string) => `s2r.seg.${runId}`;
+/** KV key of a lock-step part's owner (worker name); the learner deletes it to free the part of a silent worker. */
+export const partKey = (runId: string, part: number) => `part.${runId}.${part}`;
 /** First-connect budget (ms): a wrong or unreachable URL must be reported within 5 s. */
 export const CONNECT_TIMEOUT_MS = 4000;
 

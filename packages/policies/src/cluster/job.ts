@@ -16,8 +16,9 @@ export interface ClusterJob {
   segmentEnvs: number;
   segmentsPerUpdate: number;
   /**
-   * Deterministic (lock-step) mode: a worker collects this many segments per version, then waits for the next:
-   * ceil(segmentsPerUpdate / workers seen lately), raised by the learner when an update stalls (a worker died).
+   * Deterministic (lock-step) mode: the most parts (batch positions, one segment each per version) a worker may
+   * claim: 1 at first, then ceil(segmentsPerUpdate / workers seen lately), raised by the learner while a part stays
+   * unclaimed. Claims are sticky, so lowering it takes no part away.
    */
   perWorker: number;
   deterministic: boolean;
@@ -39,6 +40,8 @@ export interface ClusterSettings {
   queueLimit: number;
   /** Seconds any wait (segments, a policy version, the server) may last before it fails with a message. */
   waitS: number;
+  /** Lock-step: seconds a part's worker may send nothing before the learner frees the part for another (default 30). */
+  orphanS?: number;
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -24,7 +24,7 @@ import { standardize } from '../ppo/gae.ts';
 import { encodeCheckpoint, latestCheckpoint, readCheckpoint, writeCheckpoint, type CheckpointCounters } from '../ppo/checkpoint.ts';
 import { deployFacts, exportPpoArtifact, factsFromDeploy, type EnvFacts } from '../ppo/export.ts';
 import type { IterationMetrics, TrainOptions, TrainResult } from '../ppo/train.ts';
-import { connectCluster, KV_BUCKET, SEGMENT_STREAM, segmentSubject, type ClusterAuth } from './connect.ts';
+import { connectCluster, KV_BUCKET, partKey, SEGMENT_STREAM, segmentSubject, type ClusterAuth } from './connect.ts';
 import { publishPolicy, policyOf } from './policy-store.ts';
 import { decodeSegment, placeSegment, type Segment } from './segment.ts';
 import { retry, sleep, type ClusterJob, type ClusterSettings } from './job.ts';
@@ -47,6 +47,8 @@ export interface ClusterIterationMetrics extends IterationMetrics {
     /** Ids of the segments dropped this iteration (stale, orphaned or the wrong shape): nothing vanishes silently. */
     droppedIds: string[];
     duplicates: number;
+    /** Lock-step parts freed this iteration because their worker was silent for `orphanS` (they restart elsewhere). */
+    freedParts: number[];
     waitMs: number;
     /** Decoding segments and placing them into storage (re-normalizing, folding into the normalizer), ms. */
     ingestMs: number;
@@ -107,6 +109,8 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
   const segEnvs = cs.segmentEnvs > 0 ? cs.segmentEnvs : cfg.numEnvs;
   if (!Number.isInteger(segEnvs) || cfg.numEnvs % segEnvs !== 0) throw new RangeError(`--segment-envs ${segEnvs} must divide numEnvs ${cfg.numEnvs}`);
   if (!Number.isInteger(cs.maxStaleness) || cs.maxStaleness < 0) throw new RangeError(`--max-staleness must be an integer ≥ 0, got ${cs.maxStaleness}`);
+  const orphanS = cs.orphanS ?? 30;
+  if (!(orphanS > 0)) throw new RangeError(`--orphan-after must be > 0 seconds, got ${cs.orphanS}`);
   const B = cfg.numEnvs / segEnvs;
   const maxStale = cs.deterministic ? 0 : cs.maxStaleness;
   // The run id names the stream subject and the durable consumer: a resumed learner finds its segments again.
@@ -155,8 +159,10 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     if (opts.command) await appendFile(join(runDir, 'command.txt'), `${opts.command}\n`);
 
     const job: ClusterJob = {
-      runId, incarnation, task: opts.task, status: 'running', ppo: cfg, dims, segmentEnvs: segEnvs, segmentsPerUpdate: B, perWorker: B,
-      deterministic: cs.deterministic, queueLimit: cs.queueLimit > 0 ? cs.queueLimit : B, subject, consumer,
+      runId, incarnation, task: opts.task, status: 'running', ppo: cfg, dims, segmentEnvs: segEnvs, segmentsPerUpdate: B,
+            // Lock-step: one part each to begin with, so that workers started together share the batch; raised when a
+      // part stays unclaimed (fewer workers than parts).
+      deterministic: cs.deterministic, perWorker: cs.deterministic ? 1 : B, queueLimit: cs.queueLimit > 0 ? cs.queueLimit : B, subject, consumer,
     };
     const announce = () => retry('cluster: announcing the job', () => kv!.put('job', JSON.stringify(job)), wait);
     const publish = () => retry('cluster: publishing the policy', () => publishPolicy(kv!, policyOf(ppo, runId, incarnation, counters.iteration), maxPayload, maxStale + 4), wait);
@@ -201,7 +207,45 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
       const batch: { seg: Segment; msg: JsMsg; stale: number }[] = [];
       let lastSeg = performance.now();
       let lastLog = 0;
-      const bumpedFrom = job.perWorker;
+      let lastStallCheck = 0;
+      /** Lock-step: since when each missing part has been unclaimed, or silent with the same owner (ms). */
+      const unclaimed = new Map<number, number>();
+      const silent = new Map<number, { owner: string; since: number }>();
+      /**
+       * A stalled lock-step batch: a part nobody claimed for 3 s means fewer workers than parts, so each may take
+       * one more; a part whose owner has sent nothing for `orphanS` is freed (its worker died) for a spare to take.
+       */
+      const stalled = async () => {
+        const now = performance.now();
+        const have = new Set(batch.map((b) => b.seg.header.part));
+        let bump = false;
+        for (let k = 0; k < B; k++) {
+          if (have.has(k)) continue;
+          const e = await kv!.get(partKey(runId, k)).catch(() => null);
+          if (e && e.operation === 'PUT') {
+            unclaimed.delete(k);
+            const owner = e.string();
+            const s = silent.get(k);
+            if (!s || s.owner !== owner) silent.set(k, { owner, since: now });
+            else if ((now - s.since) / 1000 > orphanS) {
+              log(`cluster: part ${k} of version ${counters.iteration}: worker ${owner} sent nothing for ${orphanS} s; freeing the part (its episodes restart on the worker that takes it)`);
+              await kv!.delete(partKey(runId, k)).catch(() => {});
+              silent.delete(k);
+              it.freedParts.push(k);
+            }
+          } else {
+            silent.delete(k);
+            const since = unclaimed.get(k) ?? now;
+            unclaimed.set(k, since);
+            if (now - since > 3000) bump = true;
+          }
+        }
+        if (bump && job.perWorker < B) {
+          job.perWorker++;
+          unclaimed.clear();
+          await announce();
+        }
+      };
       while (batch.length < B) {
         if (opts.signal?.aborted) return null;
         let msg: JsMsg | null = null;
@@ -214,10 +258,9 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         }
         const idle = (performance.now() - lastSeg) / 1000;
         if (!msg) {
-          // Lock-step: a stalled batch means fewer workers than the quota assumed (one died): ask for more each.
-          if (cs.deterministic && idle > 3 && job.perWorker < B && idle - 3 > 3 * (job.perWorker - bumpedFrom)) {
-            job.perWorker++;
-            await announce();
+          if (cs.deterministic && idle > 1 && performance.now() - lastStallCheck > 1000) {
+            lastStallCheck = performance.now();
+            await stalled();
           }
           if (idle > cs.waitS) throw new Error(`no segment from any worker for ${cs.waitS} s (have ${batch.length}/${B} for version ${counters.iteration}); is a worker running? npx s2r worker --cluster ${cs.url}`);
           if (idle > 10 && performance.now() - lastLog > 10_000) {
@@ -239,17 +282,20 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         }
         const h = seg.header;
         recent[0]!.add(h.worker);
-        if (seen.has(h.id) || batch.some((b) => b.seg.header.id === h.id)) {
+        const stale = counters.iteration - h.version;
+        // Lock-step: a second segment for a part already in hand (a freed part's first owner was only slow) is a
+        // duplicate too: the first one fills the part.
+        if (seen.has(h.id) || batch.some((b) => b.seg.header.id === h.id || (cs.deterministic && stale === 0 && b.seg.header.part === h.part))) {
           it.duplicates++;
           duplicatesTotal++;
           if (seen.has(h.id)) msg.ack();
           continue;
         }
-        const stale = counters.iteration - h.version;
         // A segment from a previous learner incarnation newer than the checkpoint was collected by a policy
         // that no longer exists (it died with that learner): drop it like a stale one.
         const orphan = h.incarnation !== incarnation && h.version > resumeVersion;
-        if (orphan || stale > maxStale || stale < 0 || h.T !== cfg.stepsPerEnv || h.N !== segEnvs) {
+        const badPart = cs.deterministic && !(Number.isInteger(h.part) && h.part! >= 0 && h.part! < B);
+        if (orphan || badPart || stale > maxStale || stale < 0 || h.T !== cfg.stepsPerEnv || h.N !== segEnvs) {
           it.dropped++;
           it.droppedIds.push(h.id);
           droppedTotal++;
@@ -260,8 +306,8 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
         it.bytes += msg.data.length;
         batch.push({ seg, msg, stale });
       }
-      // Deterministic mode: the order of the batch is (worker slot, sequence), not arrival.
-      if (cs.deterministic) batch.sort((a, b) => a.seg.header.slot - b.seg.header.slot || a.seg.header.seq - b.seg.header.seq);
+      // Lock-step: segment k of the batch is part k (its env columns), whoever collected it and whenever it arrived.
+      if (cs.deterministic) batch.sort((a, b) => a.seg.header.part! - b.seg.header.part!);
       return batch;
     };
 
@@ -271,7 +317,7 @@ export async function trainCluster(opts: ClusterTrainOptions): Promise<TrainResu
     try {
       while (!stoppedBy) {
         const tc = performance.now();
-        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], behaviour: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, waitMs: 0, ingestMs: 0, bytes: 0, workers: 0, queueLimit: job.queueLimit };
+        const itc: ClusterIterationMetrics['cluster'] = { version: counters.iteration, segments: [], behaviour: [], staleness: {}, dropped: 0, droppedIds: [], duplicates: 0, freedParts: [], waitMs: 0, ingestMs: 0, bytes: 0, workers: 0, queueLimit: job.queueLimit };
         const batch = await gather(itc);
         if (!batch) {
           stoppedBy = 'signal';

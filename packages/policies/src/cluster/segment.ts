@@ -23,6 +23,8 @@ export interface SegmentHeader {
   worker: string;
   slot: number;
   seq: number;
+  /** Lock-step mode: the batch position 0..B−1 this segment fills (its envs and noise stream); absent in async mode. */
+  part?: number;
   /** Behaviour policy: learner incarnation and version. */
   incarnation: number;
   version: number;

@@ -32,7 +32,9 @@ export async function trainClusterFromCli(ctx: TrainCliContext, layers: Record<s
     deterministic: a.has('deterministic'),
     queueLimit: intFlag(ctx, 'queue', 0, 0),
     waitS: a.num('wait', 120),
+    orphanS: a.num('orphan-after', 30),
   };
+  if (!(cluster.orphanS! > 0)) throw new UsageError(`--orphan-after must be > 0 seconds, got ${a.str('orphan-after')}`);
   if (!(cluster.waitS > 0)) throw new UsageError(`--wait must be > 0 seconds, got ${a.str('wait')}`);
   const { trainCluster } = await import('./learner.ts');
   let r;

@@ -2,10 +2,13 @@
  * A rollout worker (`s2r worker --cluster nats://host:4222`): its own VecEnv on its own cores, the newest policy
  * version from KV, fixed-size segments to the run's JetStream subject.
  *
- * Seeds: the worker claims slot k of the run (KV create, first free). Slot 0 draws exactly the streams a local
- * `s2r train` would (env seed, action noise from Rng(seed).split('ppo').split('noise')), which is what makes a
- * one-worker deterministic run equal to a local one; slot k > 0 splits 'worker-k' off both. A worker that dies
- * leaves its slot claimed, and its replacement takes a new one: never two workers on the same streams.
+ * Seeds: the worker claims slot k of the run (KV create, first free); it names the worker's segments. The envs and
+ * the action noise belong to a *part*: in asynchronous mode part = slot (one per worker); in lock-step mode
+ * (--deterministic) the parts are the batch's positions 0..B−1, claimed by workers (claimParts), so a segment's
+ * content depends on (policy version, part) only and the same seed gives the same run whatever the worker count.
+ * Part 0 draws exactly the streams a local `s2r train` would (env seed, action noise from
+ * Rng(seed).split('ppo').split('noise')), which makes a one-worker, one-part run equal to a local one; part k > 0
+ * splits 'worker-k' off both. A worker that dies leaves its slot claimed, and its replacement takes a new one.
  */
 import { hostname } from 'node:os';
 import { Kvm, type KV } from '@nats-io/kv';
@@ -14,8 +17,8 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { Rng } from '@s2r/core';
 import type { EpisodeStats } from '@s2r/sim/env/types.ts';
 import { initBackend } from '../backend.ts';
-import { PPO, type PpoState } from '../ppo/ppo.ts';
-import { connectCluster, KV_BUCKET, SEGMENT_STREAM, type ClusterAuth } from './connect.ts';
+import { PPO } from '../ppo/ppo.ts';
+import { connectCluster, KV_BUCKET, partKey, SEGMENT_STREAM, type ClusterAuth } from './connect.ts';
 import { fetchPolicy, PolicyRefused, readAnnouncement, type PolicyAnnouncement, type PolicyVersion } from './policy-store.ts';
 import { encodeSegment, type Segment } from './segment.ts';
 import { parseJob, retry, sleep, type ClusterJob } from './job.ts';
@@ -48,9 +51,9 @@ export interface WorkerResult {
 
 const sameVersion = (a: PolicyAnnouncement | null, p: PolicyVersion | null) => !!a && !!p && a.incarnation === p.incarnation && a.version === p.version && a.runId === p.runId;
 
-/** Load a policy version into the behaviour PPO; its action-noise stream continues where it was. */
-function loadVersion(ppo: PPO, base: PpoState, p: PolicyVersion): void {
-  const noise = ppo.getState().rng.noise;
+/** Load a policy version (weights and normalizers) into the behaviour PPO, with the action-noise state of one part. */
+function loadVersion(ppo: PPO, p: PolicyVersion, noise: number[]): void {
+  const base = ppo.getState();
   ppo.setState({ ...base, actor: p.actor, critic: p.critic, logStd: p.logStd, obsNorm: p.obsNorm, criticNorm: p.criticNorm, rng: { noise, minibatch: base.rng.minibatch } });
 }
 
@@ -88,9 +91,30 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerResult> {
   }
 }
 
+/** Seeds of one part of the batch (envs, action noise), from the run's seed, the part and the version it starts at. */
+function partStreams(seed: number, part: number, from: number): { envSeed: number; noise: number[] } {
+  const root = Rng.seed(seed);
+  // Part 0 from version 0: the seed and noise stream a fresh local run gives its VecEnv and PPO (ppo/train.ts).
+  if (part === 0 && from === 0) return { envSeed: (seed * 1_000_003) % 2 ** 31, noise: root.split('ppo').split('noise').getState() };
+  // A part restarted at version v > 0 (its worker died) draws fresh streams keyed by v, never the dead ones.
+  const env = from === 0 ? root.split('worker-env').split(part) : root.split('worker-env').split(part).split(from);
+  const ppo = from === 0 ? root.split('ppo').split(`worker-${part}`) : root.split('ppo').split(`worker-${part}`).split(from);
+  return { envSeed: env.int(2 ** 31), noise: ppo.split('noise').getState() };
+}
+
+type Vec = Awaited<ReturnType<typeof import('@s2r/sim/env/vec-env.ts').makeVecEnv>>;
+/** One part of the batch this worker steps: its envs (state continues across versions) and its noise stream. */
+interface Lane {
+  part: number;
+  vec: Vec;
+  noise: number[];
+  /** Policy (incarnation/version) of the last segment collected: a resumed learner re-publishes old versions. */
+  done: string;
+}
+
 async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: string, o: WorkerOptions & { log: (s: string) => void }): Promise<WorkerResult | 'switched'> {
   const log = o.log;
-  let vec: Awaited<ReturnType<typeof import('@s2r/sim/env/vec-env.ts').makeVecEnv>> | null = null;
+  const lanes = new Map<number, Lane>();
   let ppo: PPO | null = null;
   try {
     const js = jetstream(nc);
@@ -103,32 +127,36 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
     const id = `${job.runId}.w${slot}`;
     const cfg = { ...job.ppo, numEnvs: job.segmentEnvs, workers: o.threads, numMinibatches: 1, normalizeAdvantages: false };
     await initBackend(o.backend, { quiet: true });
-    const root = Rng.seed(cfg.seed);
-    const ppoRng = slot === 0 ? root.split('ppo') : root.split('ppo').split(`worker-${slot}`);
-    // Slot 0: the seed a fresh local run gives its VecEnv (ppo/train.ts); other slots: drawn from the run's Rng.
-    const envSeed = slot === 0 ? (cfg.seed * 1_000_003) % 2 ** 31 : root.split('worker-env').split(slot).int(2 ** 31);
     const { makeVecEnv } = await import('@s2r/sim/env/vec-env.ts');
-    vec = await makeVecEnv(job.task, { numEnvs: cfg.numEnvs, workers: o.threads, seed: envSeed, overrides: cfg.envOverrides, print: false });
-    const P = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
-    const dims = { obs: vec.observationSpec.size, priv: P, act: vec.actionSpec.size };
-    if (dims.obs !== job.dims.obs || dims.priv !== job.dims.priv || dims.act !== job.dims.act)
-      throw new Error(`task ${job.task} here has obs/priv/act sizes ${dims.obs}/${dims.priv}/${dims.act}, the learner's has ${job.dims.obs}/${job.dims.priv}/${job.dims.act}: different s2r versions?`);
-    ppo = new PPO(cfg, dims, ppoRng, vec.actionSpec);
-    const base = ppo.getState();
-    const withPriv = ppo.criticNorm !== null;
+    const newLane = async (part: number, from: number): Promise<Lane> => {
+      const st = partStreams(cfg.seed, part, from);
+      const vec = await makeVecEnv(job.task, { numEnvs: cfg.numEnvs, workers: o.threads, seed: st.envSeed, overrides: cfg.envOverrides, print: false });
+      const P = vec.privilegedSpec ? vec.privilegedSpec.size : 0;
+      const dims = { obs: vec.observationSpec.size, priv: P, act: vec.actionSpec.size };
+      if (dims.obs !== job.dims.obs || dims.priv !== job.dims.priv || dims.act !== job.dims.act) {
+        await vec.close();
+        throw new Error(`task ${job.task} here has obs/priv/act sizes ${dims.obs}/${dims.priv}/${dims.act}, the learner's has ${job.dims.obs}/${job.dims.priv}/${job.dims.act}: different s2r versions?`);
+      }
+      ppo ??= new PPO(cfg, dims, Rng.seed(cfg.seed).split('ppo'), vec.actionSpec);
+      return { part, vec, noise: st.noise, done: '' };
+    };
+    // Asynchronous mode: one lane for this worker's slot, for the whole run. Lock-step mode: the lanes of the parts
+    // (batch positions) this worker claimed; a part stays with the worker that claimed it, because its envs' state
+    // lives here (see partKey).
+    if (!job.deterministic) lanes.set(slot, await newLane(slot, 0));
     const { T, N } = { T: cfg.stepsPerEnv, N: cfg.numEnvs };
-    log(`worker ${name}: run ${job.runId}, slot ${slot}, task ${job.task}, ${N} envs × ${T} steps per segment, ${o.threads} env threads`);
+    log(`worker ${name}: run ${job.runId}, slot ${slot}, task ${job.task}, ${N} envs × ${T} steps per segment, ${o.threads} env threads${job.deterministic ? ', lock-step: parts claimed as the learner asks' : ''}`);
 
-    const actions = new Float32Array(N * dims.act);
     let policy: PolicyVersion | null = null;
     let refusedSha = '';
     let refused = 0;
-    let perVersion = 0;
     let seq = 0;
     let bytes = 0;
     let collectMs = 0;
     let publishMs = 0;
     let idleSince = performance.now();
+    let ownersAt = -Infinity;
+    let ownersFor = '';
     for (;;) {
       if (o.signal?.aborted) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'signal' };
       if (o.maxSegments && seq >= o.maxSegments) return { runId: job.runId, slot, segments: seq, bytes, refused, collectMs, publishMs, stoppedBy: 'max-segments' };
@@ -145,11 +173,7 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       if (ann && ann.runId === job.runId && !sameVersion(ann, policy) && ann.sha256 !== refusedSha) {
         try {
           const p = await retry('worker: fetching the policy', () => fetchPolicy(kv, ann), { ...o, fatal: (e) => e instanceof PolicyRefused });
-          if (p) {
-            loadVersion(ppo, base, p);
-            policy = p;
-            perVersion = 0;
-          }
+          if (p) policy = p;
         } catch (e) {
           if (!(e instanceof PolicyRefused)) throw e;
           refused++;
@@ -157,25 +181,40 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
           log(`worker ${name}: ${e.message}`);
         }
       }
-      // Flow control: deterministic runs collect exactly one batch share per version; async runs collect while
-      // the learner's queue is short, so a fast worker does not pile up segments that would only go stale.
-      let go = policy !== null;
-      if (go && now.deterministic) go = perVersion < now.perWorker;
-      else if (go) {
+      let lane: Lane | undefined;
+      if (policy && now.deterministic) {
+        // Ownership is re-read on a new version and every 200 ms while idle: the learner frees the parts of a
+        // worker that went silent, and one that lost a part drops its envs (its late segment is a duplicate).
+        const key = `${policy.incarnation}/${policy.version}`;
+        if (key !== ownersFor || performance.now() - ownersAt > 200) {
+          ownersAt = performance.now();
+          ownersFor = key;
+          await claimParts(kv, now, name, slot, policy.version, lanes, newLane, o);
+        }
+        lane = [...lanes.values()].sort((a, b) => a.part - b.part).find((l) => l.done !== key);
+      } else if (policy) {
+        // Async: collect while the learner's queue is short, so a fast worker does not pile up segments that would
+        // only go stale. Only segments not yet delivered count: the batch being updated on (ack pending) does not,
+        // so the next batch is collected during the update.
         const info = await retry('worker: reading the queue length', () => jsm.consumers.info(SEGMENT_STREAM, job.consumer), o);
-        // Only segments not yet delivered: the batch the learner is updating on (ack pending) does not count, so
-        // the next batch is collected during the update.
-        go = info.num_pending < now.queueLimit;
+        if (info.num_pending < now.queueLimit) lane = lanes.get(slot);
       }
-      if (!go) {
+      if (!lane) {
+        // A lock-step worker without a part is a spare (it takes the part of one that dies): waiting is its job.
+        if (policy && now.deterministic) idleSince = performance.now();
         if ((performance.now() - idleSince) / 1000 > o.waitS)
           throw new Error(`no usable policy version from the learner on ${o.url} for ${o.waitS} s (have ${policy ? `version ${policy.version}` : 'none'}${refused ? `, refused ${refused}` : ''}); is the learner running?`);
         await sleep(20);
         continue;
       }
       idleSince = performance.now();
+      // Every segment starts from the version's weights and normalizer and continues its own part's noise stream,
+      // so its content depends on (version, part) only, not on which worker collects it or in what order.
+      loadVersion(ppo!, policy!, lane.noise);
       const tc = performance.now();
-      const seg = await collect(vec, ppo, policy!, { id: `${id}-${seq}`, worker: id, slot, seq, withPriv });
+      const seg = await collect(lane.vec, ppo!, policy!, { id: `${id}-${seq}`, worker: id, slot, seq, part: now.deterministic ? lane.part : undefined, withPriv: ppo!.criticNorm !== null });
+      lane.noise = ppo!.getState().rng.noise;
+      lane.done = `${policy!.incarnation}/${policy!.version}`;
       const tp = performance.now();
       collectMs += tp - tc;
       const data = encodeSegment(seg);
@@ -184,18 +223,44 @@ async function serveJob(nc: NatsConnection, kv: KV, job: ClusterJob, name: strin
       bytes += data.length;
       publishMs += performance.now() - tp;
       seq++;
-      perVersion++;
     }
   } finally {
-    ppo?.dispose();
-    await vec?.close();
+    (ppo as PPO | null)?.dispose(); // assigned in newLane: TS cannot see it
+    for (const l of lanes.values()) await l.vec.close();
   }
+}
+
+/**
+ * Lock-step part ownership (KV `part.<run>.<k>` = worker name, created first-come). A part's envs live in the
+ * worker that claimed it, so it stays there: moving it would restart its episodes. Claims happen while the learner
+ * waits for version v's batch, so which parts start when does not depend on timing, and a part claimed at v > 0
+ * (its first owner died and the learner freed it) restarts on streams keyed by v. A worker claims its own slot's
+ * part first, then the lowest free one, one per pass and only while it owns fewer than the job's `perWorker`.
+ */
+async function claimParts(kv: KV, job: ClusterJob, name: string, slot: number, version: number, lanes: Map<number, Lane>, newLane: (part: number, from: number) => Promise<Lane>, o: WorkerOptions & { log: (s: string) => void }): Promise<void> {
+  const B = job.segmentsPerUpdate;
+  const owners = await Promise.all(Array.from({ length: B }, (_, k) => retry('worker: reading part owners', () => kv.get(partKey(job.runId, k)), o)));
+  for (const [k, l] of [...lanes]) {
+    const e = owners[k];
+    if (e && e.operation === 'PUT' && e.string() === name) continue;
+    o.log(`worker ${name}: part ${k} was given to another worker (this one was silent too long); dropping its envs`);
+    lanes.delete(k);
+    await l.vec.close();
+  }
+  if (lanes.size >= job.perWorker) return;
+  const free = owners.flatMap((e, k) => (!e || e.operation !== 'PUT' ? [k] : []));
+  const want = free.includes(slot) ? slot : free[0];
+  if (want === undefined) return;
+  const ok = await retry('worker: claiming a part', () => kv.create(partKey(job.runId, want), name).then(() => true, (e: Error) => (/exists|wrong last sequence/i.test(e.message) ? false : Promise.reject(e))), o);
+  if (!ok) return;
+  lanes.set(want, await newLane(want, version));
+  o.log(`worker ${name}: claimed part ${want} at version ${version}`);
 }
 
 type WorkerVec = { obs: Float32Array; privileged: Float32Array; rewards: Float32Array; terminated: Uint8Array; truncated: Uint8Array; step(a: Float32Array): Promise<EpisodeStats[]> };
 
 /** T steps of the behaviour policy, GAE with its critic, and the arrays the learner needs (copied out of storage). */
-async function collect(vec: WorkerVec, ppo: PPO, p: PolicyVersion, m: { id: string; worker: string; slot: number; seq: number; withPriv: boolean }): Promise<Segment> {
+async function collect(vec: WorkerVec, ppo: PPO, p: PolicyVersion, m: { id: string; worker: string; slot: number; seq: number; part: number | undefined; withPriv: boolean }): Promise<Segment> {
   const s = ppo.storage;
   const { T, N } = s;
   const D = ppo.dims.obs;
@@ -216,7 +281,7 @@ async function collect(vec: WorkerVec, ppo: PPO, p: PolicyVersion, m: { id: stri
   }
   ppo.computeReturns(vec.obs, P ? vec.privileged : null);
   const seg: Segment = {
-    header: { kind: 's2r-segment', id: m.id, runId: p.runId, worker: m.worker, slot: m.slot, seq: m.seq, incarnation: p.incarnation, version: p.version, T, N, normStart, criticNormStart, episodes },
+    header: { kind: 's2r-segment', id: m.id, runId: p.runId, worker: m.worker, slot: m.slot, seq: m.seq, ...(m.part !== undefined ? { part: m.part } : {}), incarnation: p.incarnation, version: p.version, T, N, normStart, criticNormStart, episodes },
     rawObs,
     rawPriv,
     actions: s.actions.slice(),

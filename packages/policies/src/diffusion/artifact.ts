@@ -16,6 +16,7 @@ import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from
 import type { ChunkSpec } from './chunked-policy.ts';
 import type { Prediction } from './sampler.ts';
 import { checkActionFrame, type RelativeActionFrame } from '../demos/action-frame.ts';
+import { checkOneStep, type OneStepSettings } from './onestep.ts';
 
 export interface DiffusionChunkSettings extends ChunkSpec {
   /** Average overlapping chunks over time (ACT-style temporal ensembling). */
@@ -47,6 +48,8 @@ export interface DiffusionModel {
   actionFrame?: RelativeActionFrame;
   /** 0/1 per observation dimension: terms the denoiser ignores (see ignoreObsTerms). */
   obsMask?: number[];
+  /** Present on a one-step student (onestep.ts): one denoiser call at this step maps x_T to the chunk. */
+  onestep?: OneStepSettings;
 }
 
 /** Control block defaults when the task does not say (no default pose offset, no gains). */
@@ -157,6 +160,7 @@ export function checkDiffusionArtifact(raw: unknown, where = 'diffusion artifact
   if (!(d.clip > 0)) throw new ArtifactError(`${where}: model.diffusion.clip`, `must be > 0, got ${d.clip}`);
   if (!(Number.isInteger(d.trainSteps) && d.trainSteps >= 1)) throw new ArtifactError(`${where}: model.diffusion.trainSteps`, `invalid (${d.trainSteps})`);
   if (!(Number.isInteger(d.inferenceSteps) && d.inferenceSteps >= 1 && d.inferenceSteps <= d.trainSteps)) throw new ArtifactError(`${where}: model.diffusion.inferenceSteps`, `invalid (${d.inferenceSteps})`);
+  if (m.onestep !== undefined) checkOneStep(m.onestep, d, where);
   const nA = Array.isArray(m.actionNormalizer?.min) && m.actionNormalizer.min.length === ch.horizon * A ? ch.horizon * A : A;
   checkActionNormalizer(m.actionNormalizer, nA, `${where}: model.actionNormalizer`);
   if (m.actionRange !== undefined) checkActionNormalizer(m.actionRange, A, `${where}: model.actionRange`);

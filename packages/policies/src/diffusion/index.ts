@@ -6,3 +6,5 @@ export { trainDiffusion, DEFAULT_DIFFUSION_TRAIN, type DiffusionTrainConfig, typ
 export { DiffusionPolicy, loadDiffusionPolicy, fromArtifact, type DiffusionPolicyOptions } from './policy.ts';
 export { makeDiffusionArtifact, checkDiffusionArtifact, defaultControl, type DiffusionModel, type DiffusionChunkSettings } from './artifact.ts';
 export { trainFromCli } from './train-cli.ts';
+export { distillDiffusion, DEFAULT_DISTILL, type DistillConfig, type DistillOptions, type DistillResult, type DistillProgress } from './distill.ts';
+export { oneStepSample, oneStepMap, checkOneStep, type OneStepSettings } from './onestep.ts';

@@ -1,6 +1,7 @@
 /**
  * The deployable diffusion policy (house `Policy`, kind 'diffusion'): Float32Array denoiser + DDIM, no tfjs.
- * Deterministic given its Rng.
+ * Deterministic given its Rng. A one-step student (model.onestep, onestep.ts) replaces the DDIM loop by one denoiser
+ * call on the drawn x_T, into buffers owned by the policy.
  *
  * `actChunk(history)` returns H×A actions in raw action units. `act(obs)` runs the receding horizon itself:
  * it keeps the To-frame history, re-plans every `execute` steps and serves the queued actions in between;
@@ -17,6 +18,7 @@ import { checkDiffusionArtifact, type DiffusionChunkSettings, type DiffusionMode
 import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
 import { toAbsolute } from '../demos/action-frame.ts';
 import { flattenHistory, ObsHistory } from './chunked-policy.ts';
+import { oneStepSample } from './onestep.ts';
 
 export interface DiffusionPolicyOptions {
   /** Noise source of the sampler; default Rng.seed(0). */
@@ -46,6 +48,9 @@ export class DiffusionPolicy implements Policy {
   private readonly normObs: Float32Array;
   private readonly bounds: { low: number; high: number };
   private ctx: ObsContext | undefined;
+  /** One-step students (model.onestep): the noise and x̂₀ buffers, reused every chunk. */
+  private readonly xT: Float32Array;
+  private readonly x0: Float32Array;
   private chunks: { start: number; actions: Float32Array }[] = [];
   private tStep = 0;
   private lastPlan = -Infinity;
@@ -59,6 +64,7 @@ export class DiffusionPolicy implements Policy {
     this.actSize = c.model.net.actDim;
     this.chunk = { ...c.model.chunk, execute: opts.execute ?? c.model.chunk.execute, ensemble: opts.ensemble ?? c.model.chunk.ensemble };
     if (!(Number.isInteger(this.chunk.execute) && this.chunk.execute >= 1 && this.chunk.execute <= this.chunk.horizon)) throw new Error(`DiffusionPolicy: execute must be an integer in [1, ${this.chunk.horizon}], got ${this.chunk.execute}`);
+    if (c.model.onestep && opts.inferenceSteps !== undefined && opts.inferenceSteps !== 1) throw new Error(`DiffusionPolicy: ${where} is a one-step student; inferenceSteps cannot be ${opts.inferenceSteps}`);
     this.inferenceSteps = opts.inferenceSteps ?? c.model.diffusion.inferenceSteps;
     this.net = new FilmMlpRuntime(c.model.net, c.params);
     this.schedule = squaredCosineSchedule(c.model.diffusion.trainSteps);
@@ -66,6 +72,8 @@ export class DiffusionPolicy implements Policy {
     this.history = new ObsHistory(this.chunk.obsHistory, this.obsSize);
     this.normObs = new Float32Array(this.chunk.obsHistory * this.obsSize);
     this.bounds = c.artifact.specs.action;
+    this.xT = new Float32Array(this.chunk.horizon * this.actSize);
+    this.x0 = new Float32Array(this.chunk.horizon * this.actSize);
   }
 
   /**
@@ -94,8 +102,10 @@ export class DiffusionPolicy implements Policy {
     const A = this.actSize;
     for (let k = 0; k < this.chunk.obsHistory; k++) normalizeObs(this.obsNorm, flat.subarray(k * O, (k + 1) * O), this.normObs, k * O);
     const ctx = (this.ctx = this.net.prepareObs(this.normObs, this.ctx));
-    const eps = asEpsFn(this.model.diffusion.prediction, this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out));
-    const xn = ddimSample(this.schedule, eps, this.chunk.horizon * A, this.inferenceSteps, this.rng, { clip: this.model.diffusion.clip });
+    const os = this.model.onestep;
+    const xn = os
+      ? oneStepSample(this.net, ctx, os.timestep, this.rng, this.model.diffusion.clip, this.xT, this.x0)
+      : ddimSample(this.schedule, asEpsFn(this.model.diffusion.prediction, this.schedule, (x, t, out) => this.net.eps(x, t, ctx, out)), this.chunk.horizon * A, this.inferenceSteps, this.rng, { clip: this.model.diffusion.clip });
     const out = new Float32Array(this.chunk.horizon * A);
     const n = this.model.actionNormalizer;
     if (n.min.length === A) for (let k = 0; k < this.chunk.horizon; k++) denormalizeAction(n, xn, k * A, out, k * A);

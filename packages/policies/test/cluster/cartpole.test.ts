@@ -6,6 +6,7 @@ import { trainCluster } from '../../src/cluster/learner.ts';
 import { loadPolicy } from '../../src/policy.ts';
 import { evaluatePolicy } from '../../src/evaluate.ts';
 import { useNats, spawnWorker, type WorkerProc } from './nats-fixture.ts';
+import { waitFor } from '../../../../test/helpers/wait.ts';
 
 const fx = useNats();
 const procs = fx.procs;
@@ -13,35 +14,39 @@ const procs = fx.procs;
 const slotOf = (w: WorkerProc) => Number(/slot (\d+)/.exec(w.out())?.[1] ?? NaN);
 
 describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
-  it('2 workers reach the local reward bar; a worker killed with -9 loses at most its open segment; a late worker starts on the newest policy', async () => {
+  it('2 workers reach the local reward bar; a worker killed with -9 loses at most its open segment; a spare worker takes its part, on the newest policy', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 's2r-cl-cartpole-')), 'run');
     const a = await spawnWorker(fx.nats().url);
     const b = await spawnWorker(fx.nats().url);
     procs.push(a, b);
+    // Both wait for the job before it is announced, so each claims one of the two parts.
+    await waitFor(() => [a, b].every((w) => /waiting for a learner/.test(w.out())), 'both workers waiting for a learner', { timeoutMs: 120 * 1000, stepMs: 50 });
     let late: WorkerProc | null = null;
     let lateFrom = -1;
     let killedAt = -1;
     const r = await trainCluster({
       task: 'cartpole', outDir: out, progress: 'none', log: () => {}, auth: { source: 'none' },
-      // 1.5 × the local test's 100k steps. Lock-step keeps every segment on-policy, but which worker fills a slot
-      // (and the kill -9 and the late worker's fresh envs) follow arrival order, so each run is a different draw:
-      // at 100k one run under two CPU hogs ended at 300. The bar itself is the local one.
+      // 1.5 × the local test's 100k steps. Lock-step segments depend only on (version, part), but the kill -9
+      // lands at a version that depends on timing and the killed part restarts with fresh envs there, so runs
+      // still differ a little: at 100k (before parts) one run under two CPU hogs ended at 300. The bar is the local one.
       overrides: [{ totalSteps: 150_000 }],
       // Two segments of 8 envs per update: the local run's 16 envs × 32 steps, split over the workers, in
       // lock-step (--deterministic): every segment is collected by the current policy, as in a local run, so the
       // same budget must reach the same bar. (Asynchronous collection trades sample efficiency for overlap; its
       // learning is exercised by the other cluster tests and the benchmark, its bar is not the local one.)
-      cluster: { url: fx.nats().url, segmentEnvs: 8, maxStaleness: 1, deterministic: true, queueLimit: 0, waitS: 90 },
+      // A part whose worker is silent for 10 s is freed for the spare (the default 30 s only makes the test longer).
+      cluster: { url: fx.nats().url, segmentEnvs: 8, maxStaleness: 1, deterministic: true, queueLimit: 0, waitS: 90, orphanS: 10 },
       async onIteration(m) {
-        // Kill b once both workers have delivered: at that moment it is almost surely inside a segment.
-        if (killedAt < 0 && m.iteration >= 4 && /slot/.test(b.out())) {
-          b.proc.kill('SIGKILL');
-          killedAt = m.iteration;
-        }
-        if (killedAt > 0 && !late && m.iteration >= killedAt + 4) {
+        // A third worker joins late: both parts are taken, so it waits as a spare on the newest policy.
+        if (!late && m.iteration >= 2) {
           late = await spawnWorker(fx.nats().url);
           procs.push(late);
           lateFrom = m.iteration;
+        }
+        // Kill b once it owns a part and the spare is ready: at that moment b is almost surely inside a segment.
+        if (killedAt < 0 && m.iteration >= 4 && /claimed part/.test(b.out()) && /slot \d+/.test(late!.out())) {
+          b.proc.kill('SIGKILL');
+          killedAt = m.iteration;
         }
       },
     });
@@ -61,6 +66,11 @@ describe('cluster PPO on cartpole (real nats-server, worker processes)', () => {
     const kb = seqs(b);
     expect(kb.length).toBeGreaterThan(0);
     expect(kb).toEqual(kb.map((_, i) => i));
+    // Its part (only its part) was freed once, after the kill, and the spare claimed it.
+    const freed = lines.flatMap((l) => (l.cluster.freedParts as number[]).map((p) => [l.iteration - 1, p] as const));
+    expect(freed.length).toBe(1);
+    expect(freed[0]![0]).toBeGreaterThanOrEqual(killedAt);
+    expect(late!.out()).toMatch(new RegExp(`claimed part ${freed[0]![1]} at version`));
     // The late worker's segments were all collected by a policy at least as new as the one current when it started.
     const lateSlot = slotOf(late!);
     const lateVersions = lines.flatMap((l) => (l.cluster.segments as string[]).map((id, i) => [id, l.cluster.behaviour[i]] as const)).filter(([id]) => id.includes(`.w${lateSlot}-`)).map(([, v]) => v);

@@ -34,15 +34,6 @@ export async function natsFixture(o: { user?: string; password?: string } = {}):
   return f;
 }
 
-/** Resolve when `cond()` holds, polling every 50 ms; fail with `what` after `timeoutS`. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutS = 120): Promise<void> {
-  const t0 = performance.now();
-  while (!(await cond())) {
-    if ((performance.now() - t0) / 1000 > timeoutS) throw new Error(`timed out after ${timeoutS} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 export interface WorkerProc {
   proc: import('node:child_process').ChildProcess;
   out(): string;

@@ -10,7 +10,8 @@ import { fetchPolicy, PolicyRefused, publishPolicy, readAnnouncement, type Polic
 import { freePort } from '../../src/cluster/server.ts';
 import { resolvePpoConfig } from '../../src/ppo/config.ts';
 import type { ClusterJob } from '../../src/cluster/job.ts';
-import { useNats, spawnWorker, waitFor, type WorkerProc } from './nats-fixture.ts';
+import { useNats, spawnWorker, type WorkerProc } from './nats-fixture.ts';
+import { waitFor } from '../../../../test/helpers/wait.ts';
 
 const S2R = join(import.meta.dirname, '../../../cli/bin/s2r.mjs');
 const PASSWORD = 'pw-Zq8-never-in-files';
@@ -64,11 +65,11 @@ describe('cluster security and connection errors (real nats-server with a passwo
 
       const w = await spawnWorker(fx.nats().url, [], envAuth);
       procs.push(w);
-      await waitFor('the worker to refuse version 0', () => /policy version 0 of run tamper-test: refused/.test(w.out()));
+      await waitFor(() => /policy version 0 of run tamper-test: refused/.test(w.out()), 'the worker to refuse version 0', { timeoutMs: 120 * 1000, stepMs: 50 });
       const pending = async () => (await jsm.consumers.info(SEGMENT_STREAM, job.consumer)).num_pending;
       expect(await pending()).toBe(0); // nothing was collected with the refused version
       await publishPolicy(kv, tinyPolicy(runId, 1), 1 << 20, 4);
-      await waitFor('a segment collected with version 1', async () => (await pending()) >= 1);
+      await waitFor(async () => (await pending()) >= 1, 'a segment collected with version 1', { timeoutMs: 120 * 1000, stepMs: 50 });
       const c = await (await import('@nats-io/jetstream')).jetstream(nc).consumers.get(SEGMENT_STREAM, job.consumer);
       const m = await c.next({ expires: 5000 });
       const header = JSON.parse(new TextDecoder().decode(m!.data.subarray(4, 4 + new DataView(m!.data.buffer, m!.data.byteOffset).getUint32(0, true))));

@@ -8,6 +8,7 @@ import { Track, type TrackMeta } from './track.ts';
 import { RobotView, meshStats } from './robot-view.ts';
 import { World } from './world.ts';
 import { setIcon } from './icons.ts';
+import { EpisodeInfo } from './episode-info.ts';
 import type { Plots } from './plots.ts';
 import type { SceneMsg } from '@s2r/recording/topics.ts';
 
@@ -51,6 +52,8 @@ interface Hook {
   timelineMarks: { t: number; event: string; index: number }[];
   /** Camera position and orbit target (x y z, x y z). */
   camera(): number[];
+  /** Move the camera (position, orbit target; m, world frame). */
+  setCamera(position: number[], target: number[]): void;
   readonly scene: THREE.Scene;
 }
 
@@ -97,6 +100,12 @@ const hook: Hook = {
   prof: { update: 0, render: 0, n: 0 },
   timelineMarks: [],
   camera: () => [...world.camera.position.toArray(), ...world.controls.target.toArray()],
+  setCamera: (p, tg) => {
+    world.camera.position.set(p[0]!, p[1]!, p[2]!);
+    world.controls.target.set(tg[0]!, tg[1]!, tg[2]!);
+    world.controls.update();
+    redraw();
+  },
   renderScale: () => world.renderScale,
   renderInfo: () => ({ ...world.renderer.info.render, programs: world.renderer.info.programs?.length ?? 0, geometries: world.renderer.info.memory.geometries, pixelRatio: world.renderer.getPixelRatio() }),
   renderOnly: () => world.render(),
@@ -130,6 +139,30 @@ let needsRender = true;
 let lastRenderWall = 0;
 let lastSceneT = Number.NaN;
 let liveMode = false;
+let framePending = false;
+
+/**
+ * Ask for an animation frame (at most one pending). The loop runs only while something is to be drawn: an idle,
+ * paused viewer schedules no frames at all, so it costs nothing beside other pages (and, with uncapped frames,
+ * does not spin).
+ */
+function wake(): void {
+  if (framePending) return;
+  framePending = true;
+  requestAnimationFrame(frame);
+}
+
+/** The scene must be recomputed at the current time (data, time or display options changed). */
+function invalidate(): void {
+  dirty = true;
+  wake();
+}
+
+/** Only the picture must be redrawn (camera moved, canvas resized). */
+function redraw(): void {
+  needsRender = true;
+  wake();
+}
 
 function note(msg: string, error = false): void {
   if (hook.notes.includes(msg)) return;
@@ -167,7 +200,7 @@ async function loadTrack(id: string): Promise<Track> {
     })
     .then((b) => {
       track.addRest(b);
-      dirty = true;
+      invalidate();
     })
     .catch((e: Error) => note(`${meta.name}: plots incomplete — ${e.message}`, true));
   return track;
@@ -188,7 +221,7 @@ function attachRobot(track: Track, isGhost: boolean): RobotView | null {
   world.scene.add(view.root);
   view.ready.then(() => {
     if (!isGhost && hook.meshesLoadedMs === null) hook.meshesLoadedMs = performance.now();
-    dirty = true;
+    invalidate();
   });
   return view;
 }
@@ -206,7 +239,7 @@ function setTime(nt: number): void {
   if (!main) return;
   t = Math.min(Math.max(nt, main.start), Math.max(main.end, ghost?.end ?? -Infinity));
   hook.time = t;
-  dirty = true;
+  invalidate();
 }
 
 function setPlaying(p: boolean): void {
@@ -214,6 +247,8 @@ function setPlaying(p: boolean): void {
   setIcon($('play'), p ? 'pause' : 'play', p ? 'pause' : 'play');
   if (p && main && t >= main.end - 1e-9 && !liveMode) setTime(main.start);
   lastWall = performance.now();
+  if (p) wake();
+  else invalidate(); // one more frame brings the clock, slider and cursors (10 Hz while playing) up to date
 }
 
 function step(dir: 1 | -1): void {
@@ -279,53 +314,75 @@ function drawTimeline(): void {
   for (const ev of main.events.safety) g.fillRect(Math.round(x(ev.t)), c.height - 8, 1, 8);
 }
 
-function drawCursor(): void {
+/**
+ * While playing, the clock, slider, plot cursors and info box refresh at most every UI_PERIOD_MS: each change is a
+ * style, layout, paint and composite of part of the page, which on a software-composited page cost more than the
+ * numbers are worth at 60 fps (nobody reads a clock at 60 Hz). Paused, seeking or stepping, they follow at once.
+ */
+const UI_PERIOD_MS = 100;
+let lastUiWall = -Infinity;
+
+function drawCursor(now: number): void {
   if (!main) return;
+  if (hook.playing && now - lastUiWall < UI_PERIOD_MS) return;
+  lastUiWall = now;
   const s = main.start;
   const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
-  const scrub = $<HTMLInputElement>('scrub');
   // Touch the DOM only when what it shows changes: every write is a repaint, and software compositing is slow.
-  const v = String(Math.round(((t - s) / (e - s)) * 2000) * 50);
-  if (!scrubbing && scrub.value !== v) scrub.value = v;
-  const clock = `${t.toFixed(2)} s / ${e.toFixed(2)} s`;
-  if (clock !== lastClock) $('clock').textContent = lastClock = clock;
+  const v = Math.round(((t - s) / (e - s)) * 2000) * 50;
+  if (!scrubbing && v !== lastScrub) els.scrub.value = String((lastScrub = v));
+  const tc = Math.round(t * 100);
+  const ec = Math.round(e * 100);
+  if (tc !== lastClockT || ec !== lastClockE) {
+    lastClockT = tc;
+    lastClockE = ec;
+    els.clock.textContent = `${t.toFixed(2)} s / ${e.toFixed(2)} s`;
+  }
   plots?.setCursor(t);
-  updateInfo();
+  info.update(main, t);
 }
 
 let scrubbing = false;
-let lastClock = '';
-let lastInfo = '';
+let lastScrub = Number.NaN;
+let lastClockT = Number.NaN;
+let lastClockE = Number.NaN;
+/** What the timeline was drawn for (event counts, end time); ep = -1 forces a redraw. */
+const timelineFor = { ep: -1, safety: -1, end: Number.NaN };
 
-/** Episode, its domain-randomization values and return, at the current time. */
-function updateInfo(): void {
-  if (!main) return;
-  let ep: Record<string, unknown> | null = null;
-  for (const e of main.events.episode) if (e.t <= t + 1e-9 && e.event === 'start') ep = e;
-  let dr: Record<string, unknown> | null = null;
-  for (const e of main.events.dr) if (e.t <= t + 1e-9) dr = e;
-  const end = ep ? main.events.episode.find((e) => e.event === 'end' && e.index === ep!.index) : undefined;
-  const lines: string[] = [];
-  if (ep) lines.push(`episode ${String(ep.index)}${ep.seed !== undefined ? ` · seed ${String(ep.seed)}` : ''}${end && typeof end.return === 'number' ? ` · return ${end.return.toFixed(3)}` : ''}${end?.reason ? ` · ${String(end.reason)}` : ''}`);
-  if (dr && dr.values && typeof dr.values === 'object')
-    for (const [k, v] of Object.entries(dr.values as Record<string, unknown>)) lines.push(`${k}: ${typeof v === 'number' ? Number(v.toPrecision(4)) : JSON.stringify(v)}`);
-  const text = lines.join('\n');
-  if (text !== lastInfo) $('info').textContent = lastInfo = text;
+/** The elements the frame loop reads or writes, looked up once (the module runs after the page is parsed). */
+const els = {
+  scrub: $<HTMLInputElement>('scrub'),
+  loop: $<HTMLInputElement>('loop'),
+  livefollow: $<HTMLInputElement>('livefollow'),
+  contacts: $<HTMLInputElement>('contacts'),
+  forces: $<HTMLInputElement>('forces'),
+  follow: $<HTMLInputElement>('follow'),
+  clock: $('clock'),
+  info: $('info'),
+};
+
+const info = new EpisodeInfo(els.info);
+
+/** The main robot's rendered link position (for contact markers); false when the link is not shown. */
+function mainLinkPos(link: string, out: THREE.Vector3): boolean {
+  const g = mainView?.links.get(link);
+  if (!g) return false;
+  out.copy(g.position);
+  return true;
 }
-let timelineDrawnFor = '';
 
 function frame(now: number): void {
-  requestAnimationFrame(frame);
+  framePending = false;
   const dtWall = (now - lastWall) / 1000;
   lastWall = now;
   if (main && hook.playing && !liveMode) {
     const end = Math.max(main.end, ghost?.end ?? -Infinity);
     let nt = t + dtWall * hook.speed;
-    if (nt > end) nt = $<HTMLInputElement>('loop').checked ? main.start + (nt - end) : end;
-    if (nt >= end && !$<HTMLInputElement>('loop').checked) setPlaying(false);
+    if (nt > end) nt = els.loop.checked ? main.start + (nt - end) : end;
+    if (nt >= end && !els.loop.checked) setPlaying(false);
     setTime(nt);
   }
-  if (main && liveMode && $<HTMLInputElement>('livefollow').checked && t !== main.end) setTime(main.end);
+  if (main && liveMode && els.livefollow.checked && t !== main.end) setTime(main.end);
   const p0 = performance.now();
   if (main && dirty) {
     if (mainView && main.kin) {
@@ -341,26 +398,14 @@ function frame(now: number): void {
       world.setScene(sc);
     }
     world.updateBodies(main, t);
-    const view = mainView;
-    world.updateContacts(
-      main,
-      (link, out) => {
-        const g = view?.links.get(link);
-        if (!g) return false;
-        out.copy(g.position);
-        return true;
-      },
-      t,
-      $<HTMLInputElement>('contacts').checked,
-      $<HTMLInputElement>('forces').checked,
-    );
-    world.follow(mainView ? _base : null, $<HTMLInputElement>('follow').checked);
-    const key = `${main.events.episode.length}:${main.events.safety.length}:${main.end}`;
-    if (key !== timelineDrawnFor) {
-      timelineDrawnFor = key;
+    world.updateContacts(main, mainLinkPos, t, els.contacts.checked, els.forces.checked);
+    world.follow(mainView ? _base : null, els.follow.checked);
+    const ev = main.events;
+    if (ev.episode.length !== timelineFor.ep || ev.safety.length !== timelineFor.safety || main.end !== timelineFor.end) {
+      Object.assign(timelineFor, { ep: ev.episode.length, safety: ev.safety.length, end: main.end });
       drawTimeline();
     }
-    drawCursor();
+    drawCursor(now);
     dirty = false;
     needsRender = true;
   }
@@ -382,6 +427,7 @@ function frame(now: number): void {
       hook.ready = true;
     }
   }
+  if (hook.playing || needsRender || (dirty && main)) wake();
 }
 
 async function showTracks(mainId: string, cmpId: string): Promise<void> {
@@ -404,7 +450,7 @@ function setTracks(m: Track, g: Track | null): void {
   hook.start = m.start;
   hook.end = Math.max(m.end, g?.end ?? -Infinity);
   lastSceneT = Number.NaN;
-  timelineDrawnFor = '';
+  timelineFor.ep = -1;
   setTime(m.start);
   $('legend').textContent = g ? `ghost (blue): ${g.meta.name}` : '';
   $('status').textContent = `${m.meta.robot?.name ?? ''} · ${(m.end - m.start).toFixed(2)} s${m.meta.meta.task ? ` · ${m.meta.meta.task}` : ''}${m.meta.meta.policy ? ` · ${m.meta.meta.policy}` : ''}`;
@@ -413,7 +459,7 @@ function setTracks(m: Track, g: Track | null): void {
     setTimeout(() => {
       pl.setTracks(g ? [m, g] : [m]);
       hook.plots = pl.count;
-      dirty = true;
+      invalidate();
     }, 0),
   );
 }
@@ -446,13 +492,13 @@ function startLive(): void {
       for (const m of msg.msgs) main.ingest.add(m.topic, m.t, m.data);
       hook.liveMessages += msg.msgs.length;
       hook.end = main.end;
-      dirty = true;
+      invalidate();
       const now = performance.now();
       if (now - lastRefresh > 500 && plots) {
         lastRefresh = now;
         plots.refresh();
         hook.plots = plots.count;
-        timelineDrawnFor = '';
+        timelineFor.ep = -1;
       }
     }
   };
@@ -463,8 +509,8 @@ async function boot(): Promise<void> {
   hook.marks.script = performance.now();
   world = new World($('view3d'));
   hook.marks.webgl = performance.now();
-  world.controls.addEventListener('change', () => (needsRender = true));
-  new ResizeObserver(() => (needsRender = true)).observe($('view3d'));
+  world.controls.addEventListener('change', redraw);
+  new ResizeObserver(redraw).observe($('view3d'));
   void import('./plots.ts').then(({ Plots: P }) => {
     plots = new P($('plots'), (tt) => {
       setPlaying(false);
@@ -472,7 +518,7 @@ async function boot(): Promise<void> {
     });
     resolvePlots(plots);
   });
-  requestAnimationFrame(frame);
+  wake();
   const params = new URLSearchParams(location.search);
   // Start downloading the recording now, in parallel with the session request (first frame ≤ 1 s).
   if (params.get('live') !== '1') {
@@ -511,11 +557,12 @@ async function boot(): Promise<void> {
   $('back').onclick = () => step(-1);
   $('fwd').onclick = () => step(1);
   $<HTMLSelectElement>('speed').onchange = (e) => (hook.speed = Number((e.target as HTMLSelectElement).value));
-  for (const id of ['contacts', 'forces', 'follow']) $(id).onchange = () => (dirty = true);
+  for (const id of ['contacts', 'forces', 'follow']) $(id).onchange = invalidate;
   const scrub = $<HTMLInputElement>('scrub');
   scrub.oninput = () => {
     if (!main) return;
     scrubbing = true;
+    lastScrub = Number.NaN; // the user moved it: the next write must not be skipped as unchanged
     const e = Math.max(main.end, ghost?.end ?? 0);
     setTime(main.start + (Number(scrub.value) / 100000) * (e - main.start));
   };
@@ -529,8 +576,8 @@ async function boot(): Promise<void> {
     else if (e.key === 'ArrowLeft') step(-1);
   });
   window.addEventListener('resize', () => {
-    timelineDrawnFor = '';
-    dirty = true;
+    timelineFor.ep = -1;
+    invalidate();
   });
 
   if (wantLive) startLive();

@@ -228,16 +228,21 @@ export class Plots {
       const u = p.u;
       if (!u) {
         p.cursor.style.display = 'none';
+        p.lastX = Number.NaN;
         continue;
       }
       const x = Math.round(u.valToPos(t, 'x'));
       if (x === p.lastX) continue;
+      const first = Number.isNaN(p.lastX);
       p.lastX = x;
       const over = u.over;
-      p.cursor.style.display = '';
-      p.cursor.style.left = `${over.offsetLeft + x}px`;
-      p.cursor.style.top = `${over.offsetTop}px`;
-      p.cursor.style.height = `${over.clientHeight}px`;
+      if (first) {
+        p.cursor.style.display = '';
+        p.cursor.style.top = `${over.offsetTop}px`;
+        p.cursor.style.height = `${over.clientHeight}px`;
+      }
+      // A transform on its own compositor layer (style.css: will-change): moving it repaints nothing.
+      p.cursor.style.transform = `translateX(${over.offsetLeft + x}px)`;
     }
   }
 

@@ -101,7 +101,7 @@ export class Track {
 
   /** Recorded world pose of a frame at t (interpolated), or null when the recording has none for it. */
   recordedPose(frame: string, t: number, out: Float64Array = this.#scratch): Float64Array | null {
-    const s = this.series.get(`tf:${frame}`);
+    const s = this.#tfSeries(frame);
     if (!s || s.n === 0) return null;
     let cols = this.#poseCols.get(frame);
     if (!cols || cols[0] !== s.cols.get('x')) {
@@ -137,19 +137,36 @@ export class Track {
     return out;
   }
 
+  /** The `tf:<frame>` series, without building that key every frame (the cache resets when series are added). */
+  #tfSeries(frame: string): Series | undefined {
+    if (this.#tfKeysFor !== this.series.size) {
+      this.#tfKeys.clear();
+      this.#tfKeysFor = this.series.size;
+    }
+    let s = this.#tfKeys.get(frame);
+    if (s === undefined) {
+      s = this.series.get(`tf:${frame}`) ?? null;
+      this.#tfKeys.set(frame, s);
+    }
+    return s ?? undefined;
+  }
+  #tfKeys = new Map<string, Series | null>();
+  #tfKeysFor = -1;
+
   /** World poses of every kinematic node at t: recorded poses where present, forward kinematics elsewhere. */
   computePoses(t: number): Float64Array {
     if (!this.kin) return this.poses;
     if (this.poses.length !== this.kin.nodes.length * 7) this.poses = new Float64Array(this.kin.nodes.length * 7);
-    const scratch = new Float64Array(7);
-    forwardKinematics(
-      this.kin,
-      (j) => this.value('joint_pos', j, t),
-      (link) => this.recordedPose(link, t, scratch),
-      this.poses,
-    );
+    this.#fkT = t;
+    forwardKinematics(this.kin, this.#jointAt, this.#poseAt, this.poses);
     return this.poses;
   }
+
+  // The callbacks forwardKinematics calls, made once (not two closures and a scratch array per frame).
+  #fkT = 0;
+  #fkScratch = new Float64Array(7);
+  #jointAt = (j: string): number => this.value('joint_pos', j, this.#fkT);
+  #poseAt = (link: string): Float64Array | null => this.recordedPose(link, this.#fkT, this.#fkScratch);
 
   /** Sample times of the densest pose-driving series (for frame stepping). */
   frameTimes(): Float64Array {

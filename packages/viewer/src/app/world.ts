@@ -1,6 +1,6 @@
 /**
  * The 3D stage: renderer, Z-up camera with orbit controls and base-following, the floor (ground.ts), terrain
- * heightfield, scene bodies (z1-push block and goal), contact markers and force arrows.
+ * heightfield, scene bodies (z1-push block and goal), contact markers and force arrows (contacts.ts).
  * Per-frame code reuses module-level scratch objects (no allocation in the render loop).
  */
 import * as THREE from 'three';
@@ -8,42 +8,59 @@ import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { SceneMsg } from '@s2r/recording/topics.ts';
 import type { Track } from './track.ts';
 import { Ground } from './ground.ts';
+import { ContactMarkers } from './contacts.ts';
 
 const _v = new THREE.Vector3();
-const _dir = new THREE.Vector3();
-const FORCE_SCALE = 0.004; // m of arrow per N: a 12 kg robot's ~30 N per foot → 12 cm
+
+/** Home camera (m, Z up): position and orbit target. Following keeps the camera's offset to the base at (pos − target). */
+export const CAMERA_HOME = { position: [1.1, -1.3, 0.75] as const, target: [0, 0, 0.25] as const };
+
+/**
+ * The renderer, background, camera and lights every page of ours draws with: the viewer, and the bare three.js
+ * reference page that `bench:viewer` measures it against (same settings, so the ratio is the viewer's overhead).
+ */
+export function createStage(): { renderer: THREE.WebGLRenderer; scene: THREE.Scene; camera: THREE.PerspectiveCamera } {
+  const q = new URLSearchParams(globalThis.location?.search ?? '');
+  const renderer = new THREE.WebGLRenderer({ antialias: q.get('aa') === '1', powerPreference: (q.get('pp') as WebGLPowerPreference) ?? 'default', depth: true, stencil: q.get('stencil') === '1' });
+  renderer.setPixelRatio(1);
+  const scene = new THREE.Scene();
+  scene.background = new THREE.Color(0x20242c);
+  const camera = new THREE.PerspectiveCamera(45, 1, 0.02, 200);
+  camera.up.set(0, 0, 1);
+  camera.position.set(...CAMERA_HOME.position);
+  scene.add(new THREE.HemisphereLight(0xdde6ff, 0x404040, 1.6));
+  const sun = new THREE.DirectionalLight(0xffffff, 1.6);
+  sun.position.set(2, -3, 5);
+  scene.add(sun);
+  return { renderer, scene, camera };
+}
 
 export class World {
   readonly renderer: THREE.WebGLRenderer;
-  readonly scene = new THREE.Scene();
+  readonly scene: THREE.Scene;
   readonly camera: THREE.PerspectiveCamera;
   readonly controls: OrbitControls;
   readonly ground: Ground;
   #terrain: THREE.Mesh | null = null;
   #bodies = new Map<string, THREE.Object3D>();
-  #markers = new Map<string, { dot: THREE.Mesh; arrow: THREE.ArrowHelper }>();
+  readonly contacts = new ContactMarkers();
   #followPrev: THREE.Vector3 | null = null;
   readonly container: HTMLElement;
+  /** Sky colour: the renderer does not clear to it itself, Ground.clearFloor paints floor and sky (see there). */
+  readonly background: THREE.Color;
 
   constructor(container: HTMLElement) {
     this.container = container;
-    const q = new URLSearchParams(globalThis.location?.search ?? '');
-    this.renderer = new THREE.WebGLRenderer({ antialias: q.get('aa') === '1', powerPreference: (q.get('pp') as WebGLPowerPreference) ?? 'default', depth: true, stencil: q.get('stencil') === '1' });
-    this.renderer.setPixelRatio(1);
+    ({ renderer: this.renderer, scene: this.scene, camera: this.camera } = createStage());
+    this.background = (this.scene.background as THREE.Color).clone();
+    this.scene.background = null;
+    this.renderer.autoClear = false;
     container.appendChild(this.renderer.domElement);
-    this.scene.background = new THREE.Color(0x20242c);
-    this.camera = new THREE.PerspectiveCamera(45, 1, 0.02, 200);
-    this.camera.up.set(0, 0, 1);
-    this.camera.position.set(1.1, -1.3, 0.75);
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
-    this.controls.target.set(0, 0, 0.25);
+    this.controls.target.set(...CAMERA_HOME.target);
     this.controls.update();
-    this.scene.add(new THREE.HemisphereLight(0xdde6ff, 0x404040, 1.6));
-    const sun = new THREE.DirectionalLight(0xffffff, 1.6);
-    sun.position.set(2, -3, 5);
-    this.scene.add(sun);
     this.ground = new Ground();
-    this.scene.add(this.ground.group);
+    this.scene.add(this.ground.group, this.contacts.group);
     this.resize();
     new ResizeObserver(() => this.resize()).observe(container);
   }
@@ -147,40 +164,9 @@ export class World {
     }
   }
 
-  /** Contact markers (dot at the link, green when in contact) and force arrows, from /contacts at t. */
+  /** Contact markers and force arrows at t (contacts.ts). */
   updateContacts(track: Track, linkPos: (link: string, out: THREE.Vector3) => boolean, t: number, showDots: boolean, showArrows: boolean): void {
-    const s = track.series.get('contacts');
-    if (!s) return;
-    for (const f of s.cols.keys()) {
-      if (!f.endsWith('/in')) continue;
-      const link = f.slice(0, -3);
-      let m = this.#markers.get(link);
-      if (!m) {
-        const dot = new THREE.Mesh(new THREE.SphereGeometry(0.018, 12, 8), new THREE.MeshBasicMaterial({ color: 0x40ff70 }));
-        const arrow = new THREE.ArrowHelper(new THREE.Vector3(0, 0, 1), new THREE.Vector3(), 0.1, 0xff5040, 0.03, 0.02);
-        dot.name = `contact:${link}`;
-        this.scene.add(dot, arrow);
-        m = { dot, arrow };
-        this.#markers.set(link, m);
-      }
-      const inContact = track.held('contacts', f, t) > 0.5;
-      const have = linkPos(link, _v);
-      m.dot.visible = showDots && have && inContact;
-      m.dot.position.copy(_v);
-      const fx = track.held('contacts', `${link}/fx`, t);
-      const fy = track.held('contacts', `${link}/fy`, t);
-      const fz = track.held('contacts', `${link}/fz`, t);
-      const fm = track.held('contacts', `${link}/f`, t);
-      if (Number.isFinite(fx) && Number.isFinite(fy) && Number.isFinite(fz)) _dir.set(fx, fy, fz);
-      else _dir.set(0, 0, Number.isFinite(fm) ? fm : 0); // only a magnitude was recorded: draw it as a normal force
-      const len = _dir.length();
-      m.arrow.visible = showArrows && have && inContact && len > 1e-6;
-      if (m.arrow.visible) {
-        m.arrow.position.copy(_v);
-        m.arrow.setDirection(_dir.normalize());
-        m.arrow.setLength(Math.max(len * FORCE_SCALE, 0.02), 0.03, 0.02);
-      }
-    }
+    this.contacts.update(track, linkPos, t, showDots, showArrows);
   }
 
   /** Keep the camera's offset to the base constant. */
@@ -204,6 +190,7 @@ export class World {
   }
 
   render(): void {
+    this.ground.clearFloor(this.renderer, this.camera, this.background);
     this.renderer.render(this.scene, this.camera);
   }
 }

@@ -23,10 +23,17 @@ export function chromiumArgs(): string[] {
   ];
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Uncapped frames (`bench:viewer`'s fps_ratio): animation frames are no longer tied to a 60 Hz vsync, so a page
+ * draws as fast as it can and its frame time is its own cost, not the display's period.
+ */
+export const UNCAPPED_FRAME_ARGS = ['--disable-gpu-vsync', '--disable-frame-rate-limit'];
+
+export async function launchBrowser(opts: { uncapped?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium)`);
   // playwright refuses --user-data-dir in launch(); it gives each launch a fresh profile itself.
   const args = chromiumArgs().filter((a) => !a.startsWith('--user-data-dir'));
+  if (opts.uncapped) args.push(...UNCAPPED_FRAME_ARGS);
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args });
 }
 

@@ -156,6 +156,37 @@ describe('s2r viewer in headless Chromium', () => {
     expect(t).toBeCloseTo(end / 2, 2);
   });
 
+  it('the plot cursors and the clock follow the playback time (at once when paused, at 10 Hz while playing)', async () => {
+    await page.waitForFunction(() => (window as any).__s2r.plots >= 4, null, { timeout: 30_000 });
+    const end = await p(page, 'end');
+    const at = async (t: number) => {
+      await hook(page, 'setTime', t);
+      await nextFrame(page);
+      return page.evaluate(() => ({
+        xs: Array.from(document.querySelectorAll<HTMLElement>('#plots .cursor')).filter((c) => c.style.display !== 'none').map((c) => c.getBoundingClientRect().left),
+        clock: document.getElementById('clock')!.textContent,
+      }));
+    };
+    const a = await at(0);
+    const m = await at(end / 2);
+    const b = await at(end);
+    expect(a.xs.length).toBeGreaterThanOrEqual(4);
+    expect(m.clock).toBe(`${(end / 2).toFixed(2)} s / ${end.toFixed(2)} s`);
+    // each panel's cursor: half way between its start and end positions (±1 px rounding)
+    a.xs.forEach((x0, i) => {
+      expect(b.xs[i]! - x0).toBeGreaterThan(100);
+      expect(Math.abs(m.xs[i]! - (x0 + b.xs[i]!) / 2)).toBeLessThanOrEqual(1);
+    });
+    // while playing the clock still moves (refreshed at 10 Hz), and pausing brings it to the exact time
+    await hook(page, 'setTime', 0);
+    await hook(page, 'play');
+    await page.waitForFunction(() => parseFloat(document.getElementById('clock')!.textContent!) > 0.2, null, { timeout: 20_000 });
+    await hook(page, 'pause');
+    await nextFrame(page);
+    const paused = await page.evaluate(() => ({ t: (window as any).__s2r.time as number, clock: document.getElementById('clock')!.textContent }));
+    expect(paused.clock).toBe(`${paused.t.toFixed(2)} s / ${end.toFixed(2)} s`);
+  });
+
   it("renders a link at time t exactly where the recording put it (recorded and forward-kinematics links)", async () => {
     const rec = readRecording(go1Path, { topics: ['/tf'] });
     const sample = rec.messages[137]!;

@@ -1,0 +1,232 @@
+/**
+ * bench:viewer's frame-rate part: `fps_ratio` = the viewer's mean frame time ÷ a bare three.js page's mean frame
+ * time (bench/bare-page.ts: the same robot meshes, loaded the same way, same camera, canvas size and pixel ratio;
+ * no UI, plots or floor), in one headless Chromium (SwiftShader WebGL2) with frames uncapped
+ * (--disable-gpu-vsync --disable-frame-rate-limit), so each page draws as fast as it can.
+ *
+ * Both pages stay open in the same browser; they are measured in turn, A/B then B/A, in short windows, so load
+ * from the rest of the machine lands on both alike and the ratio holds on a busy host. Outside its window a page
+ * draws nothing (the viewer is paused, the bare page stopped); both keep their idle animation-frame loop.
+ * The viewer runs at `?scale=1` (its dynamic resolution pinned to full), so both draw the same pixels.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import type { Page } from 'playwright-core';
+import { launchBrowser } from '../src/testing/browser.ts';
+
+export interface FpsRatioOptions {
+  /** A/B pairs measured (default 10): many short windows average out a busy host's bursts. */
+  pairs?: number;
+  /** Length of one measuring window, s (default 1.2). */
+  windowS?: number;
+  /** Page viewport, CSS px (default 1280×720). */
+  viewport?: { width: number; height: number };
+}
+
+export interface FpsRatio {
+  /** The viewer playing at 1×, frames per second (uncapped, full resolution). */
+  fps: number;
+  bare_fps: number;
+  /** Viewer mean frame time ÷ bare mean frame time over all windows. */
+  fps_ratio: number;
+  /** The same ratio per A/B pair: its spread says how steady the measurement was. */
+  pair_ratios: number[];
+  /** Chromium CPU time per frame (all its processes), viewer ÷ bare: the load-robust cross-check; null off Linux. */
+  cpu_ratio: number | null;
+  viewer_cpu_ms_per_frame: number | null;
+  bare_cpu_ms_per_frame: number | null;
+  canvas: string;
+  viewer_triangles: number;
+  bare_triangles: number;
+  /** WebGL draw calls per frame. */
+  viewer_calls: number;
+  bare_calls: number;
+  /** JS time per viewer frame, ms: scene update (poses, contacts, UI) and issuing the render. */
+  viewer_js_ms: { update: number; render: number };
+  load_avg_1m: number;
+}
+
+interface Window {
+  frames: number;
+  wallMs: number;
+  /** CPU time of every Chromium process during the window, ms (null off Linux). */
+  cpuMs: number | null;
+}
+
+let ticksPerS: number | null = null;
+
+/**
+ * CPU time used so far (user + system, ms) by the Chromium processes started below this one (browser, renderers,
+ * GPU process), from /proc; null where there is no /proc. CPU time per frame barely moves with the load from
+ * other processes, where wall time per frame does: it backs the wall-clock ratio up on a busy host.
+ */
+export function chromiumCpuMs(): number | null {
+  if (!existsSync('/proc/self/stat')) return null;
+  ticksPerS ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const procs: { pid: number; ppid: number; comm: string; ticks: number }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    let st: string;
+    try {
+      st = readFileSync(`/proc/${d}/stat`, 'utf8');
+    } catch {
+      continue; // exited while we listed
+    }
+    const close = st.lastIndexOf(')');
+    const f = st.slice(close + 2).split(' '); // from field 3 (state) on: ppid is f[1], utime f[11], stime f[12]
+    procs.push({ pid: Number(d), ppid: Number(f[1]), comm: st.slice(st.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) });
+  }
+  const mine = new Set([process.pid]);
+  // Parents have lower pids in the common case but not always: iterate until no process joins.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of procs)
+      if (!mine.has(p.pid) && mine.has(p.ppid)) {
+        mine.add(p.pid);
+        grew = true;
+      }
+  }
+  let ticks = 0;
+  for (const p of procs) if (p.pid !== process.pid && mine.has(p.pid) && /chrom/i.test(p.comm)) ticks += p.ticks;
+  return (ticks / ticksPerS) * 1000;
+}
+
+/**
+ * Let one page draw for `ms` of wall time and count its rendered frames: the viewer plays (its `frames` counts
+ * rendered frames), the bare page runs; both stop after.
+ */
+function drawWindow(page: Page, which: 'viewer' | 'bare', ms: number): Promise<Window> {
+  return withCpu(() =>
+    page.evaluate(
+      async ([which, ms]) => {
+        // (no named functions in here: tsx would wrap them in a helper the page does not have)
+        const w = window as any;
+        const viewer = which === 'viewer';
+        const h = viewer ? w.__s2r : w.__bare;
+        if (viewer) h.play();
+        else h.run(true);
+        await new Promise((r) => requestAnimationFrame(r));
+        const f0 = h.frames;
+        const t0 = performance.now();
+        await new Promise((r) => setTimeout(r, ms));
+        const frames = h.frames - f0;
+        const wallMs = performance.now() - t0;
+        if (viewer) h.pause();
+        else h.run(false);
+        return { frames, wallMs };
+      },
+      [which, ms] as const,
+    ),
+  );
+}
+
+/**
+ * CPU time over the window: read before the page starts and after it stops, so it also holds the start/stop
+ * round trips (a few ms, alike for both pages).
+ */
+async function withCpu(w: () => Promise<{ frames: number; wallMs: number }>): Promise<Window> {
+  const c0 = chromiumCpuMs();
+  const r = await w();
+  const c1 = chromiumCpuMs();
+  return { ...r, cpuMs: c0 === null || c1 === null ? null : c1 - c0 };
+}
+
+/** The bare page as one ES module (three + RobotView + Track), built in memory like the app. */
+async function bareBundle(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const out = await esbuild.build({
+    entryPoints: [new URL('./bare-page.ts', import.meta.url).pathname],
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    logLevel: 'silent',
+  });
+  return out.outputFiles.map((f) => f.text).join('\n');
+}
+
+export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions = {}): Promise<FpsRatio> {
+  const pairs = opts.pairs ?? 10;
+  const windowMs = (opts.windowS ?? 1.2) * 1000;
+  const viewport = opts.viewport ?? { width: 1280, height: 720 };
+  const base = new URL(viewerUrl);
+  const browser = await launchBrowser({ uncapped: true });
+  try {
+    const errors: string[] = [];
+    const viewer = await browser.newPage({ viewport });
+    viewer.on('pageerror', (e) => errors.push(`viewer: ${e.message}`));
+    await viewer.goto(new URL('/?scale=1', base).href);
+    await viewer.waitForFunction(() => (window as any).__s2r?.ready || (window as any).__s2r?.error, null, { timeout: 120_000 });
+    const err = await viewer.evaluate(() => (window as any).__s2r.error as string | null);
+    if (err) throw new Error(`viewer failed: ${err}`);
+    await viewer.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null && (window as any).__s2r.plots >= 4, null, { timeout: 300_000 });
+    const canvas = await viewer.evaluate(() => {
+      const c = document.querySelector('#view3d canvas') as HTMLCanvasElement;
+      return { w: c.clientWidth, h: c.clientHeight, pw: c.width, ph: c.height };
+    });
+    if (canvas.pw !== canvas.w || canvas.ph !== canvas.h) throw new Error(`viewer canvas ${canvas.pw}×${canvas.ph} px for ${canvas.w}×${canvas.h} CSS px: ?scale=1 did not pin full resolution`);
+
+    // The bare page is served from the viewer's origin (so its /api and /mesh requests are the viewer's own).
+    const js = await bareBundle();
+    const bare = await browser.newPage({ viewport });
+    bare.on('pageerror', (e) => errors.push(`bare: ${e.message}`));
+    await bare.route(new URL('/bare.js', base).href, (r) => r.fulfill({ contentType: 'text/javascript', body: js }));
+    await bare.route(new URL('/bare', base).href + '?*', (r) =>
+      r.fulfill({ contentType: 'text/html', body: '<!doctype html><html><head><meta charset="utf-8"><title>bare</title></head><body><script type="module" src="/bare.js"></script></body></html>' }),
+    );
+    await bare.goto(new URL(`/bare?w=${canvas.w}&h=${canvas.h}&rec=0`, base).href);
+    await bare.waitForFunction(() => (window as any).__bare?.ready || (window as any).__bare?.error, null, { timeout: 300_000 });
+    const bareErr = await bare.evaluate(() => (window as any).__bare.error as string | null);
+    if (bareErr) throw new Error(bareErr);
+
+    // Warm-up: shader compiles, JIT, the first frames' allocations.
+    await drawWindow(viewer, 'viewer', windowMs);
+    await drawWindow(bare, 'bare', windowMs);
+    const prof0 = await viewer.evaluate(() => ({ ...(window as any).__s2r.prof }));
+    const v: Window[] = [];
+    const b: Window[] = [];
+    for (let i = 0; i < pairs; i++) {
+      // A/B, then B/A: a load that rises or falls during the run weighs on both pages alike.
+      if (i % 2 === 0) {
+        v.push(await drawWindow(viewer, 'viewer', windowMs));
+        b.push(await drawWindow(bare, 'bare', windowMs));
+      } else {
+        b.push(await drawWindow(bare, 'bare', windowMs));
+        v.push(await drawWindow(viewer, 'viewer', windowMs));
+      }
+    }
+    const prof1 = await viewer.evaluate(() => ({ ...(window as any).__s2r.prof }));
+    const vInfo = await viewer.evaluate(() => (window as any).__s2r.renderInfo() as { triangles: number; calls: number });
+    const bInfo = await bare.evaluate(() => ({ triangles: (window as any).__bare.triangles as number, calls: (window as any).__bare.calls as number }));
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+    for (const w of [...v, ...b]) if (w.frames < 2) throw new Error(`a page drew ${w.frames} frames in ${w.wallMs.toFixed(0)} ms: not rendering`);
+    const frameMs = (ws: Window[]): number => ws.reduce((s, w) => s + w.wallMs, 0) / ws.reduce((s, w) => s + w.frames, 0);
+    const vMs = frameMs(v);
+    const bMs = frameMs(b);
+    const n = prof1.n - prof0.n;
+    const cpuPerFrame = (ws: Window[]): number | null => (ws.some((w) => w.cpuMs === null) ? null : ws.reduce((s, w) => s + w.cpuMs!, 0) / ws.reduce((s, w) => s + w.frames, 0));
+    const vCpu = cpuPerFrame(v);
+    const bCpu = cpuPerFrame(b);
+    return {
+      fps: 1000 / vMs,
+      bare_fps: 1000 / bMs,
+      fps_ratio: vMs / bMs,
+      pair_ratios: v.map((w, i) => w.wallMs / w.frames / (b[i]!.wallMs / b[i]!.frames)),
+      cpu_ratio: vCpu === null || bCpu === null ? null : vCpu / bCpu,
+      viewer_cpu_ms_per_frame: vCpu,
+      bare_cpu_ms_per_frame: bCpu,
+      canvas: `${canvas.w}x${canvas.h}`,
+      viewer_triangles: vInfo.triangles,
+      bare_triangles: bInfo.triangles,
+      viewer_calls: vInfo.calls,
+      bare_calls: bInfo.calls,
+      viewer_js_ms: { update: (prof1.update - prof0.update) / n, render: (prof1.render - prof0.render) / n },
+      load_avg_1m: loadavg()[0]!,
+    };
+  } finally {
+    await browser.close();
+  }
+}

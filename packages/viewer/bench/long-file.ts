@@ -1,0 +1,104 @@
+/**
+ * bench:viewer's 10-minute measurement (issue 18: "the first frame of a 10-minute file in ≤ 1 s"). The 60 s
+ * recording is repeated 10 times into one 600 s file — the same bytes per minute a 10-minute rollout gives,
+ * without 10 minutes of physics — and on it are timed (ms of wall time, CPU ms beside each):
+ * - `first_frame_read_ms_10min`: what a viewer needs to draw its first frame (meta, URDF, scene, the first 0.1 s
+ *   of joint states and link poses), read with `readRecording(…, { timeRange })`, which hops over chunk headers;
+ * - `full_read_ms_10min`: the whole file decoded (the sequential read, for comparison);
+ * - `viewer_prepare_ms_10min`: the viewer server's `prepareRecording` (whole file → series), which `s2r view`
+ *   runs before the page can load;
+ * - `page_first_frame_ms_10min`: the page's first rendered frame once served (ms since navigation, as
+ *   `first_frame_ms` for the 60 s file), in headless Chromium.
+ */
+import { existsSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { McapStreamReader } from '@mcap/core';
+import { McapFileWriter } from '@s2r/recording/mcap-file-writer.ts';
+import { readRecording } from '@s2r/recording/reader.ts';
+import { DECOMPRESS_HANDLERS } from '@s2r/recording/zstd.ts';
+import { PROFILE } from '@s2r/recording/topics.ts';
+import { serveViewer } from '../src/server/serve.ts';
+import { launchBrowser } from '../src/testing/browser.ts';
+
+const REPEATS = 10;
+
+/** `short` (a closed recording) repeated REPEATS times, each copy shifted by its duration. */
+function repeatRecording(short: string, out: string): void {
+  const r = new McapStreamReader({ decompressHandlers: DECOMPRESS_HANDLERS });
+  r.append(readFileSync(short));
+  const w = new McapFileWriter(`${out}.part`, { overwrite: true, profile: PROFILE });
+  const msgs: { channelId: number; logTime: bigint; data: Uint8Array }[] = [];
+  const seen = new Set<string>();
+  let end = 0n;
+  for (let rec; (rec = r.nextRecord()); ) {
+    if (rec.type === 'Schema' && !seen.has(`s${rec.id}`)) (seen.add(`s${rec.id}`), w.registerSchema(rec.id, rec.name, rec.encoding, rec.data));
+    else if (rec.type === 'Channel' && !seen.has(`c${rec.id}`)) (seen.add(`c${rec.id}`), w.registerChannel(rec));
+    else if (rec.type === 'Metadata' && !seen.has('dataEnd')) w.addMetadata(rec.name, Object.fromEntries(rec.metadata));
+    else if (rec.type === 'Attachment' && !seen.has('dataEnd')) w.addAttachment(rec.name, rec.mediaType, rec.data);
+    else if (rec.type === 'Message') {
+      msgs.push({ channelId: rec.channelId, logTime: rec.logTime, data: rec.data });
+      if (rec.logTime > end) end = rec.logTime;
+    } else if (rec.type === 'DataEnd') seen.add('dataEnd');
+  }
+  const span = end + 2_000_000n; // one 500 Hz tick after the last message
+  for (let k = 0n; k < BigInt(REPEATS); k++) for (const m of msgs) w.addMessage(m.channelId, m.logTime + k * span, m.data);
+  w.close();
+  renameSync(`${out}.part`, out);
+}
+
+function timed<T>(f: () => T): { ms: number; cpuMs: number; value: T } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = f();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  return { ms, cpuMs: (c.user + c.system) / 1000, value };
+}
+
+/** Build (or reuse) the 10-minute file next to `short` and time its reads. Returns the bench's JSON fields. */
+export async function measureLongFile(short: string, fresh: boolean): Promise<Record<string, number | string>> {
+  const long = short.replace(/\.mcap$/, `-x${REPEATS}.mcap`);
+  if (fresh || !existsSync(long) || statSync(long).mtimeMs < statSync(short).mtimeMs) {
+    rmSync(long, { force: true });
+    console.error(`repeating ${short} ${REPEATS}× → ${long}`);
+    repeatRecording(short, long);
+  }
+  const first = timed(() => readRecording(long, { timeRange: [0, 0.1] }));
+  const rec = first.value;
+  if (!rec.robot || !rec.messages.some((m) => m.topic === '/joint_states') || !rec.messages.some((m) => m.topic === '/tf'))
+    throw new Error(`${long}: the first 0.1 s lacks the robot, joint states or link poses (${rec.messages.length} messages)`);
+  let n = 0;
+  const full = timed(() => readRecording(long, { onMessage: () => void n++ }));
+  // serveViewer prepares the first recording before it returns: that is the whole-file prepare.
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const server = await serveViewer({ paths: [long], port: 0 });
+  const pc = process.cpuUsage(c0);
+  const prep = { ms: performance.now() - t0, cpuMs: (pc.user + pc.system) / 1000 };
+  let pageFirstMs: number;
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(server.url);
+    await page.waitForFunction(() => (window as any).__s2r?.ready || (window as any).__s2r?.error, null, { timeout: 120_000 });
+    const r = await page.evaluate(() => ({ ff: (window as any).__s2r.firstFrameMs as number, err: (window as any).__s2r.error as string | undefined }));
+    if (r.err) throw new Error(`viewer on ${long}: ${r.err}`);
+    pageFirstMs = r.ff;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+  console.error(`10-minute file: first frame's data in ${first.ms.toFixed(0)} ms (${rec.messages.length} messages), whole file ${full.ms.toFixed(0)} ms (${n} messages), viewer prepare ${prep.ms.toFixed(0)} ms, page first frame ${pageFirstMs.toFixed(0)} ms`);
+  const mb = statSync(long).size / 1e6;
+  const minutes = Number(full.value.endTime - full.value.startTime) / 60;
+  return {
+    long_file_mb: Number(mb.toFixed(2)),
+    long_file_mb_per_min: Number((mb / minutes).toFixed(2)),
+    first_frame_read_ms_10min: Math.round(first.ms),
+    first_frame_read_cpu_ms_10min: Math.round(first.cpuMs),
+    full_read_ms_10min: Math.round(full.ms),
+    full_read_cpu_ms_10min: Math.round(full.cpuMs),
+    viewer_prepare_ms_10min: Math.round(prep.ms),
+    viewer_prepare_cpu_ms_10min: Math.round(prep.cpuMs),
+    page_first_frame_ms_10min: Math.round(pageFirstMs),
+  };
+}
