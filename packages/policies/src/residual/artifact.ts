@@ -9,8 +9,9 @@
  *   tensors             'residual.<i>.w' [in×out], 'residual.<i>.b'
  *   a = clip(a_base + bound ⊙ clip(μ(x), −1, 1), low, high)
  */
+import type { PolicyControl } from '@s2r/core';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
-import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type EncodedTensor, type PolicyArtifact } from '../artifact.ts';
+import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type EncodedTensor, type PolicyArtifact } from '../artifact.ts';
 import type { RuntimeActivation, RuntimeLayer } from '../runtime/mlp.ts';
 
 export interface ResidualModel {
@@ -23,7 +24,7 @@ export interface ResidualArtifactInput {
   task: string;
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
-  control: ArtifactControl;
+  control: PolicyControl;
   base: PolicyArtifact;
   /** Running normalizer over [obs, a_base] (size O + A). */
   norm: { mean: Float32Array | Float64Array; var: Float32Array | Float64Array; count: number; clip: number; eps: number };

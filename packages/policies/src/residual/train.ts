@@ -5,11 +5,12 @@
  * `scale` × the action half-range. The last layer starts at gain 0.01 (PPO's actor init), so training starts
  * from the base policy's behaviour.
  */
+import type { PolicyControl } from '@s2r/core';
 import { Rng } from '@s2r/core';
 import type { VecEnv } from '@s2r/sim/env/types.ts';
 import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
 import { initBackend } from '../backend.ts';
-import { readArtifact, saveArtifact, specHash, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { readArtifact, saveArtifact, specHash, type PolicyArtifact } from '../artifact.ts';
 import { PPO } from '../ppo/ppo.ts';
 import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
 import { baseActionRange, basePolicyFromArtifact, lastActionOffset, OwnCommandBase } from './base.ts';
@@ -140,7 +141,7 @@ export interface ResidualTrainOptions {
   /** Use this VecEnv instead of makeVecEnv(task) (tests, custom tasks). It is closed at the end. */
   vecEnv?: VecEnv;
   envOverrides?: Record<string, unknown>;
-  control?: Partial<ArtifactControl>;
+  control?: Partial<PolicyControl>;
   out?: string;
   onProgress?: (p: ResidualProgress) => void;
   /** Stop early (Ctrl-C): the residual so far is exported. */
