@@ -184,6 +184,9 @@ async function residualStage(basePath: string): Promise<void> {
     const { ppo, ...rc } = RECIPE.residual;
     const r = await trainResidual({
       task: TASK, base: basePath, seed: 0, out: path,
+      // The checkpoint is chosen on validation seeds (9000+); the test seeds are refused for it.
+      heldOutSeeds: SEEDS, makeEvalEnv: makeEnv,
+      onValidation: (v) => log(`residual validation it ${v.update} steps ${v.envSteps}: ${(100 * v.success).toFixed(1)}% (best it ${v.best.update}, ${(100 * v.best.success).toFixed(1)}%)`),
       config: { ...rc, ppo: { ...ppo, workers: env('BENCH_WORKERS', 2) } },
       onProgress: (p) => p.iteration % 10 === 1 && log(`residual it ${p.iteration} (${p.phase}) steps ${p.envSteps}/${p.totalSteps} success ${p.successRate === null ? '-' : (100 * p.successRate).toFixed(0)}% return ${p.meanReturn?.toFixed(2) ?? '-'} kl ${p.stats.kl.toFixed(4)} std ${p.stats.actionStd.toFixed(3)} (${p.elapsedS.toFixed(0)} s)`),
     });
@@ -191,9 +194,12 @@ async function residualStage(basePath: string): Promise<void> {
   }
   const png = join(dir, 'curve.png');
   if (!existsSync(png) || statSync(png).mtimeMs < statSync(path).mtimeMs) {
-    const curve = ((await readArtifact(path)).training as { curve?: [number, number | null][] }).curve ?? [];
-    const pts = curve.filter((p): p is [number, number] => p[1] !== null);
-    writeFileSync(png, lineChartPng([{ x: pts.map((p) => p[0]), y: pts.map((p) => 100 * p[1]) }], { xLabel: 'ENV STEPS', yLabel: 'SUCCESS', title: 'RESIDUAL ROLLOUT SUCCESS (LAST 100 EPISODES)' }));
+    const tr = (await readArtifact(path)).training as { curve?: [number, number | null][]; validation?: { points: [number, number, number][] } | null };
+    const pts = (tr.curve ?? []).filter((p): p is [number, number] => p[1] !== null);
+    const val = tr.validation?.points ?? [];
+    const series = [{ x: pts.map((p) => p[0]), y: pts.map((p) => 100 * p[1]) }];
+    if (val.length) series.push({ x: val.map((p) => p[1]), y: val.map((p) => 100 * p[2]) });
+    writeFileSync(png, lineChartPng(series, { xLabel: 'ENV STEPS', yLabel: 'SUCCESS', title: val.length ? 'RESIDUAL SUCCESS: ROLLOUT (LAST 100), VALIDATION' : 'RESIDUAL ROLLOUT SUCCESS (LAST 100 EPISODES)' }));
     log(`learning curve: ${png}`);
   }
   await evalNamed(dir, 'residual', () => loadResidualPolicy(path, { rng: Rng.seed(7) }), path);

@@ -10,12 +10,14 @@ import { Rng } from '@s2r/core';
 import type { VecEnv } from '@s2r/sim/env/types.ts';
 import { mergeConfig, type DeepPartial } from '@s2r/sim/env/config.ts';
 import { initBackend } from '../backend.ts';
-import { readArtifact, saveArtifact, specHash, type PolicyArtifact } from '../artifact.ts';
+import { buildArtifact, readArtifact, saveArtifact, specHash, type PolicyArtifact } from '../artifact.ts';
 import { PPO } from '../ppo/ppo.ts';
 import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
 import { baseActionRange, basePolicyFromArtifact, lastActionOffset, OwnCommandBase } from './base.ts';
 import { ResidualVecEnv } from './vec-env.ts';
 import { makeResidualArtifact } from './artifact.ts';
+import { BENCH_TEST_SEEDS, checkValidation, DEFAULT_VALIDATION, validationSuccess, type ResidualValidation, type ValidationPoint } from './select.ts';
+import type { Env } from '@s2r/sim/env/types.ts';
 
 export interface ResidualTrainConfig {
   /** Residual bound as a fraction of the action half-range (ResiP: 0.1 in normalized action units). */
@@ -36,6 +38,11 @@ export interface ResidualTrainConfig {
    * (base.ts OwnCommandBase): a relative-frame base then does not integrate the residual's corrections.
    */
   baseOwnAction: boolean;
+  /**
+   * Checkpoint selection (select.ts): every `everySteps` after the warm-up the deterministic residual is evaluated on
+   * these seeds and the best parameters are exported (null: the last ones). Never the test seeds (refused).
+   */
+  validation: ResidualValidation | null;
   /** PPO hyper-parameters for the residual (overrides of RESIDUAL_PPO_DEFAULTS). */
   ppo: DeepPartial<PpoConfig>;
   backend?: string;
@@ -64,6 +71,9 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
   // minibatch KL passes 0.03 (the step is not taken).
   learningRate: 1e-5,
   lrMin: 1e-6,
+  // Capped at 3× the start: each update's first minibatches measure KL ≈ 0 (the policy has not moved yet) and raise
+  // the LR ×1.5 each before the guard can lower it, so uncapped it crept up (to 2.9e-4 on the sparse-reward run).
+  lrMax: 3e-5,
   desiredKl: 0.01,
   klStop: 0.03,
   // The critic at its own LR: at the actor's 1e-5 the value fit lagged far behind (value loss still falling
@@ -80,7 +90,7 @@ export const RESIDUAL_PPO_DEFAULTS: DeepPartial<PpoConfig> = {
  * updates) is what bench:policies measured on a shared 2-core machine, not a converged budget (issue 15 allows 5M).
  */
 export const DEFAULT_RESIDUAL_TRAIN: ResidualTrainConfig = {
-  scale: 0.1, totalSteps: 163_840, criticWarmupSteps: 20_480, zeroInit: true, normalizeRewards: true, baseOwnAction: false, ppo: {},
+  scale: 0.1, totalSteps: 163_840, criticWarmupSteps: 20_480, zeroInit: true, normalizeRewards: true, baseOwnAction: false, validation: DEFAULT_VALIDATION, ppo: {},
 };
 
 export interface ResidualProgress {
@@ -144,6 +154,12 @@ export interface ResidualTrainOptions {
   control?: Partial<PolicyControl>;
   out?: string;
   onProgress?: (p: ResidualProgress) => void;
+  /** The env validation episodes run on (default: the registered task with envOverrides). */
+  makeEvalEnv?: () => Env | Promise<Env>;
+  /** Seeds the result will be reported on (default bench:policies' 1000–1004): validation may not use them. */
+  heldOutSeeds?: readonly number[];
+  /** Called after each validation evaluation. */
+  onValidation?: (p: ValidationPoint & { best: ValidationPoint }) => void;
   /** Stop early (Ctrl-C): the residual so far is exported. */
   signal?: AbortSignal;
 }
@@ -154,6 +170,7 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   const ppoCfg = mergeConfig<PpoConfig>(mergeConfig<PpoConfig>(basePpoConfig(), RESIDUAL_PPO_DEFAULTS, 'residual.ppo'), (opts.config?.ppo ?? {}) as DeepPartial<PpoConfig>, 'residual.ppo');
   ppoCfg.seed = seed;
   validatePpoConfig(ppoCfg);
+  if (rc.validation) checkValidation(rc.validation, opts.heldOutSeeds ?? BENCH_TEST_SEEDS, 'trainResidual: validation');
   await initBackend(rc.backend, { quiet: true });
   const baseArt = typeof opts.base === 'string' ? await readArtifact(opts.base) : opts.base;
   const rng = Rng.seed(seed);
@@ -191,6 +208,42 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
     ppo.actor.load(layers);
     ppo.syncRuntime();
   }
+  /** The residual's current parameters as an artifact (copies: later updates do not change it). */
+  const snapshot = (training: Record<string, unknown>): PolicyArtifact => {
+    const norm = ppo.obsNorm.toData64();
+    return makeResidualArtifact({
+      task: opts.task,
+      observationSpec: baseArt.specs.observation,
+      actionSpec: baseArt.specs.action,
+      control: { ...baseArt.control, ...opts.control },
+      base: baseArt,
+      norm: { mean: Float64Array.from(norm.mean), var: Float64Array.from(norm.var), count: norm.count, clip: norm.clip, eps: norm.eps },
+      activation: ppoCfg.activation,
+      layers: ppo.actor.export(),
+      logStd: Array.from(ppo.logStdValues),
+      scale: rc.scale,
+      bound: env.bound,
+      baseOwnAction: rc.baseOwnAction,
+      training,
+    });
+  };
+  const val = rc.validation;
+  const makeEvalEnv = opts.makeEvalEnv ?? (async () => (await import('@s2r/sim/tasks/registry.ts')).load(opts.task, opts.envOverrides as DeepPartial<Record<string, unknown>> | undefined, { print: false }));
+  // One sampler seed for every snapshot: the checkpoints are compared on the same base samples.
+  const valSeed = rng.split('validation').nextU32();
+  const validations: ValidationPoint[] = [];
+  let best: (ValidationPoint & { art: PolicyArtifact }) | null = null;
+  let nextVal = rc.criticWarmupSteps;
+  const validate = async (update: number): Promise<void> => {
+    if (!val) return;
+    const art = snapshot({});
+    const success = await validationSuccess(art, makeEvalEnv, val, Rng.seed(valSeed));
+    const p = { update, envSteps, success };
+    validations.push(p);
+    // Strictly better only: on a tie the earlier (less drifted) checkpoint stays.
+    if (!best || success > best.success) best = { ...p, art };
+    opts.onValidation?.({ ...p, best: { update: best.update, envSteps: best.envSteps, success: best.success } });
+  };
   const scaler = rc.normalizeRewards ? new ReturnScaler(N, ppoCfg.gamma) : null;
   const scaled = new Float32Array(N);
   const curve: ResidualCurvePoint[] = [];
@@ -234,33 +287,29 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
         successRate: withS.length ? lastSuccess : null,
         episodes: eps, elapsedS: (performance.now() - t0) / 1000, phase: warm ? 'critic' : 'actor', stats,
       });
+      const last = !(envSteps < rc.totalSteps) || opts.signal?.aborted === true;
+      if (val && envSteps >= nextVal) {
+        await validate(it);
+        while (nextVal <= envSteps) nextVal += val.everySteps;
+      } else if (val && last && envSteps >= rc.criticWarmupSteps) await validate(it);
     }
   } finally {
     await env.close();
   }
-  const norm = ppo.obsNorm.toData64();
-  const layers = ppo.actor.export();
-  const logStd = Array.from(ppo.logStdValues);
+  // Assigned inside validate(): TS's flow analysis would narrow `best` to null here.
+  const chosen = best as (ValidationPoint & { art: PolicyArtifact }) | null;
+  const training = {
+    algo: 'residual', config: { ...rc, ppo: ppoCfg }, iterations: it, envSteps, lastSuccessRate: lastSuccess,
+    // Learning curve: [env steps, rollout success over the last 100 episodes (null before one ended)].
+    curve: curve.map((p) => [p.envSteps, p.success === null ? null : Math.round(p.success * 1000) / 1000]),
+    // [update, env steps, validation success] of every evaluation, and the one exported (select.ts).
+    validation: val ? { ...val, points: validations.map((p) => [p.update, p.envSteps, p.success]) } : null,
+    selected: chosen ? { update: chosen.update, envSteps: chosen.envSteps, validationSuccess: chosen.success } : null,
+  };
+  // The chosen snapshot restamped with the run's training record (the integrity hash covers it).
+  const c = chosen?.art;
+  const artifact = c ? buildArtifact({ kind: c.kind, task: c.task, specs: c.specs, normalizer: c.normalizer, control: c.control, model: c.model, tensors: c.tensors, training, createdAt: c.createdAt }) : snapshot(training);
   ppo.dispose();
-  const artifact = makeResidualArtifact({
-    task: opts.task,
-    observationSpec: baseArt.specs.observation,
-    actionSpec: baseArt.specs.action,
-    control: { ...baseArt.control, ...opts.control },
-    base: baseArt,
-    norm: { mean: Float64Array.from(norm.mean), var: Float64Array.from(norm.var), count: norm.count, clip: norm.clip, eps: norm.eps },
-    activation: ppoCfg.activation,
-    layers,
-    logStd,
-    scale: rc.scale,
-    bound: env.bound,
-    baseOwnAction: rc.baseOwnAction,
-    training: {
-      algo: 'residual', config: { ...rc, ppo: ppoCfg }, iterations: it, envSteps, lastSuccessRate: lastSuccess,
-      // Learning curve: [env steps, rollout success over the last 100 episodes (null before one ended)].
-      curve: curve.map((p) => [p.envSteps, p.success === null ? null : Math.round(p.success * 1000) / 1000]),
-    },
-  });
   if (opts.out) await saveArtifact(opts.out, artifact);
   return { artifact, config: { ...rc, ppo: ppoCfg }, seconds: (performance.now() - t0) / 1000, lastSuccessRate: lastSuccess, curve };
 }
