@@ -37,9 +37,11 @@ describe('residual determinism', () => {
         const { artifact } = await trainResidual({
           task: 'z1-push', base: join(dir, 'diff/policy.json'), seed: 3,
           // Warm-up on 5 of the 20 updates: the actor must learn too, or its half of the run goes unchecked.
-          config: { totalSteps: N * 16 * 20, criticWarmupSteps: N * 16 * 5, ppo: { numEnvs: N, workers: 2, stepsPerEnv: 16, numMinibatches: 2, numEpochs: 1 } },
+          // Checkpoint selection included: one validation episode after the warm-up, every 5 updates and at the end.
+          config: { totalSteps: N * 16 * 20, criticWarmupSteps: N * 16 * 5, validation: { seeds: [9000], episodes: 1, everySteps: N * 16 * 5 }, ppo: { numEnvs: N, workers: 2, stepsPerEnv: 16, numMinibatches: 2, numEpochs: 1 } },
         });
-        return createHash('sha256').update(JSON.stringify(artifact.model)).update(JSON.stringify(artifact.tensors)).digest('hex');
+        expect((artifact.training as { validation: { points: unknown[] } }).validation.points.length).toBe(4);
+        return createHash('sha256').update(JSON.stringify(artifact.model)).update(JSON.stringify(artifact.tensors)).update(JSON.stringify((artifact.training as { selected: unknown }).selected)).digest('hex');
       };
       const a = await run();
       const b = await run();

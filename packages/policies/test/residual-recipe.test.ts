@@ -50,7 +50,7 @@ describe('residual recipe (defaults)', () => {
     const N = RESIDUAL_PPO_DEFAULTS.numEnvs!;
     for (const steps of [0, DEFAULT_RESIDUAL_TRAIN.criticWarmupSteps]) {
       const phases: string[] = [];
-      const { artifact } = await trainResidual({ task: 'toy-reach', base, seed: 4, vecEnv: new SerialVecEnv(N), config: { totalSteps: steps }, onProgress: (p) => phases.push(p.phase) });
+      const { artifact } = await trainResidual({ task: 'toy-reach', base, seed: 4, vecEnv: new SerialVecEnv(N), makeEvalEnv: () => new ToyReach(), config: { totalSteps: steps }, onProgress: (p) => phases.push(p.phase) });
       expect(phases.every((p) => p === 'critic')).toBe(true);
       const r = await rollout(await ResidualPolicy.create(artifact), new BcPolicy(base), 3);
       expect(r.res.length).toBeGreaterThan(20);
@@ -63,7 +63,7 @@ describe('residual recipe (defaults)', () => {
     const N = RESIDUAL_PPO_DEFAULTS.numEnvs!;
     const S = N * RESIDUAL_PPO_DEFAULTS.stepsPerEnv!;
     const prog: ResidualProgress[] = [];
-    const { artifact, config } = await trainResidual({ task: 'toy-reach', base, seed: 4, vecEnv: new SerialVecEnv(N), config: { totalSteps: DEFAULT_RESIDUAL_TRAIN.criticWarmupSteps + S }, onProgress: (p) => prog.push(p) });
+    const { artifact, config } = await trainResidual({ task: 'toy-reach', base, seed: 4, vecEnv: new SerialVecEnv(N), makeEvalEnv: () => new ToyReach(), config: { totalSteps: DEFAULT_RESIDUAL_TRAIN.criticWarmupSteps + S, validation: null }, onProgress: (p) => prog.push(p) });
     const first = prog.find((p) => p.phase === 'actor')!;
     expect(first).toBeDefined();
     expect(config.ppo.klStop).toBeGreaterThan(0);

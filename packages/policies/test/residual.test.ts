@@ -75,7 +75,7 @@ describe('residual policy', () => {
     const baseRes = await evaluatePolicy(makeEnv, new BcPolicy(base), evalOpts);
     expect(baseRes.success).toBeLessThan(0.3);
     const { artifact } = await trainResidual({
-      task: 'toy-reach', base, seed: 2, vecEnv: new SerialVecEnv(16),
+      task: 'toy-reach', base, seed: 2, vecEnv: new SerialVecEnv(16), makeEvalEnv: makeEnv,
       // The recipe's critic warm-up sized to this run (5 of its 40 updates); the LRs are this toy's own.
       config: { scale: 0.5, totalSteps: 16 * 32 * 40, criticWarmupSteps: 16 * 32 * 5, ppo: { criticLearningRate: 0, klStop: 0, numEnvs: 16, stepsPerEnv: 32, actorHidden: [64, 64], criticHidden: [64, 64], learningRate: 1e-3, initStd: 0.5, gamma: 0.95 } },
     });
