@@ -42,6 +42,7 @@ export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
     r = await trainResidual({
       task: ctx.task, base: baseArt, seed, signal: ctx.signal,
       config: { ...cfg, ppo: cfg.ppo as DeepPartial<PpoConfig> },
+      onValidation: (v) => run.metric({ iteration: v.update, envSteps: v.envSteps, validationSuccess: v.success, bestUpdate: v.best.update }),
       onProgress: (p) => {
         start();
         run.metric({ iteration: p.iteration, envSteps: p.envSteps, meanReturn: p.meanReturn, successRate: p.successRate, episodes: p.episodes, ...p.stats });
@@ -57,6 +58,7 @@ export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
   start();
   await run.savePolicy(r.artifact);
   run.done();
-  console.log(`run folder: ${run.dir}\npolicy:     ${run.policyPath}\nlast rollout success ${r.lastSuccessRate === null ? '–' : (100 * r.lastSuccessRate).toFixed(1) + '%'} after ${r.seconds.toFixed(0)} s`);
+  const sel = (r.artifact.training as { selected?: { update: number; validationSuccess: number } | null }).selected;
+  console.log(`run folder: ${run.dir}\npolicy:     ${run.policyPath}\nlast rollout success ${r.lastSuccessRate === null ? '–' : (100 * r.lastSuccessRate).toFixed(1) + '%'} after ${r.seconds.toFixed(0)} s${sel ? `\ncheckpoint: update ${sel.update} (validation success ${(100 * sel.validationSuccess).toFixed(1)}%)` : ''}`);
   return ctx.signal.aborted ? 130 : 0;
 }
