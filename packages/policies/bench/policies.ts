@@ -33,7 +33,9 @@
  * Re-measured 2026-12-06 after z1-push gained the action pipeline: expert 99.6%, BC-MLP 25.2%, diffusion 78.0%
  * [72.5, 82.7]; the old residual recipe (300k steps) 74.8% [69.1, 79.8]; issue 15's recipe (zero-init output,
  * critic warm-up, KL-guarded small actor LR, own critic LR, scaled rewards; 163,840 steps) 80.8% [75.5, 85.2]:
- * it no longer degrades the base, but stays short of halving its failure rate (≥ 89.0%).
+ * it no longer degrades the base, but stays short of halving its failure rate (≥ 89.0%). With checkpoint selection
+ * on validation seeds 9000–9004 × 10 episodes every 16,384 steps and lrMax 3e-5 (same 163,840 steps): 85.6%
+ * [80.7, 89.4], checkpoint update 42 of 80 (86,016 steps, validation 88%), load 4.7.
  * Evaluations are cached in eval-<name>.json next to their artifact (delete to re-evaluate).
  */
 import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, statSync } from 'node:fs';
