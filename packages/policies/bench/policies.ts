@@ -35,7 +35,9 @@
  * critic warm-up, KL-guarded small actor LR, own critic LR, scaled rewards; 163,840 steps) 80.8% [75.5, 85.2]:
  * it no longer degrades the base, but stays short of halving its failure rate (≥ 89.0%). With checkpoint selection
  * on validation seeds 9000–9004 × 10 episodes every 16,384 steps and lrMax 3e-5 (same 163,840 steps): 85.6%
- * [80.7, 89.4], checkpoint update 42 of 80 (86,016 steps, validation 88%), load 4.7.
+ * [80.7, 89.4], checkpoint update 42 of 80 (86,016 steps, validation 88%), load 4.7. Tried after: 128 envs (4,096
+ * samples per update), 196,608 steps, 10 × 10 validation episodes: 85.2% [80.3, 89.1], checkpoint update 29 of 48
+ * (validation 90%), load 4–9 — no better, so the defaults stay at the first.
  * Evaluations are cached in eval-<name>.json next to their artifact (delete to re-evaluate).
  */
 import { existsSync, mkdirSync, writeFileSync, appendFileSync, readFileSync, statSync } from 'node:fs';
