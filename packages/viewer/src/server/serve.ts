@@ -2,8 +2,9 @@
  * serveViewer: the HTTP server behind `s2r view`. Binds to loopback by default and serves only:
  *   /                      the app page             /app.js, /app.css   the bundled app
  *   /api/session           the recordings it was given (ids, names)
- *   /api/rec/<id>/meta     robot, events, series layout (JSON)
- *   /api/rec/<id>/data     pose series (binary, first)            /api/rec/<id>/rest   the other series
+ *   /api/rec/<id>/meta     robot, events, series layout (JSON) of the snapshot to start from
+ *   /api/rec/<id>/data?v=  pose series (binary, first)            /api/rec/<id>/rest?v=   the other series
+ *   /api/rec/<id>/slice/<k>  the rows read in slice k (progressive load: waits until it is read)
  *   /api/rec/<id>/file     the .mcap itself
  *   /mesh/<id>/<n>/<name>  mesh n of that recording's URDF (an allowlist built from the URDF, by index)
  *   /live                  WebSocket: producers stream in, pages watch
@@ -16,7 +17,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { buildApp } from './bundle.ts';
 import { createLiveHub, type LiveHub } from './live-hub.ts';
 import { MESH_TYPES } from './robot-json.ts';
-import { prepareRecording, type ViewData } from './view-data.ts';
+import { ProgressiveView, type ProgressiveOptions } from './progressive.ts';
 import { notMcapReason } from '@s2r/recording/mcap-magic.ts';
 
 export interface ServeViewerOptions {
@@ -30,8 +31,10 @@ export interface ServeViewerOptions {
   robotDir?: string;
   /** Accept live streams on /live (default true). */
   live?: boolean;
-  /** Load the first recording before returning, so the first page load is fast (default true). */
+  /** Load the first recording (its first window, see progressive.ts) before returning (default true). */
   preload?: boolean;
+  /** Progressive-load tuning (window and slice lengths, a hook before each slice for tests). */
+  progressive?: Omit<ProgressiveOptions, 'robotDir'>;
 }
 
 export interface ViewerServer {
@@ -99,13 +102,14 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
   const host = opts.host ?? '127.0.0.1';
   const files = findRecordings(opts.paths);
   const recordings = files.map((p, i) => ({ id: String(i), name: files.length > 1 ? relName(p, opts.paths) : basename(p), path: p }));
-  const loaded = new Map<string, ViewData>();
-  const load = (id: string): ViewData | null => {
+  const loaded = new Map<string, ProgressiveView>();
+  // The first window is read at once; the rest of the file follows in the background (progressive.ts).
+  const load = (id: string): ProgressiveView | null => {
     const r = recordings.find((x) => x.id === id);
     if (!r) return null;
     let v = loaded.get(id);
     if (!v) {
-      v = prepareRecording(r.path, id, { robotDir: opts.robotDir });
+      v = new ProgressiveView(r.path, id, { ...opts.progressive, robotDir: opts.robotDir });
       loaded.set(id, v);
     }
     return v;
@@ -137,7 +141,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
 
   const server = createServer(async (req, res) => {
     try {
-      const rawPath = (req.url ?? '/').split('?')[0]!;
+      const [rawPath = '/', query = ''] = (req.url ?? '/').split('?');
       if (isTraversal(rawPath)) return send(res, 400, 'text/plain', 'bad path\n');
       if (!hostOk(req)) return send(res, 403, 'text/plain', 'unexpected Host header\n');
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
@@ -150,9 +154,17 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
       if (rawPath === '/favicon.ico') return send(res, 204, 'text/plain', '');
       if (rawPath === '/api/session')
         return json(res, { recordings: recordings.map(({ id, name }) => ({ id, name })), live: !!hub, liveUrl: `/live` });
-      if (parts[0] === 'api' && parts[1] === 'rec' && parts.length === 4) {
+      if (parts[0] === 'api' && parts[1] === 'rec' && parts.length === 5 && parts[3] === 'slice') {
         const v = load(parts[2]!);
-        if (!v) return send(res, 404, 'text/plain', 'no such recording\n');
+        const k = Number(parts[4]);
+        if (!v || !Number.isInteger(k)) return send(res, 404, 'text/plain', 'no such recording or slice\n');
+        return send(res, 200, 'application/octet-stream', await v.slice(k));
+      }
+      if (parts[0] === 'api' && parts[1] === 'rec' && parts.length === 4) {
+        const pv = load(parts[2]!);
+        if (!pv) return send(res, 404, 'text/plain', 'no such recording\n');
+        // ?v=first asks for the snapshot a meta described, even if the load completed in between.
+        const v = new URLSearchParams(query).get('v') === 'first' ? pv.first : pv.current();
         if (parts[3] === 'meta') return json(res, v.meta);
         if (parts[3] === 'data') return send(res, 200, 'application/octet-stream', v.blob);
         if (parts[3] === 'rest') return send(res, 200, 'application/octet-stream', v.rest);
@@ -162,7 +174,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
         }
       }
       if (parts[0] === 'mesh' && parts.length === 4) {
-        const table = parts[1] === 'live' ? hub?.meshes : load(parts[1]!)?.meshes;
+        const table = parts[1] === 'live' ? hub?.meshes : load(parts[1]!)?.first.meshes;
         const i = Number(parts[2]);
         const file = table && Number.isInteger(i) ? table.files[i] : undefined;
         const type = file ? MESH_TYPES[extname(file).toLowerCase()] : undefined;
@@ -203,6 +215,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
     liveUrl: `ws://${urlHost}:${port}/live`,
     async close() {
       hub?.close();
+      for (const v of loaded.values()) v.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
