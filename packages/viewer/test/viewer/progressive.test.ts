@@ -99,14 +99,19 @@ describe('progressive load of a long recording', () => {
   }, 300_000);
 
   it('a damaged chunk mid-file shows as an error in the page, and what was read before it stays', async () => {
-    const server = await serveViewer({ paths: [damaged], live: false, progressive: { firstWindowS: 1, sliceS: 2 } });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const server = await serveViewer({ paths: [damaged], live: false, progressive: { firstWindowS: 1, sliceS: 2, beforeSlice: (k) => (k === 1 ? gate : undefined) } });
     try {
       const page = await openViewer(browser, server.url);
+      // Opened mid-load: the error arrives with a later slice, after the first frame.
+      expect(await s2r(page, 'h.load')).toMatchObject({ loaded: false, loadError: null });
+      release();
       await loaded(page);
       const state = await s2r(page, 'h.load');
       expect(state.loadError).toMatch(/go1-damaged\.mcap: .*reading stopped at byte \d+/);
       const notes: string[] = await s2r(page, 'h.notes');
-      expect(notes.some((n) => n.includes('reading stopped at byte'))).toBe(true);
+      expect(notes.some((n) => n.includes('reading stopped at byte') && n.includes('showing what was read before it'))).toBe(true);
       const whole = wholeFile(damaged);
       expect(whole.error).toMatch(/go1-damaged\.mcap: .*reading stopped at byte \d+/);
       const got = await s2r(page, 'h.digest()');
@@ -114,7 +119,12 @@ describe('progressive load of a long recording', () => {
       // Part of the file, not none of it and not all of it.
       expect(got.end).toBeGreaterThan(5);
       expect(got.end).toBeLessThan(27);
+      // Opened after the load stopped: the full snapshot carries the same error and data.
+      const late = await openViewer(browser, server.url);
+      expect(await s2r(late, 'h.load')).toMatchObject({ loaded: true, loadError: state.loadError });
+      expect(await s2r(late, 'h.digest()')).toEqual(whole.digest);
     } finally {
+      release();
       await server.close();
     }
   }, 300_000);
