@@ -14,7 +14,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { buildApp } from './bundle.ts';
+import { buildApp, buildStarted } from './bundle.ts';
 import { createLiveHub, type LiveHub } from './live-hub.ts';
 import { MESH_TYPES } from './robot-json.ts';
 import { ProgressiveView, type ProgressiveOptions } from './progressive.ts';
@@ -115,6 +115,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
     return v;
   };
   const assets = buildApp();
+  await buildStarted;
   if ((opts.preload ?? true) && recordings.length > 0) {
     try {
       load('0');
