@@ -48,6 +48,9 @@ export interface DeployOptions extends DeployTarget {
   record?: string;
   /** Replace an existing `record` file (default: refuse to, with an error naming it). */
   overwrite?: boolean;
+  /** Write MCAP chunk and message indexes (about +1.3 MB per minute of Go1 at 500 Hz): Foxglove then seeks in the
+   *  file instead of loading all of it into memory. Worth it for recordings of many minutes. */
+  recordIndexed?: boolean;
   /** Also stream the recording to a live viewer (ws://…/live). */
   recordLive?: string;
   /** Serve the recording's topics live to Foxglove (WebSocket protocol) on loopback, on this port (8765 by default). */
@@ -189,6 +192,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
       live: o.recordLive,
       ...(foxglove ? { foxglove } : {}),
       overwrite: !!o.overwrite,
+      messageIndexes: !!o.recordIndexed,
       // One line naming the file, even with --quiet; the robot keeps being controlled and the run ends normally.
       onWriteError: (e: Error) => {
         recordingError = e.message;

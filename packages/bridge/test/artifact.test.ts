@@ -47,6 +47,20 @@ describe('adaptArtifactPolicy', () => {
     }
   });
 
+  it('a stored pipeline (artifacts written since issue 11) is the one deployed, not the task\'s', async () => {
+    const first = await adaptArtifactPolicy(COMMITTED);
+    const fromTask = first.pipeline;
+    first.dispose?.();
+    const path = edited((a) => (a.control.pipeline = { ...fromTask, maxRate: fromTask.maxRate.map(() => 5) }));
+    const p = await adaptArtifactPolicy(path);
+    try {
+      expect(p.pipeline.maxRate).toEqual(fromTask.joints.map(() => 5)); // rad/s, as stored
+      expect(p.pipeline.offset).toEqual(fromTask.offset);
+    } finally {
+      p.dispose?.();
+    }
+  });
+
   it('a task the sim does not register is an error naming it', async () => {
     const path = edited((a) => (a.task = 'go7-moon'));
     await expect(adaptArtifactPolicy(path)).rejects.toThrow(/unknown task "go7-moon"/);

@@ -31,6 +31,8 @@ type Acting = { reset(): void; act(o: Float32Array): ArrayLike<number> };
 export interface OnestepStage {
   /** The bench's cache folder (where diffusion.json and demos/ are). */
   dir: string;
+  /** The demos folder (default: <dir>/demos). */
+  demos?: string;
   log: (m: string) => void;
   /** bench:policies' evaluator: evaluates and caches eval-<name>.json, the result lands in its results table. */
   evalNamed: (name: string, mk: () => Promise<Acting>, artifact?: string) => Promise<void>;
@@ -49,7 +51,7 @@ export async function benchOnestep(s: OnestepStage): Promise<{ chunkMs: number; 
   const path = join(s.dir, `diffusion_1step-${key.digest('hex').slice(0, 10)}.json`);
   if (!existsSync(path)) {
     const r = await distillDiffusion({
-      teacher: dpPath, demos: join(s.dir, 'demos'), out: path, config,
+      teacher: dpPath, demos: s.demos ?? join(s.dir, 'demos'), out: path, config,
       onProgress: (p) => (p.phase === 'label' ? p.done % 4096 === 0 : p.done % 500 === 1 || p.heldOutMse !== undefined) && s.log(`diffusion_1step ${p.phase} ${p.done}/${p.total}${p.phase === 'train' ? ` loss ${p.loss.toFixed(5)}` : ''}${p.heldOutMse !== undefined ? ` held-out ${p.heldOutMse.toFixed(5)}` : ''} (${p.elapsedS.toFixed(0)} s)`),
     });
     s.log(`diffusion_1step distilled: held-out MSE ${r.heldOutMse.toExponential(3)} vs teacher chunk variance ${r.heldOutVar.toExponential(3)} (normalized units²) in ${r.seconds.toFixed(0)} s`);

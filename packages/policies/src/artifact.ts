@@ -22,7 +22,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from './run-dir.ts';
-import { checkPipelineSpec, type ActionPipelineSpec, type ActionSpec, type SpaceSpec } from '@s2r/core';
+import { readPolicyControl, type ActionSpec, type PolicyControl, type SpaceSpec } from '@s2r/core';
 
 export const ARTIFACT_FORMAT = 's2r-policy';
 export const SCHEMA_VERSION = 1;
@@ -49,23 +49,6 @@ export interface ArtifactNormalizer {
   eps: number;
 }
 
-export interface ArtifactControl {
-  /** Control period (s) = physicsDt × decimation. */
-  dt: number;
-  actionScale: number;
-  actionMode: 'position' | 'torque';
-  actionLow: number;
-  actionHigh: number;
-  jointNames: string[];
-  /** Default joint angles (rad), in jointNames order; position targets are defaultPose + actionScale·a. */
-  defaultPose: number[];
-  /** PD gains the policy was trained with (N·m/rad, N·m·s/rad), per joint, or null when the task has none. */
-  kp: number[] | null;
-  kd: number[] | null;
-  /** The action pipeline the policy was trained behind (absent in artifacts written before issue 11). */
-  pipeline?: ActionPipelineSpec;
-}
-
 export interface PolicyArtifact {
   format: typeof ARTIFACT_FORMAT;
   schemaVersion: number;
@@ -74,7 +57,7 @@ export interface PolicyArtifact {
   task: string;
   specs: ArtifactSpecs;
   normalizer: ArtifactNormalizer;
-  control: ArtifactControl;
+  control: PolicyControl;
   model: Record<string, unknown>;
   tensors: Record<string, EncodedTensor>;
   training: Record<string, unknown>;
@@ -256,27 +239,10 @@ export function validateArtifact(raw: unknown, where = '<memory>', expect: Expec
   need(typeof raw.normalizer.clip === 'number' && raw.normalizer.clip > 0, `${where}: normalizer.clip`, 'must be a positive number');
   need(typeof raw.normalizer.eps === 'number' && raw.normalizer.eps >= 0, `${where}: normalizer.eps`, 'must be a non-negative number');
 
-  need(isObj(raw.control), `${where}: control`, 'missing');
-  const c = raw.control as unknown as ArtifactControl;
-  need(typeof c.dt === 'number' && c.dt > 0, `${where}: control.dt`, 'must be a positive number (s)');
-  need(typeof c.actionScale === 'number' && Number.isFinite(c.actionScale), `${where}: control.actionScale`, 'must be a finite number');
-  need(Array.isArray(c.jointNames) && c.jointNames.length === act.size, `${where}: control.jointNames`, `must list ${act.size} names`);
-  need(c.jointNames.every((n, i) => n === act.joints[i]), `${where}: control.jointNames`, 'disagree with specs.action.joints');
-  need(Array.isArray(c.defaultPose) && c.defaultPose.length === act.size && c.defaultPose.every(Number.isFinite), `${where}: control.defaultPose`, `must hold ${act.size} finite angles`);
-  for (const g of ['kp', 'kd'] as const) {
-    const v = c[g];
-    need(v === null || (Array.isArray(v) && v.length === act.size && v.every(Number.isFinite)), `${where}: control.${g}`, `must be null or ${act.size} finite gains`);
-  }
-  need(typeof c.actionLow === 'number' && typeof c.actionHigh === 'number' && c.actionLow < c.actionHigh, `${where}: control.actionLow/actionHigh`, 'must be numbers with low < high');
-  if (c.pipeline !== undefined) {
-    need(isObj(c.pipeline), `${where}: control.pipeline`, 'must be an object');
-    try {
-      checkPipelineSpec(c.pipeline);
-    } catch (e) {
-      throw new ArtifactError(`${where}: control.pipeline`, (e as Error).message);
-    }
-    need(c.pipeline.joints.length === act.size && c.pipeline.joints.every((n, i) => n === act.joints[i]), `${where}: control.pipeline.joints`, 'disagree with specs.action.joints');
-  }
+  // The control block is the contract's PolicyControl (@s2r/core), validated by its one reader.
+  const c = readPolicyControl(raw.control, act.joints, (field, msg) => {
+    throw new ArtifactError(`${where}: ${field}`, msg);
+  });
   need(isObj(raw.model), `${where}: model`, 'missing');
   need(isObj(raw.tensors), `${where}: tensors`, 'missing');
   need(isObj(raw.training), `${where}: training`, 'missing');

@@ -18,6 +18,7 @@
  */
 import type { VecEnv } from '@s2r/sim/env/types.ts';
 import type { Policy } from './policy.ts';
+import { runEpisodes } from './evaluate.ts';
 
 export type Command3 = [vx: number, vy: number, yaw: number];
 
@@ -111,7 +112,6 @@ export async function evaluateCommandGrid(policy: Policy, opts: GridOptions): Pr
   });
   try {
     const D = vec.observationSpec.size;
-    const A = vec.actionSpec.size;
     const P = vec.privilegedSpec?.size ?? 0;
     const cmdAt = offsetOf(vec.observationSpec.terms, 'velocity_command');
     const angAt = offsetOf(vec.observationSpec.terms, 'base_ang_vel');
@@ -124,19 +124,19 @@ export async function evaluateCommandGrid(policy: Policy, opts: GridOptions): Pr
     const steps = new Uint32Array(N);
     const blocks = new Uint32Array(N);
     const survived = new Uint8Array(N);
-    let finished = 0;
-    const actions = new Float32Array(N * A);
-    const obs = new Float32Array(D);
-    policy.reset();
-    while (finished < N) {
-      for (let i = 0; i < N; i++) {
+    // One episode per env on the evaluator's loop; the grid's metrics are its hooks.
+    await runEpisodes(vec, policy, new Array<number>(N).fill(1), {
+      stateful: false,
+      what: 'the command grid',
+      observation: (i, obs) => {
+        const cmd = cells[Math.floor(i / S)]!;
+        obs[cmdAt] = cmd[0];
+        obs[cmdAt + 1] = cmd[1];
+        obs[cmdAt + 2] = cmd[2];
+      },
+      acted: (i) => {
+        if (done[i]) return;
         const [vx, vy, yaw] = cells[Math.floor(i / S)]!;
-        obs.set(vec.obs.subarray(i * D, i * D + D));
-        obs[cmdAt] = vx;
-        obs[cmdAt + 1] = vy;
-        obs[cmdAt + 2] = yaw;
-        actions.set(policy.act(obs), i * A);
-        if (done[i]) continue;
         // error of the state the action is taken in (before stepping), base frame
         linSum[i] += Math.hypot(vx - vec.privileged[i * P + velAt]!, vy - vec.privileged[i * P + velAt + 1]!);
         wzBlock[i] += vec.obs[i * D + angAt + 2]!;
@@ -145,15 +145,12 @@ export async function evaluateCommandGrid(policy: Policy, opts: GridOptions): Pr
           wzBlock[i] = 0;
           blocks[i]++;
         }
-      }
-      const eps = await vec.step(actions);
-      for (const e of eps) {
-        if (done[e.env]) continue;
+      },
+      onEpisode: (e) => {
         done[e.env] = 1;
-        finished++;
         if (e.truncated && !e.terminated) survived[e.env] = 1;
-      }
-    }
+      },
+    });
     return cells.map((cmd, c) => {
       let lin = 0, yawE = 0, surv = 0;
       for (let k = c * S; k < c * S + S; k++) {

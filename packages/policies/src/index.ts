@@ -8,7 +8,7 @@ export {
   ARTIFACT_FORMAT, SCHEMA_VERSION, ArtifactError, buildArtifact, saveArtifact, readArtifact, validateArtifact, specHash, canonicalJson,
   encodeTensor, decodeTensor, describeSpecDiff,
 } from './artifact.ts';
-export type { PolicyArtifact, ArtifactControl, ArtifactNormalizer, ArtifactSpecs, EncodedTensor, ExpectedSpecs, ArtifactBody } from './artifact.ts';
+export type { PolicyArtifact, ArtifactNormalizer, ArtifactSpecs, EncodedTensor, ExpectedSpecs, ArtifactBody } from './artifact.ts';
 export { MlpPolicy, encodeMlp } from './mlp-policy.ts';
 export { RuntimeMlp } from './runtime/mlp.ts';
 export { RunningNormalizer } from './normalizer.ts';
@@ -36,8 +36,8 @@ export async function initBackend(prefer?: string, opts?: { quiet?: boolean }): 
 }
 
 // Evaluation and statistics.
-export { evaluatePolicy } from './evaluate.ts';
-export type { EvalOptions, EvalResult, EvalEpisode } from './evaluate.ts';
+export { evaluatePolicy, evaluateEpisodes, runEpisodes, scheduledEnv, wilson } from './evaluate.ts';
+export type { EvalOptions, EvalResult, EvalEpisode, SuccessEvalResult, ActingPolicy, EpisodeEnvs, EpisodeHooks } from './evaluate.ts';
 export { mean, iqm, bootstrapCI, stratifiedBootstrapCI, iqmStratified, summarize } from './stats.ts';
 export type { Summary, BootstrapOptions } from './stats.ts';
 export { lineChartPng } from './plot/line-chart.ts';

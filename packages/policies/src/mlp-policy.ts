@@ -3,7 +3,7 @@
  * Float32Array MLP. normalize → MLP → clip to the action bounds.
  */
 import { ArtifactError, decodeTensor, encodeTensor, type EncodedTensor, type PolicyArtifact } from './artifact.ts';
-import { metaFromArtifact, registerPolicyKind, type Policy, type PolicyMeta } from './policy.ts';
+import { metaFromArtifact, type Policy, type PolicyMeta } from './policy-meta.ts';
 import { RuntimeMlp, type RuntimeActivation, type RuntimeLayer } from './runtime/mlp.ts';
 import { RunningNormalizer } from './normalizer.ts';
 
@@ -96,4 +96,3 @@ export function encodeMlp(layers: RuntimeLayer[], activation: RuntimeActivation,
   return { model: { activation, sizes: [layers[0]!.in, ...layers.map((l) => l.out)], logStd: Array.from(logStd) }, tensors };
 }
 
-registerPolicyKind('mlp', fromArtifact);

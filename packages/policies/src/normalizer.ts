@@ -1,8 +1,30 @@
 /**
- * Running mean/variance observation normalizer (rsl_rl's EmpiricalNormalization; Chan et al. parallel update).
- * Statistics accumulate in float64 so millions of samples don't drift; `normalize` uses float32 copies.
- * It ships inside the policy artifact: the deployed policy normalizes exactly as training did.
+ * Observation normalization, one arithmetic for every policy kind, in training and at deployment:
+ *
+ *   v = clip((x − mean32) · inv32, ±clip), stored as float32,  mean32 = fround(mean),  inv32 = fround(1/√(var + eps))
+ *
+ * PPO's RunningNormalizer (below) and BC/diffusion's frozen ObsNormalizer (demos/normalizer.ts) both call
+ * `normalizeValue`. Why a float32 reciprocal and a multiply rather than a float64 divide by the std (what the
+ * demos path did before): (1) PPO has always normalized this way, so every PPO artifact — the committed go1-flat
+ * policy included — gives bit-identical actions; (2) the constants are exactly what the artifact stores (float32
+ * mean and var) and what the ONNX export bakes in (Sub → Mul by `obs_inv_std`, float32), so s2r's runtime and the
+ * exported graph use the same numbers; (3) a multiply is cheaper than a divide per element. BC/diffusion artifacts
+ * written before moved by at most one float32 rounding of the normalized value (see the normalizer test).
+ *
+ * The running statistics (rsl_rl's EmpiricalNormalization; Chan et al. parallel update) accumulate in float64 so
+ * millions of samples don't drift. They ship inside the policy artifact.
  */
+
+/** The one normalization formula: `mean32` and `inv32` are float32 values (see invStd32); the caller stores v as float32. */
+export function normalizeValue(x: number, mean32: number, inv32: number, clip: number): number {
+  const v = (x - mean32) * inv32;
+  return v > clip ? clip : v < -clip ? -clip : v;
+}
+
+/** The float32 reciprocal every normalizer multiplies by, from a standard deviation (√(var + eps)). */
+export function invStd32(std: number): number {
+  return Math.fround(1 / std);
+}
 export interface NormalizerData {
   mean: Float32Array;
   var: Float32Array;
@@ -57,7 +79,7 @@ export class RunningNormalizer {
   private refresh(): void {
     for (let i = 0; i < this.size; i++) {
       this.m32[i] = this.mean[i]!;
-      this.inv32[i] = 1 / Math.sqrt(this.var[i]! + this.eps);
+      this.inv32[i] = invStd32(Math.sqrt(this.var[i]! + this.eps));
     }
   }
 
@@ -93,12 +115,7 @@ export class RunningNormalizer {
     const c = this.clip;
     for (let r = 0; r < rows; r++) {
       const o = r * d;
-      for (let i = 0; i < d; i++) {
-        let v = (x[o + i]! - this.m32[i]!) * this.inv32[i]!;
-        if (v > c) v = c;
-        else if (v < -c) v = -c;
-        out[o + i] = v;
-      }
+      for (let i = 0; i < d; i++) out[o + i] = normalizeValue(x[o + i]!, this.m32[i]!, this.inv32[i]!, c);
     }
     return out;
   }

@@ -5,64 +5,12 @@
  * that `loadPolicy` imports on first use (literal, type-checked specifiers: the deploy path never loads the
  * diffusion or residual code unless an artifact needs it). Other kinds plug in with `registerPolicyKind`.
  */
-import type { ActionPipelineSpec, ActionSpec, SpaceSpec } from '@s2r/core';
 import { ArtifactError, readArtifact, validateArtifact, type ExpectedSpecs, type PolicyArtifact } from './artifact.ts';
 
-export interface PolicyMeta {
-  kind: string;
-  schemaVersion: number;
-  task: string;
-  observationSpec: SpaceSpec;
-  actionSpec: ActionSpec;
-  privilegedSpec: SpaceSpec | null;
-  specHash: string;
-  jointNames: string[];
-  /** rad, in jointNames order. */
-  defaultPose: number[];
-  /** Position target = defaultPose + actionScale · action (for actionMode 'position'). */
-  actionScale: number;
-  actionMode: 'position' | 'torque';
-  /** The bounds actions were clipped to in training (the task's, narrowed by the trainer's clip). */
-  actionLow: number;
-  actionHigh: number;
-  /** The action pipeline stored in the artifact, or null for artifacts written before it was (issue 11). */
-  pipeline: ActionPipelineSpec | null;
-  kp: number[] | null;
-  kd: number[] | null;
-  /** Control period (s) and its rate (Hz). */
-  dt: number;
-  policyRate: number;
-  /** The config that trained it (algorithm) and the task's resolved config. */
-  trainingConfig: unknown;
-  envConfig: unknown;
-  /** Where it was loaded from. */
-  source: string;
-}
-
-/** Chunked policies' horizon / execute / obsHistory: the shared contract type (@s2r/core). */
-export type { ChunkSpec } from '@s2r/core';
-import type { ChunkSpec } from '@s2r/core';
-
-export interface Policy {
-  readonly kind: string;
-  readonly obsSize: number;
-  readonly actSize: number;
-  readonly meta: PolicyMeta;
-  /** Clear any internal state (history, queued chunk) at the start of an episode. */
-  reset(): void;
-  /** One observation (raw, un-normalized, [obsSize]) → one action [actSize]. Deterministic (mean action). */
-  act(obs: Float32Array): Float32Array;
-  /** Chunked policies: the last `chunk.obsHistory` observations (oldest first) → H×A actions, row-major. */
-  actChunk?(obsHistory: Float32Array[]): Float32Array;
-  chunk?: ChunkSpec;
-  /** JIT warm-up before real time (diffusion, residual): a few calls on a dummy observation. */
-  warmup?(): void;
-  /** Policies that read the env's privileged group too (ONNX layouts with base_lin_vel), called before act(). */
-  observePrivileged?(row: Float32Array, spec: SpaceSpec | null): void;
-  dispose?(): void;
-}
-
-export type PolicyFactory = (artifact: PolicyArtifact, where: string) => Policy | Promise<Policy>;
+// The Policy contract lives in policy-meta.ts, apart from the loader: a kind's module imports it without importing
+// the loader that imports the kind.
+export { metaFromArtifact, type Policy, type PolicyMeta, type PolicyFactory, type ChunkSpec } from './policy-meta.ts';
+import type { Policy, PolicyFactory } from './policy-meta.ts';
 
 const registry = new Map<string, PolicyFactory>();
 
@@ -86,33 +34,6 @@ async function factoryFor(kind: string, where: string): Promise<PolicyFactory> {
   const { fromArtifact } = await load();
   registry.set(kind, fromArtifact);
   return fromArtifact;
-}
-
-/** The PolicyMeta every kind shares, read from a validated artifact. */
-export function metaFromArtifact(a: PolicyArtifact, source: string): PolicyMeta {
-  return {
-    kind: a.kind,
-    schemaVersion: a.schemaVersion,
-    task: a.task,
-    observationSpec: a.specs.observation,
-    actionSpec: a.specs.action,
-    privilegedSpec: a.specs.privileged ?? null,
-    specHash: a.specs.hash,
-    jointNames: a.control.jointNames,
-    defaultPose: a.control.defaultPose,
-    actionScale: a.control.actionScale,
-    actionMode: a.control.actionMode,
-    actionLow: a.control.actionLow,
-    actionHigh: a.control.actionHigh,
-    pipeline: a.control.pipeline ?? null,
-    kp: a.control.kp,
-    kd: a.control.kd,
-    dt: a.control.dt,
-    policyRate: 1 / a.control.dt,
-    trainingConfig: a.training.config ?? null,
-    envConfig: a.training.envConfig ?? null,
-    source,
-  };
 }
 
 /** Build a Policy from an artifact already in memory (validated here). */

@@ -2,6 +2,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '@s2r/core';
 import { initBackend } from '../src/backend.ts';
 import { PPO } from '../src/ppo/ppo.ts';
@@ -58,10 +59,10 @@ describe('policy artifact', () => {
     expect(disk.kind).toBe('mlp');
     expect(disk.obsSize).toBe(48);
     expect(disk.actSize).toBe(12);
-    expect(disk.meta.jointNames).toEqual(joints);
-    expect(disk.meta.defaultPose[1]).toBe(0.8);
-    expect(disk.meta.kp).toEqual(joints.map(() => 20));
-    expect(disk.meta.dt).toBe(0.02);
+    expect(disk.meta.control.jointNames).toEqual(joints);
+    expect(disk.meta.control.defaultPose[1]).toBe(0.8);
+    expect(disk.meta.control.kp).toEqual(joints.map(() => 20));
+    expect(disk.meta.control.dt).toBe(0.02);
     expect(disk.meta.specHash).toBe(specHash(obsSpec, actSpec));
     const rng = Rng.seed(11);
     const raw = new Float32Array(48);
@@ -134,6 +135,34 @@ describe('policy artifact', () => {
     const { integrity: _i, format: _f, schemaVersion: _s, specs, ...rest } = j;
     const a = buildArtifact({ ...rest, kind: 'warp-drive', specs: { observation: specs.observation, action: specs.action, privileged: null } });
     await expect(policyFromArtifact(a)).rejects.toThrow(/kind "warp-drive" is not supported/);
+  });
+
+  it("the control block is the contract's PolicyControl: loaded as stored, a pipeline that disagrees with it is refused naming the field", async () => {
+    const j = JSON.parse(readFileSync(path, 'utf8'));
+    const disk = await loadPolicy(path);
+    expect(disk.meta.control).toEqual(j.control); // one shape: what the file stores is what the policy carries
+    const reseal = (edit: (c: Record<string, any>) => void) => {
+      const { integrity: _i, format: _f, schemaVersion: _s, specs, ...rest } = structuredClone(j);
+      edit(rest.control);
+      return buildArtifact({ ...rest, specs: { observation: specs.observation, action: specs.action, privileged: null } });
+    };
+    await expect(policyFromArtifact(reseal((c) => (c.pipeline.scale = 0.5)))).rejects.toThrow(/control\.pipeline\.scale: is 0\.5 but control says 0\.25/);
+    await expect(policyFromArtifact(reseal((c) => (c.pipeline.high = 3)))).rejects.toThrow(/control\.pipeline\.high: is 3 but control says 10/);
+    await expect(policyFromArtifact(reseal((c) => (c.pipeline.offset[2] = -1.4)))).rejects.toThrow(/control\.pipeline\.offset of joint "FR_calf_joint": is -1\.4 but control says -1\.5/);
+    await expect(policyFromArtifact(reseal((c) => delete c.actionMode))).rejects.toThrow(/control\.actionMode: must be "position" or "torque", got undefined/);
+    // A file written before issue 11 has no pipeline: it reads without one (never a default), the bridge takes its task's.
+    const old = await policyFromArtifact(reseal((c) => delete c.pipeline));
+    expect(old.meta.control.pipeline).toBeUndefined();
+  });
+
+  it('loads the committed go1-flat policy (schemaVersion 1, before stored pipelines) with its control block as written', async () => {
+    const committed = new URL('../../../hardware/policies/go1-flat/policy.json', import.meta.url);
+    const raw = JSON.parse(readFileSync(committed, 'utf8'));
+    const p = await loadPolicy(fileURLToPath(committed));
+    expect(raw.schemaVersion).toBe(1);
+    expect(p.meta.control).toEqual(raw.control);
+    expect(p.meta.control.pipeline).toBeUndefined();
+    expect(1 / p.meta.control.dt).toBeCloseTo(50, 9); // Hz
   });
 
   it('canonical JSON sorts keys at every level', () => {

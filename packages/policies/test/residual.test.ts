@@ -76,7 +76,8 @@ describe('residual policy', () => {
     expect(baseRes.success).toBeLessThan(0.3);
     const { artifact } = await trainResidual({
       task: 'toy-reach', base, seed: 2, vecEnv: new SerialVecEnv(16),
-      config: { scale: 0.5, totalSteps: 16 * 32 * 40, ppo: { numEnvs: 16, stepsPerEnv: 32, actorHidden: [64, 64], criticHidden: [64, 64], learningRate: 1e-3, initStd: 0.5, gamma: 0.95 } },
+      // The recipe's critic warm-up sized to this run (5 of its 40 updates); the LRs are this toy's own.
+      config: { scale: 0.5, totalSteps: 16 * 32 * 40, criticWarmupSteps: 16 * 32 * 5, ppo: { criticLearningRate: 0, klStop: 0, numEnvs: 16, stepsPerEnv: 32, actorHidden: [64, 64], criticHidden: [64, 64], learningRate: 1e-3, initStd: 0.5, gamma: 0.95 } },
     });
     const res = await evaluatePolicy(makeEnv, await ResidualPolicy.create(artifact), evalOpts);
     expect(res.success).toBeGreaterThan(baseRes.success + 0.4);

@@ -26,6 +26,7 @@ export { z1Push, z1PushConfig, Z1PushEnv, type Z1PushConfig, type PushReadings }
 export { z1PushExpert, makeZ1PushExpert, type PushExpertOptions } from './tasks/z1-push-expert.ts';
 
 // Domain randomization and terrain.
-export { defaultDrConfig, disabledDrConfig, type DrConfig, type RangeDr } from './dr/config.ts';
-export { buildDrEvents, nominalDrState, validateDrConfig, type DrState, type DrTarget } from './dr/events.ts';
+export { defaultDrConfig, disabledDrConfig, type DrConfig, type RangeDr, type BuiltinDrConfig } from './dr/config.ts';
+export { registerDrTerm, listDrTerms, buildDrEvents, validateDrConfig, MODE_FIELD, type DrTermDef, type DrField, type DrParams } from './dr/registry.ts';
+export { nominalDrState, readEncoders, STANDARD_GRAVITY, type DrState, type DrTarget } from './dr/state.ts';
 export { Terrain, defaultTerrainConfig, TERRAIN_TYPES, type TerrainConfig, type TerrainType } from './terrain/heightfield.ts';

@@ -23,7 +23,7 @@ describe('config overrides', () => {
     expect(base.a.c).toEqual([1, 2]);
   });
   it('rejects unknown keys and wrong types, naming the path', () => {
-    expect(() => resolveTaskConfig('go1-flat', { dr: { frictoin: {} } } as never)).toThrow(/go1-flat\.dr\.frictoin: unknown config key/);
+    expect(() => resolveTaskConfig('go1-flat', { dr: { frictoin: {} } } as never)).toThrow(/go1-flat\.dr\.frictoin: unknown DR term \(registered: friction, /);
     expect(() => resolveTaskConfig('go1-flat', { control: { kp: 'high' } } as never)).toThrow(/go1-flat\.control\.kp: expected number/);
     expect(() => resolveTaskConfig('go1-flat', { dr: { friction: { range: [2, 1] } } } as never)).toThrow(/dr\.friction\.range/);
     expect(() => resolveTaskConfig('go1-flat', { decimation: 0 } as never)).toThrow(/decimation/);

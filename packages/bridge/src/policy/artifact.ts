@@ -5,7 +5,7 @@
  * artifact's own envConfig. Anything missing or disagreeing is an error naming the field: a policy never runs on
  * guessed conventions, and a task that is not registered is an error, never a default.
  */
-import type { ActionPipelineSpec, DeploySpec, Readings } from '@s2r/core';
+import type { ActionPipelineSpec, DeploySpec, PolicyControl, Readings } from '@s2r/core';
 import { loadPolicy, type Policy, type PolicyMeta } from '@s2r/policies';
 import { ResidualPolicy } from '@s2r/policies/residual/policy.ts';
 import { getTask } from '@s2r/sim/tasks/registry.ts';
@@ -13,10 +13,11 @@ import type { DeployPolicy } from './types.ts';
 import { validateDeployPolicy } from './validate.ts';
 
 /** Per-joint gains from the artifact; null (a torque task has none) is zeros only in torque mode. */
-function gains(v: number[] | null, meta: PolicyMeta, what: 'kp' | 'kd', path: string): Float64Array {
-  const n = meta.jointNames.length;
+function gains(c: PolicyControl, what: 'kp' | 'kd', path: string): Float64Array {
+  const n = c.jointNames.length;
+  const v = c[what];
   if (v === null) {
-    if (meta.actionMode === 'torque') return new Float64Array(n);
+    if (c.actionMode === 'torque') return new Float64Array(n);
     throw new Error(`policy artifact ${path}: control.${what} is missing for a position-mode policy`);
   }
   if (v.length !== n) throw new Error(`policy artifact ${path}: control.${what} has ${v.length} entries, expected ${n}`);
@@ -40,19 +41,21 @@ function taskDeploySpec(taskName: string, meta: PolicyMeta, path: string): Deplo
 }
 
 /**
- * The pipeline the policy trained behind: the artifact's (written since issue 11), else the task's. The artifact's
- * clip bounds win (they include the trainer's clip); scale, offset and joints must agree with the artifact.
+ * The pipeline the policy trained behind: the artifact's (written since issue 11; readPolicyControl checked it
+ * against the control block), else — a schemaVersion-1 file written before — the task's, resolved with the
+ * artifact's envConfig, with the artifact's clip bounds (they include the trainer's clip). Scale, mode, offset and
+ * joints must agree with the artifact: an old file is never reinterpreted under other conventions.
  */
-function pipelineFor(meta: PolicyMeta, spec: DeploySpec<Readings>, path: string): ActionPipelineSpec {
-  const base = meta.pipeline ?? spec.pipeline;
-  const p: ActionPipelineSpec = { ...base, low: meta.actionLow, high: meta.actionHigh };
+function pipelineFor(c: PolicyControl, spec: DeploySpec<Readings>, path: string): ActionPipelineSpec {
+  if (c.pipeline) return c.pipeline;
+  const p: ActionPipelineSpec = { ...spec.pipeline, low: c.actionLow, high: c.actionHigh };
   const bad = (what: string, a: unknown, b: unknown) => new Error(`policy artifact ${path}: ${what} is ${JSON.stringify(a)} in the artifact but ${JSON.stringify(b)} in the action pipeline of task "${spec.task}"`);
-  if (p.joints.join(',') !== meta.jointNames.join(',')) throw bad('the action joint order', meta.jointNames, p.joints);
-  if (p.mode !== meta.actionMode) throw bad('control.actionMode', meta.actionMode, p.mode);
-  if (Math.abs(p.scale - meta.actionScale) > 1e-9) throw bad('control.actionScale', meta.actionScale, p.scale);
+  if (p.joints.join(',') !== c.jointNames.join(',')) throw bad('the action joint order', c.jointNames, p.joints);
+  if (p.mode !== c.actionMode) throw bad('control.actionMode', c.actionMode, p.mode);
+  if (Math.abs(p.scale - c.actionScale) > 1e-9) throw bad('control.actionScale', c.actionScale, p.scale);
   if (p.mode === 'position') {
-    meta.defaultPose.forEach((q, i) => {
-      if (Math.abs(q - p.offset[i]!) > 1e-6) throw bad(`control.defaultPose of joint "${meta.jointNames[i]}"`, q, p.offset[i]);
+    c.defaultPose.forEach((q, i) => {
+      if (Math.abs(q - p.offset[i]!) > 1e-6) throw bad(`control.defaultPose of joint "${c.jointNames[i]}"`, q, p.offset[i]);
     });
   }
   return p;
@@ -61,7 +64,8 @@ function pipelineFor(meta: PolicyMeta, spec: DeploySpec<Readings>, path: string)
 export async function adaptArtifactPolicy(path: string, taskOverride?: string): Promise<DeployPolicy> {
   const p: Policy = await loadPolicy(path);
   const meta = p.meta;
-  const joints = meta.jointNames;
+  const control = meta.control;
+  const joints = control.jointNames;
   if (!joints.length) throw new Error(`policy artifact ${path}: no joint names (control.jointNames)`);
   const taskName = taskOverride ?? meta.task;
   const spec = taskDeploySpec(taskName, meta, path);
@@ -79,11 +83,11 @@ export async function adaptArtifactPolicy(path: string, taskOverride?: string): 
     jointNames: joints,
     obsSize: p.obsSize,
     actSize: p.actSize,
-    defaultPose: Float64Array.from(meta.defaultPose),
-    pipeline: pipelineFor(meta, spec, path),
-    kp: gains(meta.kp, meta, 'kp', path),
-    kd: gains(meta.kd, meta, 'kd', path),
-    policyRate: meta.policyRate,
+    defaultPose: Float64Array.from(control.defaultPose),
+    pipeline: pipelineFor(control, spec, path),
+    kp: gains(control, 'kp', path),
+    kd: gains(control, 'kd', path),
+    policyRate: 1 / control.dt,
     observe,
     act: !chunk ? (obs) => p.act(obs) : undefined,
     actChunk: split ? (h) => split.base.actChunk!(h) : p.actChunk ? (h) => p.actChunk!(h) : undefined,

@@ -3,8 +3,9 @@
  * obs history (To frames, z-scored with `normalizer`) → MLP → action in [−1, 1] → denormalized with
  * model.actionNormalizer. tensors 'mlp.<i>.w' [in×out] / 'mlp.<i>.b'.
  */
+import type { PolicyControl } from '@s2r/core';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
-import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type PolicyArtifact } from '../artifact.ts';
 import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
 import { decodeObsNormalizer, encodeObsNormalizer } from '../diffusion/artifact.ts';
 import { checkActionFrame, type RelativeActionFrame } from '../demos/action-frame.ts';
@@ -27,7 +28,7 @@ export function makeBcArtifact(i: {
   task: string;
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
-  control: ArtifactControl;
+  control: PolicyControl;
   obsNormalizer: ObsNormalizer;
   actionNormalizer: ActionNormalizer;
   actionRange?: { min: number[]; max: number[] };

@@ -1,7 +1,7 @@
 /** The deployable BC-MLP policy (house `Policy`, kind 'bc-mlp'): Float32Array MLP, no tfjs; keeps its own history. */
 import { RuntimeMlp } from '../runtime/mlp.ts';
 import { readArtifact, type PolicyArtifact } from '../artifact.ts';
-import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
+import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy-meta.ts';
 import { checkBcArtifact, type BcModel } from './artifact.ts';
 import { denormalizeAction, normalizeObs, type ObsNormalizer } from '../demos/normalizer.ts';
 import { toAbsolute } from '../demos/action-frame.ts';

@@ -1,10 +1,12 @@
 /**
  * Normalizers shipped inside BC / diffusion artifacts.
- * - Observations: z-score, (x − mean)/std, clipped to ±clip. A dimension whose std is below `minStd` (e.g. a
- *   constant goal) is only centred, so it never blows up to ±clip on a tiny deviation at deployment.
+ * - Observations: z-score clipped to ±clip, with the one arithmetic of ../normalizer.ts (a float32 mean and a
+ *   multiply by the float32 reciprocal of the std, as PPO and the ONNX export do). A dimension whose std is below
+ *   `minStd` (e.g. a constant goal) is only centred, so it never blows up to ±clip on a tiny deviation at deployment.
  * - Actions: min-max to [−1, 1] (Diffusion Policy's limits normalizer), since the sampler clips x̂₀ to ±1.
  */
 import type { FeatureStats } from './dataset.ts';
+import { invStd32, normalizeValue } from '../normalizer.ts';
 
 export interface ObsNormalizer {
   mean: number[];
@@ -29,8 +31,17 @@ export interface ActionNormalizer {
   max: number[];
 }
 
+/**
+ * The normalizer from dataset statistics, already rounded the way the artifact stores it (float32 mean, float32
+ * var = std²): training sees exactly the numbers deployment will decode, not a float64 original 1 ulp away.
+ */
 export function makeObsNormalizer(s: FeatureStats, minStd = 1e-3, clip = 5, mask?: number[]): ObsNormalizer {
-  return { mean: [...s.mean], std: s.std.map((v) => (v < minStd ? 1 : v)), clip, ...(mask ? { mask } : {}) };
+  return {
+    mean: s.mean.map((v) => Math.fround(v)),
+    std: s.std.map((v) => (v < minStd ? 1 : Math.sqrt(Math.fround(v * v)))),
+    clip,
+    ...(mask ? { mask } : {}),
+  };
 }
 
 export function makeActionNormalizer(s: Pick<FeatureStats, 'min' | 'max'>, minRange = 1e-4): ActionNormalizer {
@@ -56,9 +67,7 @@ export function checkActionNormalizer(n: ActionNormalizer | undefined, dim: numb
 
 export function normalizeObs(n: ObsNormalizer, x: ArrayLike<number>, out: Float32Array, off = 0): void {
   for (let i = 0; i < n.mean.length; i++) {
-    let v = (x[i]! - n.mean[i]!) / n.std[i]!;
-    if (v > n.clip) v = n.clip;
-    else if (v < -n.clip) v = -n.clip;
+    const v = normalizeValue(x[i]!, Math.fround(n.mean[i]!), invStd32(n.std[i]!), n.clip);
     out[off + i] = n.mask ? v * n.mask[i]! : v;
   }
 }

@@ -1,5 +1,5 @@
 /** What every learner trained from demonstrations (BC, diffusion) takes and reports. */
-import type { ArtifactControl } from '../artifact.ts';
+import type { PolicyControl } from '@s2r/core';
 import { computeStats, rowsOf, type DemoDataset } from './dataset.ts';
 import { makeActionNormalizer, makeObsNormalizer, normalizeAction, termMask } from './normalizer.ts';
 import { loadDemos } from './store.ts';
@@ -19,7 +19,7 @@ export interface DemoTrainOptions<C> {
   demos: DemoDataset | string;
   config?: Partial<C>;
   /** Default pose / gains of the task (else taken from the demos' meta.control, else zeros / null). */
-  control?: Partial<ArtifactControl>;
+  control?: Partial<PolicyControl>;
   /** Where to write the artifact (policy.json). */
   out?: string;
   /** Called every `progressEvery` iterations (default 50) — drive a progress bar / metrics.jsonl from it. */

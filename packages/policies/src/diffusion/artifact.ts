@@ -8,8 +8,9 @@
  *   tensors     'denoiser.<name>' for every FiLM-MLP parameter (EMA weights), shapes from paramShapes()
  *   control     dt, action scale/mode/bounds, joints, default pose, gains (from the demonstrations' task)
  */
+import type { PolicyControl } from '@s2r/core';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
-import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type PolicyArtifact } from '../artifact.ts';
 import { checkConfig, paramShapes, type FilmMlpConfig, type Params } from './film-mlp.ts';
 import { checkActionNormalizer, type ActionNormalizer, type ObsNormalizer } from '../demos/normalizer.ts';
 import type { ChunkSpec } from './chunked-policy.ts';
@@ -52,7 +53,7 @@ export interface DiffusionModel {
 }
 
 /** Control block defaults when the task does not say (no default pose offset, no gains). */
-export function defaultControl(actionSpec: ActionSpec, dt: number, c: Partial<ArtifactControl> = {}): ArtifactControl {
+export function defaultControl(actionSpec: ActionSpec, dt: number, c: Partial<PolicyControl> = {}): PolicyControl {
   return {
     dt,
     actionScale: actionSpec.scale,
@@ -87,7 +88,7 @@ export interface DiffusionArtifactInput {
   task: string;
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
-  control: ArtifactControl;
+  control: PolicyControl;
   obsNormalizer: ObsNormalizer;
   actionNormalizer: ActionNormalizer;
   actionRange?: { min: number[]; max: number[] };

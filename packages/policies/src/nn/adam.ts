@@ -15,6 +15,8 @@ export interface AdamState {
 export class Adam {
   lr: number;
   step = 0;
+  /** Per-parameter learning rates that override `lr` (null entries follow `lr`): e.g. a critic at its own fixed LR while the actor's adapts. */
+  fixedLr: (number | null)[] | null = null;
   private readonly m: tf.Variable[];
   private readonly v: tf.Variable[];
 
@@ -43,6 +45,7 @@ export class Adam {
     const bc2 = 1 - Math.pow(this.beta2, t);
     // Fold the bias corrections into the step size: p -= lr·√bc2/bc1 · m / (√v + eps·√bc2), exact rewrite.
     const stepSize = (this.lr * Math.sqrt(bc2)) / bc1;
+    const stepOf = (i: number) => (this.fixedLr?.[i] != null ? (this.fixedLr[i]! * Math.sqrt(bc2)) / bc1 : stepSize);
     const epsHat = this.eps * Math.sqrt(bc2);
     return tf.tidy(() => {
       const sq = grads.map((g) => tf.sum(tf.square(g)));
@@ -55,7 +58,7 @@ export class Adam {
         const v = tf.add(tf.mul(this.v[i]!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
         this.m[i]!.assign(m);
         this.v[i]!.assign(v);
-        this.params[i]!.assign(tf.sub(this.params[i]!, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsHat)), stepSize)));
+        this.params[i]!.assign(tf.sub(this.params[i]!, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsHat)), stepOf(i))));
       }
       return tf.keep(norm);
     });

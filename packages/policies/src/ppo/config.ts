@@ -50,9 +50,20 @@ export interface PpoConfig {
 
   /** Adam learning rate (rsl_rl: 1e-3). */
   learningRate: number;
+  /**
+   * The critic's own fixed Adam LR; 0 = it shares learningRate (and its adaptation), as rsl_rl. A small, KL-guarded
+   * actor LR (residual RL) would otherwise starve the value fit.
+   */
+  criticLearningRate: number;
   /** 'adaptive': lr ×/÷ 1.5 to keep the KL near desiredKl (rsl_rl default); 'fixed': constant. */
   schedule: 'adaptive' | 'fixed';
   desiredKl: number;
+  /**
+   * KL guard: end an update's epochs early when a minibatch's KL to the rollout policy, measured before its step,
+   * exceeds this (that step is not taken); 0 = off. Keeps one bad update (a cold start, a too-large LR) from
+   * moving the policy far; SB3's target_kl.
+   */
+  klStop: number;
   lrMin: number;
   lrMax: number;
   /** Surrogate clip ε (0.2). */
@@ -115,8 +126,10 @@ export function basePpoConfig(): PpoConfig {
     initStd: 1.0,
     asymmetricCritic: true,
     learningRate: 1e-3,
+    criticLearningRate: 0,
     schedule: 'adaptive',
     desiredKl: 0.01,
+    klStop: 0,
     lrMin: 1e-5,
     lrMax: 1e-2,
     clip: 0.2,
@@ -283,7 +296,9 @@ export function validatePpoConfig(c: PpoConfig): void {
   if (!(c.gamma > 0 && c.gamma <= 1)) bad('gamma', 'must be in (0, 1]');
   if (!(c.lam >= 0 && c.lam <= 1)) bad('lam', 'must be in [0, 1]');
   if (!(c.learningRate > 0)) bad('learningRate', 'must be > 0');
+  if (!(c.criticLearningRate >= 0)) bad('criticLearningRate', 'must be ≥ 0 (0 = learningRate)');
   if (!(c.initStd > 0)) bad('initStd', 'must be > 0');
   if (!(c.clip > 0)) bad('clip', 'must be > 0');
+  if (!(c.klStop >= 0)) bad('klStop', `must be ≥ 0 (0 = off), got ${c.klStop}`);
   if (!(c.totalSteps >= 0) || !(c.maxMinutes >= 0)) bad('totalSteps/maxMinutes', 'must be ≥ 0');
 }

@@ -3,9 +3,9 @@
  * gains, the action pipeline) from the task's DeploySpec (@s2r/core's DeployFacts). A task that is not registered
  * is an error naming it, never a zero pose; tests' toy envs pass their facts explicitly.
  */
-import type { ActionPipelineSpec, ActionSpec, DeployFacts, SpaceSpec } from '@s2r/core';
+import type { ActionPipelineSpec, ActionSpec, DeployFacts, PolicyControl, SpaceSpec } from '@s2r/core';
 import { getTask } from '@s2r/sim/tasks/registry.ts';
-import { buildArtifact, encodeTensor, type ArtifactControl, type PolicyArtifact } from '../artifact.ts';
+import { buildArtifact, encodeTensor, type PolicyArtifact } from '../artifact.ts';
 import { encodeMlp } from '../mlp-policy.ts';
 import type { PPO } from './ppo.ts';
 
@@ -51,7 +51,7 @@ export function deployFacts(task: string, envConfig: unknown): DeployFacts {
 export function exportPpoArtifact(ppo: PPO, env: EnvFacts, training: Record<string, unknown>): PolicyArtifact {
   const { model, tensors } = encodeMlp(ppo.actor.export(), ppo.cfg.activation, ppo.logStdValues);
   const norm = ppo.obsNorm.toData();
-  const control: ArtifactControl = {
+  const control: PolicyControl = {
     dt: env.dt,
     actionScale: env.actionSpec.scale,
     actionMode: env.actionSpec.mode,

@@ -39,6 +39,20 @@ export interface UpdateStats {
   learningRate: number;
   actionStd: number;
   updateMs: number;
+  /** Minibatch steps taken (fewer than numEpochs × numMinibatches when the KL guard, cfg.klStop, ended the update). */
+  steps: number;
+}
+
+/** How one update runs. */
+export interface UpdateOptions {
+  /** The rollout was collected by the previous policy version (maxPolicyLag 1): see beginUpdate. */
+  lagged?: boolean;
+  /**
+   * Fit the critic only: the actor and log σ get no gradient (their Adam moments stay as they were) and the LR is
+   * not adapted. A critic warm-up before any actor update (residual RL on a strong base: a cold value function's
+   * advantages are noise, and the actor would follow them away from the base).
+   */
+  criticOnly?: boolean;
 }
 
 export interface PpoState {
@@ -94,6 +108,7 @@ export class PPO {
     this.logStdJs = new Float32Array(dims.act).fill(Math.log(cfg.initStd));
     this.logStd = tf.tidy(() => tf.variable(tf.tensor1d(this.logStdJs), true, 'actor/logStd'));
     this.opt = new Adam([...this.actor.variables, this.logStd, ...this.critic.variables], cfg.learningRate);
+    if (cfg.criticLearningRate > 0) this.opt.fixedLr = [...this.actor.variables.map(() => null), null, ...this.critic.variables.map(() => cfg.criticLearningRate)];
     this.obsNorm = new RunningNormalizer(dims.obs, cfg.obsClip);
     this.criticNorm = asym ? new RunningNormalizer(this.criticDim, cfg.obsClip) : null;
     if (!cfg.normalizeObs) {
@@ -227,9 +242,9 @@ export class PPO {
   }
 
   /** Minibatch epochs over the rollout just collected (all of them, now), then refresh the rollout networks. */
-  update(): UpdateStats {
+  update(opts: Omit<UpdateOptions, 'lagged'> = {}): UpdateStats {
     const filled = this.storage;
-    const job = this.beginUpdate();
+    const job = this.beginUpdate(opts);
     while (job.step());
     const st = job.finish();
     // Hand back the same storage object: callers of the sequential API may hold on to `ppo.storage`.
@@ -249,7 +264,7 @@ export class PPO {
    * importance weight (decoupled PPO, ppo/loss.ts); the KL of the adaptive LR is measured from the proximal policy
    * too, so the lag does not count as step size. Reads actorRt/criticRt: call syncRuntime() first.
    */
-  beginUpdate(opts: { lagged?: boolean } = {}): UpdateJob {
+  beginUpdate(opts: UpdateOptions = {}): UpdateJob {
     const s = this.storage;
     if (s.step !== s.T) throw new Error(`PPO.beginUpdate: storage holds ${s.step}/${s.T} steps`);
     if (opts.lagged) this.proximal(s);
@@ -257,7 +272,7 @@ export class PPO {
     this.storage = this.spare;
     this.storage.clear();
     this.spare = s;
-    return new UpdateJob(this, s, this.mb, this.perm, this.mbRng);
+    return new UpdateJob(this, s, this.mb, this.perm, this.mbRng, opts.criticOnly === true);
   }
 
   /** μ, σ and log π of the current parameters on a collected rollout (the proximal policy of a lagged update). */
@@ -295,12 +310,26 @@ export class PPO {
     else if (kl < c.desiredKl / 2 && kl > 0) this.opt.lr = Math.min(c.lrMax, this.opt.lr * 1.5);
   }
 
-  /** One minibatch gradient step (forward, loss, backward, Adam) on gathered rows; returns the loss terms. */
-  minibatchStep(mb: Minibatch, dMu: Float32Array, dValues: Float32Array, dLogStd: Float32Array): { surrogate: number; valueLoss: number; entropy: number; kl: number; clipFraction: number; gradNorm: number } {
+  /**
+   * One minibatch gradient step (forward, loss, backward, Adam) on gathered rows; returns the loss terms.
+   * criticOnly: the actor's and log σ's gradients are zeroed and the LR is left alone. `applied` is false when the
+   * KL guard (cfg.klStop) refused the step: the minibatch's KL, measured before the step, was over the limit.
+   */
+  minibatchStep(mb: Minibatch, dMu: Float32Array, dValues: Float32Array, dLogStd: Float32Array, criticOnly = false): { surrogate: number; valueLoss: number; entropy: number; kl: number; clipFraction: number; gradNorm: number; applied: boolean } {
+    const guard = (kl: number) => {
+      if (criticOnly || !(this.cfg.klStop > 0 && kl > this.cfg.klStop)) return false;
+      // A refused step still counts as "KL too high" for the adaptive LR. Without it every guarded update would
+      // only raise the LR (its first minibatch's KL is ~0, ×1.5) and never lower it: it ran away to lrMax in
+      // 10 updates on z1-push.
+      if (this.cfg.schedule === 'adaptive') this.opt.lr = Math.max(this.cfg.lrMin, this.opt.lr / 1.5);
+      return true;
+    };
     if (this.shards) {
       if (mb !== this.shards.mb) throw new Error('PPO.minibatchStep: with gradShards the minibatch must be the shared one (UpdateJob gathers into it)');
       const { grad, stats } = this.shards.compute(this.actor, this.critic, this.logStdJs);
-      this.adaptLr(stats.kl);
+      if (guard(stats.kl)) return { ...stats, gradNorm: 0, applied: false };
+      if (criticOnly) grad.fill(0, 0, this.actor.variables.reduce((n, v) => n + v.size, 0) + this.dims.act); // actor, then log σ, then critic (opt.params order)
+      else this.adaptLr(stats.kl);
       const vars = this.opt.params;
       const norm = tf.tidy(() => {
         let o = 0;
@@ -315,12 +344,13 @@ export class PPO {
       const gradNorm = norm.dataSync()[0]!;
       norm.dispose();
       this.logStdJs = this.logStd.dataSync() as Float32Array;
-      return { ...stats, gradNorm };
+      return { ...stats, gradNorm, applied: true };
     }
     const c = this.cfg;
     const B = mb.size;
     const A = this.dims.act;
     let stats = { surrogate: 0, valueLoss: 0, entropy: 0, kl: 0, clipFraction: 0 };
+    let refused = false;
     const norm = tf.tidy(() => {
       const aActs = this.actor.forwardTrain(tf.tensor2d(mb.obs, [B, this.dims.obs]));
       const cActs = this.critic.forwardTrain(tf.tensor2d(mb.criticObs, [B, this.criticDim]));
@@ -335,16 +365,24 @@ export class PPO {
         },
         { dMu, dValues, dLogStd },
       );
-      this.adaptLr(L.kl);
       stats = { surrogate: L.surrogate, valueLoss: L.valueLoss, entropy: L.entropy, kl: L.kl, clipFraction: L.clipFraction };
+      if (guard(L.kl)) {
+        refused = true;
+        return tf.scalar(0);
+      }
+      if (criticOnly) {
+        dMu.fill(0);
+        dLogStd.fill(0);
+      } else this.adaptLr(L.kl);
       const gA = this.actor.backward(aActs, tf.tensor2d(dMu, [B, A])).grads;
       const gC = this.critic.backward(cActs, tf.tensor2d(dValues, [B, 1])).grads;
       return this.opt.apply([...gA, tf.tensor1d(dLogStd), ...gC], c.maxGradNorm);
     });
     const gradNorm = norm.dataSync()[0]!;
     norm.dispose();
+    if (refused) return { ...stats, gradNorm: 0, applied: false };
     this.logStdJs = this.logStd.dataSync() as Float32Array;
-    return { ...stats, gradNorm };
+    return { ...stats, gradNorm, applied: true };
   }
 
   /** Which path rollout inference takes ('js' or 'tfjs'), decided at construction. */
@@ -442,6 +480,8 @@ export class UpdateJob {
   private n = 0;
   private ms = 0;
   private readonly sum = { surrogate: 0, valueLoss: 0, entropy: 0, kl: 0, clipFraction: 0, gradNorm: 0 };
+  /** The refused minibatch's KL when the guard ended the update, else null. */
+  private guardKl: number | null = null;
   private readonly dMu: Float32Array;
   private readonly dValues: Float32Array;
   private readonly dLogStd: Float32Array;
@@ -452,6 +492,7 @@ export class UpdateJob {
     private readonly mb: Minibatch,
     private readonly perm: Uint32Array,
     private readonly mbRng: Rng,
+    private readonly criticOnly = false,
   ) {
     const A = ppo.dims.act;
     this.dMu = new Float32Array(mb.size * A);
@@ -474,7 +515,14 @@ export class UpdateJob {
       this.mbRng.shuffle(this.perm);
     }
     this.mb.gather(this.s, this.perm, this.m * this.mb.size);
-    const L = this.ppo.minibatchStep(this.mb, this.dMu, this.dValues, this.dLogStd);
+    const L = this.ppo.minibatchStep(this.mb, this.dMu, this.dValues, this.dLogStd, this.criticOnly);
+    if (!L.applied) {
+      // KL guard: this step was refused, and so are the rest of the update's. Its KL is reported (the reason).
+      this.guardKl = L.kl;
+      this.epoch = c.numEpochs;
+      this.ms += performance.now() - t0;
+      return true;
+    }
     for (const k of Object.keys(this.sum) as (keyof typeof this.sum)[]) this.sum[k] += L[k];
     this.n++;
     if (++this.m === c.numMinibatches) {
@@ -488,6 +536,7 @@ export class UpdateJob {
   /** Mean stats over the steps; the rollout storage is free again. updateMs = time inside step(), summed. */
   finish(): UpdateStats {
     if (!this.done) throw new Error(`UpdateJob.finish: ${this.n} of ${this.ppo.cfg.numEpochs * this.ppo.cfg.numMinibatches} minibatch steps done`);
+    // The KL reported is the largest the guard saw when it stopped the update (the limit was crossed), else the mean.
     this.s.clear();
     const n = Math.max(1, this.n);
     const std = this.ppo.actionStd;
@@ -495,12 +544,13 @@ export class UpdateJob {
       surrogate: this.sum.surrogate / n,
       valueLoss: this.sum.valueLoss / n,
       entropy: this.sum.entropy / n,
-      kl: this.sum.kl / n,
+      kl: this.guardKl ?? this.sum.kl / n,
       clipFraction: this.sum.clipFraction / n,
       gradNorm: this.sum.gradNorm / n,
       learningRate: this.ppo.opt.lr,
       actionStd: std.reduce((a, b) => a + b, 0) / std.length,
       updateMs: this.ms,
+      steps: this.n,
     };
   }
 }

@@ -9,21 +9,22 @@
  *   tensors             'residual.<i>.w' [in×out], 'residual.<i>.b'
  *   a = clip(a_base + bound ⊙ clip(μ(x), −1, 1), low, high)
  */
+import type { PolicyControl } from '@s2r/core';
 import type { ActionSpec, SpaceSpec } from '@s2r/sim/env/types.ts';
-import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type ArtifactControl, type EncodedTensor, type PolicyArtifact } from '../artifact.ts';
+import { ArtifactError, buildArtifact, decodeTensor, encodeTensor, validateArtifact, type EncodedTensor, type PolicyArtifact } from '../artifact.ts';
 import type { RuntimeActivation, RuntimeLayer } from '../runtime/mlp.ts';
 
 export interface ResidualModel {
   base: PolicyArtifact;
   baseActionNormalizer: { mean: EncodedTensor; var: EncodedTensor; clip: number; eps: number };
-  residual: { activation: RuntimeActivation; sizes: number[]; logStd: number[]; scale: number; bound: number[] };
+  residual: { activation: RuntimeActivation; sizes: number[]; logStd: number[]; scale: number; bound: number[]; baseOwnAction?: boolean };
 }
 
 export interface ResidualArtifactInput {
   task: string;
   observationSpec: SpaceSpec;
   actionSpec: ActionSpec;
-  control: ArtifactControl;
+  control: PolicyControl;
   base: PolicyArtifact;
   /** Running normalizer over [obs, a_base] (size O + A). */
   norm: { mean: Float32Array | Float64Array; var: Float32Array | Float64Array; count: number; clip: number; eps: number };
@@ -32,6 +33,8 @@ export interface ResidualArtifactInput {
   logStd: ArrayLike<number>;
   scale: number;
   bound: number[];
+  /** The base was fed its own previous action as last_action in training (OwnCommandBase); absent = false. */
+  baseOwnAction?: boolean;
   training: Record<string, unknown>;
 }
 
@@ -48,7 +51,7 @@ export function makeResidualArtifact(i: ResidualArtifactInput): PolicyArtifact {
   const model: ResidualModel = {
     base: i.base,
     baseActionNormalizer: { mean: encodeTensor(f(i.norm.mean, O, O + A)), var: encodeTensor(f(i.norm.var, O, O + A)), clip: i.norm.clip, eps: i.norm.eps },
-    residual: { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], logStd: Array.from(i.logStd), scale: i.scale, bound: i.bound },
+    residual: { activation: i.activation, sizes: [i.layers[0]!.in, ...i.layers.map((l) => l.out)], logStd: Array.from(i.logStd), scale: i.scale, bound: i.bound, ...(i.baseOwnAction ? { baseOwnAction: true } : {}) },
   };
   return buildArtifact({
     kind: 'residual',
@@ -86,6 +89,7 @@ export function checkResidualArtifact(raw: unknown, where = 'residual artifact',
   if (!r || !['elu', 'relu', 'tanh', 'linear'].includes(r.activation)) throw new ArtifactError(`${where}: model.residual.activation`, `unknown ${JSON.stringify(r?.activation)}`);
   if (!Array.isArray(r.sizes) || r.sizes.length < 2 || r.sizes[0] !== O + A || r.sizes[r.sizes.length - 1] !== A) throw new ArtifactError(`${where}: model.residual.sizes`, `must run from ${O}+${A} inputs to ${A} outputs, got [${r.sizes}]`);
   if (!(typeof r.scale === 'number' && r.scale > 0)) throw new ArtifactError(`${where}: model.residual.scale`, `must be > 0, got ${r.scale}`);
+  if (r.baseOwnAction !== undefined && typeof r.baseOwnAction !== 'boolean') throw new ArtifactError(`${where}: model.residual.baseOwnAction`, `must be a boolean, got ${JSON.stringify(r.baseOwnAction)}`);
   if (!Array.isArray(r.bound) || r.bound.length !== A || !r.bound.every((b) => Number.isFinite(b) && b >= 0)) throw new ArtifactError(`${where}: model.residual.bound`, `must hold ${A} finite non-negative bounds`);
   const layers: RuntimeLayer[] = [];
   for (let k = 0; k + 1 < r.sizes.length; k++) {

@@ -29,3 +29,67 @@ export function baseActionRange(a: PolicyArtifact): { min: number[]; max: number
   const m = a.model as { actionRange?: { min: number[]; max: number[] }; actionNormalizer?: { min: number[]; max: number[] }; actionFrame?: unknown };
   return m.actionRange ?? (m.actionFrame ? undefined : m.actionNormalizer);
 }
+
+/**
+ * The base fed its own previous action in place of the observation's `last_action` (the command actually sent,
+ * residual included). A relative-frame base (z1-push diffusion) plans every chunk as moves from `last_action`, so
+ * with the executed command there every residual correction at a re-plan is kept for the rest of the episode: the
+ * residual integrates, its exploration noise random-walks, and a small change of its mean drifts the whole
+ * trajectory. Fed its own command, the base follows its own plan and the residual is a bounded offset around it.
+ *
+ * Acts per step only (no chunk/actChunk): it needs every step's action to know its own command, so a bridge runs
+ * it whole on the control thread instead of splitting base chunks off to the queue.
+ */
+export class OwnCommandBase implements Policy {
+  readonly kind: string;
+  readonly obsSize: number;
+  readonly actSize: number;
+  readonly meta: Policy['meta'];
+  private readonly x: Float32Array;
+  private readonly prev: Float32Array;
+  private fresh = true;
+
+  constructor(readonly inner: Policy, readonly offset: number) {
+    this.kind = inner.kind;
+    this.obsSize = inner.obsSize;
+    this.actSize = inner.actSize;
+    this.meta = inner.meta;
+    if (!(offset >= 0 && offset + inner.actSize <= inner.obsSize)) throw new Error(`OwnCommandBase: last_action slot [${offset}, ${offset + inner.actSize}) is outside the ${inner.obsSize}-value observation`);
+    this.x = new Float32Array(inner.obsSize);
+    this.prev = new Float32Array(inner.actSize);
+  }
+
+  reset(): void {
+    this.inner.reset();
+    this.fresh = true;
+  }
+
+  act(obs: Float32Array): Float32Array {
+    this.x.set(obs);
+    // The first step of an episode keeps the observed command (the reset pose's): the base has issued none yet.
+    if (!this.fresh) this.x.set(this.prev, this.offset);
+    this.fresh = false;
+    const a = this.inner.act(this.x);
+    this.prev.set(a);
+    return a;
+  }
+
+  warmup(): void {
+    (this.inner as { warmup?: () => void }).warmup?.();
+    this.reset();
+  }
+
+  dispose(): void {
+    this.inner.dispose?.();
+  }
+}
+
+/** Offset of the `last_action` term in a spec's observation (an error naming the terms when it has none). */
+export function lastActionOffset(spec: { terms: { name: string; size: number }[] }, actSize: number, where: string): number {
+  let off = 0;
+  for (const t of spec.terms) {
+    if (t.name === 'last_action' && t.size === actSize) return off;
+    off += t.size;
+  }
+  throw new Error(`${where}: baseOwnAction needs a last_action term of ${actSize} values in the observation (terms: ${spec.terms.map((t) => t.name).join(', ')})`);
+}

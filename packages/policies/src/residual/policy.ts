@@ -11,7 +11,7 @@ import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { RuntimeMlp } from '../runtime/mlp.ts';
 import { checkResidualArtifact } from './artifact.ts';
-import { basePolicyFromArtifact } from './base.ts';
+import { basePolicyFromArtifact, lastActionOffset, OwnCommandBase } from './base.ts';
 import { composeAction } from './vec-env.ts';
 
 export class ResidualPolicy implements Policy {
@@ -48,7 +48,9 @@ export class ResidualPolicy implements Policy {
 
   static async create(artifact: PolicyArtifact | unknown, opts: { rng?: Rng; expectSpecHash?: string } = {}, where = 'residual artifact'): Promise<ResidualPolicy> {
     const c = checkResidualArtifact(artifact, where, opts.expectSpecHash);
-    const base = await basePolicyFromArtifact(c.base, opts.rng ?? Rng.seed(0), `${where}: model.base`);
+    let base = await basePolicyFromArtifact(c.base, opts.rng ?? Rng.seed(0), `${where}: model.base`);
+    // Trained with the base fed its own previous action: deploy it the same way (per step, not split off).
+    if (c.model.residual.baseOwnAction) base = new OwnCommandBase(base, lastActionOffset(c.artifact.specs.observation, c.artifact.specs.action.size, `${where}: model.residual.baseOwnAction`));
     return new ResidualPolicy(c, base, where);
   }
 

@@ -41,7 +41,7 @@ export async function trainFromCli(ctx: TrainCliCtx): Promise<number> {
   try {
     r = await trainResidual({
       task: ctx.task, base: baseArt, seed, signal: ctx.signal,
-      config: { scale: cfg.scale, totalSteps: cfg.totalSteps, backend: cfg.backend, ppo: cfg.ppo as DeepPartial<PpoConfig> },
+      config: { ...cfg, ppo: cfg.ppo as DeepPartial<PpoConfig> },
       onProgress: (p) => {
         start();
         run.metric({ iteration: p.iteration, envSteps: p.envSteps, meanReturn: p.meanReturn, successRate: p.successRate, episodes: p.episodes, ...p.stats });

@@ -21,7 +21,7 @@ async function wrap(p: Policy, o: FactoryOptions, chunked: boolean) {
   const spec = z1Push.deploy();
   const block = o.block ?? [0.5, 0.05, 0.025, 0, 0, 0, 1];
   const goal = o.goal ?? [0.55, 0.15];
-  const m = p.meta;
+  const m = p.meta.control;
   const readings = { jointPos: new Float64Array(0) as ArrayLike<number>, jointVel: new Float64Array(0) as ArrayLike<number>, blockPose: block, goal, lastAction: new Float32Array(0) as ArrayLike<number> };
   return {
     jointNames: m.jointNames,
@@ -31,7 +31,7 @@ async function wrap(p: Policy, o: FactoryOptions, chunked: boolean) {
     pipeline: { ...(m.pipeline ?? spec.pipeline), low: m.actionLow, high: m.actionHigh },
     kp: Float64Array.from(m.kp ?? spec.kp),
     kd: Float64Array.from(m.kd ?? spec.kd),
-    policyRate: m.policyRate,
+    policyRate: 1 / m.dt,
     observe(input: { jointPos: Float64Array; jointVel: Float64Array; lastAction: Float32Array }, out: Float32Array) {
       readings.jointPos = input.jointPos;
       readings.jointVel = input.jointVel;

@@ -10,7 +10,8 @@
 import { ActionPipeline, Rng, type ActionPipelineSpec } from '@s2r/core';
 import type { RobotSim, SimWorld } from '../physics/types.ts';
 import type { DrConfig } from '../dr/config.ts';
-import { nominalDrState, type DrState, type DrTarget } from '../dr/events.ts';
+import { nominalDrState, type DrState, type DrTarget } from '../dr/state.ts';
+import { drActionBufferSteps, drEpisodeStart, drObservationNoise, drStepRows } from '../dr/registry.ts';
 import type { ActionSpec, SpaceSpec, StepInfo, StepResult, TaskEnv } from './types.ts';
 import { describeParams, formatTable, type DrValue, type EventTerm, type ObservationTerm, type RewardTerm, type TerminationTerm } from './terms.ts';
 
@@ -80,11 +81,15 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   readonly decimation: number;
   readonly dt: number;
   readonly maxEpisodeSteps: number;
+  // DrTarget: what the registered DR terms (dr/registry.ts) read and write.
   readonly world: SimWorld;
   readonly robot: RobotSim;
+  /** PD gains before the DR gain scales, robot joint order (N·m/rad, N·m·s/rad). */
   readonly nominalKp: Float32Array;
   readonly nominalKd: Float32Array;
+  /** Drawn DR values of this episode, beside the nominal ones. */
   readonly dr: DrState;
+  /** Control steps of action history kept for the latency term (0 when it is off). */
   readonly maxActionLatency: number;
   maxReturn: number | null = null;
 
@@ -145,7 +150,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     this.nominalKp = Float32Array.from(gains.kp);
     this.nominalKd = Float32Array.from(gains.kd);
     this.dr = nominalDrState(robot);
-    this.maxActionLatency = config.dr.actionLatency.enabled ? Math.max(0, Math.floor(config.dr.actionLatency.range[1])) : 0;
+    this.maxActionLatency = drActionBufferSteps(config.dr);
     this.opts = opts;
     this.info = { rewardTerms: {} };
   }
@@ -183,12 +188,10 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
     this.intervalTimers = this.eventTerms.map(() => 0);
     this.obsBuf = new Float32Array(this.observationSpec.size);
     this.privBuf = this.privilegedSpec ? new Float32Array(this.privilegedSpec.size) : null;
-    const nz = this.config.dr.obsNoise;
     this.noise = new Float32Array(this.observationSpec.size);
     let o = 0;
     for (const t of m.observations) {
-      const s = nz.enabled ? (nz.scales[t.name] ?? t.noise ?? 0) * nz.level : 0;
-      this.noise.fill(s, o, o + t.size);
+      this.noise.fill(drObservationNoise(this.config.dr, t.name, t.noise), o, o + t.size);
       o += t.size;
     }
   }
@@ -215,10 +218,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
       (this.opts.log ?? console.log)(this.termsTable());
       this.printed = true;
     }
-    if (this.config.dr.gravity.enabled) {
-      this.dr.gravity = [0, 0, -9.81];
-      this.world.setGravity(this.dr.gravity);
-    }
+    drEpisodeStart(this, this.config.dr);
     // Interval draws belong to the episode they happened in.
     for (const t of this.eventTerms) if (t.mode === 'interval') delete this.drDrawn[t.name];
     for (const t of this.eventTerms) if (t.mode === 'reset') this.runEvent(t);
@@ -338,8 +338,7 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
       [String(this.terminationTerms.length), 'time_out', `truncation at ${this.config.episodeLengthS} s`],
     ]));
     const evRows = this.eventTerms.map((t, i) => [String(i), t.name, t.mode === 'interval' ? `interval ${t.intervalS} s` : t.mode, t.describe ?? describeParams(t.params)]);
-    const nz = this.config.dr.obsNoise;
-    if (nz.enabled) evRows.push([String(evRows.length), 'obs_noise', 'step', `uniform ±level ${nz.level} × per-term scale (see observation table)`]);
+    for (const [name, describe] of drStepRows(this.config.dr)) evRows.push([String(evRows.length), name, 'step', describe]);
     parts.push(formatTable('Active domain-randomization events', ['#', 'term', 'mode', 'distribution'], evRows.length ? evRows : [['-', '(none)', '', '']]));
     return parts.join('\n\n');
   }

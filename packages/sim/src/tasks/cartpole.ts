@@ -9,7 +9,7 @@ import type { Rng } from '@s2r/core';
 import { computeObservation, ManagerEnv, specFromTerms, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { ObservationTerm } from '../env/terms.ts';
 import { disabledDrConfig } from '../dr/config.ts';
-import { buildDrEvents } from '../dr/events.ts';
+import { buildDrEvents } from '../dr/registry.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
 import type { ActionPipelineSpec } from '@s2r/core';

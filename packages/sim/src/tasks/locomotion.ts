@@ -9,7 +9,8 @@
  */
 import type { RobotSim, SimWorld } from '../physics/types.ts';
 import { clamp, rotateInverse, yawQuat, type ActionPipelineSpec, type RobotModel, type Rng, type Vec3 } from '@s2r/core';
-import { buildDrEvents } from '../dr/events.ts';
+import { buildDrEvents } from '../dr/registry.ts';
+import { readEncoders } from '../dr/state.ts';
 import { ManagerEnv, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { ObservationTerm, RewardTerm, TerminationTerm } from '../env/terms.ts';
 import { pipelineSpec } from './action-pipeline.ts';
@@ -449,9 +450,7 @@ export class LocomotionEnv extends ManagerEnv<LocomotionConfig, LeggedReadings> 
     this.projectedGravity.set(imu.projectedGravity);
     const ground = this.terrain ? this.terrain.heightAt(this.basePos[0], this.basePos[1]) : 0;
     this.baseHeight = this.basePos[2] - ground;
-    const off = this.dr.jointPosOffset;
-    const jp = r.jointPos;
-    for (let i = 0; i < jp.length; i++) this.measuredJointPos[i] = jp[i]! + off[i]!;
+    readEncoders(this.dr, r.jointPos, this.measuredJointPos);
     if (atReset) {
       this.baseContact = false;
       this.collisions = 0;

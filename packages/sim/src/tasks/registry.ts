@@ -5,8 +5,8 @@
 import { freezeConfig, mergeConfig, type DeepPartial } from '../env/config.ts';
 import type { EnvOptions } from '../env/manager-env.ts';
 import type { TaskEnv } from '../env/types.ts';
-import { validateDrConfig } from '../dr/events.ts';
-import type { DrConfig } from '../dr/config.ts';
+import '../dr/config.ts'; // the built-in DR terms, registered before any config is validated
+import { validateDrConfig, validateDrOverrides } from '../dr/registry.ts';
 import { cartpole } from './cartpole.ts';
 import { go1Flat } from './go1-flat.ts';
 import { go1Rough } from './go1-rough.ts';
@@ -35,9 +35,12 @@ export function registerTask(def: TaskDefinition): void {
 /** The resolved config of a task: defaults deep-merged with overrides (unknown keys are errors). */
 export function resolveTaskConfig<C>(name: string, overrides?: DeepPartial<C>): C {
   const t = getTask(name);
-  const cfg = mergeConfig(t.defaultConfig() as C, overrides, name);
-  const dr = (cfg as { dr?: DrConfig }).dr;
-  if (dr) validateDrConfig(dr, name);
+  const base = t.defaultConfig() as C;
+  const hasDr = (base as { dr?: unknown }).dr !== undefined;
+  // DR terms are checked against their registered schemas first, so an error names the term and the key.
+  if (hasDr) validateDrOverrides((overrides as { dr?: unknown } | undefined)?.dr, name);
+  const cfg = mergeConfig(base, overrides, name);
+  if (hasDr) validateDrConfig((cfg as { dr: Record<string, unknown> }).dr, name);
   const c = cfg as { physicsDt?: number; decimation?: number; episodeLengthS?: number };
   if (c.physicsDt !== undefined && !(c.physicsDt > 0)) throw new RangeError(`${name}.physicsDt must be > 0 s, got ${c.physicsDt}`);
   if (c.decimation !== undefined && !(Number.isInteger(c.decimation) && c.decimation >= 1)) throw new RangeError(`${name}.decimation must be an integer ≥ 1, got ${c.decimation}`);

@@ -13,7 +13,8 @@ import { Rng, Kinematics, type Vec3 } from '@s2r/core';
 import { computeObservation, ManagerEnv, specFromTerms, type BaseEnvConfig, type EnvOptions } from '../env/manager-env.ts';
 import type { EventTerm, ObservationTerm, RewardTerm } from '../env/terms.ts';
 import { disabledDrConfig } from '../dr/config.ts';
-import { buildDrEvents } from '../dr/events.ts';
+import { buildDrEvents } from '../dr/registry.ts';
+import { readEncoders } from '../dr/state.ts';
 import { loadRobotAsset, type RobotAsset } from './assets.ts';
 import type { DeploySpec, TaskDefinition } from './types.ts';
 import type { ActionPipelineSpec } from '@s2r/core';
@@ -338,7 +339,7 @@ export class Z1PushEnv extends ManagerEnv<Z1PushConfig, PushReadings> {
     const bp = this.blockPose;
     bp[0] = t.x; bp[1] = t.y; bp[2] = t.z; bp[3] = q.x; bp[4] = q.y; bp[5] = q.z; bp[6] = q.w;
     const jp = this.robot.jointPos;
-    for (let i = 0; i < jp.length; i++) this.measured[i] = jp[i]! + this.dr.jointPosOffset[i]!;
+    readEncoders(this.dr, jp, this.measured);
     const p = this.geom.kin.point(jp, this.geom.eeLink, this.geom.eeOffset);
     this.eePos[0] = p[0]; this.eePos[1] = p[1]; this.eePos[2] = p[2];
   }

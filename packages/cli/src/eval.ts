@@ -1,14 +1,17 @@
 /**
- * `npx s2r eval <run|artifact>`: mean return and success rate with 95% bootstrap CIs; over several seeds the
- * interquartile mean too (rliable style). Ends with one JSON line.
+ * `npx s2r eval <run|artifact|model.onnx>`: mean return and success rate with 95% bootstrap CIs; over several seeds
+ * the interquartile mean too (rliable style). Ends with one JSON line.
+ *
+ * It lives in the CLI package because it composes two packages: @s2r/policies (artifacts, the evaluator) and, for
+ * ONNX files, @s2r/bridge's ONNX layout adapter — policies must not depend on the bridge.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs, parseSets, UsageError, type Command } from '@s2r/core';
-import { loadPolicy, type Policy } from '../policy.ts';
-import { evaluatePolicy, type EvalOptions } from '../evaluate.ts';
-import type { Summary } from '../stats.ts';
-import { recordEpisodes } from '../record-episodes.ts';
+import { loadPolicy, evaluatePolicy, type EvalOptions, type Policy } from '@s2r/policies';
+import type { Summary } from '@s2r/policies/stats.ts';
+import { recordEpisodes } from '@s2r/policies/record-episodes.ts';
+import { onnxEvalPolicy } from '@s2r/bridge/policy/onnx-eval.ts';
 
 const usage = `Usage: npx s2r eval <run-folder|policy.json|model.onnx> [options]
 
@@ -70,7 +73,7 @@ export const command: Command = {
     if (isOnnx && args.str('record')) throw new UsageError('--record is not supported for ONNX policies yet (record a deploy to the sim hardware instead)');
     const task = isOnnx ? args.str('task', 'go1-flat') : args.str('task');
     const policy: Policy = isOnnx
-      ? ((await (await import('@s2r/bridge/policy/onnx-eval.ts')).onnxEvalPolicy({ onnx: path, layout: args.str('layout')!, jointOrder: list('joint-order'), zeroTerms: list('zero-terms'), task: task! })) as unknown as Policy)
+      ? ((await onnxEvalPolicy({ onnx: path, layout: args.str('layout')!, jointOrder: list('joint-order'), zeroTerms: list('zero-terms'), task: task! })) as unknown as Policy)
       : await loadPolicy(path);
     if (isOnnx && !args.has('json')) for (const l of (policy as unknown as { describe(): string[] }).describe()) console.log(l);
     const opts: EvalOptions = { task, episodes, seeds, numEnvs: args.num('envs'), workers: args.num('workers', 0), envOverrides };
