@@ -208,7 +208,7 @@ function follow(track: Track, isMain: boolean): void {
   let lastRefresh = 0;
   void followLoad(track, state, {
     onSlice: () => {
-      if (track === main) hook.end = Math.max(main.end, ghost?.end ?? -Infinity);
+      if (main) hook.end = Math.max(main.end, ghost?.end ?? -Infinity);
       const now = performance.now();
       if (plots && now - lastRefresh > 500) {
         lastRefresh = now;
