@@ -27,6 +27,11 @@ export interface ProgressiveOptions {
   robotDir?: string;
   firstWindowS?: number;
   sliceS?: number;
+  /**
+   * The background read starts when this resolves (serve.ts: once a page has fetched the first snapshot, or after
+   * a short delay): slices run on the server's thread, and the first page load should not queue behind one.
+   */
+  startWhen?: Promise<void>;
   /** Awaited before background slice k (k ≥ 1) is read: tests hold the load at a known point with it. */
   beforeSlice?: (k: number) => Promise<void> | void;
 }
@@ -203,6 +208,7 @@ export class ProgressiveView {
   }
 
   async #background(): Promise<void> {
+    await this.#opts.startWhen;
     for (let k = 1; k < this.#bounds.length && !this.done; k++) {
       await this.#opts.beforeSlice?.(k);
       if (this.#stopped) return;

@@ -20,6 +20,9 @@ import { MESH_TYPES } from './robot-json.ts';
 import { ProgressiveView, type ProgressiveOptions } from './progressive.ts';
 import { notMcapReason } from '@s2r/recording/mcap-magic.ts';
 
+/** When no page asks for a recording, its background read starts this long after it was opened (ms). */
+const BACKGROUND_DELAY_MS = 1500;
+
 export interface ServeViewerOptions {
   /** .mcap files and/or run folders (searched for .mcap files, 4 levels deep). May be empty in live mode. */
   paths: string[];
@@ -103,13 +106,20 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
   const files = findRecordings(opts.paths);
   const recordings = files.map((p, i) => ({ id: String(i), name: files.length > 1 ? relName(p, opts.paths) : basename(p), path: p }));
   const loaded = new Map<string, ProgressiveView>();
+  /** Per recording: lets its background read start (its first snapshot was served, or the delay passed). */
+  const starters = new Map<string, () => void>();
   // The first window is read at once; the rest of the file follows in the background (progressive.ts).
   const load = (id: string): ProgressiveView | null => {
     const r = recordings.find((x) => x.id === id);
     if (!r) return null;
     let v = loaded.get(id);
     if (!v) {
-      v = new ProgressiveView(r.path, id, { ...opts.progressive, robotDir: opts.robotDir });
+      let start!: () => void;
+      const startWhen = new Promise<void>((res) => (start = res));
+      starters.set(id, start);
+      // Nobody may open a page (an API user): start anyway after a while (ms).
+      setTimeout(start, BACKGROUND_DELAY_MS).unref();
+      v = new ProgressiveView(r.path, id, { startWhen, ...opts.progressive, robotDir: opts.robotDir });
       loaded.set(id, v);
     }
     return v;
@@ -168,7 +178,11 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
         const v = new URLSearchParams(query).get('v') === 'first' ? pv.first : pv.current();
         if (parts[3] === 'meta') return json(res, v.meta);
         if (parts[3] === 'data') return send(res, 200, 'application/octet-stream', v.blob);
-        if (parts[3] === 'rest') return send(res, 200, 'application/octet-stream', v.rest);
+        if (parts[3] === 'rest') {
+          // The page has its first snapshot whole: now the rest of the file may be read.
+          res.once('finish', () => starters.get(parts[2]!)?.());
+          return send(res, 200, 'application/octet-stream', v.rest);
+        }
         if (parts[3] === 'file') {
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${basename(v.path).replace(/"/g, '')}"` });
           return void createReadStream(v.path).pipe(res);
