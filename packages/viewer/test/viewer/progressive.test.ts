@@ -21,6 +21,7 @@ import { GO1_URDF } from '../../../../test/helpers/robots.ts';
 let dir: string;
 let long: string;
 let damaged: string;
+let killed: string;
 let browser: Browser;
 
 /** What the page's digest() returns, computed from a whole-file prepare (today's load). */
@@ -48,6 +49,10 @@ beforeAll(async () => {
   const at = mid.offset + Math.floor(mid.length * 0.6);
   bytes[at] = bytes[at]! ^ 0x55;
   writeFileSync(damaged, bytes);
+  // A writer killed mid-file: no summary, no footer, the last chunk cut in half.
+  killed = join(dir, 'go1-killed.mcap');
+  const cut = chunks[Math.floor(chunks.length * 0.7)]!;
+  writeFileSync(killed, readFileSync(long).subarray(0, cut.offset + Math.floor(cut.length / 2)));
   browser = await launchBrowser();
 }, 300_000);
 
@@ -125,6 +130,25 @@ describe('progressive load of a long recording', () => {
       expect(await s2r(late, 'h.digest()')).toEqual(whole.digest);
     } finally {
       release();
+      await server.close();
+    }
+  }, 300_000);
+
+  it('a killed recording (no footer, a half chunk) loads up to its last complete chunk, as a whole-file read does', async () => {
+    const server = await serveViewer({ paths: [killed], live: false, progressive: { firstWindowS: 1, sliceS: 2 } });
+    try {
+      const page = await openViewer(browser, server.url);
+      await loaded(page);
+      expect(await s2r(page, 'h.load')).toMatchObject({ loaded: true, loadError: null });
+      const whole = wholeFile(killed);
+      const got = await s2r(page, 'h.digest()');
+      expect(got).toEqual(whole.digest);
+      expect(got.complete).toBe(false);
+      expect(got.end).toBeGreaterThan(15);
+      expect(got.end).toBeLessThan(25);
+      const notes: string[] = await s2r(page, 'h.notes');
+      expect(notes.some((n) => n.includes('has no footer'))).toBe(true);
+    } finally {
       await server.close();
     }
   }, 300_000);
