@@ -206,13 +206,16 @@ async function loadTrack(id: string): Promise<Track> {
 function follow(track: Track, isMain: boolean): void {
   const state: LoadState = isMain ? hook.load : { loaded: false, loadedMs: null, slices: 0, loadError: null };
   let lastRefresh = 0;
+  let refreshMs = 0;
   void followLoad(track, state, {
     onSlice: () => {
       if (main) hook.end = Math.max(main.end, ghost?.end ?? -Infinity);
+      // Plots resample every series: on a long file that costs, so refresh at most every 10× its cost (≥ 0.5 s).
       const now = performance.now();
-      if (plots && now - lastRefresh > 500) {
-        lastRefresh = now;
+      if (plots && now - lastRefresh > Math.max(500, 10 * refreshMs)) {
         plots.refresh();
+        lastRefresh = performance.now();
+        refreshMs = lastRefresh - now;
       }
       if (track.meta.fileEnd) $('loadstate').textContent = `loading ${Math.round((100 * (track.end - track.start)) / Math.max(1e-9, track.meta.fileEnd - track.start))} %`;
       invalidate();

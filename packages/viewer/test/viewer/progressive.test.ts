@@ -68,7 +68,7 @@ describe('progressive load of a long recording', () => {
     const server = await serveViewer({
       paths: [long],
       live: false,
-      progressive: { firstWindowS: 1, sliceS: 2, beforeSlice: (k) => ((asked = Math.max(asked, k)), k === 1 ? gate : undefined) },
+      progressive: { firstWindowS: 1, sliceS: 2, maxSliceS: 2, beforeSlice: (k) => ((asked = Math.max(asked, k)), k === 1 ? gate : undefined) },
     });
     try {
       const page = await openViewer(browser, server.url);
@@ -106,7 +106,7 @@ describe('progressive load of a long recording', () => {
   it('a damaged chunk mid-file shows as an error in the page, and what was read before it stays', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const server = await serveViewer({ paths: [damaged], live: false, progressive: { firstWindowS: 1, sliceS: 2, beforeSlice: (k) => (k === 1 ? gate : undefined) } });
+    const server = await serveViewer({ paths: [damaged], live: false, progressive: { firstWindowS: 1, sliceS: 2, maxSliceS: 2, beforeSlice: (k) => (k === 1 ? gate : undefined) } });
     try {
       const page = await openViewer(browser, server.url);
       // Opened mid-load: the error arrives with a later slice, after the first frame.
