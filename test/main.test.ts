@@ -108,6 +108,8 @@ describe('npm start', () => {
       const a = await poseAt(h.start + 2.5);
       const b = await poseAt(h.end - 1);
       expect(a.rendered).not.toBeNull();
+      // The page draws the trunk where the recording has it, at both times.
+      for (let i = 0; i < 3; i++) expect(a.rendered[i]).toBeCloseTo(a.recorded[i], 3);
       for (let i = 0; i < 3; i++) expect(b.rendered[i]).toBeCloseTo(b.recorded[i], 3);
       const walked = Math.hypot(b.rendered[0] - a.rendered[0], b.rendered[1] - a.rendered[1]);
       expect(walked).toBeGreaterThan(MIN_VIEW_WALK_M);
@@ -134,4 +136,8 @@ describe('npm start', () => {
 /** Issue 8: at least 5 m in the 20 s of walking commands. */
 const MIN_DISTANCE_M = 5;
 /** Over ~5 s of the 8 s run shown in the browser. */
-const MIN_VIEW_WALK_M = 1;
+// Over the 4.5 s window the policy covers ~2.5 m on a quiet host; a loaded host (CI at load 4-8) makes the simulated
+// robot lose real time (watchdog holds), and one clean-clone run at load 8 covered 0.91 m. What this test checks is
+// that the page shows the walk it recorded (rendered = recorded, above), so the bar only has to tell walking from
+// standing still (a standing Go1 sways by centimetres).
+const MIN_VIEW_WALK_M = 0.3;
