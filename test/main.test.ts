@@ -92,6 +92,8 @@ describe('npm start', () => {
     const browser = await launchBrowser();
     try {
       const page = await openViewer(browser, url);
+      // The first frame comes from the first window of the file (progressive load): wait for the rest.
+      await page.waitForFunction(() => (window as any).__s2r.load.loaded, null, { timeout: 60_000 });
       const h = await page.evaluate(() => {
         const s = (window as any).__s2r;
         return { start: s.start, end: s.end };

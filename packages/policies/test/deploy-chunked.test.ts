@@ -74,7 +74,12 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
       expect(s.missed_deadlines / s.ticks, name).toBeLessThan(Math.max(0.05, 1.5 * baseMissed + 0.03));
       expect(s.loop_p50_us, name).toBeLessThan(Math.max(500, 2 * hold.loop_p50_us));
       const ps = s.policy_stats as Record<string, any>;
-      expect(ps.policy_steps, name).toBeGreaterThan(0.85 * 50 * durationS);
+      // The policy stepped on (nearly) every policy tick while it was in control. On a loaded host the sim hardware
+      // can lose real time and the watchdog takes over for a while (main.test allows that kind alone), which shortens
+      // the running phase, not the policy's rate within it; so count against the running ticks (500 Hz / 50 Hz = 10).
+      const running = (s as unknown as { running: { ticks: number } }).running;
+      expect(running.ticks, name).toBeGreaterThan(0.5 * 500 * durationS);
+      expect(ps.policy_steps, name).toBeGreaterThanOrEqual(Math.floor(0.85 * (running.ticks / 10)));
       expect(ps.errors, name).toBe(0);
     }
     // The residual deployed split ('auto' chose the worker for its chunked base): base chunks through the queue,
@@ -87,7 +92,10 @@ describe('chunked deployment through the bridge (sim hardware)', () => {
     const ps = dp.policy_stats as Record<string, any>;
     expect(ps.mode).toBe('worker');
     expect(ps.chunks).toBeGreaterThanOrEqual(Math.floor((50 * durationS) / 8) - 2);
-    // Latency compensation requests the next chunk before the queue runs dry; allow rare starvation spikes.
-    expect(ps.underruns).toBeLessThanOrEqual(Math.max(1, Math.floor(0.1 * ps.chunks)));
+    // Latency compensation requests the next chunk before the queue runs dry; allow rare starvation spikes. A step
+    // the queue could not serve at its tick but whose chunk arrived within the step (late_served: the episode's first
+    // chunk, a₀ at step 0, always is one) ran late by the inference time only; starvation is a step held past its own.
+    expect(ps.late_served).toBeGreaterThanOrEqual(1);
+    expect(ps.underruns - ps.late_served).toBeLessThanOrEqual(Math.max(1, Math.floor(0.1 * ps.chunks)));
   });
 });

@@ -9,6 +9,9 @@ import { RobotView, meshStats } from './robot-view.ts';
 import { World } from './world.ts';
 import { setIcon } from './icons.ts';
 import { EpisodeInfo } from './episode-info.ts';
+import { paintTimeline } from './timeline.ts';
+import { fetchBuf, followLoad, getJson, type LoadState } from './progressive-load.ts';
+import { seriesDigest } from '../data/series.ts';
 import type { Plots } from './plots.ts';
 import type { SceneMsg } from '@s2r/recording/topics.ts';
 
@@ -16,6 +19,10 @@ const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) 
 
 interface Hook {
   ready: boolean;
+  /** Progressive load of the main recording (progressive-load.ts): loaded = every slice is in. */
+  load: LoadState;
+  /** Series (fingerprints), events and span the main track holds now: to compare with a whole-file load. */
+  digest(): unknown;
   error: string | null;
   firstFrameMs: number | null;
   meshesLoadedMs: number | null;
@@ -59,6 +66,8 @@ interface Hook {
 
 const hook: Hook = {
   ready: false,
+  load: { loaded: false, loadedMs: null, slices: 0, loadError: null },
+  digest: () => main && { series: seriesDigest(main.series), events: main.events, start: main.start, end: main.end, complete: main.meta.complete },
   error: null,
   firstFrameMs: null,
   meshesLoadedMs: null,
@@ -173,37 +182,61 @@ function note(msg: string, error = false): void {
   $('notes').appendChild(d);
 }
 
-async function getJson<T>(url: string): Promise<T> {
-  const r = await fetch(url);
-  if (!r.ok) throw new Error(`${url}: HTTP ${r.status} ${await r.text()}`);
-  return (await r.json()) as T;
-}
-
 const early = new Map<string, Promise<Track>>();
 
 async function loadTrack(id: string): Promise<Track> {
   const pre = early.get(id);
   if (pre) return pre;
-  const [meta, buf] = await Promise.all([
-    getJson<TrackMeta>(`/api/rec/${id}/meta`),
-    fetch(`/api/rec/${id}/data`).then((r) => {
-      if (!r.ok) throw new Error(`/api/rec/${id}/data: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    }),
-  ]);
+  // The first window's blob is fetched beside the meta; if the server finished loading meanwhile, the meta is the
+  // full snapshot's and its blob follows (?v= keeps meta and blobs of one snapshot).
+  const [meta, first] = await Promise.all([getJson<TrackMeta>(`/api/rec/${id}/meta`), fetchBuf(`/api/rec/${id}/data?v=first`)]);
+  const buf = meta.v === 'full' ? await fetchBuf(`/api/rec/${id}/data?v=full`) : first;
   hook.marks[`data:${id}`] ??= performance.now();
   const track = Track.fromBinary(meta, buf);
-  track.complete = fetch(`/api/rec/${id}/rest`)
-    .then((r) => {
-      if (!r.ok) throw new Error(`/api/rec/${id}/rest: HTTP ${r.status}`);
-      return r.arrayBuffer();
-    })
+  track.complete = fetchBuf(`/api/rec/${id}/rest?v=${meta.v ?? 'full'}`)
     .then((b) => {
       track.addRest(b);
       invalidate();
     })
     .catch((e: Error) => note(`${meta.name}: plots incomplete — ${e.message}`, true));
   return track;
+}
+
+/** Fetch the rest of a progressively loaded recording into `track` (the main one reports in hook.load). */
+function follow(track: Track, isMain: boolean): void {
+  const state: LoadState = isMain ? hook.load : { loaded: false, loadedMs: null, slices: 0, loadError: null };
+  let lastRefresh = 0;
+  let refreshMs = 0;
+  void followLoad(track, state, {
+    onSlice: () => {
+      if (main) hook.end = Math.max(main.end, ghost?.end ?? -Infinity);
+      // Plots resample every series: on a long file that costs, so refresh at most every 10× its cost (≥ 0.5 s).
+      const now = performance.now();
+      if (plots && now - lastRefresh > Math.max(500, 10 * refreshMs)) {
+        plots.refresh();
+        lastRefresh = performance.now();
+        refreshMs = lastRefresh - now;
+      }
+      if (track.meta.fileEnd) $('loadstate').textContent = `loading ${Math.round((100 * (track.end - track.start)) / Math.max(1e-9, track.meta.fileEnd - track.start))} %`;
+      invalidate();
+    },
+    onDone: () => {
+      $('loadstate').textContent = '';
+      if (plots && (track === main || track === ghost)) plots.setTracks(ghost ? [main!, ghost] : [main!]);
+      invalidate();
+    },
+    onReload: async () => {
+      early.delete(track.meta.id);
+      const full = await loadTrack(track.meta.id);
+      await full.complete;
+      if (track === main) setTracks(full, ghost);
+      else if (track === ghost && main) setTracks(main, full);
+    },
+    onError: (m) => {
+      $('loadstate').textContent = '';
+      note(`${track.meta.name}: ${m} — showing what was read before it`, true);
+    },
+  });
 }
 
 function attachRobot(track: Track, isGhost: boolean): RobotView | null {
@@ -279,39 +312,7 @@ function step(dir: 1 | -1): void {
 const _base = new THREE.Vector3();
 
 function drawTimeline(): void {
-  const c = $<HTMLCanvasElement>('timeline');
-  const w = c.clientWidth;
-  if (c.width !== w) c.width = w;
-  const g = c.getContext('2d')!;
-  g.clearRect(0, 0, c.width, c.height);
-  if (!main) return;
-  const s = main.start;
-  const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
-  const x = (tt: number): number => ((tt - s) / (e - s)) * (w - 1);
-  g.fillStyle = '#2a2f38';
-  g.fillRect(0, 0, w, c.height);
-  // episode spans, alternating shades, with start/end boundaries
-  const eps = main.events.episode;
-  let shade = 0;
-  for (const ev of eps) {
-    if (ev.event === 'start') {
-      const endEv = eps.find((o) => o.index === ev.index && o.event === 'end' && o.t >= ev.t);
-      g.fillStyle = shade++ % 2 ? '#33404f' : '#2d3846';
-      g.fillRect(x(ev.t), 0, Math.max(1, x(endEv ? endEv.t : e) - x(ev.t)), c.height);
-    }
-  }
-  hook.timelineMarks = eps.map((ev) => ({ t: ev.t, event: String(ev.event), index: Number(ev.index) }));
-  for (const ev of eps) {
-    g.fillStyle = ev.event === 'start' ? '#7fd0ff' : '#ff9f6b';
-    g.fillRect(Math.round(x(ev.t)), 0, 2, c.height);
-    if (ev.event === 'start') {
-      g.fillStyle = '#cde';
-      g.font = '10px sans-serif';
-      g.fillText(`ep ${String(ev.index)}`, x(ev.t) + 4, 10);
-    }
-  }
-  g.fillStyle = '#ff4d4d';
-  for (const ev of main.events.safety) g.fillRect(Math.round(x(ev.t)), c.height - 8, 1, 8);
+  hook.timelineMarks = paintTimeline($<HTMLCanvasElement>('timeline'), main, ghost);
 }
 
 /**
@@ -433,6 +434,8 @@ function frame(now: number): void {
 async function showTracks(mainId: string, cmpId: string): Promise<void> {
   const tracks = await Promise.all([loadTrack(mainId), cmpId ? loadTrack(cmpId) : Promise.resolve(null)]);
   setTracks(tracks[0], tracks[1]);
+  follow(tracks[0], true);
+  if (tracks[1]) follow(tracks[1], false);
 }
 
 function setTracks(m: Track, g: Track | null): void {

@@ -7,6 +7,7 @@ import { buildKinTree, forwardKinematics, type KinTree } from '../kinematics.ts'
 import { Series, unpackSeries, type SeriesLayout } from '../data/series.ts';
 import { Ingest, type Events } from '../data/ingest.ts';
 import type { RobotJson } from '../server/robot-json.ts';
+import type { SliceHeader } from '../server/progressive.ts';
 
 export interface TrackMeta {
   id: string;
@@ -22,6 +23,11 @@ export interface TrackMeta {
   layout: SeriesLayout[];
   layoutRest?: SeriesLayout[];
   events: Events;
+  /** Progressive load (server/progressive.ts): more slices follow; `slices` are in this snapshot; `v` names it. */
+  loading?: boolean;
+  slices?: number;
+  v?: 'first' | 'full';
+  fileEnd?: number;
 }
 
 const POSE_FIELDS = ['x', 'y', 'z', 'qx', 'qy', 'qz', 'qw'] as const;
@@ -52,6 +58,20 @@ export class Track {
   /** Add the series that were not needed for posing (downloaded after the first frame). */
   addRest(buffer: ArrayBuffer): void {
     for (const [k, s] of unpackSeries(this.meta.layoutRest ?? [], buffer)) this.series.set(k, s);
+  }
+
+  /** Append a progressive-load slice: the next rows of each series, new events, the grown time span. */
+  appendSlice(h: SliceHeader, body: ArrayBuffer): void {
+    for (const l of h.layout) {
+      let s = this.series.get(l.name);
+      if (!s) this.series.set(l.name, (s = new Series(l.name)));
+      s.appendPacked(l, body);
+    }
+    for (const k of ['safety', 'episode', 'dr', 'scene'] as const) this.events[k].push(...h.events[k]);
+    this.meta.start = h.start;
+    this.meta.end = h.end;
+    this.meta.complete = h.complete;
+    if (h.error) this.meta.error = h.error;
   }
 
   /** Resolves when every series is present (file tracks fetch theirs in two parts). */

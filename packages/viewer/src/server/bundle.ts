@@ -16,15 +16,22 @@ export interface AppAssets {
 }
 
 let cached: Promise<AppAssets> | null = null;
+let markStarted: () => void = () => undefined;
+/**
+ * Resolves once the build is handed to esbuild's own process: from then on it runs beside this thread, so the
+ * server reads the first recording window meanwhile instead of before (or after) it.
+ */
+export let buildStarted: Promise<void> = Promise.resolve();
 
 export function buildApp(): Promise<AppAssets> {
+  if (!cached) buildStarted = new Promise((r) => (markStarted = r));
   cached ??= (async () => {
     const t0 = performance.now();
     const esbuild = await import('esbuild');
     const entry = fileURLToPath(new URL('../app/main.ts', import.meta.url));
     // Code splitting keeps what the first frame needs (three + the app) in app.js; the mesh simplifier and the
     // plots load after it.
-    const out = await esbuild.build({
+    const building = esbuild.build({
       entryPoints: { app: entry },
       bundle: true,
       splitting: true,
@@ -38,6 +45,8 @@ export function buildApp(): Promise<AppAssets> {
       legalComments: 'none',
       logLevel: 'silent',
     });
+    markStarted();
+    const out = await building;
     let js = '';
     const chunks = new Map<string, string>();
     for (const f of out.outputFiles) {
@@ -51,6 +60,9 @@ export function buildApp(): Promise<AppAssets> {
     const html = readFileSync(new URL('../app/index.html', import.meta.url), 'utf8');
     return { js, chunks, css, html, buildMs: Math.round(performance.now() - t0) };
   })();
-  cached.catch(() => (cached = null));
+  cached.catch(() => {
+    cached = null;
+    markStarted();
+  });
   return cached;
 }

@@ -2,8 +2,9 @@
  * serveViewer: the HTTP server behind `s2r view`. Binds to loopback by default and serves only:
  *   /                      the app page             /app.js, /app.css   the bundled app
  *   /api/session           the recordings it was given (ids, names)
- *   /api/rec/<id>/meta     robot, events, series layout (JSON)
- *   /api/rec/<id>/data     pose series (binary, first)            /api/rec/<id>/rest   the other series
+ *   /api/rec/<id>/meta     robot, events, series layout (JSON) of the snapshot to start from
+ *   /api/rec/<id>/data?v=  pose series (binary, first)            /api/rec/<id>/rest?v=   the other series
+ *   /api/rec/<id>/slice/<k>  the rows read in slice k (progressive load: waits until it is read)
  *   /api/rec/<id>/file     the .mcap itself
  *   /mesh/<id>/<n>/<name>  mesh n of that recording's URDF (an allowlist built from the URDF, by index)
  *   /live                  WebSocket: producers stream in, pages watch
@@ -13,11 +14,14 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream, readdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { buildApp } from './bundle.ts';
+import { buildApp, buildStarted } from './bundle.ts';
 import { createLiveHub, type LiveHub } from './live-hub.ts';
 import { MESH_TYPES } from './robot-json.ts';
-import { prepareRecording, type ViewData } from './view-data.ts';
+import { ProgressiveView, type ProgressiveOptions } from './progressive.ts';
 import { notMcapReason } from '@s2r/recording/mcap-magic.ts';
+
+/** When no page asks for a recording, its background read starts this long after it was opened (ms). */
+const BACKGROUND_DELAY_MS = 1500;
 
 export interface ServeViewerOptions {
   /** .mcap files and/or run folders (searched for .mcap files, 4 levels deep). May be empty in live mode. */
@@ -30,8 +34,10 @@ export interface ServeViewerOptions {
   robotDir?: string;
   /** Accept live streams on /live (default true). */
   live?: boolean;
-  /** Load the first recording before returning, so the first page load is fast (default true). */
+  /** Load the first recording (its first window, see progressive.ts) before returning (default true). */
   preload?: boolean;
+  /** Progressive-load tuning (window and slice lengths, a hook before each slice for tests). */
+  progressive?: Omit<ProgressiveOptions, 'robotDir'>;
 }
 
 export interface ViewerServer {
@@ -99,18 +105,27 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
   const host = opts.host ?? '127.0.0.1';
   const files = findRecordings(opts.paths);
   const recordings = files.map((p, i) => ({ id: String(i), name: files.length > 1 ? relName(p, opts.paths) : basename(p), path: p }));
-  const loaded = new Map<string, ViewData>();
-  const load = (id: string): ViewData | null => {
+  const loaded = new Map<string, ProgressiveView>();
+  /** Per recording: lets its background read start (its first snapshot was served, or the delay passed). */
+  const starters = new Map<string, () => void>();
+  // The first window is read at once; the rest of the file follows in the background (progressive.ts).
+  const load = (id: string): ProgressiveView | null => {
     const r = recordings.find((x) => x.id === id);
     if (!r) return null;
     let v = loaded.get(id);
     if (!v) {
-      v = prepareRecording(r.path, id, { robotDir: opts.robotDir });
+      let start!: () => void;
+      const startWhen = new Promise<void>((res) => (start = res));
+      starters.set(id, start);
+      // Nobody may open a page (an API user): start anyway after a while (ms).
+      setTimeout(start, BACKGROUND_DELAY_MS).unref();
+      v = new ProgressiveView(r.path, id, { startWhen, ...opts.progressive, robotDir: opts.robotDir });
       loaded.set(id, v);
     }
     return v;
   };
   const assets = buildApp();
+  await buildStarted;
   if ((opts.preload ?? true) && recordings.length > 0) {
     try {
       load('0');
@@ -137,7 +152,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
 
   const server = createServer(async (req, res) => {
     try {
-      const rawPath = (req.url ?? '/').split('?')[0]!;
+      const [rawPath = '/', query = ''] = (req.url ?? '/').split('?');
       if (isTraversal(rawPath)) return send(res, 400, 'text/plain', 'bad path\n');
       if (!hostOk(req)) return send(res, 403, 'text/plain', 'unexpected Host header\n');
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'text/plain', 'GET only\n');
@@ -150,19 +165,31 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
       if (rawPath === '/favicon.ico') return send(res, 204, 'text/plain', '');
       if (rawPath === '/api/session')
         return json(res, { recordings: recordings.map(({ id, name }) => ({ id, name })), live: !!hub, liveUrl: `/live` });
-      if (parts[0] === 'api' && parts[1] === 'rec' && parts.length === 4) {
+      if (parts[0] === 'api' && parts[1] === 'rec' && parts.length === 5 && parts[3] === 'slice') {
         const v = load(parts[2]!);
-        if (!v) return send(res, 404, 'text/plain', 'no such recording\n');
+        const k = Number(parts[4]);
+        if (!v || !Number.isInteger(k)) return send(res, 404, 'text/plain', 'no such recording or slice\n');
+        return send(res, 200, 'application/octet-stream', await v.slice(k));
+      }
+      if (parts[0] === 'api' && parts[1] === 'rec' && parts.length === 4) {
+        const pv = load(parts[2]!);
+        if (!pv) return send(res, 404, 'text/plain', 'no such recording\n');
+        // ?v=first asks for the snapshot a meta described, even if the load completed in between.
+        const v = new URLSearchParams(query).get('v') === 'first' ? pv.first : pv.current();
         if (parts[3] === 'meta') return json(res, v.meta);
         if (parts[3] === 'data') return send(res, 200, 'application/octet-stream', v.blob);
-        if (parts[3] === 'rest') return send(res, 200, 'application/octet-stream', v.rest);
+        if (parts[3] === 'rest') {
+          // The page has its first snapshot whole: now the rest of the file may be read.
+          res.once('finish', () => starters.get(parts[2]!)?.());
+          return send(res, 200, 'application/octet-stream', v.rest);
+        }
         if (parts[3] === 'file') {
           res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-disposition': `attachment; filename="${basename(v.path).replace(/"/g, '')}"` });
           return void createReadStream(v.path).pipe(res);
         }
       }
       if (parts[0] === 'mesh' && parts.length === 4) {
-        const table = parts[1] === 'live' ? hub?.meshes : load(parts[1]!)?.meshes;
+        const table = parts[1] === 'live' ? hub?.meshes : load(parts[1]!)?.first.meshes;
         const i = Number(parts[2]);
         const file = table && Number.isInteger(i) ? table.files[i] : undefined;
         const type = file ? MESH_TYPES[extname(file).toLowerCase()] : undefined;
@@ -203,6 +230,7 @@ export async function serveViewer(opts: ServeViewerOptions): Promise<ViewerServe
     liveUrl: `ws://${urlHost}:${port}/live`,
     async close() {
       hub?.close();
+      for (const v of loaded.values()) v.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
