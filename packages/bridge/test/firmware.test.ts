@@ -50,7 +50,7 @@ describe('s2r-emu --pty', () => {
       expect(L[0]).toEqual({ posMin: -1, posMax: 1.5, velMax: 5, effortMax: 2 });
       expect(L[1]).toEqual({ posMin: -3, posMax: 3, velMax: 30, effortMax: 33.5 }); // defaults
       let s = null;
-      await waitFor(() => (s = hw.read(0, 0)) !== null, 'a state', { timeoutMs: 2000 });
+      await waitFor(() => (s = hw.read(0, 0)) !== null, 'a state', { timeoutMs: 10_000 });
       expect(Array.from(s!.jointPos)).toEqual([0.25, -0.5]);
       await hw.deactivate();
     } finally {

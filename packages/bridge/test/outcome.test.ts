@@ -3,6 +3,7 @@
  * stopped_by, reason and degraded. Real parts: the CLI in a child process, the sim and mock hardware, a real
  * rosbridge v2 WebSocket server, and real signals (SIGTERM, SIGHUP, a second signal).
  */
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -133,22 +134,17 @@ describe('operator signals through the CLI', () => {
     p.stdout!.on('data', (d) => (out += d));
     p.stderr!.on('data', (d) => (err += d));
     const exited = new Promise<number | null>((res) => p.on('exit', (code) => res(code)));
-    const waitErr = async (re: RegExp, ms = 60_000) => {
-      const end = Date.now() + ms;
-      while (!re.test(err)) {
-        if (Date.now() > end || p.exitCode !== null) throw new Error(`no ${re} on stderr; got:\n${err.slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+    // A process that exits before the line appears fails at once, with its stderr.
+    const alive = (what: string) => {
+      if (p.exitCode !== null) throw new Error(`exited (${p.exitCode}) before ${what}; stderr:\n${err.slice(-2000)}`);
     };
+    const waitErr = (re: RegExp, ms = 60_000) => waitFor(() => re.test(err) || alive(`${re} on stderr`), `${re} on stderr`, { timeoutMs: ms, stepMs: 10 });
     /** The policy in control for a while: 'phase running', then two live lines (1 s apart) still in running. */
     const waitRunning = async () => {
       await waitErr(/phase running/);
       const at = err.length;
-      const end = Date.now() + 60_000;
-      while ((err.slice(at).match(/\[loop\][^\n]*phase=running/g) ?? []).length < 2) {
-        if (Date.now() > end || p.exitCode !== null) throw new Error(`not running for a second; stderr:\n${err.slice(-2000)}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      const what = 'two live lines in phase running';
+      await waitFor(() => (err.slice(at).match(/\[loop\][^\n]*phase=running/g) ?? []).length >= 2 || alive(what), what, { timeoutMs: 60_000, stepMs: 10 });
     };
     return { exited, waitErr, waitRunning, out: () => out, err: () => err };
   };

@@ -129,7 +129,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     expect(hw.device?.watchdogMs).toBe(50);
     expect(hw.deviceLimits).toHaveLength(3);
     // Before any command the firmware idles in damping.
-    await waitFor(() => hw.read(0, 0) !== null, 'a first state', { timeoutMs: 1000 });
+    await waitFor(() => hw.read(0, 0) !== null, 'a first state', { timeoutMs: 10_000 });
     expect(hw.status & Status.DAMPING).toBeTruthy();
 
     const target = [0.5, -0.25, 0.1];
@@ -260,7 +260,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
 
     // Plug it back in: the emulator re-opens its end, SerialHardware re-opens and re-checks CONFIG.
     await pair.start();
-    await waitFor(() => hw.linkUp, 'SerialHardware to reconnect', { timeoutMs: 3000 });
+    await waitFor(() => hw.linkUp, 'SerialHardware to reconnect', { timeoutMs: 10_000 });
     expect(hw.stats().reconnects).toBe(1);
     // Wait for the device side to be back too before counting states (condition, not a fixed delay).
     await emu.waitEvent((e) => e.event === 'link_up' && e.t_us > wd.t_us, 3000, 'emulator link_up');
@@ -290,7 +290,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
 
     const reborn = Emulator.start(['--tty', pair.dev, '--joints', JOINTS.join(',')]);
     cleanups.push(() => reborn.stop());
-    await waitFor(() => hw.linkUp, 'the rebooted device to be confirmed by its CONFIG', { timeoutMs: 3000 });
+    await waitFor(() => hw.linkUp, 'the rebooted device to be confirmed by its CONFIG', { timeoutMs: 10_000 });
     const back = await driveUntil(hw, cmd, (r) => r.states.length > 20 && isActive(r), { minMs: 300 });
     expect(back.states.length).toBeGreaterThan(20);
     expect(back.states.at(-1)!.status! & Status.ACTIVE).toBeTruthy();
@@ -310,7 +310,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     const off = hw.onDeviceMessage((m) => {
       if (!flagged && m.type === 'state' && m.status & Status.WATCHDOG) flagged = { state: m, at: performance.now() };
     });
-    await waitFor(() => flagged !== null, 'a state with the WATCHDOG flag', { timeoutMs: 2000 });
+    await waitFor(() => flagged !== null, 'a state with the WATCHDOG flag', { timeoutMs: 10_000 });
     off();
     const f = flagged!;
     expect(f.state.status & Status.DAMPING).toBeTruthy();
@@ -322,7 +322,7 @@ describe('SerialHardware ⇄ firmware emulator over a socat pty pair', () => {
     expect(f.state.cmdAgeUs).toBeLessThanOrEqual(41_000 + wd.tick_late_us! + 500);
     expect(f.at - tStop).toBeLessThan(1000);
     // Then hold after damp_ms (1 s by default).
-    await waitFor(() => (hw.status & Status.HOLD) !== 0, 'HOLD after the damping phase', { timeoutMs: 3000 });
+    await waitFor(() => (hw.status & Status.HOLD) !== 0, 'HOLD after the damping phase', { timeoutMs: 10_000 });
   });
 
   it('e-stop latches on the device until reset()', async () => {

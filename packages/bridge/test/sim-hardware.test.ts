@@ -3,6 +3,7 @@
  * Driven directly from the test thread (its read/write are shared memory, usable from any thread).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { fileURLToPath } from 'node:url';
 import { SimHardware, type SimHardwareOptions } from '../src/hardware/sim.ts';
 import { makeCommand } from '../src/command.ts';
@@ -68,7 +69,7 @@ describe('SimHardware', () => {
     const last = states[states.length - 1]!.q;
     expect(last[1]).toBeCloseTo(1.0, 1); // holding the spawn pose
     let s = h.read(0, 0.002);
-    for (let i = 0; !s && i < 20_000; i++) s = (await sleep(1), h.read(0, 0.002)); // the next fresh state
+    await waitFor(() => s ?? (s = h.read(0, 0.002)), 'the next fresh state', { timeoutMs: 20_000, stepMs: 1 });
     expect(s, 'a fresh state').not.toBeNull();
     expect(s!.basePosition).toBeDefined();
     expect(s!.imu!.projectedGravity[2]).toBeCloseTo(-1, 3);

@@ -5,6 +5,7 @@
  * reported block is the one the arm pushes is shown by the z1-push deploy in docs/deploy-z1-push.md.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { fileURLToPath } from 'node:url';
 import { load } from '@s2r/sim/tasks/registry.ts';
 import type { Z1PushEnv } from '@s2r/sim/tasks/z1-push.ts';
@@ -20,13 +21,13 @@ afterEach(async () => {
 });
 
 async function nextState(h: SimHardware, cond: (s: RobotState) => boolean = () => true, maxMs = 20_000): Promise<RobotState> {
-  const t0 = performance.now();
-  for (;;) {
+  let got: RobotState | null = null;
+  await waitFor(() => {
     const s = h.read(0, 0.002);
-    if (s && cond(s)) return s;
-    if (performance.now() - t0 > maxMs) throw new Error('no such state in time');
-    await new Promise((r) => setTimeout(r, 1));
-  }
+    if (s && cond(s)) got = s;
+    return got;
+  }, 'a fresh state that meets the condition', { timeoutMs: maxMs, stepMs: 1 });
+  return got!;
 }
 
 describe('SimHardware with a task scene', () => {

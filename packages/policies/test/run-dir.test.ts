@@ -2,6 +2,7 @@
  * Run folders (issue 16), with real `s2r train` processes on cartpole: one run per folder, a resume after kill -9
  * that does not duplicate metrics, and a full disk (a real small tmpfs) that names the file and leaves no temp file.
  */
+import { waitFor } from '../../../test/helpers/wait.ts';
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, existsSync, rmSync, statSync } from 'node:fs';
@@ -48,11 +49,10 @@ describe('train run folders', () => {
     const p = spawn(process.execPath, [BIN, 'train', 'cartpole', '--resume', out, '--steps', '100000000', ...small, '--set', 'checkpointEvery=100000'],
       { cwd: ROOT, env: { ...process.env, CI: '1' }, stdio: 'ignore' });
     const exited = new Promise((r) => p.once('exit', r));
-    const end = Date.now() + 120_000;
-    while (!(existsSync(join(out, 'metrics.jsonl')) && iterations(out).length >= 7)) {
-      if (Date.now() > end || p.exitCode !== null) throw new Error(`resumed run did not reach iteration 7 (exit ${p.exitCode})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitFor(() => {
+      if (p.exitCode !== null) throw new Error(`resumed run exited (${p.exitCode}) before iteration 7`);
+      return existsSync(join(out, 'metrics.jsonl')) && iterations(out).length >= 7;
+    }, 'the resumed run to reach iteration 7', { timeoutMs: 120_000, stepMs: 50 });
     p.kill('SIGKILL');
     await exited;
     const killedAt = iterations(out);
