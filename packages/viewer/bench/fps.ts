@@ -16,12 +16,14 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 export interface FpsRatioOptions {
-  /** A/B pairs measured (default 10): many short windows average out a busy host's bursts. */
+  /** A/B pairs measured (default 20): many short windows average out a busy host's bursts and slow drifts. */
   pairs?: number;
-  /** Length of one measuring window, s (default 1.2). */
+  /** Length of one measuring window, s (default 1). */
   windowS?: number;
   /** Page viewport, CSS px (default 1280×720). */
   viewport?: { width: number; height: number };
+  /** Run in the viewer page once it is ready, before measuring (ablations: hide a part, see what it costs). */
+  viewerScript?: string;
 }
 
 export interface FpsRatio {
@@ -36,6 +38,8 @@ export interface FpsRatio {
   cpu_ratio: number | null;
   viewer_cpu_ms_per_frame: number | null;
   bare_cpu_ms_per_frame: number | null;
+  /** Chromium CPU per frame by part (chromiumCpuByPart), ms: where the viewer's extra time goes. */
+  cpu_ms_per_frame_by_part: { viewer: Record<string, number> | null; bare: Record<string, number> | null };
   canvas: string;
   viewer_triangles: number;
   bare_triangles: number;
@@ -52,30 +56,39 @@ interface Window {
   wallMs: number;
   /** CPU time of every Chromium process during the window, ms (null off Linux). */
   cpuMs: number | null;
+  /** The same, by part of Chromium (chromiumCpuByPart). */
+  byPart: Record<string, number> | null;
 }
 
 let ticksPerS: number | null = null;
 
 /**
  * CPU time used so far (user + system, ms) by the Chromium processes started below this one (browser, renderers,
- * GPU process), from /proc; null where there is no /proc. CPU time per frame barely moves with the load from
- * other processes, where wall time per frame does: it backs the wall-clock ratio up on a busy host.
+ * GPU process), from /proc, by part: `webgl` (the GPU process's SwiftShader worker threads, which draw WebGL),
+ * `gpu_main` (its main thread: command buffer and ANGLE), `compositor` (its display compositor thread: the page's
+ * layers into the frame), `renderer_main` (the page's main thread: JS, style, layout, paint), `other`.
+ * Null where there is no /proc. CPU time per frame barely moves with the load from other processes, where wall
+ * time per frame does: it backs the wall-clock ratio up on a busy host, and the parts say where a difference is.
  */
-export function chromiumCpuMs(): number | null {
+export function chromiumCpuByPart(): Record<string, number> | null {
   if (!existsSync('/proc/self/stat')) return null;
   ticksPerS ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const procs: { pid: number; ppid: number; comm: string; ticks: number }[] = [];
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
+  const stat = (path: string): { ppid: number; comm: string; ticks: number } | null => {
     let st: string;
     try {
-      st = readFileSync(`/proc/${d}/stat`, 'utf8');
+      st = readFileSync(path, 'utf8');
     } catch {
-      continue; // exited while we listed
+      return null; // exited while we listed
     }
     const close = st.lastIndexOf(')');
     const f = st.slice(close + 2).split(' '); // from field 3 (state) on: ppid is f[1], utime f[11], stime f[12]
-    procs.push({ pid: Number(d), ppid: Number(f[1]), comm: st.slice(st.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) });
+    return { ppid: Number(f[1]), comm: st.slice(st.indexOf('(') + 1, close), ticks: Number(f[11]) + Number(f[12]) };
+  };
+  const procs: { pid: number; ppid: number; comm: string }[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const p = stat(`/proc/${d}/stat`);
+    if (p) procs.push({ pid: Number(d), ppid: p.ppid, comm: p.comm });
   }
   const mine = new Set([process.pid]);
   // Parents have lower pids in the common case but not always: iterate until no process joins.
@@ -87,9 +100,34 @@ export function chromiumCpuMs(): number | null {
         grew = true;
       }
   }
-  let ticks = 0;
-  for (const p of procs) if (p.pid !== process.pid && mine.has(p.pid) && /chrom/i.test(p.comm)) ticks += p.ticks;
-  return (ticks / ticksPerS) * 1000;
+  const out: Record<string, number> = { webgl: 0, gpu_main: 0, compositor: 0, renderer_main: 0, other: 0 };
+  for (const p of procs) {
+    if (p.pid === process.pid || !mine.has(p.pid) || !/chrom/i.test(p.comm)) continue;
+    let type = 'browser';
+    try {
+      type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${p.pid}/cmdline`, 'utf8'))?.[1] ?? 'browser';
+    } catch {
+      continue;
+    }
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p.pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      const t = stat(`/proc/${p.pid}/task/${tid}/stat`);
+      if (!t) continue;
+      const part =
+        type === 'gpu-process' && /^Thread<\d+>$/.test(t.comm) ? 'webgl'
+        : type === 'gpu-process' && tid === String(p.pid) ? 'gpu_main'
+        : type === 'gpu-process' && /^VizCompositor/.test(t.comm) ? 'compositor'
+        : type === 'renderer' && tid === String(p.pid) ? 'renderer_main'
+        : 'other';
+      out[part]! += (t.ticks / ticksPerS) * 1000;
+    }
+  }
+  return out;
 }
 
 /**
@@ -126,10 +164,13 @@ function drawWindow(page: Page, which: 'viewer' | 'bare', ms: number): Promise<W
  * round trips (a few ms, alike for both pages).
  */
 async function withCpu(w: () => Promise<{ frames: number; wallMs: number }>): Promise<Window> {
-  const c0 = chromiumCpuMs();
+  const c0 = chromiumCpuByPart();
   const r = await w();
-  const c1 = chromiumCpuMs();
-  return { ...r, cpuMs: c0 === null || c1 === null ? null : c1 - c0 };
+  const c1 = chromiumCpuByPart();
+  if (!c0 || !c1) return { ...r, cpuMs: null, byPart: null };
+  const byPart: Record<string, number> = {};
+  for (const k of Object.keys(c1)) byPart[k] = c1[k]! - (c0[k] ?? 0);
+  return { ...r, cpuMs: Object.values(byPart).reduce((a, b) => a + b, 0), byPart };
 }
 
 /** The bare page as one ES module (three + RobotView + Track), built in memory like the app. */
@@ -149,8 +190,8 @@ async function bareBundle(): Promise<string> {
 }
 
 export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions = {}): Promise<FpsRatio> {
-  const pairs = opts.pairs ?? 10;
-  const windowMs = (opts.windowS ?? 1.2) * 1000;
+  const pairs = opts.pairs ?? 20;
+  const windowMs = (opts.windowS ?? 1) * 1000;
   const viewport = opts.viewport ?? { width: 1280, height: 720 };
   const base = new URL(viewerUrl);
   const browser = await launchBrowser({ uncapped: true });
@@ -158,11 +199,16 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     const errors: string[] = [];
     const viewer = await browser.newPage({ viewport });
     viewer.on('pageerror', (e) => errors.push(`viewer: ${e.message}`));
-    await viewer.goto(new URL('/?scale=1', base).href);
+    // The viewer URL's own query (e.g. a recording choice) is kept; scale=1 pins full resolution.
+    const vurl = new URL('/', base);
+    vurl.search = base.search;
+    vurl.searchParams.set('scale', '1');
+    await viewer.goto(vurl.href);
     await viewer.waitForFunction(() => (window as any).__s2r?.ready || (window as any).__s2r?.error, null, { timeout: 120_000 });
     const err = await viewer.evaluate(() => (window as any).__s2r.error as string | null);
     if (err) throw new Error(`viewer failed: ${err}`);
     await viewer.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null && (window as any).__s2r.plots >= 4, null, { timeout: 300_000 });
+    if (opts.viewerScript) await viewer.evaluate(opts.viewerScript);
     const canvas = await viewer.evaluate(() => {
       const c = document.querySelector('#view3d canvas') as HTMLCanvasElement;
       return { w: c.clientWidth, h: c.clientHeight, pw: c.width, ph: c.height };
@@ -207,6 +253,13 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     const vMs = frameMs(v);
     const bMs = frameMs(b);
     const n = prof1.n - prof0.n;
+    const byPart = (ws: Window[]): Record<string, number> | null => {
+      if (ws.some((w) => w.byPart === null)) return null;
+      const frames = ws.reduce((s, w) => s + w.frames, 0);
+      const out: Record<string, number> = {};
+      for (const w of ws) for (const [k, ms] of Object.entries(w.byPart!)) out[k] = (out[k] ?? 0) + ms / frames;
+      return out;
+    };
     const cpuPerFrame = (ws: Window[]): number | null => (ws.some((w) => w.cpuMs === null) ? null : ws.reduce((s, w) => s + w.cpuMs!, 0) / ws.reduce((s, w) => s + w.frames, 0));
     const vCpu = cpuPerFrame(v);
     const bCpu = cpuPerFrame(b);
@@ -218,6 +271,7 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
       cpu_ratio: vCpu === null || bCpu === null ? null : vCpu / bCpu,
       viewer_cpu_ms_per_frame: vCpu,
       bare_cpu_ms_per_frame: bCpu,
+      cpu_ms_per_frame_by_part: { viewer: byPart(v), bare: byPart(b) },
       canvas: `${canvas.w}x${canvas.h}`,
       viewer_triangles: vInfo.triangles,
       bare_triangles: bInfo.triangles,

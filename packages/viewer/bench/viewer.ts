@@ -14,7 +14,7 @@
  * Last line: {"bench":"viewer","file_mb":…,"file_mb_per_min":…,"compression":…,"first_frame_ms":…,"fps":…, …extras}
  *
  * Options: --seconds N (default 60)  --measure-s N (fps window, default 5)  --fresh (re-record)
- *          --fps-pairs N (A/B pairs for fps_ratio, default 10)  --fps-window-s N (one window, default 1.2)
+ *          --fps-pairs N (A/B pairs for fps_ratio, default 20)  --fps-window-s N (one window, default 1)
  *          --no-json (skip the JSON recording; compression is then null — for long runs, e.g. --seconds 600)
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -96,7 +96,7 @@ try {
   if (errors.length) console.error('page errors:', errors);
   console.error('per-frame JS (ms): update', (fps.prof.update / fps.prof.n).toFixed(2), 'render', (fps.prof.render / fps.prof.n).toFixed(2), 'frames', fps.prof.n);
   await browser.close(); // the ratio gets a browser of its own, with uncapped frames
-  const ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 10), windowS: args.num('fps-window-s', 1.2) });
+  const ratio = await measureFpsRatio(server.url, { pairs: args.num('fps-pairs', 20), windowS: args.num('fps-window-s', 1) });
   console.error('fps_ratio per A/B pair:', ratio.pair_ratios.map((r) => r.toFixed(2)).join(' '), '· viewer JS per frame (ms): update', ratio.viewer_js_ms.update.toFixed(2), 'render', ratio.viewer_js_ms.render.toFixed(2));
   const meta = server.recordings[0]!;
   console.error(`served ${meta.path}; playback advanced ${fps.simAdvance.toFixed(2)} s of recording in ${fps.wall.toFixed(2)} s (loops at the end)`);
@@ -149,6 +149,10 @@ function fpsFields(r: FpsRatio, playbackFps: number): Record<string, unknown> {
     cpu_ratio: n(r.cpu_ratio, 2),
     viewer_cpu_ms_per_frame: n(r.viewer_cpu_ms_per_frame, 1),
     bare_cpu_ms_per_frame: n(r.bare_cpu_ms_per_frame, 1),
+    // where the difference goes: SwiftShader's WebGL threads, the GPU main thread, the compositor, the page's main thread
+    cpu_ms_per_frame_by_part: Object.fromEntries(
+      Object.entries(r.cpu_ms_per_frame_by_part).map(([page, parts]) => [page, parts && Object.fromEntries(Object.entries(parts).map(([k, ms]) => [k, n(ms, 2)]))]),
+    ),
     canvas: r.canvas,
     draw_calls: { viewer: r.viewer_calls, bare: r.bare_calls },
     fps_load_avg_1m: n(r.load_avg_1m, 1),

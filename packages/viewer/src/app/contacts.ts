@@ -1,19 +1,26 @@
 /**
  * Contact markers from /contacts at the playback time: a green dot at each link in contact and a red force arrow
- * (FORCE_SCALE m per N) from it. All dots are one InstancedMesh, all arrow shafts one LineSegments and all arrow
- * heads one InstancedMesh: 3 draw calls whatever the number of contacts, where a Mesh per dot and an ArrowHelper
- * (line + cone) per link made 3 per link. On software WebGL (SwiftShader) a draw call costs ~0.2-0.3 ms of CPU,
- * so a Go1's 4 feet cost ~3 ms per frame that way. Per-frame code allocates nothing: field names are worked out
- * once per series, vectors and matrices are module scratch.
+ * (FORCE_SCALE m per N) from it. Dots and arrow heads are parts of the viewer's triangle batch, arrow shafts of its
+ * line batch (batch.ts): no draw call of their own, where a Mesh per dot and an ArrowHelper (line + cone) per link
+ * made 3 per link, and one InstancedMesh or LineSegments per kind still made 3 (on software WebGL every draw call
+ * costs about a millisecond of SwiftShader CPU). The named objects `contact-dots`, `force-shafts` and `force-heads`
+ * stand for them: hidden when there is nothing to draw or the checkbox is off. Per-frame code allocates nothing:
+ * field names are worked out once per series, vectors and matrices are module scratch.
  */
 import * as THREE from 'three';
 import type { Track } from './track.ts';
+import { triangleVertices, type Batch } from './batch.ts';
 
 const FORCE_SCALE = 0.004; // m of arrow per N: a 12 kg robot's ~30 N per foot → 12 cm
 const MIN_LENGTH = 0.02; // m: the shortest arrow drawn
 const HEAD_LENGTH = 0.03; // m
 const HEAD_WIDTH = 0.02; // m
 const CAPACITY = 32; // links with contact data shown (a quadruped has 4, a humanoid's hands and feet fit)
+/** m: larger than a Go1's 2 cm foot sphere, which hid the 1.8 cm dots it had inside it. */
+const DOT_RADIUS = 0.03;
+const DOT_COLOR = new THREE.Color(0x40ff70);
+/** Arrows are drawn in this colour as it is (toneMapped: false before): the bytes written are 0xff5040. */
+const ARROW_COLOR = new THREE.Color(0xff5040);
 
 const _p = new THREE.Vector3();
 const _dir = new THREE.Vector3();
@@ -21,6 +28,7 @@ const _tip = new THREE.Vector3();
 const _q = new THREE.Quaternion();
 const _s = new THREE.Vector3();
 const _m = new THREE.Matrix4();
+const _v = new THREE.Vector3();
 const _up = new THREE.Vector3(0, 1, 0);
 
 interface LinkFields {
@@ -32,44 +40,94 @@ interface LinkFields {
   f: string;
 }
 
+/** Write `n` vertices of `shape` (x y z each) transformed by `m`, in `color`, at vertex `at`. */
+function writeShape(shape: Float32Array, m: THREE.Matrix4, color: THREE.Color, pos: Float32Array, col: Float32Array, at: number): number {
+  const n = shape.length / 3;
+  for (let i = 0; i < n; i++) {
+    _v.set(shape[i * 3]!, shape[i * 3 + 1]!, shape[i * 3 + 2]!).applyMatrix4(m);
+    const o = (at + i) * 3;
+    pos[o] = _v.x;
+    pos[o + 1] = _v.y;
+    pos[o + 2] = _v.z;
+    col[o] = color.r;
+    col[o + 1] = color.g;
+    col[o + 2] = color.b;
+  }
+  return n;
+}
+
 export class ContactMarkers {
   readonly group = new THREE.Group();
-  readonly dots: THREE.InstancedMesh;
-  readonly shafts: THREE.LineSegments;
-  readonly heads: THREE.InstancedMesh;
+  /** Stand for the dots, shafts and heads drawn by the batches. */
+  readonly dots = new THREE.Object3D();
+  readonly shafts = new THREE.Object3D();
+  readonly heads = new THREE.Object3D();
   /** Links whose dot / arrow the last update drew, in drawing order (for tests and the page hook). */
   readonly shown: { dots: string[]; arrows: string[] } = { dots: [], arrows: [] };
-  #shaftPos: THREE.BufferAttribute;
+  /** World positions of the dots drawn (x y z per dot), and each arrow's shaft (from, to) and head transform. */
+  readonly #dotAt = new Float32Array(CAPACITY * 3);
+  readonly #shaftAt = new Float32Array(CAPACITY * 6);
+  readonly #headAt = Array.from({ length: CAPACITY }, () => new THREE.Matrix4());
+  #nd = 0;
+  #na = 0;
+  readonly #touch: () => void;
   #fields: LinkFields[] = [];
   #fieldsFor: unknown = null;
   #fieldsCount = -1;
 
-  constructor() {
+  /** `lines` and `triangles`: the viewer's batches (batch.ts). */
+  constructor(lines: Batch, triangles: Batch) {
     this.group.name = 'contacts';
-    this.dots = new THREE.InstancedMesh(new THREE.SphereGeometry(0.018, 12, 8), new THREE.MeshBasicMaterial({ color: 0x40ff70 }), CAPACITY);
     this.dots.name = 'contact-dots';
-    this.#shaftPos = new THREE.BufferAttribute(new Float32Array(CAPACITY * 2 * 3), 3);
-    this.#shaftPos.setUsage(THREE.DynamicDrawUsage);
-    const sg = new THREE.BufferGeometry();
-    sg.setAttribute('position', this.#shaftPos);
-    this.shafts = new THREE.LineSegments(sg, new THREE.LineBasicMaterial({ color: 0xff5040, toneMapped: false }));
     this.shafts.name = 'force-shafts';
-    // A cone with its tip at the origin and its base 1 below, as ArrowHelper's: scaled to the head size per arrow.
-    const cone = new THREE.CylinderGeometry(0, 0.5, 1, 5, 1);
-    cone.translate(0, -0.5, 0);
-    this.heads = new THREE.InstancedMesh(cone, new THREE.MeshBasicMaterial({ color: 0xff5040, toneMapped: false }), CAPACITY);
     this.heads.name = 'force-heads';
-    for (const o of [this.dots, this.shafts, this.heads]) {
-      // Bounds computed once would go stale as the markers move: never cull them (they are tiny).
-      o.frustumCulled = false;
-      this.group.add(o);
-    }
-    // Which link each instance shows, for tests and debugging (the same arrays as `shown`).
+    this.group.add(this.dots, this.shafts, this.heads);
+    // Which link each dot / arrow shows, and where the dots are, for tests and debugging.
     this.dots.userData.links = this.shown.dots;
+    this.dots.userData.at = this.#dotAt;
     this.heads.userData.links = this.shown.arrows;
-    this.dots.count = 0;
-    this.heads.count = 0;
-    sg.setDrawRange(0, 0);
+    const sphere = triangleVertices(new THREE.SphereGeometry(DOT_RADIUS, 8, 6));
+    // A cone with its tip at the origin and its base 1 below, as ArrowHelper's: scaled to the head size per arrow.
+    const cone = triangleVertices(new THREE.CylinderGeometry(0, 0.5, 1, 5, 1).translate(0, -0.5, 0));
+    const tDots = triangles.add({
+      object: this.dots,
+      capacity: CAPACITY * (sphere.length / 3),
+      write: (pos, col, at) => {
+        let n = 0;
+        for (let i = 0; i < this.#nd; i++) n += writeShape(sphere, _m.makeTranslation(this.#dotAt[i * 3]!, this.#dotAt[i * 3 + 1]!, this.#dotAt[i * 3 + 2]!), DOT_COLOR, pos, col, at + n);
+        return n;
+      },
+    });
+    const tHeads = triangles.add({
+      object: this.heads,
+      capacity: CAPACITY * (cone.length / 3),
+      write: (pos, col, at) => {
+        let n = 0;
+        for (let i = 0; i < this.#na; i++) n += writeShape(cone, this.#headAt[i]!, ARROW_COLOR, pos, col, at + n);
+        return n;
+      },
+    });
+    const tShafts = lines.add({
+      object: this.shafts,
+      capacity: CAPACITY * 2,
+      write: (pos, col, at) => {
+        pos.set(this.#shaftAt.subarray(0, this.#na * 6), at * 3);
+        for (let i = 0; i < this.#na * 2; i++) {
+          col[(at + i) * 3] = ARROW_COLOR.r;
+          col[(at + i) * 3 + 1] = ARROW_COLOR.g;
+          col[(at + i) * 3 + 2] = ARROW_COLOR.b;
+        }
+        return this.#na * 2;
+      },
+    });
+    this.#touch = () => {
+      tDots();
+      tHeads();
+      tShafts();
+    };
+    this.dots.visible = false;
+    this.shafts.visible = false;
+    this.heads.visible = false;
   }
 
   /** Field names per link, from the contacts series' columns `<link>/in`, `<link>/fx|fy|fz` or `<link>/f`. */
@@ -103,8 +161,7 @@ export class ContactMarkers {
       for (const lf of this.#linkFields(s.cols)) {
         if (!(at(lf.inContact) > 0.5) || !linkPos(lf.link, _p)) continue;
         if (showDots) {
-          _m.makeTranslation(_p.x, _p.y, _p.z);
-          this.dots.setMatrixAt(nd++, _m);
+          _p.toArray(this.#dotAt, nd++ * 3);
           this.shown.dots.push(lf.link);
         }
         if (!showArrows) continue;
@@ -122,24 +179,18 @@ export class ContactMarkers {
         const length = Math.max(len * FORCE_SCALE, MIN_LENGTH);
         // shaft from the link to the head's base, head's tip at the arrow's end (as ArrowHelper draws it)
         _tip.copy(_dir).multiplyScalar(Math.max(length - HEAD_LENGTH, 1e-4)).add(_p);
-        this.#shaftPos.setXYZ(na * 2, _p.x, _p.y, _p.z);
-        this.#shaftPos.setXYZ(na * 2 + 1, _tip.x, _tip.y, _tip.z);
+        _p.toArray(this.#shaftAt, na * 6);
+        _tip.toArray(this.#shaftAt, na * 6 + 3);
         _tip.copy(_dir).multiplyScalar(length).add(_p);
         _q.setFromUnitVectors(_up, _dir);
-        _m.compose(_tip, _q, _s.set(HEAD_WIDTH, HEAD_LENGTH, HEAD_WIDTH));
-        this.heads.setMatrixAt(na++, _m);
+        this.#headAt[na++]!.compose(_tip, _q, _s.set(HEAD_WIDTH, HEAD_LENGTH, HEAD_WIDTH));
         this.shown.arrows.push(lf.link);
       }
     }
-    this.dots.count = nd;
-    this.heads.count = na;
-    this.shafts.geometry.setDrawRange(0, na * 2);
-    if (nd) this.dots.instanceMatrix.needsUpdate = true;
-    if (na) {
-      this.heads.instanceMatrix.needsUpdate = true;
-      this.#shaftPos.needsUpdate = true;
-    }
-    // An empty InstancedMesh still costs a draw call in three: hide what has nothing to draw.
+    this.#nd = nd;
+    this.#na = na;
+    this.#touch();
+    // Nothing to draw: hidden (the batches skip hidden parts).
     this.dots.visible = nd > 0;
     this.heads.visible = na > 0;
     this.shafts.visible = na > 0;

@@ -4,128 +4,220 @@
  * the closer the base is to the floor), and a 1 m scale bar with end ticks behind the robot.
  *
  * Why: a grid far below the camera read as a faint line on the horizon, and without a shadow a standing robot
- * looked like it floated. Everything here is built once; `update` only moves objects (no per-frame allocation).
+ * looked like it floated.
+ *
+ * The grid, shadow and scale bar are parts of the viewer's two batches (batch.ts): the grid's segments in the
+ * line batch, shadow and bar in the triangle batch, each stood for by a named scene object (`grid`,
+ * `contact-shadow`, `scale-bar-1m`) whose visibility and position decide what is drawn. Shapes are built once;
+ * `update` moves them (no per-frame allocation) and rewrites only a part that moved.
+ *
+ * The shadow is opaque, its colour falling from darkened floor colour in the middle to the floor colour itself at
+ * the rim, where a blended disc needed its own transparent draw call. Under it the floor is one colour (the clear
+ * below), so the two look alike; grid lines cross it undarkened (they are drawn a millimetre above it).
  *
  * The ground plane itself is not a mesh: `clearFloor` paints it with two clears, floor colour below the horizon
  * and background above. A 400 m plane drawn as triangles covered ~90% of the canvas and cost SwiftShader
  * (software WebGL) about 11-15 ms of CPU per frame at 812×603 — a quarter of the viewer's frame — where a clear
- * costs next to nothing. The clear is also an infinite floor, with nothing below z = 0 hidden (terrain pits).
+ * costs next to nothing. A plane over the grid tile alone, whose fragment shader drew grid, shadow and bar,
+ * cost more still (~16 ms of SwiftShader CPU per frame: per-pixel derivatives and line maths over most of the
+ * canvas). The clear is also an infinite floor, with nothing below z = 0 hidden (terrain pits).
  */
 import * as THREE from 'three';
 import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
+import { triangleVertices, type Batch } from './batch.ts';
 
-/** Half-size of the grid tile, m: the robot is always at least this far from its edge. */
-const HALF = 6;
+/**
+ * Half-size of the grid tile, m: the robot is always at least HALF − 0.5 from its edge. Major lines fade into the
+ * floor colour from FADE_FROM m to the edge (per-vertex colours), so the tile has no hard border.
+ */
+const HALF = 4;
+const FADE_FROM = 2.5;
 const MINOR = 0.25;
 /**
- * Half-size of the minor-line patch, m. Minor lines only near the robot: beyond ~3 m they are a few pixels apart and
- * read as noise, and on software WebGL every segment costs (the full 12 m tile of minor lines was 2352 of the 2976
- * segments and ~3 ms of CPU per frame; now 432 + 624 major).
+ * Half-size of the minor-line patch, m, centred under the robot (on the 0.25 m grid). Minor lines only near the
+ * robot, where foot placement is judged: on software WebGL a line costs by the pixels and scanlines it covers, and
+ * minor lines near the camera cover many (within 3 m they cost ~2 ms of SwiftShader CPU per frame, two thirds of the
+ * grid; beyond ~3 m they are a few pixels apart and read as noise anyway).
  */
-const MINOR_HALF = 3;
-const SHADOW_RADIUS = 0.45; // m: about a Go1's half-length
+const MINOR_HALF = 1.25;
+/** Grid lines are drawn as pieces this long, m (see writeLines). */
+const PIECE = 0.5;
+const MINOR_COLOR = new THREE.Color(0x525b68);
+const MAJOR_COLOR = new THREE.Color(0x9aa6b8);
+/** m: a blob about the Go1's body; its pixels are most of what the shadow costs, so it does not grow with height. */
+const SHADOW_RADIUS = 0.38;
 const SHADOW_FADE_HEIGHT = 1.0; // m of base height at which the shadow has faded out
+/** The floor's colour (THREE.Color holds it linear, as vertex colours are: grid lines fade into it). */
 const FLOOR_COLOR = new THREE.Color(0x2e333b);
 const _dir = new THREE.Vector3();
 const _size = new THREE.Vector2();
 
-/**
- * Grid lines as short segments (`step` long), not one 12 m segment per line: a segment that crosses the camera's
- * plane is dropped whole by SwiftShader (software WebGL), so long lines vanished near the camera and only the far
- * ones showed — the "faint grid on the horizon".
- */
-function gridLines(half: number, minorHalf: number, minorStep: number, piece: number, minorColor: number, majorColor: number): THREE.LineSegments {
-  const pts: number[] = [];
-  const cols: number[] = [];
-  const add = (h: number, c: number, z: number, col: THREE.Color): void => {
-    for (let a = -h; a < h - 1e-9; a += piece) {
-      const b = a + piece;
-      pts.push(c, a, z, c, b, z, a, c, z, b, c, z);
-      for (let v = 0; v < 4; v++) cols.push(col.r, col.g, col.b);
-    }
-  };
-  const minor = new THREE.Color(minorColor);
-  const major = new THREE.Color(majorColor);
-  // Whole-metre lines are the major ones, across the tile, a hair above the minor ones so they win where lines cross.
-  for (let c = -half; c <= half; c++) add(half, c, 0.0005, major);
-  const n = Math.round((2 * minorHalf) / minorStep);
-  for (let i = 0; i <= n; i++) {
-    const c = -minorHalf + i * minorStep;
-    if (Math.abs(c - Math.round(c)) > 1e-9) add(minorHalf, c, 0, minor);
-  }
-  const g = new THREE.BufferGeometry();
-  g.setAttribute('position', new THREE.Float32BufferAttribute(pts, 3));
-  g.setAttribute('color', new THREE.Float32BufferAttribute(cols, 3));
-  return new THREE.LineSegments(g, new THREE.LineBasicMaterial({ vertexColors: true }));
+/** A shape's vertices (local, non-indexed) and linear colours, copied into a batch at an offset. */
+interface Shape {
+  pos: Float32Array;
+  col: Float32Array;
 }
 
 /**
- * A unit disc, black, its alpha falling from 1 in the middle to 0 at the rim as (1 − r²)², carried by vertex
- * colours on 4 rings (linear in between). Why not a texture on a square: on software WebGL, sampling a texture for
- * every covered pixel, corners included, cost more than the rest of the floor.
+ * Grid lines as short segments (PIECE long), not one 12 m segment per line: a segment that crosses the camera's
+ * plane is dropped whole by SwiftShader (software WebGL), so long lines vanished near the camera and only the far
+ * ones showed — the "faint grid on the horizon". Writes the line x = ox + c (running along y, oy ± h) unless `which`
+ * is 'y', and the line y = oy + c (along x, ox ± h) unless it is 'x', at height z; returns the vertex count.
  */
-function shadowDisc(): THREE.BufferGeometry {
-  const RINGS = 4;
-  const SEGMENTS = 24;
-  const pos: number[] = [0, 0, 0];
-  const col: number[] = [0, 0, 0, 1];
-  const idx: number[] = [];
-  for (let r = 1; r <= RINGS; r++) {
-    const rad = r / RINGS;
-    const a = (1 - rad * rad) ** 2;
-    for (let k = 0; k < SEGMENTS; k++) {
-      const th = (2 * Math.PI * k) / SEGMENTS;
-      pos.push(rad * Math.cos(th), rad * Math.sin(th), 0);
-      col.push(0, 0, 0, a);
+function writeLines(pos: Float32Array, col: Float32Array, at: number, ox: number, oy: number, c: number, h: number, z: number, color: THREE.Color, which: 'both' | 'x' | 'y' = 'both', fade = false): number {
+  let n = 0;
+  for (let a = -h; a < h - 1e-9; a += PIECE) {
+    const b = Math.min(a + PIECE, h);
+    const v = (x: number, y: number): void => {
+      const o = (at + n++) * 3;
+      pos[o] = x;
+      pos[o + 1] = y;
+      pos[o + 2] = z;
+      // Fading: towards the floor colour as the vertex nears the tile's edge (its distance from the centre ox, oy).
+      const f = fade ? THREE.MathUtils.smoothstep(Math.max(Math.abs(x - ox), Math.abs(y - oy)), FADE_FROM, HALF) : 0;
+      col[o] = color.r + (FLOOR_COLOR.r - color.r) * f;
+      col[o + 1] = color.g + (FLOOR_COLOR.g - color.g) * f;
+      col[o + 2] = color.b + (FLOOR_COLOR.b - color.b) * f;
+    };
+    if (which !== 'y') {
+      v(ox + c, oy + a);
+      v(ox + c, oy + b);
+    }
+    if (which !== 'x') {
+      v(ox + a, oy + c);
+      v(ox + b, oy + c);
     }
   }
-  const v = (r: number, k: number): number => (r === 0 ? 0 : 1 + (r - 1) * SEGMENTS + (k % SEGMENTS));
-  for (let k = 0; k < SEGMENTS; k++) idx.push(0, v(1, k), v(1, k + 1));
-  for (let r = 1; r < RINGS; r++)
-    for (let k = 0; k < SEGMENTS; k++) idx.push(v(r, k), v(r + 1, k), v(r + 1, k + 1), v(r, k), v(r + 1, k + 1), v(r, k + 1));
-  const g = new THREE.BufferGeometry();
-  g.setAttribute('position', new THREE.Float32BufferAttribute(pos, 3));
-  g.setAttribute('color', new THREE.Float32BufferAttribute(col, 4));
-  g.setIndex(idx);
-  return g;
+  return n;
 }
+
+/** Vertices of the major lines (every metre, across the tile) and, at most, of the minor patch. */
+const MAJOR_VERTICES = (2 * HALF + 1) * Math.ceil((2 * HALF) / PIECE) * 4;
+const MINOR_VERTICES = (2 * Math.round(MINOR_HALF / MINOR) + 1) * Math.ceil((2 * MINOR_HALF) / PIECE) * 4;
+
+const SHADOW_RINGS = 3;
+const SHADOW_SEGMENTS = 16;
+
+/**
+ * A unit disc as triangles, with each vertex's shadow weight (1 − r²)² (1 in the middle, 0 at the rim) on SHADOW_RINGS rings
+ * (linear in between). `Ground` colours it by weight × strength each time the base moves.
+ */
+function shadowDisc(): { pos: Float32Array; weight: Float32Array } {
+  const ring = (r: number, k: number): [number, number, number] => {
+    const rad = r / SHADOW_RINGS;
+    const th = (2 * Math.PI * k) / SHADOW_SEGMENTS;
+    return [rad * Math.cos(th), rad * Math.sin(th), (1 - rad * rad) ** 2];
+  };
+  const pos: number[] = [];
+  const weight: number[] = [];
+  const tri = (...v: [number, number, number][]): void => {
+    for (const [x, y, w] of v) {
+      pos.push(x, y, 0);
+      weight.push(w);
+    }
+  };
+  for (let k = 0; k < SHADOW_SEGMENTS; k++) tri(ring(0, 0), ring(1, k), ring(1, k + 1));
+  for (let r = 1; r < SHADOW_RINGS; r++)
+    for (let k = 0; k < SHADOW_SEGMENTS; k++) {
+      tri(ring(r, k), ring(r + 1, k), ring(r + 1, k + 1));
+      tri(ring(r, k), ring(r + 1, k + 1), ring(r, k + 1));
+    }
+  return { pos: Float32Array.from(pos), weight: Float32Array.from(weight) };
+}
+
+/** Copy `shape` into a batch's arrays at vertex `at`, translated by (x, y, z); returns its vertex count. */
+function copyShape(shape: Shape, pos: Float32Array, col: Float32Array, at: number, x: number, y: number, z: number): number {
+  const n = shape.pos.length / 3;
+  for (let i = 0; i < n; i++) {
+    pos[(at + i) * 3] = shape.pos[i * 3]! + x;
+    pos[(at + i) * 3 + 1] = shape.pos[i * 3 + 1]! + y;
+    pos[(at + i) * 3 + 2] = shape.pos[i * 3 + 2]! + z;
+  }
+  col.set(shape.col, at * 3);
+  return n;
+}
+
+const _c = new THREE.Color();
 
 export class Ground {
   /** Everything on the flat floor; hidden when a terrain heightfield replaces it. */
   readonly group = new THREE.Group();
-  /** The grid tile, moved in whole metres to stay under the robot. */
-  readonly grid = new THREE.Group();
-  readonly shadow: THREE.Mesh;
-  readonly scaleBar: THREE.Group;
-  readonly #shadowMat: THREE.MeshBasicMaterial;
+  /** Stands for the grid tile (drawn by the line batch); its position is the tile centre, in whole metres. */
+  readonly grid = new THREE.Object3D();
+  /** Stands for the contact shadow (triangle batch): centred at its position, radius SHADOW_RADIUS × its scale. */
+  readonly shadow = new THREE.Object3D();
+  /** Stands for the 1 m scale bar (triangle batch): it starts at its position and runs 1 m along +x. */
+  readonly scaleBar = new THREE.Object3D();
+  #strength = 0;
+  /** Centre of the minor-line patch: the base, rounded to the minor grid. */
+  readonly #patch = new THREE.Vector2();
+  readonly #touch: { grid: () => void; shadow: () => void; bar: () => void };
 
-  constructor() {
+  /** `lines` and `triangles`: the viewer's batches (batch.ts), which draw the grid, and the shadow and bar. */
+  constructor(lines: Batch, triangles: Batch) {
     this.group.name = 'ground';
-    // Minor and major lines in one draw call (each costs ~0.2-0.3 ms of CPU on software WebGL).
-    const lines = gridLines(HALF, MINOR_HALF, MINOR, 0.5, 0x525b68, 0x9aa6b8);
-    lines.name = 'grid-lines';
-    this.grid.add(lines);
     this.grid.name = 'grid';
-    this.group.add(this.grid);
-
-    this.#shadowMat = new THREE.MeshBasicMaterial({ vertexColors: true, transparent: true, opacity: 0.55, depthWrite: false });
-    this.shadow = new THREE.Mesh(shadowDisc().scale(SHADOW_RADIUS, SHADOW_RADIUS, 1), this.#shadowMat);
     this.shadow.name = 'contact-shadow';
-    this.shadow.position.z = 0.001;
-    this.shadow.renderOrder = 1;
     this.shadow.visible = false;
-    this.group.add(this.shadow);
-
-    // 1 m scale bar: a bar with end ticks, lying on the floor beside the robot.
-    this.scaleBar = new THREE.Group();
     this.scaleBar.name = 'scale-bar-1m';
-    // Bar and both ticks merged into one mesh: one draw call.
-    const bar = new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0);
-    const t0 = new THREE.BoxGeometry(0.012, 0.08, 0.004);
-    const t1 = new THREE.BoxGeometry(0.012, 0.08, 0.004).translate(1, 0, 0);
-    this.scaleBar.add(new THREE.Mesh(mergeGeometries([bar, t0, t1]), new THREE.MeshBasicMaterial({ color: 0xf2d36b })));
-    this.scaleBar.position.z = 0.002;
-    this.group.add(this.scaleBar);
+    this.scaleBar.position.set(-0.5, 1, 0.002); // see update
+    this.group.add(this.grid, this.shadow, this.scaleBar);
+
+    const gridPart = lines.add({
+      object: this.grid,
+      capacity: MAJOR_VERTICES + MINOR_VERTICES,
+      write: (pos, col, at) => {
+        const { x, y } = this.grid.position;
+        let n = 0;
+        // Whole-metre lines are the major ones, across the tile, a hair above the minor ones so they win where lines cross.
+        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, MAJOR_COLOR, 'both', true);
+        const k = Math.round(MINOR_HALF / MINOR);
+        for (let i = -k; i <= k; i++) {
+          const c = this.#patch.x + i * MINOR;
+          const d = this.#patch.y + i * MINOR;
+          if (Math.abs(c - Math.round(c)) > 1e-6) n += writeLines(pos, col, at + n, c, this.#patch.y, 0, MINOR_HALF, 0, MINOR_COLOR, 'x');
+          if (Math.abs(d - Math.round(d)) > 1e-6) n += writeLines(pos, col, at + n, this.#patch.x, d, 0, MINOR_HALF, 0, MINOR_COLOR, 'y');
+        }
+        return n;
+      },
+    });
+
+    // Bar and both end ticks, 2 mm above the floor (over the grid lines and the shadow).
+    const bar = triangleVertices(mergeGeometries([new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0), new THREE.BoxGeometry(0.012, 0.08, 0.004), new THREE.BoxGeometry(0.012, 0.08, 0.004).translate(1, 0, 0)]));
+    const barCol = new Float32Array(bar.length);
+    _c.set(0xf2d36b);
+    for (let i = 0; i < bar.length; i += 3) _c.toArray(barCol, i);
+    const barShape = { pos: bar, col: barCol };
+    const barPart = triangles.add({
+      object: this.scaleBar,
+      capacity: bar.length / 3,
+      write: (pos, col, at) => copyShape(barShape, pos, col, at, this.scaleBar.position.x, this.scaleBar.position.y, this.scaleBar.position.z),
+    });
+
+    const disc = shadowDisc();
+    const floor = FLOOR_COLOR.getRGB(new THREE.Color(), THREE.SRGBColorSpace);
+    const shadowPart = triangles.add({
+      object: this.shadow,
+      capacity: disc.weight.length,
+      write: (pos, col, at) => {
+        const s = this.shadow.scale.x * SHADOW_RADIUS;
+        const { x, y } = this.shadow.position;
+        for (let i = 0; i < disc.weight.length; i++) {
+          const o = (at + i) * 3;
+          pos[o] = disc.pos[i * 3]! * s + x;
+          pos[o + 1] = disc.pos[i * 3 + 1]! * s + y;
+          pos[o + 2] = -0.001; // under the grid lines
+          // Darken the floor's sRGB bytes as blending black over them would, then store as linear.
+          const k = 1 - this.#strength * disc.weight[i]!;
+          _c.setRGB(floor.r * k, floor.g * k, floor.b * k, THREE.SRGBColorSpace);
+          col[o] = _c.r;
+          col[o + 1] = _c.g;
+          col[o + 2] = _c.b;
+        }
+        return disc.weight.length;
+      },
+    });
+    this.#touch = { grid: gridPart, shadow: shadowPart, bar: barPart };
   }
 
   #onTerrain = false;
@@ -173,19 +265,31 @@ export class Ground {
   update(base: THREE.Vector3 | null): void {
     const x = base?.x ?? 0;
     const y = base?.y ?? 0;
-    // Whole metres, so the major lines stay on the world's metre grid while the tile moves.
-    this.grid.position.set(Math.round(x), Math.round(y), 0);
-    // Behind the robot as the default camera sees it (+y), on a metre line, so it reads against the grid.
-    this.scaleBar.position.set(Math.round(x) - 0.5, Math.round(y) + 1, 0.002);
+    // Whole metres, so the major lines stay on the world's metre grid while the tile moves; the minor patch moves
+    // in minor steps, so its lines stay on the world's 0.25 m grid.
+    const gx = Math.round(x);
+    const gy = Math.round(y);
+    const px = Math.round(x / MINOR) * MINOR;
+    const py = Math.round(y / MINOR) * MINOR;
+    if (gx !== this.grid.position.x || gy !== this.grid.position.y || px !== this.#patch.x || py !== this.#patch.y) {
+      this.grid.position.set(gx, gy, 0);
+      this.#patch.set(px, py);
+      // Behind the robot as the default camera sees it (+y), on a metre line, so it reads against the grid.
+      this.scaleBar.position.set(gx - 0.5, gy + 1, 0.002);
+      this.#touch.grid();
+      this.#touch.bar();
+    }
     if (!base || this.#onTerrain) {
       this.shadow.visible = false;
       return;
     }
     const h = Math.max(0, base.z);
     this.shadow.visible = h < SHADOW_FADE_HEIGHT;
-    this.shadow.position.set(x, y, 0.001);
-    this.#shadowMat.opacity = 0.6 * Math.max(0, 1 - h / SHADOW_FADE_HEIGHT);
-    const s = 1 + 0.6 * h; // a higher base casts a wider, softer shadow
-    this.shadow.scale.set(s, s, 1);
+    const strength = 0.6 * Math.max(0, 1 - h / SHADOW_FADE_HEIGHT); // a higher base casts a fainter shadow
+    if (x !== this.shadow.position.x || y !== this.shadow.position.y || strength !== this.#strength) {
+      this.shadow.position.set(x, y, 0);
+      this.#strength = strength;
+      this.#touch.shadow();
+    }
   }
 }

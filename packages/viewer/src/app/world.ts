@@ -9,6 +9,7 @@ import type { SceneMsg } from '@s2r/recording/topics.ts';
 import type { Track } from './track.ts';
 import { Ground } from './ground.ts';
 import { ContactMarkers } from './contacts.ts';
+import { Batch } from './batch.ts';
 
 const _v = new THREE.Vector3();
 
@@ -43,7 +44,10 @@ export class World {
   readonly ground: Ground;
   #terrain: THREE.Mesh | null = null;
   #bodies = new Map<string, THREE.Object3D>();
-  readonly contacts = new ContactMarkers();
+  /** One draw call each for the floor's and the contact markers' lines and triangles (batch.ts). */
+  readonly lines = new Batch('lines', 'overlay-lines');
+  readonly triangles = new Batch('triangles', 'overlay-triangles');
+  readonly contacts: ContactMarkers;
   #followPrev: THREE.Vector3 | null = null;
   readonly container: HTMLElement;
   /** Sky colour: the renderer does not clear to it itself, Ground.clearFloor paints floor and sky (see there). */
@@ -59,8 +63,9 @@ export class World {
     this.controls = new OrbitControls(this.camera, this.renderer.domElement);
     this.controls.target.set(...CAMERA_HOME.target);
     this.controls.update();
-    this.ground = new Ground();
-    this.scene.add(this.ground.group, this.contacts.group);
+    this.ground = new Ground(this.lines, this.triangles);
+    this.contacts = new ContactMarkers(this.lines, this.triangles);
+    this.scene.add(this.ground.group, this.contacts.group, this.lines.object, this.triangles.object);
     this.resize();
     new ResizeObserver(() => this.resize()).observe(container);
   }
@@ -191,6 +196,8 @@ export class World {
 
   render(): void {
     this.ground.clearFloor(this.renderer, this.camera, this.background);
+    this.lines.sync();
+    this.triangles.sync();
     this.renderer.render(this.scene, this.camera);
   }
 }

@@ -1,0 +1,221 @@
+/**
+ * One draw call for many small parts: the floor's grid, contact shadow and scale bar, and the contact dots and
+ * force arrows, are written as world-space vertices (position + colour) into one shared buffer per primitive type
+ * — one `Batch` of triangles, one of line segments — instead of a mesh each.
+ *
+ * Why: on software WebGL (SwiftShader: headless CI, machines without a GPU) every draw call costs SwiftShader's
+ * worker threads about a millisecond of CPU whatever it draws (a 566-pixel scale bar cost as much as the
+ * 1,056-segment grid, measured by hiding each in turn), while a few thousand vertices written by JS cost
+ * microseconds. Six draw calls beside the robot's became two.
+ *
+ * Line segments are drawn as thin screen-space quads (two triangles, LINE_WIDTH_PX wide, expanded in the vertex
+ * shader), not as GL lines: SwiftShader rasterizes a line about 2.5× slower than triangles covering the same
+ * pixels (measured on the grid: ~0.9 ms against ~0.35 ms of frame time). The shader also clips each segment at
+ * the camera plane, which SwiftShader's own line clipping gets wrong (it dropped segments crossing that plane).
+ *
+ * Each part has a scene object that stands for it (named, e.g. `contact-shadow`): the part is drawn while that
+ * object and all its ancestors are visible, so hiding the object (or its group) hides the part as a mesh would.
+ * Its vertices are rewritten only when its owner says they changed (`touch`) or its visibility flips; parts after
+ * it in the buffer move up or down, so put rarely changing parts first.
+ */
+import * as THREE from 'three';
+
+/** Width of a batched line on screen, px. */
+export const LINE_WIDTH_PX = 1.25;
+
+const LINE_VERTEX = /* glsl */ `
+attribute vec3 other;   // the segment's other end (world)
+attribute float side;   // -1 or +1: which long edge of the quad this vertex is on
+attribute vec3 color;
+uniform vec2 uResolution; // drawing buffer, px
+uniform float uWidth;     // px
+varying vec3 vColor;
+void main() {
+  vColor = color;
+  mat4 vp = projectionMatrix * viewMatrix;
+  vec4 p = vp * vec4(position, 1.0);
+  vec4 q = vp * vec4(other, 1.0);
+  // Clip the segment to w >= eps (in front of the camera plane) so its direction on screen is defined.
+  const float eps = 1e-4;
+  if (p.w < eps) {
+    if (q.w < eps) { gl_Position = vec4(0.0, 0.0, 2.0, 1.0); return; } // wholly behind: outside the clip volume
+    p = mix(p, q, (eps - p.w) / (q.w - p.w));
+  }
+  if (q.w < eps) q = mix(q, p, (eps - q.w) / (p.w - q.w));
+  vec2 d = q.xy / q.w * uResolution - p.xy / p.w * uResolution;
+  float l = length(d);
+  d = l > 1e-6 ? d / l : vec2(1.0, 0.0);
+  // Half the width either side, perpendicular on screen (NDC offset of k px is 2k / resolution).
+  p.xy += vec2(-d.y, d.x) * side * (uWidth / uResolution) * p.w;
+  gl_Position = p;
+}`;
+
+const LINE_FRAGMENT = /* glsl */ `
+varying vec3 vColor;
+void main() {
+  gl_FragColor = vec4(vColor, 1.0);
+  #include <colorspace_fragment>
+}`;
+
+export interface BatchPart {
+  /** The scene object that stands for the part: drawn while it and its ancestors are visible. */
+  readonly object: THREE.Object3D;
+  /** The most vertices it ever writes. */
+  readonly capacity: number;
+  /**
+   * Write world positions (x y z) and linear-sRGB colours (r g b) for vertices from `at` on; return how many were
+   * written (at most `capacity`).
+   */
+  write(pos: Float32Array, col: Float32Array, at: number): number;
+}
+
+interface Slot {
+  part: BatchPart;
+  shown: boolean;
+  dirty: boolean;
+  start: number;
+  count: number;
+}
+
+/** Whether `o` and every ancestor are visible. */
+function shown(o: THREE.Object3D): boolean {
+  for (let p: THREE.Object3D | null = o; p; p = p.parent) if (!p.visible) return false;
+  return true;
+}
+
+export class Batch {
+  readonly object: THREE.Mesh;
+  readonly kind: 'triangles' | 'lines';
+  readonly #slots: Slot[] = [];
+  /** What the parts write: triangle vertices, or segment ends (2 per segment). */
+  #pos = new Float32Array(0);
+  #col = new Float32Array(0);
+  /** The GPU's attributes: for lines, 6 vertices (two triangles) per segment. */
+  readonly #attrs = new Map<string, THREE.BufferAttribute>();
+  #capacity = 0;
+  readonly #resolution = new THREE.Vector2(1, 1);
+
+  /** `kind`: triangles (every 3 vertices written) or line segments (every 2). */
+  constructor(kind: 'triangles' | 'lines', name: string) {
+    this.kind = kind;
+    const geo = new THREE.BufferGeometry();
+    geo.setDrawRange(0, 0);
+    const mat =
+      kind === 'lines'
+        ? new THREE.ShaderMaterial({ vertexShader: LINE_VERTEX, fragmentShader: LINE_FRAGMENT, uniforms: { uResolution: { value: this.#resolution }, uWidth: { value: LINE_WIDTH_PX } } })
+        : new THREE.MeshBasicMaterial({ vertexColors: true });
+    this.object = new THREE.Mesh(geo, mat);
+    this.object.name = name;
+    // Vertices are in world space and move every frame: bounds would always be stale, and the parts are small.
+    this.object.frustumCulled = false;
+    if (kind === 'lines') this.object.onBeforeRender = (renderer) => renderer.getDrawingBufferSize(this.#resolution);
+    this.#allocate();
+  }
+
+  /** (Re)size the arrays to the parts' capacity, keeping what is written. */
+  #allocate(): void {
+    const grow = (a: Float32Array, n: number): Float32Array<ArrayBuffer> => {
+      const b = new Float32Array(n);
+      b.set(a.subarray(0, Math.min(a.length, n)));
+      return b;
+    };
+    this.#pos = grow(this.#pos, this.#capacity * 3);
+    this.#col = grow(this.#col, this.#capacity * 3);
+    const perVertex = this.kind === 'lines' ? 3 : 1; // GPU vertices per written vertex
+    const sizes: [string, number][] = this.kind === 'lines' ? [['position', 3], ['other', 3], ['side', 1], ['color', 3]] : [['position', 3], ['color', 3]];
+    for (const [name, size] of sizes) {
+      const old = this.#attrs.get(name);
+      const a = new THREE.BufferAttribute(grow((old?.array as Float32Array) ?? new Float32Array(0), this.#capacity * perVertex * size), size).setUsage(THREE.DynamicDrawUsage);
+      this.#attrs.set(name, a);
+      this.object.geometry.setAttribute(name, a);
+    }
+  }
+
+  /** Add a part (drawn after the ones added before it); the returned function marks its vertices as changed. */
+  add(part: BatchPart): () => void {
+    const slot: Slot = { part, shown: false, dirty: true, start: 0, count: 0 };
+    this.#slots.push(slot);
+    this.#capacity += part.capacity;
+    this.#allocate();
+    return () => {
+      slot.dirty = true;
+    };
+  }
+
+  /** Rewrite what changed since the last call and upload only that range: called before every render. */
+  sync(): void {
+    let from = -1;
+    for (let i = 0; i < this.#slots.length; i++) {
+      const s = this.#slots[i]!;
+      const on = shown(s.part.object);
+      if (on !== s.shown) {
+        s.shown = on;
+        s.dirty = true;
+      }
+      if (s.dirty && from < 0) from = i;
+    }
+    if (from < 0) return;
+    const pos = this.#pos;
+    const col = this.#col;
+    let at = from > 0 ? this.#slots[from - 1]!.start + this.#slots[from - 1]!.count : 0;
+    const first = at;
+    for (let i = from; i < this.#slots.length; i++) {
+      const s = this.#slots[i]!;
+      s.start = at;
+      s.count = s.shown ? Math.min(s.part.write(pos, col, at), s.part.capacity) : 0;
+      s.dirty = false;
+      at += s.count;
+    }
+    const k = this.kind === 'lines' ? 3 : 1;
+    if (this.kind === 'lines') this.#expandLines(first - (first % 2), at);
+    else {
+      (this.#attrs.get('position')!.array as Float32Array).set(pos.subarray(first * 3, at * 3), first * 3);
+      (this.#attrs.get('color')!.array as Float32Array).set(col.subarray(first * 3, at * 3), first * 3);
+    }
+    this.object.geometry.setDrawRange(0, at * k);
+    if (at > first) {
+      for (const a of this.#attrs.values()) {
+        a.clearUpdateRanges();
+        a.addUpdateRange(first * k * a.itemSize, (at - first) * k * a.itemSize);
+        a.needsUpdate = true;
+      }
+    }
+  }
+
+  /** Segment ends [from, to) (pairs) → two triangles each: corners (a,−1) (b,−1) (b,+1), (a,−1) (b,+1) (a,+1). */
+  #expandLines(from: number, to: number): void {
+    const P = this.#attrs.get('position')!.array as Float32Array;
+    const O = this.#attrs.get('other')!.array as Float32Array;
+    const S = this.#attrs.get('side')!.array as Float32Array;
+    const C = this.#attrs.get('color')!.array as Float32Array;
+    const pos = this.#pos;
+    const col = this.#col;
+    for (let e = from; e + 1 < to; e += 2) {
+      for (let c = 0; c < 6; c++) {
+        const end = c === 1 || c === 2 || c === 4 ? 1 : 0; // which end this corner sits on
+        const v = e * 3 + c; // GPU vertex (6 per segment = 3 per end written)
+        const me = e + end;
+        const you = e + 1 - end;
+        for (let i = 0; i < 3; i++) {
+          P[v * 3 + i] = pos[me * 3 + i]!;
+          O[v * 3 + i] = pos[you * 3 + i]!;
+          C[v * 3 + i] = col[me * 3 + i]!;
+        }
+        // The side is relative to the direction me → you, which flips between the ends: keep the edge fixed.
+        const edge = c === 2 || c === 4 || c === 5 ? 1 : -1;
+        S[v] = end === 0 ? edge : -edge;
+      }
+    }
+  }
+
+  /** Vertices written by the parts now (segment ends for lines; for tests). */
+  get vertexCount(): number {
+    return this.object.geometry.drawRange.count / (this.kind === 'lines' ? 3 : 1);
+  }
+}
+
+/** Vertex positions of a geometry as non-indexed triangles (x y z per vertex), for parts that copy a shape. */
+export function triangleVertices(g: THREE.BufferGeometry): Float32Array {
+  const flat = g.index ? g.toNonIndexed() : g;
+  return Float32Array.from(flat.attributes.position!.array as ArrayLike<number>);
+}
