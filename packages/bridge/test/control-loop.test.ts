@@ -54,10 +54,14 @@ describe('ControlLoop in its worker thread (mock hardware)', () => {
     const last = running[running.length - 1]!;
     expect(last.pos[0]).toBeCloseTo(0.2, 6);
     expect(last.pos[1]).toBeCloseTo(-0.1, 6);
-    // Policy ticks every 10th running tick.
+    // Policy ticks every 10th running tick, from within the first policy period on, and on no other. Counted in executed
+    // ticks, so how many there are depends on how many cycles a loaded host made the loop skip (0.5 s running is
+    // 25 on a quiet host, 9 were seen at load 5): what must hold whatever the load is the spacing, checked for all.
     const pt = running.map((r, i) => (r.policyTick ? i : -1)).filter((i) => i >= 0);
-    expect(pt.length).toBeGreaterThan(10);
-    expect(pt[2]! - pt[1]!).toBe(10);
+    expect(pt[0]).toBeLessThan(10);
+    expect(pt.length).toBeGreaterThanOrEqual(3);
+    expect(pt.length).toBe(Math.floor((running.length - 1 - pt[0]!) / 10) + 1);
+    for (let i = 1; i < pt.length; i++) expect(pt[i]! - pt[i - 1]!, `policy tick ${i}`).toBe(10);
     // Hold (the default, what the env does): the goal (default + 0.1) is held and the rate limit moves the target
     // 0.04 rad per 5 ms substep that has started: ticks at 0, 2, 4 ms are in substep 0, 6 and 8 ms in substep 1.
     // Checked by scheduled time. Cycles a loaded host made the loop skip are caught up the way the controller does
