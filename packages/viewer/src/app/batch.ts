@@ -108,6 +108,8 @@ export class Batch {
     this.object.name = name;
     // Vertices are in world space and move every frame: bounds would always be stale, and the parts are small.
     this.object.frustumCulled = false;
+    // After the robot: floor pixels it covers (most of the shadow's middle) then fail the depth test before shading.
+    this.object.renderOrder = 1;
     if (kind === 'lines') this.object.onBeforeRender = (renderer) => renderer.getDrawingBufferSize(this.#resolution);
     this.#allocate();
   }
