@@ -66,7 +66,8 @@ let ticksPerS: number | null = null;
  * CPU time used so far (user + system, ms) by the Chromium processes started below this one (browser, renderers,
  * GPU process), from /proc, by part: `webgl` (the GPU process's SwiftShader worker threads, which draw WebGL),
  * `gpu_main` (its main thread: command buffer and ANGLE), `compositor` (its display compositor thread: the page's
- * layers into the frame), `renderer_main` (the page's main thread: JS, style, layout, paint), `other`.
+ * layers into the frame), `renderer_main` (the page's main thread: JS, style, layout, paint), `other` (browser
+ * process, the renderer's compositor and raster threads, IO).
  * Null where there is no /proc. CPU time per frame barely moves with the load from other processes, where wall
  * time per frame does: it backs the wall-clock ratio up on a busy host, and the parts say where a difference is.
  */
@@ -120,7 +121,7 @@ export function chromiumCpuByPart(): Record<string, number> | null {
       if (!t) continue;
       const part =
         type === 'gpu-process' && /^Thread<\d+>$/.test(t.comm) ? 'webgl'
-        : type === 'gpu-process' && tid === String(p.pid) ? 'gpu_main'
+        : type === 'gpu-process' && (tid === String(p.pid) || t.comm === p.comm) ? 'gpu_main' // its main and GPU main threads
         : type === 'gpu-process' && /^VizCompositor/.test(t.comm) ? 'compositor'
         : type === 'renderer' && tid === String(p.pid) ? 'renderer_main'
         : 'other';
