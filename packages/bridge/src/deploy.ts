@@ -22,7 +22,7 @@ import { parseCommandSchedule, type CommandStep } from './policy/command-schedul
 import { loadDeployPolicy } from './policy/load.ts';
 import { checkArtifactFitsRobot } from './policy/robot-match.ts';
 import { policyReadsImu } from './policy/reads-imu.ts';
-import { checkSimRate, hardwareSpec, policySource, type DeployTarget } from './deploy-target.ts';
+import { checkSimRate, hardwareSpec, policySource, simPhysicsDt, type DeployTarget } from './deploy-target.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, type Verdict } from './outcome.ts';
@@ -165,7 +165,7 @@ export async function deploy(o: DeployOptions): Promise<DeploySummary> {
   facts.dispose?.();
 
   const { spec, label } = hardwareSpec(o, model, policyDefault, readsImu, { task: facts.task, inputs: facts.inputs });
-  if (spec.kind === 'sim') checkSimRate(rateHz, o.safety?.watchdogPeriods ?? 10, spec.options.physicsDt ?? 0.002);
+  if (spec.kind === 'sim') checkSimRate(rateHz, o.safety?.watchdogPeriods ?? 10, await simPhysicsDt(spec.options));
   const commands = typeof o.commands === 'string' ? parseCommandSchedule(o.commands) : (o.commands ?? []);
   const softStartS = o.safety?.softStartS ?? 2;
   const durationS = o.durationS === undefined ? Infinity : softStartS + o.durationS;

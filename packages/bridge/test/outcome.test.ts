@@ -46,6 +46,14 @@ describe('deploy outcome', () => {
     expect(r.stdout).toBe('');
   });
 
+  it("the check uses the task scene's physics step: z1-push's sim steps at 5 ms, so 1500 Hz is refused", () => {
+    const r = spawnSync('node', [CLI, 'deploy', '--policy', join(ROOT, 'hardware/policies/z1-push/policy.json'), '--robot', join(ROOT, 'hardware/robots/s2r-arm/s2r-arm.urdf'), '--hardware', 'sim', '--rate', '1500', '--duration', '2', '--quiet'],
+      { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--rate 1500 Hz is more than the sim hardware can feed.*the sim makes one every 5\.0 ms \(physics at 200 Hz\)\. Use --rate ≤ 1000 or --watchdog ≥ 15/);
+    expect(r.stdout).toBe('');
+  });
+
   it('--help documents every outcome and its exit code', () => {
     const r = spawnSync('node', [CLI, 'deploy', '--help'], { encoding: 'utf8', cwd: ROOT });
     for (const re of [/done\s+exit 0/, /estopped\s+exit 3/, /failed\s+exit 4/, /stopped_by/, /degraded/, /SIGTERM/, /SIGHUP/]) expect(r.stdout).toMatch(re);
