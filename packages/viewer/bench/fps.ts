@@ -22,8 +22,6 @@ export interface FpsRatioOptions {
   windowS?: number;
   /** Page viewport, CSS px (default 1280×720). */
   viewport?: { width: number; height: number };
-  /** Run in the viewer page once it is ready, before measuring (ablations: hide a part, see what it costs). */
-  viewerScript?: string;
 }
 
 export interface FpsRatio {
@@ -209,7 +207,6 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     const err = await viewer.evaluate(() => (window as any).__s2r.error as string | null);
     if (err) throw new Error(`viewer failed: ${err}`);
     await viewer.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null && (window as any).__s2r.plots >= 4, null, { timeout: 300_000 });
-    if (opts.viewerScript) await viewer.evaluate(opts.viewerScript);
     const canvas = await viewer.evaluate(() => {
       const c = document.querySelector('#view3d canvas') as HTMLCanvasElement;
       return { w: c.clientWidth, h: c.clientHeight, pw: c.width, ph: c.height };

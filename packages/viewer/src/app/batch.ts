@@ -77,6 +77,14 @@ interface Slot {
   count: number;
 }
 
+/** The end (0: a, 1: b) each of a segment's 6 quad corners sits on: (a,−) (b,−) (b,+), (a,−) (b,+) (a,+). */
+const CORNER_END = [0, 1, 1, 0, 1, 0];
+/**
+ * Each corner's `side` attribute. The shader offsets along perp(other − position) × side, and that direction flips
+ * between the ends, so a corner on edge e has side e at end a and −e at end b.
+ */
+const SIDES = [-1, 1, -1, -1, -1, 1];
+
 /** Whether `o` and every ancestor are visible. */
 function shown(o: THREE.Object3D): boolean {
   for (let p: THREE.Object3D | null = o; p; p = p.parent) if (!p.visible) return false;
@@ -121,15 +129,26 @@ export class Batch {
       b.set(a.subarray(0, Math.min(a.length, n)));
       return b;
     };
-    this.#pos = grow(this.#pos, this.#capacity * 3);
-    this.#col = grow(this.#col, this.#capacity * 3);
-    const perVertex = this.kind === 'lines' ? 3 : 1; // GPU vertices per written vertex
-    const sizes: [string, number][] = this.kind === 'lines' ? [['position', 3], ['other', 3], ['side', 1], ['color', 3]] : [['position', 3], ['color', 3]];
+    const lines = this.kind === 'lines';
+    const perVertex = lines ? 3 : 1; // GPU vertices per written vertex
+    const sizes: [string, number][] = lines ? [['position', 3], ['other', 3], ['side', 1], ['color', 3]] : [['position', 3], ['color', 3]];
     for (const [name, size] of sizes) {
       const old = this.#attrs.get(name);
       const a = new THREE.BufferAttribute(grow((old?.array as Float32Array) ?? new Float32Array(0), this.#capacity * perVertex * size), size).setUsage(THREE.DynamicDrawUsage);
       this.#attrs.set(name, a);
       this.object.geometry.setAttribute(name, a);
+    }
+    if (lines) {
+      // Segment ends are expanded into the GPU arrays (#expandLines); which edge of its quad a corner is on never changes.
+      this.#pos = grow(this.#pos, this.#capacity * 3);
+      this.#col = grow(this.#col, this.#capacity * 3);
+      const side = this.#attrs.get('side')!;
+      for (let v = 0; v < side.count; v++) side.setX(v, SIDES[v % 6]!);
+      side.setUsage(THREE.StaticDrawUsage);
+    } else {
+      // Triangle parts write straight into what is uploaded.
+      this.#pos = this.#attrs.get('position')!.array as Float32Array<ArrayBuffer>;
+      this.#col = this.#attrs.get('color')!.array as Float32Array<ArrayBuffer>;
     }
   }
 
@@ -170,13 +189,10 @@ export class Batch {
     }
     const k = this.kind === 'lines' ? 3 : 1;
     if (this.kind === 'lines') this.#expandLines(first - (first % 2), at);
-    else {
-      (this.#attrs.get('position')!.array as Float32Array).set(pos.subarray(first * 3, at * 3), first * 3);
-      (this.#attrs.get('color')!.array as Float32Array).set(col.subarray(first * 3, at * 3), first * 3);
-    }
     this.object.geometry.setDrawRange(0, at * k);
     if (at > first) {
-      for (const a of this.#attrs.values()) {
+      for (const [name, a] of this.#attrs) {
+        if (name === 'side') continue; // constant, uploaded once
         a.clearUpdateRanges();
         a.addUpdateRange(first * k * a.itemSize, (at - first) * k * a.itemSize);
         a.needsUpdate = true;
@@ -188,13 +204,12 @@ export class Batch {
   #expandLines(from: number, to: number): void {
     const P = this.#attrs.get('position')!.array as Float32Array;
     const O = this.#attrs.get('other')!.array as Float32Array;
-    const S = this.#attrs.get('side')!.array as Float32Array;
     const C = this.#attrs.get('color')!.array as Float32Array;
     const pos = this.#pos;
     const col = this.#col;
     for (let e = from; e + 1 < to; e += 2) {
       for (let c = 0; c < 6; c++) {
-        const end = c === 1 || c === 2 || c === 4 ? 1 : 0; // which end this corner sits on
+        const end = CORNER_END[c]!; // which end this corner sits on
         const v = e * 3 + c; // GPU vertex (6 per segment = 3 per end written)
         const me = e + end;
         const you = e + 1 - end;
@@ -203,9 +218,6 @@ export class Batch {
           O[v * 3 + i] = pos[you * 3 + i]!;
           C[v * 3 + i] = col[me * 3 + i]!;
         }
-        // The side is relative to the direction me → you, which flips between the ends: keep the edge fixed.
-        const edge = c === 2 || c === 4 || c === 5 ? 1 : -1;
-        S[v] = end === 0 ? edge : -edge;
       }
     }
   }

@@ -58,34 +58,33 @@ interface Shape {
   col: Float32Array;
 }
 
+/** Write one grid vertex at (x, y, z); with `fade`, its colour goes towards the floor's near the tile's edge. */
+function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, y: number, z: number, ox: number, oy: number, color: THREE.Color, fade: boolean): void {
+  pos[o] = x;
+  pos[o + 1] = y;
+  pos[o + 2] = z;
+  const f = fade ? THREE.MathUtils.smoothstep(Math.max(Math.abs(x - ox), Math.abs(y - oy)), FADE_FROM, HALF) : 0;
+  col[o] = color.r + (FLOOR_COLOR.r - color.r) * f;
+  col[o + 1] = color.g + (FLOOR_COLOR.g - color.g) * f;
+  col[o + 2] = color.b + (FLOOR_COLOR.b - color.b) * f;
+}
+
 /**
- * Grid lines as short segments (PIECE long), not one 12 m segment per line: a segment that crosses the camera's
- * plane is dropped whole by SwiftShader (software WebGL), so long lines vanished near the camera and only the far
- * ones showed — the "faint grid on the horizon". Writes the line x = ox + c (running along y, oy ± h) unless `which`
- * is 'y', and the line y = oy + c (along x, ox ± h) unless it is 'x', at height z; returns the vertex count.
+ * Writes the line x = ox + c (running along y, oy ± h) unless `which` is 'y', and the line y = oy + c (along x,
+ * ox ± h) unless it is 'x', at height z, as pieces PIECE long; returns the vertex count. Pieces, not one segment per
+ * line, so that a fading line's colour has vertices to change along (colours interpolate linearly between them).
  */
 function writeLines(pos: Float32Array, col: Float32Array, at: number, ox: number, oy: number, c: number, h: number, z: number, color: THREE.Color, which: 'both' | 'x' | 'y' = 'both', fade = false): number {
   let n = 0;
   for (let a = -h; a < h - 1e-9; a += PIECE) {
     const b = Math.min(a + PIECE, h);
-    const v = (x: number, y: number): void => {
-      const o = (at + n++) * 3;
-      pos[o] = x;
-      pos[o + 1] = y;
-      pos[o + 2] = z;
-      // Fading: towards the floor colour as the vertex nears the tile's edge (its distance from the centre ox, oy).
-      const f = fade ? THREE.MathUtils.smoothstep(Math.max(Math.abs(x - ox), Math.abs(y - oy)), FADE_FROM, HALF) : 0;
-      col[o] = color.r + (FLOOR_COLOR.r - color.r) * f;
-      col[o + 1] = color.g + (FLOOR_COLOR.g - color.g) * f;
-      col[o + 2] = color.b + (FLOOR_COLOR.b - color.b) * f;
-    };
     if (which !== 'y') {
-      v(ox + c, oy + a);
-      v(ox + c, oy + b);
+      gridVertex(pos, col, (at + n++) * 3, ox + c, oy + a, z, ox, oy, color, fade);
+      gridVertex(pos, col, (at + n++) * 3, ox + c, oy + b, z, ox, oy, color, fade);
     }
     if (which !== 'x') {
-      v(ox + a, oy + c);
-      v(ox + b, oy + c);
+      gridVertex(pos, col, (at + n++) * 3, ox + a, oy + c, z, ox, oy, color, fade);
+      gridVertex(pos, col, (at + n++) * 3, ox + b, oy + c, z, ox, oy, color, fade);
     }
   }
   return n;
