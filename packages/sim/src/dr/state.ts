@@ -23,13 +23,16 @@ export interface DrState {
   gravity: Vec3; // m/s², world frame
 }
 
+/** What the registered DR terms read and write (ManagerEnv implements it). */
 export interface DrTarget {
   readonly world: SimWorld;
   readonly robot: RobotSim;
+  /** PD gains before the DR gain scales, robot joint order (N·m/rad, N·m·s/rad). */
   readonly nominalKp: Float32Array;
   readonly nominalKd: Float32Array;
+  /** Drawn DR values of this episode, beside the nominal ones. */
   readonly dr: DrState;
-  /** Maximum latency the env's action buffer holds (control steps). */
+  /** Control steps of action history kept for the latency term (0 when it is off). */
   readonly maxActionLatency: number;
 }
 

@@ -81,15 +81,12 @@ export abstract class ManagerEnv<C extends BaseEnvConfig, R> implements TaskEnv<
   readonly decimation: number;
   readonly dt: number;
   readonly maxEpisodeSteps: number;
-  // DrTarget: what the registered DR terms (dr/registry.ts) read and write.
+  // DrTarget (dr/state.ts documents them): what the registered DR terms read and write.
   readonly world: SimWorld;
   readonly robot: RobotSim;
-  /** PD gains before the DR gain scales, robot joint order (N·m/rad, N·m·s/rad). */
   readonly nominalKp: Float32Array;
   readonly nominalKd: Float32Array;
-  /** Drawn DR values of this episode, beside the nominal ones. */
   readonly dr: DrState;
-  /** Control steps of action history kept for the latency term (0 when it is off). */
   readonly maxActionLatency: number;
   maxReturn: number | null = null;
 
