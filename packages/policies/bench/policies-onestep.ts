@@ -25,6 +25,7 @@ import { loadDiffusionPolicy } from '../src/diffusion/policy.ts';
 import { checkDiffusionArtifact } from '../src/diffusion/artifact.ts';
 import { readArtifact } from '../src/artifact.ts';
 import { chunkFn, timeChunks } from './chunk-timing.ts';
+import { sourceClosure, sourceHash } from './stage-keys.ts';
 
 type Acting = { reset(): void; act(o: Float32Array): ArrayLike<number> };
 
@@ -38,8 +39,12 @@ export interface OnestepStage {
   evalNamed: (name: string, mk: () => Promise<Acting>, artifact?: string) => Promise<void>;
 }
 
-/** What the student's weights come from (the settings are hashed separately, the teacher by its bytes). */
-const SOURCES = ['distill.ts', 'onestep.ts', 'film-mlp.ts', 'tf-film-mlp.ts', 'tf-ops.ts', 'sampler.ts', 'schedule.ts'].map((f) => `../src/diffusion/${f}`);
+/**
+ * What the student's weights come from: distill.ts and every source file of the package it imports, through
+ * stage-keys' one closure (the settings are hashed separately, the teacher by its bytes).
+ */
+const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+const POLICIES = 'packages/policies/src';
 const env = (k: string, d: number) => (process.env[k] !== undefined ? Number(process.env[k]) : d);
 
 /** Distil (or reuse), evaluate as 'diffusion_1step', time a chunk. Returns the chunk latency p50 / p90 (ms). */
@@ -47,7 +52,7 @@ export async function benchOnestep(s: OnestepStage): Promise<{ chunkMs: number; 
   const dpPath = join(s.dir, 'diffusion.json');
   const config = { pairs: env('BENCH_1STEP_PAIRS', 32768), iterations: env('BENCH_1STEP_ITERS', 3000), lr: env('BENCH_1STEP_LR', 5e-4), seed: 0 };
   const key = createHash('sha256').update(readFileSync(dpPath)).update(JSON.stringify(config));
-  for (const f of SOURCES) key.update(f).update(readFileSync(fileURLToPath(new URL(f, import.meta.url))));
+  key.update(sourceHash(REPO, sourceClosure(REPO, [`${POLICIES}/diffusion/distill.ts`], POLICIES)));
   const path = join(s.dir, `diffusion_1step-${key.digest('hex').slice(0, 10)}.json`);
   if (!existsSync(path)) {
     const r = await distillDiffusion({

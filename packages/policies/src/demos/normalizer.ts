@@ -65,9 +65,15 @@ export function checkActionNormalizer(n: ActionNormalizer | undefined, dim: numb
   return n;
 }
 
+/** Each normalizer's float32 mean and reciprocal std, worked out on first use (normalizers are never mutated). */
+const float32Of = new WeakMap<ObsNormalizer, { mean32: Float32Array; inv32: Float32Array }>();
+
 export function normalizeObs(n: ObsNormalizer, x: ArrayLike<number>, out: Float32Array, off = 0): void {
-  for (let i = 0; i < n.mean.length; i++) {
-    const v = normalizeValue(x[i]!, Math.fround(n.mean[i]!), invStd32(n.std[i]!), n.clip);
+  let f = float32Of.get(n);
+  if (!f) float32Of.set(n, (f = { mean32: Float32Array.from(n.mean), inv32: Float32Array.from(n.std, invStd32) }));
+  const { mean32, inv32 } = f;
+  for (let i = 0; i < mean32.length; i++) {
+    const v = normalizeValue(x[i]!, mean32[i]!, inv32[i]!, n.clip);
     out[off + i] = n.mask ? v * n.mask[i]! : v;
   }
 }

@@ -84,12 +84,3 @@ export class OwnCommandBase implements Policy {
   }
 }
 
-/** Offset of the `last_action` term in a spec's observation (an error naming the terms when it has none). */
-export function lastActionOffset(spec: { terms: { name: string; size: number }[] }, actSize: number, where: string): number {
-  let off = 0;
-  for (const t of spec.terms) {
-    if (t.name === 'last_action' && t.size === actSize) return off;
-    off += t.size;
-  }
-  throw new Error(`${where}: baseOwnAction needs a last_action term of ${actSize} values in the observation (terms: ${spec.terms.map((t) => t.name).join(', ')})`);
-}

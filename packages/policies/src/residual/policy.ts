@@ -11,7 +11,8 @@ import { readArtifact, type PolicyArtifact } from '../artifact.ts';
 import { metaFromArtifact, type Policy, type PolicyMeta } from '../policy.ts';
 import { RuntimeMlp } from '../runtime/mlp.ts';
 import { checkResidualArtifact } from './artifact.ts';
-import { basePolicyFromArtifact, lastActionOffset, OwnCommandBase } from './base.ts';
+import { basePolicyFromArtifact, OwnCommandBase } from './base.ts';
+import { relativeFrame } from '../demos/action-frame.ts';
 import { composeAction } from './vec-env.ts';
 
 export class ResidualPolicy implements Policy {
@@ -50,7 +51,7 @@ export class ResidualPolicy implements Policy {
     const c = checkResidualArtifact(artifact, where, opts.expectSpecHash);
     let base = await basePolicyFromArtifact(c.base, opts.rng ?? Rng.seed(0), `${where}: model.base`);
     // Trained with the base fed its own previous action: deploy it the same way (per step, not split off).
-    if (c.model.residual.baseOwnAction) base = new OwnCommandBase(base, lastActionOffset(c.artifact.specs.observation, c.artifact.specs.action.size, `${where}: model.residual.baseOwnAction`));
+    if (c.model.residual.baseOwnAction) base = new OwnCommandBase(base, relativeFrame(c.artifact.specs.observation, c.artifact.specs.action.size, 'last_action', `${where}: model.residual.baseOwnAction`).obsOffset);
     return new ResidualPolicy(c, base, where);
   }
 

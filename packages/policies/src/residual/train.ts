@@ -13,7 +13,8 @@ import { initBackend } from '../backend.ts';
 import { buildArtifact, readArtifact, saveArtifact, specHash, type PolicyArtifact } from '../artifact.ts';
 import { PPO } from '../ppo/ppo.ts';
 import { basePpoConfig, validatePpoConfig, type PpoConfig } from '../ppo/config.ts';
-import { baseActionRange, basePolicyFromArtifact, lastActionOffset, OwnCommandBase } from './base.ts';
+import { baseActionRange, basePolicyFromArtifact, OwnCommandBase } from './base.ts';
+import { relativeFrame } from '../demos/action-frame.ts';
 import { ResidualVecEnv } from './vec-env.ts';
 import { makeResidualArtifact } from './artifact.ts';
 import { BENCH_TEST_SEEDS, checkValidation, DEFAULT_VALIDATION, validationSuccess, type ResidualValidation, type ValidationPoint } from './select.ts';
@@ -187,7 +188,7 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
     if (baseArt.task !== opts.task && baseArt.specs.hash !== specHash(inner.observationSpec, inner.actionSpec)) {
       throw new Error(`trainResidual: base policy was trained on "${baseArt.task}", whose observation/action layout differs from "${opts.task}" (spec hash ${baseArt.specs.hash} vs ${specHash(inner.observationSpec, inner.actionSpec)})`);
     }
-    const own = rc.baseOwnAction ? lastActionOffset(baseArt.specs.observation, A, 'trainResidual') : -1;
+    const own = rc.baseOwnAction ? relativeFrame(baseArt.specs.observation, A, 'last_action', 'trainResidual: baseOwnAction').obsOffset : -1;
     for (let i = 0; i < N; i++) {
       const b = await basePolicyFromArtifact(baseArt, rng.split('base').split(i), 'base policy');
       bases.push(own >= 0 ? new OwnCommandBase(b, own) : b);
