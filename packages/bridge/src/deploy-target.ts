@@ -115,23 +115,11 @@ export function hardwareSpec(o: DeployTarget, model: RobotModel, policyDefault: 
   }
 }
 
-
 /**
  * Refuse, before anything starts, a command rate at which the watchdog window (watchdogPeriods ticks) is shorter
  * than two of the sim hardware's state periods (its physics step): the watchdog would trip between every two states,
  * and the run would flap between watchdog and soft start without the policy ever taking control.
  */
-/**
- * The physics step the sim hardware will run: its task scene's when it builds one (z1-push steps at 5 ms), else
- * the hardware option, else the default 2 ms. The scene's step comes from the task's resolved config, without
- * building the scene.
- */
-export async function simPhysicsDt(options: { scene?: string; physicsDt?: number }): Promise<number> {
-  if (!options.scene) return options.physicsDt ?? 0.002;
-  const { resolveTaskConfig } = await import('@s2r/sim/tasks/registry.ts');
-  return resolveTaskConfig<{ physicsDt: number }>(options.scene).physicsDt;
-}
-
 export function checkSimRate(rateHz: number, watchdogPeriods: number, physicsDt: number): void {
   const windowS = watchdogPeriods / rateHz;
   if (windowS >= 2 * physicsDt) return;

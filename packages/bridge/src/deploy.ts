@@ -22,7 +22,8 @@ import { parseCommandSchedule, type CommandStep } from './policy/command-schedul
 import { loadDeployPolicy } from './policy/load.ts';
 import { checkArtifactFitsRobot } from './policy/robot-match.ts';
 import { policyReadsImu } from './policy/reads-imu.ts';
-import { checkSimRate, hardwareSpec, policySource, simPhysicsDt, type DeployTarget } from './deploy-target.ts';
+import { checkSimRate, hardwareSpec, policySource, type DeployTarget } from './deploy-target.ts';
+import { simPhysicsDt } from './hardware/sim.ts';
 import { checkSafetyTuning, type SafetyEvent } from './safety/safety-layer.ts';
 import { LatencyStats } from './timing/latency-stats.ts';
 import { judgeRun, safetyLogThrottle, type DeployOutcome, type OperatorSignal, type Verdict } from './outcome.ts';

@@ -11,7 +11,7 @@ import { load } from '@s2r/sim/tasks/registry.ts';
 import { nowS, sleepUntil } from '../timing/clock.ts';
 import { setThreadPriority, type ThreadPriority } from '../timing/priority.ts';
 import { makeSimChannel, SIM_CTR, SIM_FLAG } from './sim-channel.ts';
-import type { SimHardwareOptions } from './sim.ts';
+import { DEFAULT_SIM_PHYSICS_DT, type SimHardwareOptions } from './sim.ts';
 
 const o = (workerData as { options: SimHardwareOptions & { priority?: ThreadPriority } }).options;
 
@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     }
     scene.reset(o.seed ?? 0);
   }
-  const dt = scene ? scene.config.physicsDt : (o.physicsDt ?? 0.002);
+  const dt = scene ? scene.config.physicsDt : (o.physicsDt ?? DEFAULT_SIM_PHYSICS_DT);
   const names = model.actuatedJoints;
   const n = names.length;
   const spawn = new Float64Array(n);

@@ -12,6 +12,20 @@ import { nowS } from '../timing/clock.ts';
 import { makeSimChannel, SIM_CTR, SIM_FLAG, cmdLen, stateLen, type SimChannel } from './sim-channel.ts';
 import { MODES } from '../loop/tick-ring.ts';
 
+/** The sim hardware's physics step (s) when neither a task scene nor the options set one. */
+export const DEFAULT_SIM_PHYSICS_DT = 0.002;
+
+/**
+ * The physics step the sim hardware will run, the sim worker's rule: its task scene's when it builds one (z1-push
+ * steps at 5 ms), else the option, else the default. The scene's step comes from the task's resolved config,
+ * without building the scene.
+ */
+export async function simPhysicsDt(options: Pick<SimHardwareOptions, 'scene' | 'physicsDt'>): Promise<number> {
+  if (!options.scene) return options.physicsDt ?? DEFAULT_SIM_PHYSICS_DT;
+  const { resolveTaskConfig } = await import('@s2r/sim/tasks/registry.ts');
+  return resolveTaskConfig<{ physicsDt: number }>(options.scene).physicsDt;
+}
+
 export interface SimNoise {
   /** Gaussian std per reading: joint position (rad), joint velocity (rad/s), gyro (rad/s), gravity (unit vector). */
   jointPos?: number;
@@ -26,7 +40,7 @@ export const LEGGED_GYM_NOISE: Required<SimNoise> = { jointPos: 0.01, jointVel: 
 export interface SimHardwareOptions {
   /** URDF path of the robot. */
   urdf: string;
-  /** Physics step (s). Default 0.002 (PD at 500 Hz; stable for Go1 up to Kp 100 / Kd 2 per REFERENCE.md). */
+  /** Physics step (s). Default DEFAULT_SIM_PHYSICS_DT (PD at 500 Hz; stable for Go1 up to Kp 100 / Kd 2 per REFERENCE.md). */
   physicsDt?: number;
   flavor?: 'compat' | 'simd' | 'deterministic';
   /** Pose (rad) the robot spawns in, by joint name; others 0. */

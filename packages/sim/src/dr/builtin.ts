@@ -193,7 +193,7 @@ registerDrTerm<GravityDr>({
   describe: (p) => `g + ${u(p.range)} m/s² per axis`,
   // A perturbation lasts until the episode ends: each episode starts at nominal gravity.
   episodeStart: (t) => {
-    t.dr.gravity = [0, 0, -9.81];
+    t.dr.gravity = [0, 0, -STANDARD_GRAVITY];
     t.world.setGravity(t.dr.gravity);
   },
   apply: (t, rng, p) => {
