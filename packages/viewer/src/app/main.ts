@@ -209,7 +209,7 @@ function follow(track: Track, isMain: boolean): void {
   let refreshMs = 0;
   void followLoad(track, state, {
     onSlice: () => {
-      if (main) hook.end = Math.max(main.end, ghost?.end ?? -Infinity);
+      if (main) hook.end = spanEnd(main);
       // Plots resample every series: on a long file that costs, so refresh at most every 10× its cost (≥ 0.5 s).
       const now = performance.now();
       if (plots && now - lastRefresh > Math.max(500, 10 * refreshMs)) {
@@ -268,9 +268,12 @@ function sceneAt(track: Track, time: number): SceneMsg | null {
   return last;
 }
 
+/** End of what is shown: the main recording's, or the compared one's where it runs longer. */
+const spanEnd = (m: Track): number => Math.max(m.end, ghost?.end ?? -Infinity);
+
 function setTime(nt: number): void {
   if (!main) return;
-  t = Math.min(Math.max(nt, main.start), Math.max(main.end, ghost?.end ?? -Infinity));
+  t = Math.min(Math.max(nt, main.start), spanEnd(main));
   hook.time = t;
   invalidate();
 }
@@ -328,7 +331,7 @@ function drawCursor(now: number): void {
   if (hook.playing && now - lastUiWall < UI_PERIOD_MS) return;
   lastUiWall = now;
   const s = main.start;
-  const e = Math.max(main.end, ghost?.end ?? 0, s + 1e-6);
+  const e = Math.max(spanEnd(main), s + 1e-6);
   // Touch the DOM only when what it shows changes: every write is a repaint, and software compositing is slow.
   const v = Math.round(((t - s) / (e - s)) * 2000) * 50;
   if (!scrubbing && v !== lastScrub) els.scrub.value = String((lastScrub = v));
@@ -377,7 +380,7 @@ function frame(now: number): void {
   const dtWall = (now - lastWall) / 1000;
   lastWall = now;
   if (main && hook.playing && !liveMode) {
-    const end = Math.max(main.end, ghost?.end ?? -Infinity);
+    const end = spanEnd(main);
     let nt = t + dtWall * hook.speed;
     if (nt > end) nt = els.loop.checked ? main.start + (nt - end) : end;
     if (nt >= end && !els.loop.checked) setPlaying(false);
@@ -402,8 +405,9 @@ function frame(now: number): void {
     world.updateContacts(main, mainLinkPos, t, els.contacts.checked, els.forces.checked);
     world.follow(mainView ? _base : null, els.follow.checked);
     const ev = main.events;
-    if (ev.episode.length !== timelineFor.ep || ev.safety.length !== timelineFor.safety || main.end !== timelineFor.end) {
-      Object.assign(timelineFor, { ep: ev.episode.length, safety: ev.safety.length, end: main.end });
+    // The timeline is scaled to the span's end, which a compared recording still loading can move too.
+    if (ev.episode.length !== timelineFor.ep || ev.safety.length !== timelineFor.safety || spanEnd(main) !== timelineFor.end) {
+      Object.assign(timelineFor, { ep: ev.episode.length, safety: ev.safety.length, end: spanEnd(main) });
       drawTimeline();
     }
     drawCursor(now);
@@ -428,7 +432,7 @@ function frame(now: number): void {
       hook.ready = true;
     }
   }
-  if (hook.playing || needsRender || (dirty && main)) wake();
+  if (hook.playing) wake(); // (live mode moves time only when following; the rest was asked for by invalidate/redraw)
 }
 
 async function showTracks(mainId: string, cmpId: string): Promise<void> {
@@ -566,7 +570,7 @@ async function boot(): Promise<void> {
     if (!main) return;
     scrubbing = true;
     lastScrub = Number.NaN; // the user moved it: the next write must not be skipped as unchanged
-    const e = Math.max(main.end, ghost?.end ?? 0);
+    const e = spanEnd(main);
     setTime(main.start + (Number(scrub.value) / 100000) * (e - main.start));
   };
   scrub.onchange = () => (scrubbing = false);
