@@ -1,13 +1,17 @@
 /**
- * The floor under the robot: a ground plane, a two-level grid (1 m major lines over 12 m, 0.25 m minor lines within 3 m) that re-centres
- * under the robot in whole metres so a long walk never leaves it, a soft contact shadow under the base (darker
- * the closer the base is to the floor), and a 1 m scale bar with end ticks behind the robot.
+ * The floor under the robot: a ground plane, a 1 m grid over 8 m that re-centres under the robot in whole metres
+ * so a long walk never leaves it, a soft contact shadow under the base (darker the closer the base is to the
+ * floor), and a 1 m ruler (ticks every 0.25 m) behind the robot.
+ *
+ * No 0.25 m minor lines: within ±0.75 m of the robot they still cost about 0.05 of bench:viewer's fps_ratio
+ * (1.21-1.22 with them, 1.10-1.16 without, same runs' conditions), more than the whole metre grid; the ruler's
+ * ticks give the finer scale for a few triangles.
  *
  * Why: a grid far below the camera read as a faint line on the horizon, and without a shadow a standing robot
  * looked like it floated.
  *
- * The grid, shadow and scale bar are parts of the viewer's two batches (batch.ts): the grid's segments in the
- * line batch, shadow and bar in the triangle batch, each stood for by a named scene object (`grid`,
+ * The grid, shadow and ruler are parts of the viewer's two batches (batch.ts): the grid's segments in the
+ * line batch, shadow and ruler in the triangle batch, each stood for by a named scene object (`grid`,
  * `contact-shadow`, `scale-bar-1m`) whose visibility and position decide what is drawn. Shapes are built once;
  * `update` moves them (no per-frame allocation) and rewrites only a part that moved.
  *
@@ -27,23 +31,14 @@ import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js
 import { triangleVertices, type Batch } from './batch.ts';
 
 /**
- * Half-size of the grid tile, m: the robot is always at least HALF − 0.5 from its edge. Major lines fade into the
+ * Half-size of the grid tile, m: the robot is always at least HALF − 0.5 from its edge. Lines fade into the
  * floor colour from FADE_FROM m to the edge (per-vertex colours), so the tile has no hard border.
  */
 const HALF = 4;
 const FADE_FROM = 2.5;
-const MINOR = 0.25;
-/**
- * Half-size of the minor-line patch, m, centred under the robot (on the 0.25 m grid). Minor lines only near the
- * robot, where foot placement is judged: on software WebGL a line costs by the pixels and scanlines it covers, and
- * minor lines near the camera cover many (within 3 m they cost ~2 ms of SwiftShader CPU per frame, two thirds of the
- * grid; beyond ~3 m they are a few pixels apart and read as noise anyway).
- */
-const MINOR_HALF = 1.25;
 /** Grid lines are drawn as pieces this long, m (see writeLines). */
 const PIECE = 0.5;
-const MINOR_COLOR = new THREE.Color(0x525b68);
-const MAJOR_COLOR = new THREE.Color(0x9aa6b8);
+const GRID_COLOR = new THREE.Color(0x9aa6b8);
 /** m: a blob about the Go1's body; its pixels are most of what the shadow costs, so it does not grow with height. */
 const SHADOW_RADIUS = 0.38;
 const SHADOW_FADE_HEIGHT = 1.0; // m of base height at which the shadow has faded out
@@ -70,29 +65,24 @@ function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, 
 }
 
 /**
- * Writes the line x = ox + c (running along y, oy ± h) unless `which` is 'y', and the line y = oy + c (along x,
- * ox ± h) unless it is 'x', at height z, as pieces PIECE long; returns the vertex count. Pieces, not one segment per
+ * Writes the lines x = ox + c (running along y, oy ± h) and y = oy + c (along x, ox ± h) at height z, as pieces
+ * PIECE long; returns the vertex count. Pieces, not one segment per
  * line, so that a fading line's colour has vertices to change along (colours interpolate linearly between them).
  */
-function writeLines(pos: Float32Array, col: Float32Array, at: number, ox: number, oy: number, c: number, h: number, z: number, color: THREE.Color, which: 'both' | 'x' | 'y' = 'both', fade = false): number {
+function writeLines(pos: Float32Array, col: Float32Array, at: number, ox: number, oy: number, c: number, h: number, z: number, color: THREE.Color, fade: boolean): number {
   let n = 0;
   for (let a = -h; a < h - 1e-9; a += PIECE) {
     const b = Math.min(a + PIECE, h);
-    if (which !== 'y') {
-      gridVertex(pos, col, (at + n++) * 3, ox + c, oy + a, z, ox, oy, color, fade);
-      gridVertex(pos, col, (at + n++) * 3, ox + c, oy + b, z, ox, oy, color, fade);
-    }
-    if (which !== 'x') {
-      gridVertex(pos, col, (at + n++) * 3, ox + a, oy + c, z, ox, oy, color, fade);
-      gridVertex(pos, col, (at + n++) * 3, ox + b, oy + c, z, ox, oy, color, fade);
-    }
+    gridVertex(pos, col, (at + n++) * 3, ox + c, oy + a, z, ox, oy, color, fade);
+    gridVertex(pos, col, (at + n++) * 3, ox + c, oy + b, z, ox, oy, color, fade);
+    gridVertex(pos, col, (at + n++) * 3, ox + a, oy + c, z, ox, oy, color, fade);
+    gridVertex(pos, col, (at + n++) * 3, ox + b, oy + c, z, ox, oy, color, fade);
   }
   return n;
 }
 
-/** Vertices of the major lines (every metre, across the tile) and, at most, of the minor patch. */
-const MAJOR_VERTICES = (2 * HALF + 1) * Math.ceil((2 * HALF) / PIECE) * 4;
-const MINOR_VERTICES = (2 * Math.round(MINOR_HALF / MINOR) + 1) * Math.ceil((2 * MINOR_HALF) / PIECE) * 4;
+/** Vertices of the grid: lines every metre, across the tile. */
+const GRID_VERTICES = (2 * HALF + 1) * Math.ceil((2 * HALF) / PIECE) * 4;
 
 const SHADOW_RINGS = 3;
 const SHADOW_SEGMENTS = 16;
@@ -145,11 +135,9 @@ export class Ground {
   readonly grid = new THREE.Object3D();
   /** Stands for the contact shadow (triangle batch): centred at its position, radius SHADOW_RADIUS × its scale. */
   readonly shadow = new THREE.Object3D();
-  /** Stands for the 1 m scale bar (triangle batch): it starts at its position and runs 1 m along +x. */
+  /** Stands for the 1 m ruler (triangle batch): it starts at its position and runs 1 m along +x. */
   readonly scaleBar = new THREE.Object3D();
   #strength = 0;
-  /** Centre of the minor-line patch: the base, rounded to the minor grid. */
-  readonly #patch = new THREE.Vector2();
   readonly #touch: { grid: () => void; shadow: () => void; bar: () => void };
 
   /** `lines` and `triangles`: the viewer's batches (batch.ts), which draw the grid, and the shadow and bar. */
@@ -164,25 +152,19 @@ export class Ground {
 
     const gridPart = lines.add({
       object: this.grid,
-      capacity: MAJOR_VERTICES + MINOR_VERTICES,
+      capacity: GRID_VERTICES,
       write: (pos, col, at) => {
         const { x, y } = this.grid.position;
         let n = 0;
-        // Whole-metre lines are the major ones, across the tile, a hair above the minor ones so they win where lines cross.
-        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, MAJOR_COLOR, 'both', true);
-        const k = Math.round(MINOR_HALF / MINOR);
-        for (let i = -k; i <= k; i++) {
-          const c = this.#patch.x + i * MINOR;
-          const d = this.#patch.y + i * MINOR;
-          if (Math.abs(c - Math.round(c)) > 1e-6) n += writeLines(pos, col, at + n, c, this.#patch.y, 0, MINOR_HALF, 0, MINOR_COLOR, 'x');
-          if (Math.abs(d - Math.round(d)) > 1e-6) n += writeLines(pos, col, at + n, this.#patch.x, d, 0, MINOR_HALF, 0, MINOR_COLOR, 'y');
-        }
+        // Half a millimetre up: over the shadow (at −1 mm), under the ruler (at 2 mm).
+        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, GRID_COLOR, true);
         return n;
       },
     });
 
-    // Bar and both end ticks, 2 mm above the floor (over the grid lines and the shadow).
-    const bar = triangleVertices(mergeGeometries([new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0), new THREE.BoxGeometry(0.012, 0.08, 0.004), new THREE.BoxGeometry(0.012, 0.08, 0.004).translate(1, 0, 0)]));
+    // Bar, end ticks and shorter ticks every 0.25 m: a ruler 2 mm above the floor (over the grid lines and the shadow).
+    const ticks = [0, 0.25, 0.5, 0.75, 1].map((x) => (x % 1 === 0 ? new THREE.BoxGeometry(0.012, 0.08, 0.004) : new THREE.BoxGeometry(0.008, 0.045, 0.004)).translate(x, 0, 0));
+    const bar = triangleVertices(mergeGeometries([new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0), ...ticks]));
     const barCol = new Float32Array(bar.length);
     _c.set(0xf2d36b);
     for (let i = 0; i < bar.length; i += 3) _c.toArray(barCol, i);
@@ -264,15 +246,11 @@ export class Ground {
   update(base: THREE.Vector3 | null): void {
     const x = base?.x ?? 0;
     const y = base?.y ?? 0;
-    // Whole metres, so the major lines stay on the world's metre grid while the tile moves; the minor patch moves
-    // in minor steps, so its lines stay on the world's 0.25 m grid.
+    // Whole metres, so the lines stay on the world's metre grid while the tile moves.
     const gx = Math.round(x);
     const gy = Math.round(y);
-    const px = Math.round(x / MINOR) * MINOR;
-    const py = Math.round(y / MINOR) * MINOR;
-    if (gx !== this.grid.position.x || gy !== this.grid.position.y || px !== this.#patch.x || py !== this.#patch.y) {
+    if (gx !== this.grid.position.x || gy !== this.grid.position.y) {
       this.grid.position.set(gx, gy, 0);
-      this.#patch.set(px, py);
       // Behind the robot as the default camera sees it (+y), on a metre line, so it reads against the grid.
       this.scaleBar.position.set(gx - 0.5, gy + 1, 0.002);
       this.#touch.grid();
