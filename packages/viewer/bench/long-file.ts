@@ -10,7 +10,9 @@
  * - end to end, as a user of `s2r view` sees it (browser and a blank tab already open; the clock starts when `serveViewer` is
  *   called, i.e. when the user asks for the file): `view_first_frame_ms_10min` to the first rendered frame, and
  *   `view_full_load_ms_10min` to the page holding the whole file (every slice appended); `serve_ready_ms_10min`
- *   is the server's part (first window read, listening);
+ *   is the server's part (first window read, app bundle, listening); `app_bundle_ms` is the bundle's part of
+ *   it, `app_bundle_from_cache` whether it came from the on-disk cache (src/server/bundle.ts: any start after
+ *   the first; S2R_VIEWER_CACHE_DIR= (empty) measures a cold build);
  * - `page_first_frame_ms_10min`: the same first frame, in ms since navigation (as `first_frame_ms` for the 60 s
  *   file), in headless Chromium.
  */
@@ -20,6 +22,7 @@ import { McapFileWriter } from '@s2r/recording/mcap-file-writer.ts';
 import { readRecording } from '@s2r/recording/reader.ts';
 import { DECOMPRESS_HANDLERS } from '@s2r/recording/zstd.ts';
 import { PROFILE } from '@s2r/recording/topics.ts';
+import { buildApp } from '../src/server/bundle.ts';
 import { serveViewer } from '../src/server/serve.ts';
 import { prepareRecording } from '../src/server/view-data.ts';
 import { launchBrowser } from '../src/testing/browser.ts';
@@ -60,7 +63,7 @@ function timed<T>(f: () => T): { ms: number; cpuMs: number; value: T } {
 }
 
 /** Build (or reuse) the 10-minute file next to `short` and time its reads. Returns the bench's JSON fields. */
-export async function measureLongFile(short: string, fresh: boolean): Promise<Record<string, number | string>> {
+export async function measureLongFile(short: string, fresh: boolean): Promise<Record<string, number | string | boolean>> {
   const long = short.replace(/\.mcap$/, `-x${REPEATS}.mcap`);
   if (fresh || !existsSync(long) || statSync(long).mtimeMs < statSync(short).mtimeMs) {
     rmSync(long, { force: true });
@@ -77,12 +80,14 @@ export async function measureLongFile(short: string, fresh: boolean): Promise<Re
   const wholeEnd = prep.value.meta.end;
   const browser = await launchBrowser();
   let view: { served: number; first: number; full: number; pageFirst: number };
+  let bundle!: { cached: boolean; buildMs: number };
   try {
     // The tab exists before the clock starts, as the user's browser does: opening one is the browser's cost.
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
     const t0 = performance.now();
     const server = await serveViewer({ paths: [long], port: 0, live: false });
     const served = performance.now() - t0;
+    bundle = await buildApp(); // (the server's own build: memoized)
     try {
       const tNav = performance.now() - t0;
       await page.goto(server.url);
@@ -118,5 +123,7 @@ export async function measureLongFile(short: string, fresh: boolean): Promise<Re
     serve_ready_ms_10min: Math.round(view.served),
     view_first_frame_ms_10min: Math.round(view.first),
     view_full_load_ms_10min: Math.round(view.full),
+    app_bundle_from_cache: bundle.cached,
+    app_bundle_ms: bundle.buildMs,
   };
 }
