@@ -53,6 +53,8 @@ interface Panel {
   empty: HTMLElement;
   /** Last cursor pixel written: skip DOM writes (and repaints) while the cursor stays on the same pixel. */
   lastX: number;
+  /** The plot area's left edge in the panel, px, read once per uPlot instance (the panel's width is fixed). */
+  left: number;
 }
 
 export class Plots {
@@ -173,7 +175,7 @@ export class Plots {
       empty.textContent = 'not recorded';
       el.append(cursor, empty);
       this.#root.appendChild(el);
-      this.#panels.push({ def, el, u: null, cursor, empty, lastX: Number.NaN });
+      this.#panels.push({ def, el, u: null, cursor, empty, lastX: Number.NaN, left: 0 });
     }
     this.refresh(true);
   }
@@ -235,14 +237,17 @@ export class Plots {
       if (x === p.lastX) continue;
       const first = Number.isNaN(p.lastX);
       p.lastX = x;
-      const over = u.over;
       if (first) {
+        // Layout is read only here: a read after the clock's or another cursor's write would force a style and
+        // layout pass in the middle of the frame.
+        const over = u.over;
+        p.left = over.offsetLeft;
         p.cursor.style.display = '';
         p.cursor.style.top = `${over.offsetTop}px`;
         p.cursor.style.height = `${over.clientHeight}px`;
       }
       // A transform on its own compositor layer (style.css: will-change): moving it repaints nothing.
-      p.cursor.style.transform = `translateX(${over.offsetLeft + x}px)`;
+      p.cursor.style.transform = `translateX(${p.left + x}px)`;
     }
   }
 
