@@ -16,7 +16,13 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 export interface FpsRatioOptions {
-  /** A/B pairs measured (default 20): many short windows average out a busy host's bursts and slow drifts. */
+  /**
+   * Browsers launched in turn (default 3), each measuring `pairs` A/B pairs on freshly loaded pages. The ratio moves
+   * more between launches (±0.04 on a 2-core VM: thread placement, SwiftShader's state) than between pairs of one
+   * launch, so one launch's figure is a draw from that spread; several average it.
+   */
+  launches?: number;
+  /** A/B pairs measured per launch (default 8): many short windows average out a busy host's bursts and slow drifts. */
   pairs?: number;
   /** Length of one measuring window, s (default 1). */
   windowS?: number;
@@ -32,6 +38,8 @@ export interface FpsRatio {
   fps_ratio: number;
   /** The same ratio per A/B pair: its spread says how steady the measurement was. */
   pair_ratios: number[];
+  /** The same ratio per browser launch. */
+  launch_ratios: number[];
   /** Chromium CPU time per frame (all its processes), viewer ÷ bare: the load-robust cross-check; null off Linux. */
   cpu_ratio: number | null;
   viewer_cpu_ms_per_frame: number | null;
@@ -188,8 +196,59 @@ async function bareBundle(): Promise<string> {
   return out.outputFiles.map((f) => f.text).join('\n');
 }
 
+interface Launch {
+  v: Window[];
+  b: Window[];
+  prof: { update: number; render: number; n: number };
+  canvas: { w: number; h: number };
+  vInfo: { triangles: number; calls: number };
+  bInfo: { triangles: number; calls: number };
+}
+
 export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions = {}): Promise<FpsRatio> {
-  const pairs = opts.pairs ?? 20;
+  const launches: Launch[] = [];
+  for (let i = 0; i < (opts.launches ?? 3); i++) launches.push(await measureLaunch(viewerUrl, opts));
+  const v = launches.flatMap((l) => l.v);
+  const b = launches.flatMap((l) => l.b);
+  const frameMs = (ws: Window[]): number => ws.reduce((s, w) => s + w.wallMs, 0) / ws.reduce((s, w) => s + w.frames, 0);
+  const vMs = frameMs(v);
+  const bMs = frameMs(b);
+  const prof = { update: 0, render: 0, n: 0 };
+  for (const l of launches) for (const k of ['update', 'render', 'n'] as const) prof[k] += l.prof[k];
+  const byPart = (ws: Window[]): Record<string, number> | null => {
+    if (ws.some((w) => w.byPart === null)) return null;
+    const frames = ws.reduce((s, w) => s + w.frames, 0);
+    const out: Record<string, number> = {};
+    for (const w of ws) for (const [k, ms] of Object.entries(w.byPart!)) out[k] = (out[k] ?? 0) + ms / frames;
+    return out;
+  };
+  const cpuPerFrame = (ws: Window[]): number | null => (ws.some((w) => w.cpuMs === null) ? null : ws.reduce((s, w) => s + w.cpuMs!, 0) / ws.reduce((s, w) => s + w.frames, 0));
+  const vCpu = cpuPerFrame(v);
+  const bCpu = cpuPerFrame(b);
+  const l0 = launches[0]!;
+  return {
+    fps: 1000 / vMs,
+    bare_fps: 1000 / bMs,
+    fps_ratio: vMs / bMs,
+    pair_ratios: v.map((w, i) => w.wallMs / w.frames / (b[i]!.wallMs / b[i]!.frames)),
+    launch_ratios: launches.map((l) => frameMs(l.v) / frameMs(l.b)),
+    cpu_ratio: vCpu === null || bCpu === null ? null : vCpu / bCpu,
+    viewer_cpu_ms_per_frame: vCpu,
+    bare_cpu_ms_per_frame: bCpu,
+    cpu_ms_per_frame_by_part: { viewer: byPart(v), bare: byPart(b) },
+    canvas: `${l0.canvas.w}x${l0.canvas.h}`,
+    viewer_triangles: l0.vInfo.triangles,
+    bare_triangles: l0.bInfo.triangles,
+    viewer_calls: l0.vInfo.calls,
+    bare_calls: l0.bInfo.calls,
+    viewer_js_ms: { update: prof.update / prof.n, render: prof.render / prof.n },
+    load_avg_1m: loadavg()[0]!,
+  };
+}
+
+/** One browser: both pages loaded, warmed up, then `pairs` A/B pairs of windows. */
+async function measureLaunch(viewerUrl: string, opts: FpsRatioOptions): Promise<Launch> {
+  const pairs = opts.pairs ?? 8;
   const windowMs = (opts.windowS ?? 1) * 1000;
   const viewport = opts.viewport ?? { width: 1280, height: 720 };
   const base = new URL(viewerUrl);
@@ -247,37 +306,7 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     const bInfo = await bare.evaluate(() => ({ triangles: (window as any).__bare.triangles as number, calls: (window as any).__bare.calls as number }));
     if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
     for (const w of [...v, ...b]) if (w.frames < 2) throw new Error(`a page drew ${w.frames} frames in ${w.wallMs.toFixed(0)} ms: not rendering`);
-    const frameMs = (ws: Window[]): number => ws.reduce((s, w) => s + w.wallMs, 0) / ws.reduce((s, w) => s + w.frames, 0);
-    const vMs = frameMs(v);
-    const bMs = frameMs(b);
-    const n = prof1.n - prof0.n;
-    const byPart = (ws: Window[]): Record<string, number> | null => {
-      if (ws.some((w) => w.byPart === null)) return null;
-      const frames = ws.reduce((s, w) => s + w.frames, 0);
-      const out: Record<string, number> = {};
-      for (const w of ws) for (const [k, ms] of Object.entries(w.byPart!)) out[k] = (out[k] ?? 0) + ms / frames;
-      return out;
-    };
-    const cpuPerFrame = (ws: Window[]): number | null => (ws.some((w) => w.cpuMs === null) ? null : ws.reduce((s, w) => s + w.cpuMs!, 0) / ws.reduce((s, w) => s + w.frames, 0));
-    const vCpu = cpuPerFrame(v);
-    const bCpu = cpuPerFrame(b);
-    return {
-      fps: 1000 / vMs,
-      bare_fps: 1000 / bMs,
-      fps_ratio: vMs / bMs,
-      pair_ratios: v.map((w, i) => w.wallMs / w.frames / (b[i]!.wallMs / b[i]!.frames)),
-      cpu_ratio: vCpu === null || bCpu === null ? null : vCpu / bCpu,
-      viewer_cpu_ms_per_frame: vCpu,
-      bare_cpu_ms_per_frame: bCpu,
-      cpu_ms_per_frame_by_part: { viewer: byPart(v), bare: byPart(b) },
-      canvas: `${canvas.w}x${canvas.h}`,
-      viewer_triangles: vInfo.triangles,
-      bare_triangles: bInfo.triangles,
-      viewer_calls: vInfo.calls,
-      bare_calls: bInfo.calls,
-      viewer_js_ms: { update: (prof1.update - prof0.update) / n, render: (prof1.render - prof0.render) / n },
-      load_avg_1m: loadavg()[0]!,
-    };
+    return { v, b, prof: { update: prof1.update - prof0.update, render: prof1.render - prof0.render, n: prof1.n - prof0.n }, canvas, vInfo, bInfo };
   } finally {
     await browser.close();
   }
