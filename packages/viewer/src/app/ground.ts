@@ -3,9 +3,9 @@
  * so a long walk never leaves it, a soft contact shadow under the base (darker the closer the base is to the
  * floor), and a 1 m ruler (ticks every 0.25 m) behind the robot.
  *
- * No 0.25 m minor lines: within ±0.75 m of the robot they still cost about 0.05 of bench:viewer's fps_ratio
- * (1.21-1.22 with them, 1.10-1.16 without, same runs' conditions), more than the whole metre grid; the ruler's
- * ticks give the finer scale for a few triangles.
+ * No 0.25 m minor lines: even within ±0.75 m of the robot they cost about 0.05 of bench:viewer's fps_ratio
+ * (1.21, 1.21, 1.22 in three runs with them; 1.11-1.20, mean 1.16, in eight without), more than the whole metre
+ * grid. The ruler's ticks give the finer scale for a few triangles.
  *
  * Why: a grid far below the camera read as a faint line on the horizon, and without a shadow a standing robot
  * looked like it floated.
@@ -53,12 +53,12 @@ interface Shape {
   col: Float32Array;
 }
 
-/** Write one grid vertex at (x, y, z); with `fade`, its colour goes towards the floor's near the tile's edge. */
-function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, y: number, z: number, ox: number, oy: number, color: THREE.Color, fade: boolean): void {
+/** Write one grid vertex at (x, y, z); its colour goes towards the floor's near the tile's edge (tile centre ox, oy). */
+function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, y: number, z: number, ox: number, oy: number, color: THREE.Color): void {
   pos[o] = x;
   pos[o + 1] = y;
   pos[o + 2] = z;
-  const f = fade ? THREE.MathUtils.smoothstep(Math.max(Math.abs(x - ox), Math.abs(y - oy)), FADE_FROM, HALF) : 0;
+  const f = THREE.MathUtils.smoothstep(Math.max(Math.abs(x - ox), Math.abs(y - oy)), FADE_FROM, HALF);
   col[o] = color.r + (FLOOR_COLOR.r - color.r) * f;
   col[o + 1] = color.g + (FLOOR_COLOR.g - color.g) * f;
   col[o + 2] = color.b + (FLOOR_COLOR.b - color.b) * f;
@@ -66,17 +66,17 @@ function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, 
 
 /**
  * Writes the lines x = ox + c (running along y, oy ± h) and y = oy + c (along x, ox ± h) at height z, as pieces
- * PIECE long; returns the vertex count. Pieces, not one segment per
- * line, so that a fading line's colour has vertices to change along (colours interpolate linearly between them).
+ * PIECE long; returns the vertex count. Pieces, not one segment per line, so that a fading line's colour has
+ * vertices to change along (colours interpolate linearly between them).
  */
-function writeLines(pos: Float32Array, col: Float32Array, at: number, ox: number, oy: number, c: number, h: number, z: number, color: THREE.Color, fade: boolean): number {
+function writeLines(pos: Float32Array, col: Float32Array, at: number, ox: number, oy: number, c: number, h: number, z: number, color: THREE.Color): number {
   let n = 0;
   for (let a = -h; a < h - 1e-9; a += PIECE) {
     const b = Math.min(a + PIECE, h);
-    gridVertex(pos, col, (at + n++) * 3, ox + c, oy + a, z, ox, oy, color, fade);
-    gridVertex(pos, col, (at + n++) * 3, ox + c, oy + b, z, ox, oy, color, fade);
-    gridVertex(pos, col, (at + n++) * 3, ox + a, oy + c, z, ox, oy, color, fade);
-    gridVertex(pos, col, (at + n++) * 3, ox + b, oy + c, z, ox, oy, color, fade);
+    gridVertex(pos, col, (at + n++) * 3, ox + c, oy + a, z, ox, oy, color);
+    gridVertex(pos, col, (at + n++) * 3, ox + c, oy + b, z, ox, oy, color);
+    gridVertex(pos, col, (at + n++) * 3, ox + a, oy + c, z, ox, oy, color);
+    gridVertex(pos, col, (at + n++) * 3, ox + b, oy + c, z, ox, oy, color);
   }
   return n;
 }
@@ -140,7 +140,7 @@ export class Ground {
   #strength = 0;
   readonly #touch: { grid: () => void; shadow: () => void; bar: () => void };
 
-  /** `lines` and `triangles`: the viewer's batches (batch.ts), which draw the grid, and the shadow and bar. */
+  /** `lines` and `triangles`: the viewer's batches (batch.ts), which draw the grid, and the shadow and ruler. */
   constructor(lines: Batch, triangles: Batch) {
     this.group.name = 'ground';
     this.grid.name = 'grid';
@@ -157,7 +157,7 @@ export class Ground {
         const { x, y } = this.grid.position;
         let n = 0;
         // Half a millimetre up: over the shadow (at −1 mm), under the ruler (at 2 mm).
-        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, GRID_COLOR, true);
+        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, GRID_COLOR);
         return n;
       },
     });
