@@ -60,9 +60,7 @@ export interface FpsRatio {
 interface Window {
   frames: number;
   wallMs: number;
-  /** CPU time of every Chromium process during the window, ms (null off Linux). */
-  cpuMs: number | null;
-  /** The same, by part of Chromium (chromiumCpuByPart). */
+  /** CPU time of the Chromium processes during the window, ms, by part (chromiumCpuByPart; null off Linux). */
   byPart: Record<string, number> | null;
 }
 
@@ -174,10 +172,10 @@ async function withCpu(w: () => Promise<{ frames: number; wallMs: number }>): Pr
   const c0 = chromiumCpuByPart();
   const r = await w();
   const c1 = chromiumCpuByPart();
-  if (!c0 || !c1) return { ...r, cpuMs: null, byPart: null };
+  if (!c0 || !c1) return { ...r, byPart: null };
   const byPart: Record<string, number> = {};
   for (const k of Object.keys(c1)) byPart[k] = c1[k]! - (c0[k] ?? 0);
-  return { ...r, cpuMs: Object.values(byPart).reduce((a, b) => a + b, 0), byPart };
+  return { ...r, byPart };
 }
 
 /** The bare page as one ES module (three + RobotView + Track), built in memory like the app. */
@@ -207,7 +205,8 @@ interface Launch {
 
 export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions = {}): Promise<FpsRatio> {
   const launches: Launch[] = [];
-  for (let i = 0; i < (opts.launches ?? 3); i++) launches.push(await measureLaunch(viewerUrl, opts));
+  const bareJs = await bareBundle();
+  for (let i = 0; i < (opts.launches ?? 3); i++) launches.push(await measureLaunch(viewerUrl, bareJs, opts));
   const v = launches.flatMap((l) => l.v);
   const b = launches.flatMap((l) => l.b);
   const frameMs = (ws: Window[]): number => ws.reduce((s, w) => s + w.wallMs, 0) / ws.reduce((s, w) => s + w.frames, 0);
@@ -222,9 +221,11 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     for (const w of ws) for (const [k, ms] of Object.entries(w.byPart!)) out[k] = (out[k] ?? 0) + ms / frames;
     return out;
   };
-  const cpuPerFrame = (ws: Window[]): number | null => (ws.some((w) => w.cpuMs === null) ? null : ws.reduce((s, w) => s + w.cpuMs!, 0) / ws.reduce((s, w) => s + w.frames, 0));
-  const vCpu = cpuPerFrame(v);
-  const bCpu = cpuPerFrame(b);
+  const vParts = byPart(v);
+  const bParts = byPart(b);
+  const total = (parts: Record<string, number> | null): number | null => (parts ? Object.values(parts).reduce((a, x) => a + x, 0) : null);
+  const vCpu = total(vParts);
+  const bCpu = total(bParts);
   const l0 = launches[0]!;
   return {
     fps: 1000 / vMs,
@@ -235,7 +236,7 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
     cpu_ratio: vCpu === null || bCpu === null ? null : vCpu / bCpu,
     viewer_cpu_ms_per_frame: vCpu,
     bare_cpu_ms_per_frame: bCpu,
-    cpu_ms_per_frame_by_part: { viewer: byPart(v), bare: byPart(b) },
+    cpu_ms_per_frame_by_part: { viewer: vParts, bare: bParts },
     canvas: `${l0.canvas.w}x${l0.canvas.h}`,
     viewer_triangles: l0.vInfo.triangles,
     bare_triangles: l0.bInfo.triangles,
@@ -247,7 +248,7 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
 }
 
 /** One browser: both pages loaded, warmed up, then `pairs` A/B pairs of windows. */
-async function measureLaunch(viewerUrl: string, opts: FpsRatioOptions): Promise<Launch> {
+async function measureLaunch(viewerUrl: string, bareJs: string, opts: FpsRatioOptions): Promise<Launch> {
   const pairs = opts.pairs ?? 8;
   const windowMs = (opts.windowS ?? 1) * 1000;
   const viewport = opts.viewport ?? { width: 1280, height: 720 };
@@ -273,10 +274,9 @@ async function measureLaunch(viewerUrl: string, opts: FpsRatioOptions): Promise<
     if (canvas.pw !== canvas.w || canvas.ph !== canvas.h) throw new Error(`viewer canvas ${canvas.pw}×${canvas.ph} px for ${canvas.w}×${canvas.h} CSS px: ?scale=1 did not pin full resolution`);
 
     // The bare page is served from the viewer's origin (so its /api and /mesh requests are the viewer's own).
-    const js = await bareBundle();
     const bare = await browser.newPage({ viewport });
     bare.on('pageerror', (e) => errors.push(`bare: ${e.message}`));
-    await bare.route(new URL('/bare.js', base).href, (r) => r.fulfill({ contentType: 'text/javascript', body: js }));
+    await bare.route(new URL('/bare.js', base).href, (r) => r.fulfill({ contentType: 'text/javascript', body: bareJs }));
     await bare.route(new URL('/bare', base).href + '?*', (r) =>
       r.fulfill({ contentType: 'text/html', body: '<!doctype html><html><head><meta charset="utf-8"><title>bare</title></head><body><script type="module" src="/bare.js"></script></body></html>' }),
     );

@@ -5,7 +5,7 @@
  */
 import * as THREE from 'three';
 import { describe, expect, it } from 'vitest';
-import { Batch, type BatchPart } from '../src/app/batch.ts';
+import { Batch, copyShape, solidShape, transformShape, type BatchPart } from '../src/app/batch.ts';
 
 /** A part writing `n` vertices at x = base + i, counting its writes. */
 function part(name: string, n: number, base: number, parent?: THREE.Object3D): BatchPart & { writes: number } {
@@ -108,5 +108,28 @@ describe('Batch', () => {
     // (a,−) (b,−) (b,+) and (a,−) (b,+) (a,+): the two triangles cover the quad between the edges.
     expect(corners).toEqual(['a-1', 'b-1', 'b1', 'a-1', 'b1', 'a1']);
     expect(Array.from((g.getAttribute('color').array as Float32Array).slice(0, 3))).toEqual([0.1, 0.2, 0.3].map(Math.fround));
+  });
+
+  it('a solid shape is written translated or transformed, in its colour, at the given vertex', () => {
+    const shape = solidShape(new THREE.BoxGeometry(1, 1, 1), new THREE.Color(0.25, 0.5, 0.75));
+    const n = shape.pos.length / 3;
+    expect(n).toBe(36); // 12 triangles, non-indexed
+    const pos = new Float32Array((n + 2) * 3);
+    const col = new Float32Array((n + 2) * 3);
+    expect(copyShape(shape, pos, col, 2, 10, 20, 30)).toBe(n);
+    expect(Array.from(pos.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 0]); // vertices before `at` untouched
+    for (let i = 0; i < n; i++) {
+      for (let k = 0; k < 3; k++) expect(pos[(2 + i) * 3 + k]).toBeCloseTo(shape.pos[i * 3 + k]! + [10, 20, 30][k]!, 5);
+      expect(Array.from(col.slice((2 + i) * 3, (2 + i) * 3 + 3))).toEqual([0.25, 0.5, 0.75]);
+    }
+    // A quarter turn about z, then a shift: (x, y, z) → (−y + 1, x, z).
+    const m = new THREE.Matrix4().makeRotationZ(Math.PI / 2).setPosition(1, 0, 0);
+    expect(transformShape(shape, m, pos, col, 0)).toBe(n);
+    for (let i = 0; i < n; i++) {
+      const [x, y, z] = [shape.pos[i * 3]!, shape.pos[i * 3 + 1]!, shape.pos[i * 3 + 2]!];
+      expect(pos[i * 3]).toBeCloseTo(1 - y, 5);
+      expect(pos[i * 3 + 1]).toBeCloseTo(x, 5);
+      expect(pos[i * 3 + 2]).toBeCloseTo(z, 5);
+    }
   });
 });

@@ -3,10 +3,10 @@
  * force arrows, are written as world-space vertices (position + colour) into one shared buffer per primitive type
  * — one `Batch` of triangles, one of line segments — instead of a mesh each.
  *
- * Why: on software WebGL (SwiftShader: headless CI, machines without a GPU) every draw call costs SwiftShader's
- * worker threads about a millisecond of CPU whatever it draws (a 566-pixel scale bar cost as much as the
- * 1,056-segment grid, measured by hiding each in turn), while a few thousand vertices written by JS cost
- * microseconds. Six draw calls beside the robot's became two.
+ * Why: on software WebGL (SwiftShader: headless CI, machines without a GPU) a draw call has a fixed cost besides
+ * its pixels — a screen-space quad over 5% of the canvas cost ~0.3 ms of SwiftShader CPU, over all of it ~2 ms —
+ * while a few thousand vertices written by JS cost microseconds. Six draw calls beside the robot's became two.
+ * (An earlier reading of ~1 ms per draw call, from hiding parts one at a time, was within that method's noise.)
  *
  * Line segments are drawn as thin screen-space quads (two triangles, LINE_WIDTH_PX wide, expanded in the vertex
  * shader), not as GL lines: SwiftShader rasterizes a line about 2.5× slower than triangles covering the same
@@ -232,4 +232,40 @@ export class Batch {
 export function triangleVertices(g: THREE.BufferGeometry): Float32Array {
   const flat = g.index ? g.toNonIndexed() : g;
   return Float32Array.from(flat.attributes.position!.array as ArrayLike<number>);
+}
+
+/** A triangle part's shape: local vertices (x y z, non-indexed) and their linear colours (r g b). */
+export interface Shape {
+  pos: Float32Array;
+  col: Float32Array;
+}
+
+/** A shape of `geometry`'s triangles in one colour. */
+export function solidShape(geometry: THREE.BufferGeometry, color: THREE.Color): Shape {
+  const pos = triangleVertices(geometry);
+  const col = new Float32Array(pos.length);
+  for (let i = 0; i < col.length; i += 3) color.toArray(col, i);
+  return { pos, col };
+}
+
+/** Write `shape` into a batch's arrays at vertex `at`, translated by (x, y, z); returns its vertex count. */
+export function copyShape(shape: Shape, pos: Float32Array, col: Float32Array, at: number, x: number, y: number, z: number): number {
+  const n = shape.pos.length / 3;
+  for (let i = 0; i < n; i++) {
+    pos[(at + i) * 3] = shape.pos[i * 3]! + x;
+    pos[(at + i) * 3 + 1] = shape.pos[i * 3 + 1]! + y;
+    pos[(at + i) * 3 + 2] = shape.pos[i * 3 + 2]! + z;
+  }
+  col.set(shape.col, at * 3);
+  return n;
+}
+
+const _v = new THREE.Vector3();
+
+/** Write `shape` into a batch's arrays at vertex `at`, transformed by `m`; returns its vertex count. */
+export function transformShape(shape: Shape, m: THREE.Matrix4, pos: Float32Array, col: Float32Array, at: number): number {
+  const n = shape.pos.length / 3;
+  for (let i = 0; i < n; i++) _v.fromArray(shape.pos, i * 3).applyMatrix4(m).toArray(pos, (at + i) * 3);
+  col.set(shape.col, at * 3);
+  return n;
 }

@@ -2,14 +2,14 @@
  * Contact markers from /contacts at the playback time: a green dot at each link in contact and a red force arrow
  * (FORCE_SCALE m per N) from it. Dots and arrow heads are parts of the viewer's triangle batch, arrow shafts of its
  * line batch (batch.ts): no draw call of their own, where a Mesh per dot and an ArrowHelper (line + cone) per link
- * made 3 per link, and one InstancedMesh or LineSegments per kind still made 3 (on software WebGL every draw call
- * costs about a millisecond of SwiftShader CPU). The named objects `contact-dots`, `force-shafts` and `force-heads`
+ * made 3 per link, and one InstancedMesh or LineSegments per kind still made 3 (on software WebGL a draw call has a
+ * fixed cost of a few tenths of a ms of SwiftShader CPU: batch.ts). The named objects `contact-dots`, `force-shafts` and `force-heads`
  * stand for them: hidden when there is nothing to draw or the checkbox is off. Per-frame code allocates nothing:
  * field names are worked out once per series, vectors and matrices are module scratch.
  */
 import * as THREE from 'three';
 import type { Track } from './track.ts';
-import { triangleVertices, type Batch } from './batch.ts';
+import { copyShape, solidShape, transformShape, type Batch } from './batch.ts';
 
 const FORCE_SCALE = 0.004; // m of arrow per N: a 12 kg robot's ~30 N per foot → 12 cm
 const MIN_LENGTH = 0.02; // m: the shortest arrow drawn
@@ -27,8 +27,6 @@ const _dir = new THREE.Vector3();
 const _tip = new THREE.Vector3();
 const _q = new THREE.Quaternion();
 const _s = new THREE.Vector3();
-const _m = new THREE.Matrix4();
-const _v = new THREE.Vector3();
 const _up = new THREE.Vector3(0, 1, 0);
 
 interface LinkFields {
@@ -38,22 +36,6 @@ interface LinkFields {
   fy: string;
   fz: string;
   f: string;
-}
-
-/** Write `n` vertices of `shape` (x y z each) transformed by `m`, in `color`, at vertex `at`. */
-function writeShape(shape: Float32Array, m: THREE.Matrix4, color: THREE.Color, pos: Float32Array, col: Float32Array, at: number): number {
-  const n = shape.length / 3;
-  for (let i = 0; i < n; i++) {
-    _v.set(shape[i * 3]!, shape[i * 3 + 1]!, shape[i * 3 + 2]!).applyMatrix4(m);
-    const o = (at + i) * 3;
-    pos[o] = _v.x;
-    pos[o + 1] = _v.y;
-    pos[o + 2] = _v.z;
-    col[o] = color.r;
-    col[o + 1] = color.g;
-    col[o + 2] = color.b;
-  }
-  return n;
 }
 
 export class ContactMarkers {
@@ -86,24 +68,24 @@ export class ContactMarkers {
     this.dots.userData.links = this.shown.dots;
     this.dots.userData.at = this.#dotAt;
     this.heads.userData.links = this.shown.arrows;
-    const sphere = triangleVertices(new THREE.SphereGeometry(DOT_RADIUS, 8, 6));
+    const sphere = solidShape(new THREE.SphereGeometry(DOT_RADIUS, 8, 6), DOT_COLOR);
     // A cone with its tip at the origin and its base 1 below, as ArrowHelper's: scaled to the head size per arrow.
-    const cone = triangleVertices(new THREE.CylinderGeometry(0, 0.5, 1, 5, 1).translate(0, -0.5, 0));
+    const cone = solidShape(new THREE.CylinderGeometry(0, 0.5, 1, 5, 1).translate(0, -0.5, 0), ARROW_COLOR);
     const tDots = triangles.add({
       object: this.dots,
-      capacity: CAPACITY * (sphere.length / 3),
+      capacity: CAPACITY * (sphere.pos.length / 3),
       write: (pos, col, at) => {
         let n = 0;
-        for (let i = 0; i < this.#nd; i++) n += writeShape(sphere, _m.makeTranslation(this.#dotAt[i * 3]!, this.#dotAt[i * 3 + 1]!, this.#dotAt[i * 3 + 2]!), DOT_COLOR, pos, col, at + n);
+        for (let i = 0; i < this.#nd; i++) n += copyShape(sphere, pos, col, at + n, this.#dotAt[i * 3]!, this.#dotAt[i * 3 + 1]!, this.#dotAt[i * 3 + 2]!);
         return n;
       },
     });
     const tHeads = triangles.add({
       object: this.heads,
-      capacity: CAPACITY * (cone.length / 3),
+      capacity: CAPACITY * (cone.pos.length / 3),
       write: (pos, col, at) => {
         let n = 0;
-        for (let i = 0; i < this.#na; i++) n += writeShape(cone, this.#headAt[i]!, ARROW_COLOR, pos, col, at + n);
+        for (let i = 0; i < this.#na; i++) n += transformShape(cone, this.#headAt[i]!, pos, col, at + n);
         return n;
       },
     });

@@ -28,7 +28,7 @@
  */
 import * as THREE from 'three';
 import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
-import { triangleVertices, type Batch } from './batch.ts';
+import { copyShape, solidShape, type Batch } from './batch.ts';
 
 /**
  * Half-size of the grid tile, m: the robot is always at least HALF − 0.5 from its edge. Lines fade into the
@@ -46,12 +46,6 @@ const SHADOW_FADE_HEIGHT = 1.0; // m of base height at which the shadow has fade
 const FLOOR_COLOR = new THREE.Color(0x2e333b);
 const _dir = new THREE.Vector3();
 const _size = new THREE.Vector2();
-
-/** A shape's vertices (local, non-indexed) and linear colours, copied into a batch at an offset. */
-interface Shape {
-  pos: Float32Array;
-  col: Float32Array;
-}
 
 /** Write one grid vertex at (x, y, z); its colour goes towards the floor's near the tile's edge (tile centre ox, oy). */
 function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, y: number, z: number, ox: number, oy: number, color: THREE.Color): void {
@@ -114,18 +108,6 @@ function shadowDisc(): { pos: Float32Array; weight: Float32Array } {
   return { pos: Float32Array.from(pos), weight: Float32Array.from(weight) };
 }
 
-/** Copy `shape` into a batch's arrays at vertex `at`, translated by (x, y, z); returns its vertex count. */
-function copyShape(shape: Shape, pos: Float32Array, col: Float32Array, at: number, x: number, y: number, z: number): number {
-  const n = shape.pos.length / 3;
-  for (let i = 0; i < n; i++) {
-    pos[(at + i) * 3] = shape.pos[i * 3]! + x;
-    pos[(at + i) * 3 + 1] = shape.pos[i * 3 + 1]! + y;
-    pos[(at + i) * 3 + 2] = shape.pos[i * 3 + 2]! + z;
-  }
-  col.set(shape.col, at * 3);
-  return n;
-}
-
 const _c = new THREE.Color();
 
 export class Ground {
@@ -133,7 +115,7 @@ export class Ground {
   readonly group = new THREE.Group();
   /** Stands for the grid tile (drawn by the line batch); its position is the tile centre, in whole metres. */
   readonly grid = new THREE.Object3D();
-  /** Stands for the contact shadow (triangle batch): centred at its position, radius SHADOW_RADIUS × its scale. */
+  /** Stands for the contact shadow (triangle batch): centred at its position, radius SHADOW_RADIUS. */
   readonly shadow = new THREE.Object3D();
   /** Stands for the 1 m ruler (triangle batch): it starts at its position and runs 1 m along +x. */
   readonly scaleBar = new THREE.Object3D();
@@ -164,14 +146,10 @@ export class Ground {
 
     // Bar, end ticks and shorter ticks every 0.25 m: a ruler 2 mm above the floor (over the grid lines and the shadow).
     const ticks = [0, 0.25, 0.5, 0.75, 1].map((x) => (x % 1 === 0 ? new THREE.BoxGeometry(0.012, 0.08, 0.004) : new THREE.BoxGeometry(0.008, 0.045, 0.004)).translate(x, 0, 0));
-    const bar = triangleVertices(mergeGeometries([new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0), ...ticks]));
-    const barCol = new Float32Array(bar.length);
-    _c.set(0xf2d36b);
-    for (let i = 0; i < bar.length; i += 3) _c.toArray(barCol, i);
-    const barShape = { pos: bar, col: barCol };
+    const barShape = solidShape(mergeGeometries([new THREE.BoxGeometry(1, 0.012, 0.004).translate(0.5, 0, 0), ...ticks]), new THREE.Color(0xf2d36b));
     const barPart = triangles.add({
       object: this.scaleBar,
-      capacity: bar.length / 3,
+      capacity: barShape.pos.length / 3,
       write: (pos, col, at) => copyShape(barShape, pos, col, at, this.scaleBar.position.x, this.scaleBar.position.y, this.scaleBar.position.z),
     });
 
@@ -181,12 +159,11 @@ export class Ground {
       object: this.shadow,
       capacity: disc.weight.length,
       write: (pos, col, at) => {
-        const s = this.shadow.scale.x * SHADOW_RADIUS;
         const { x, y } = this.shadow.position;
         for (let i = 0; i < disc.weight.length; i++) {
           const o = (at + i) * 3;
-          pos[o] = disc.pos[i * 3]! * s + x;
-          pos[o + 1] = disc.pos[i * 3 + 1]! * s + y;
+          pos[o] = disc.pos[i * 3]! * SHADOW_RADIUS + x;
+          pos[o + 1] = disc.pos[i * 3 + 1]! * SHADOW_RADIUS + y;
           pos[o + 2] = -0.001; // under the grid lines
           // Darken the floor's sRGB bytes as blending black over them would, then store as linear.
           const k = 1 - this.#strength * disc.weight[i]!;

@@ -406,8 +406,9 @@ function frame(now: number): void {
     world.follow(mainView ? _base : null, els.follow.checked);
     const ev = main.events;
     // The timeline is scaled to the span's end, which a compared recording still loading can move too.
-    if (ev.episode.length !== timelineFor.ep || ev.safety.length !== timelineFor.safety || spanEnd(main) !== timelineFor.end) {
-      Object.assign(timelineFor, { ep: ev.episode.length, safety: ev.safety.length, end: spanEnd(main) });
+    const end = spanEnd(main);
+    if (ev.episode.length !== timelineFor.ep || ev.safety.length !== timelineFor.safety || end !== timelineFor.end) {
+      Object.assign(timelineFor, { ep: ev.episode.length, safety: ev.safety.length, end });
       drawTimeline();
     }
     drawCursor(now);

@@ -60,7 +60,7 @@ function sha256(path: string): string | null {
 }
 
 /** The cached outputs, if every input still hashes the same and neither esbuild nor this builder changed. */
-function readCache(file: string, esbuildVersion: string, builder: string | null): Record<string, string> | null {
+function readCache(file: string, esbuildVersion: string, builder: string): Record<string, string> | null {
   let e: CacheEntry;
   try {
     e = JSON.parse(readFileSync(file, 'utf8')) as CacheEntry;
@@ -84,6 +84,42 @@ function writeCache(file: string, entry: CacheEntry): void {
   }
 }
 
+/** Build the app with esbuild (marking the build started once handed over) and, with a cache file, keep it there. */
+async function build(esbuild: typeof import('esbuild'), file: string | null, builder: string): Promise<Record<string, string>> {
+  const entry = fileURLToPath(new URL('../app/main.ts', import.meta.url));
+  // Code splitting keeps what the first frame needs (three + the app) in app.js; the mesh simplifier and the
+  // plots load after it.
+  const building = esbuild.build({
+    entryPoints: { app: entry },
+    absWorkingDir: PKG_DIR,
+    bundle: true,
+    splitting: true,
+    outdir: '/s2r-viewer',
+    chunkNames: 'chunk-[hash]',
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    minify: true,
+    write: false,
+    metafile: true,
+    legalComments: 'none',
+    logLevel: 'silent',
+  });
+  markStarted();
+  const out = await building;
+  const outputs: Record<string, string> = {};
+  for (const f of out.outputFiles) outputs[f.path.slice(f.path.lastIndexOf('/') + 1)] = f.text;
+  if (file) {
+    const inputs: Record<string, string> = {};
+    for (const rel of Object.keys(out.metafile.inputs)) {
+      const h = sha256(resolve(PKG_DIR, rel));
+      if (h) inputs[rel] = h;
+    }
+    writeCache(file, { esbuild: esbuild.version, builder, inputs, outputs });
+  }
+  return outputs;
+}
+
 let cached: Promise<AppAssets> | null = null;
 let markStarted: () => void = () => undefined;
 /**
@@ -99,43 +135,10 @@ export function buildApp(): Promise<AppAssets> {
     const esbuild = await import('esbuild');
     const dir = cacheDir();
     const file = dir ? join(dir, 'app.json') : null;
-    const builder = sha256(fileURLToPath(import.meta.url));
-    let outputs = file && builder ? readCache(file, esbuild.version, builder) : null;
-    const fromCache = outputs !== null;
-    if (!outputs) {
-      const entry = fileURLToPath(new URL('../app/main.ts', import.meta.url));
-      // Code splitting keeps what the first frame needs (three + the app) in app.js; the mesh simplifier and the
-      // plots load after it.
-      const building = esbuild.build({
-        entryPoints: { app: entry },
-        absWorkingDir: PKG_DIR,
-        bundle: true,
-        splitting: true,
-        outdir: '/s2r-viewer',
-        chunkNames: 'chunk-[hash]',
-        format: 'esm',
-        platform: 'browser',
-        target: 'es2022',
-        minify: true,
-        write: false,
-        metafile: true,
-        legalComments: 'none',
-        logLevel: 'silent',
-      });
-      markStarted();
-      const out = await building;
-      outputs = {};
-      for (const f of out.outputFiles) outputs[f.path.slice(f.path.lastIndexOf('/') + 1)] = f.text;
-      if (file && builder) {
-        const inputs: Record<string, string> = {};
-        for (const rel of Object.keys(out.metafile.inputs)) {
-          const h = sha256(resolve(PKG_DIR, rel));
-          if (h) inputs[rel] = h;
-        }
-        writeCache(file, { esbuild: esbuild.version, builder, inputs, outputs });
-      }
-    }
-    markStarted();
+    const builder = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+    const hit = file ? readCache(file, esbuild.version, builder) : null;
+    if (hit) markStarted();
+    const outputs = hit ?? (await build(esbuild, file, builder));
     const js = outputs['app.js'];
     if (js === undefined) throw new Error('viewer bundle: esbuild produced no app.js');
     const chunks = new Map(Object.entries(outputs).filter(([name]) => name !== 'app.js'));
@@ -143,7 +146,7 @@ export function buildApp(): Promise<AppAssets> {
     const uplotCss = readFileSync(require.resolve('uplot/dist/uPlot.min.css'), 'utf8');
     const css = uplotCss + '\n' + readFileSync(new URL('../app/style.css', import.meta.url), 'utf8');
     const html = readFileSync(new URL('../app/index.html', import.meta.url), 'utf8');
-    return { js, chunks, css, html, buildMs: Math.round(performance.now() - t0), cached: fromCache };
+    return { js, chunks, css, html, buildMs: Math.round(performance.now() - t0), cached: hit !== null };
   })();
   cached.catch(() => {
     cached = null;
