@@ -16,15 +16,16 @@ import type { Page } from 'playwright-core';
 import { launchBrowser } from '../src/testing/browser.ts';
 
 export interface FpsRatioOptions {
-  /**
-   * Browsers launched in turn (default 3), each measuring `pairs` A/B pairs on freshly loaded pages. The ratio moves
-   * more between launches (±0.04 on a 2-core VM: thread placement, SwiftShader's state) than between pairs of one
-   * launch, so one launch's figure is a draw from that spread; several average it.
-   */
+  /** Browsers launched in turn (default 3), each measuring `pairs` A/B pairs on freshly loaded pages. */
   launches?: number;
-  /** A/B pairs measured per launch (default 8): many short windows average out a busy host's bursts and slow drifts. */
+  /**
+   * A/B pairs measured per launch (default 16). On a 2-core VM one pair's ratio scatters with a standard deviation
+   * of 0.13-0.20 whatever the window length (0.25, 0.5 or 1 s: the host's speed moves within a second), so the
+   * figure's precision comes from the number of pairs: 48 half-second pairs give a standard error of ~0.02 in the
+   * time 24 one-second pairs gave ~0.03 (where single runs of the same code ranged 1.13-1.24).
+   */
   pairs?: number;
-  /** Length of one measuring window, s (default 1). */
+  /** Length of one measuring window, s (default 0.5), after its first frames (SKIP_FRAMES). */
   windowS?: number;
   /** Page viewport, CSS px (default 1280×720). */
   viewport?: { width: number; height: number };
@@ -38,6 +39,8 @@ export interface FpsRatio {
   fps_ratio: number;
   /** The same ratio per A/B pair: its spread says how steady the measurement was. */
   pair_ratios: number[];
+  /** Standard error of the mean of pair_ratios: how far fps_ratio may be from what more pairs would give. */
+  ratio_se: number;
   /** The same ratio per browser launch. */
   launch_ratios: number[];
   /** Chromium CPU time per frame (all its processes), viewer ÷ bare: the load-robust cross-check; null off Linux. */
@@ -135,6 +138,9 @@ export function chromiumCpuByPart(): Record<string, number> | null {
   return out;
 }
 
+/** Frames each window lets a page draw before it starts counting (see drawWindow). */
+const SKIP_FRAMES = 3;
+
 /**
  * Let one page draw for `ms` of wall time and count its rendered frames: the viewer plays (its `frames` counts
  * rendered frames), the bare page runs; both stop after.
@@ -142,14 +148,17 @@ export function chromiumCpuByPart(): Record<string, number> | null {
 function drawWindow(page: Page, which: 'viewer' | 'bare', ms: number): Promise<Window> {
   return withCpu(() =>
     page.evaluate(
-      async ([which, ms]) => {
+      async ([which, ms, skip]) => {
         // (no named functions in here: tsx would wrap them in a helper the page does not have)
         const w = window as any;
         const viewer = which === 'viewer';
         const h = viewer ? w.__s2r : w.__bare;
         if (viewer) h.play();
         else h.run(true);
-        await new Promise((r) => requestAnimationFrame(r));
+        // The first frames after a start are drawn into an idle pipeline (nothing queued in the GPU process yet), so
+        // they come faster than steady state; the window opens once `skip` frames are drawn.
+        const warm = h.frames + skip;
+        while (h.frames < warm) await new Promise((r) => requestAnimationFrame(r));
         const f0 = h.frames;
         const t0 = performance.now();
         await new Promise((r) => setTimeout(r, ms));
@@ -159,7 +168,7 @@ function drawWindow(page: Page, which: 'viewer' | 'bare', ms: number): Promise<W
         else h.run(false);
         return { frames, wallMs };
       },
-      [which, ms] as const,
+      [which, ms, SKIP_FRAMES] as const,
     ),
   );
 }
@@ -192,6 +201,14 @@ async function bareBundle(): Promise<string> {
     logLevel: 'silent',
   });
   return out.outputFiles.map((f) => f.text).join('\n');
+}
+
+/** Standard error of the mean of `xs` (sample standard deviation ÷ √n); 0 for fewer than 2 values. */
+export function standardError(xs: number[]): number {
+  if (xs.length < 2) return 0;
+  const mean = xs.reduce((a, x) => a + x, 0) / xs.length;
+  const ss = xs.reduce((a, x) => a + (x - mean) ** 2, 0);
+  return Math.sqrt(ss / (xs.length - 1) / xs.length);
 }
 
 interface Launch {
@@ -227,11 +244,13 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
   const vCpu = total(vParts);
   const bCpu = total(bParts);
   const l0 = launches[0]!;
+  const pairRatios = v.map((w, i) => w.wallMs / w.frames / (b[i]!.wallMs / b[i]!.frames));
   return {
     fps: 1000 / vMs,
     bare_fps: 1000 / bMs,
     fps_ratio: vMs / bMs,
-    pair_ratios: v.map((w, i) => w.wallMs / w.frames / (b[i]!.wallMs / b[i]!.frames)),
+    pair_ratios: pairRatios,
+    ratio_se: standardError(pairRatios),
     launch_ratios: launches.map((l) => frameMs(l.v) / frameMs(l.b)),
     cpu_ratio: vCpu === null || bCpu === null ? null : vCpu / bCpu,
     viewer_cpu_ms_per_frame: vCpu,
@@ -249,8 +268,8 @@ export async function measureFpsRatio(viewerUrl: string, opts: FpsRatioOptions =
 
 /** One browser: both pages loaded, warmed up, then `pairs` A/B pairs of windows. */
 async function measureLaunch(viewerUrl: string, bareJs: string, opts: FpsRatioOptions): Promise<Launch> {
-  const pairs = opts.pairs ?? 8;
-  const windowMs = (opts.windowS ?? 1) * 1000;
+  const pairs = opts.pairs ?? 16;
+  const windowMs = (opts.windowS ?? 0.5) * 1000;
   const viewport = opts.viewport ?? { width: 1280, height: 720 };
   const base = new URL(viewerUrl);
   const browser = await launchBrowser({ uncapped: true });
@@ -266,7 +285,8 @@ async function measureLaunch(viewerUrl: string, bareJs: string, opts: FpsRatioOp
     await viewer.waitForFunction(() => (window as any).__s2r?.ready || (window as any).__s2r?.error, null, { timeout: 120_000 });
     const err = await viewer.evaluate(() => (window as any).__s2r.error as string | null);
     if (err) throw new Error(`viewer failed: ${err}`);
-    await viewer.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null && (window as any).__s2r.plots >= 4, null, { timeout: 300_000 });
+    // Everything loaded (meshes, plots, the recording's last slice), so no window also measures loading.
+    await viewer.waitForFunction(() => (window as any).__s2r.meshesLoadedMs !== null && (window as any).__s2r.plots >= 4 && (window as any).__s2r.load.loaded, null, { timeout: 300_000 });
     const canvas = await viewer.evaluate(() => {
       const c = document.querySelector('#view3d canvas') as HTMLCanvasElement;
       return { w: c.clientWidth, h: c.clientHeight, pw: c.width, ph: c.height };

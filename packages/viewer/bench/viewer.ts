@@ -6,7 +6,8 @@
  * (rendered frames per second of wall time while playing at 1×, meshes loaded, 1280×720): `playback_fps`, capped
  * by the 60 Hz frame clock, at the viewer's dynamic resolution, as a user sees it. Then `fps`, `bare_fps` and
  * `fps_ratio` (bench/fps.ts): uncapped frames at full resolution, the viewer against a bare three.js page drawing
- * the same robot, measured in turn in one browser, in each of 3 browser launches (`fps_launch_ratios`); `cpu_ratio` is the same comparison in Chromium CPU time.
+ * the same robot, measured in turn in one browser, in each of 3 browser launches (`fps_launch_ratios`), with the
+ * standard error of its A/B pairs (`fps_ratio_se`); `cpu_ratio` is the same comparison in Chromium CPU time.
  * The recording repeated 10 times gives a 10-minute file on which bench/long-file.ts times the first frame's read
  * (`first_frame_read_ms_10min`, by time window), the whole-file read and the viewer server's prepare.
  * The same rollout is also recorded in the pre-protobuf format (JSON messages, uncompressed chunks) to report
@@ -15,7 +16,7 @@
  *
  * Options: --seconds N (default 60)  --measure-s N (fps window, default 5)  --fresh (re-record)
  *          --fps-launches N (browsers launched in turn for fps_ratio, default 3)  --fps-pairs N (A/B pairs per
- *          launch, default 8)  --fps-window-s N (one window, default 1)
+ *          launch, default 16)  --fps-window-s N (one window, default 0.5)
  *          --no-json (skip the JSON recording; compression is then null — for long runs, e.g. --seconds 600)
  */
 import { existsSync, mkdirSync, renameSync, statSync } from 'node:fs';
@@ -97,7 +98,7 @@ try {
   if (errors.length) console.error('page errors:', errors);
   console.error('per-frame JS (ms): update', (fps.prof.update / fps.prof.n).toFixed(2), 'render', (fps.prof.render / fps.prof.n).toFixed(2), 'frames', fps.prof.n);
   await browser.close(); // the ratio gets a browser of its own, with uncapped frames
-  const ratio = await measureFpsRatio(server.url, { launches: args.num('fps-launches', 3), pairs: args.num('fps-pairs', 8), windowS: args.num('fps-window-s', 1) });
+  const ratio = await measureFpsRatio(server.url, { launches: args.num('fps-launches', 3), pairs: args.num('fps-pairs', 16), windowS: args.num('fps-window-s', 0.5) });
   console.error('fps_ratio per browser launch:', ratio.launch_ratios.map((r) => r.toFixed(2)).join(' '), '· per A/B pair:', ratio.pair_ratios.map((r) => r.toFixed(2)).join(' '), '· viewer JS per frame (ms): update', ratio.viewer_js_ms.update.toFixed(2), 'render', ratio.viewer_js_ms.render.toFixed(2));
   const meta = server.recordings[0]!;
   console.error(`served ${meta.path}; playback advanced ${fps.simAdvance.toFixed(2)} s of recording in ${fps.wall.toFixed(2)} s (loops at the end)`);
@@ -146,6 +147,7 @@ function fpsFields(r: FpsRatio, playbackFps: number): Record<string, unknown> {
     fps: n(r.fps, 1),
     bare_fps: n(r.bare_fps, 1),
     fps_ratio: n(r.fps_ratio, 2),
+    fps_ratio_se: n(r.ratio_se, 3),
     fps_launch_ratios: r.launch_ratios.map((x) => n(x, 2)),
     fps_pair_ratios: r.pair_ratios.map((x) => n(x, 2)),
     cpu_ratio: n(r.cpu_ratio, 2),
