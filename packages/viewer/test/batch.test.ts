@@ -5,7 +5,7 @@
  */
 import * as THREE from 'three';
 import { describe, expect, it } from 'vitest';
-import { Batch, copyShape, solidShape, transformShape, type BatchPart } from '../src/app/batch.ts';
+import { Batch, copyShape, solidShape, srgb, transformShape, type BatchPart } from '../src/app/batch.ts';
 
 /** A part writing `n` vertices at x = base + i, counting its writes. */
 function part(name: string, n: number, base: number, parent?: THREE.Object3D): BatchPart & { writes: number } {
@@ -76,7 +76,7 @@ describe('Batch', () => {
     expect(pos.version).toBeGreaterThan(0);
   });
 
-  it('turns a line segment into two triangles: each corner knows the other end and its edge of the quad', () => {
+  it('turns a line segment into an indexed quad (two triangles): each corner knows the other end and its edge of the quad', () => {
     const b = new Batch('lines', 'l');
     const seg: BatchPart = {
       object: new THREE.Object3D(),
@@ -95,8 +95,11 @@ describe('Batch', () => {
     const P = g.getAttribute('position').array as Float32Array;
     const O = g.getAttribute('other').array as Float32Array;
     const S = g.getAttribute('side').array as Float32Array;
+    const index = g.index!.array;
     const corners: string[] = [];
-    for (let v = 0; v < 6; v++) {
+    // The two triangles' corners, through the index: a quad has 4 vertices, each shaded once.
+    expect(new Set(Array.from(index.slice(0, 6))).size).toBe(4);
+    for (const v of Array.from(index.slice(0, 6))) {
       const me = Array.from(P.slice(v * 3, v * 3 + 3));
       const other = Array.from(O.slice(v * 3, v * 3 + 3));
       const atA = me.every((x) => x === 0);
@@ -110,8 +113,11 @@ describe('Batch', () => {
     expect(Array.from((g.getAttribute('color').array as Float32Array).slice(0, 3))).toEqual([0.1, 0.2, 0.3].map(Math.fround));
   });
 
-  it('a solid shape is written translated or transformed, in its colour, at the given vertex', () => {
-    const shape = solidShape(new THREE.BoxGeometry(1, 1, 1), new THREE.Color(0.25, 0.5, 0.75));
+  it('a solid shape is written translated or transformed, in its display (sRGB) colour, at the given vertex', () => {
+    const color = new THREE.Color(0.25, 0.5, 0.75); // linear, as THREE.Color holds colours
+    const shape = solidShape(new THREE.BoxGeometry(1, 1, 1), color);
+    const shown = Array.from(Float32Array.from(srgb(color).toArray())); // written as displayed: sRGB
+    expect(shown[0]).toBeCloseTo(1.055 * 0.25 ** (1 / 2.4) - 0.055, 4); // the sRGB transfer function, not 0.25
     const n = shape.pos.length / 3;
     expect(n).toBe(36); // 12 triangles, non-indexed
     const pos = new Float32Array((n + 2) * 3);
@@ -120,7 +126,7 @@ describe('Batch', () => {
     expect(Array.from(pos.slice(0, 6))).toEqual([0, 0, 0, 0, 0, 0]); // vertices before `at` untouched
     for (let i = 0; i < n; i++) {
       for (let k = 0; k < 3; k++) expect(pos[(2 + i) * 3 + k]).toBeCloseTo(shape.pos[i * 3 + k]! + [10, 20, 30][k]!, 5);
-      expect(Array.from(col.slice((2 + i) * 3, (2 + i) * 3 + 3))).toEqual([0.25, 0.5, 0.75]);
+      expect(Array.from(col.slice((2 + i) * 3, (2 + i) * 3 + 3))).toEqual(shown);
     }
     // A quarter turn about z, then a shift: (x, y, z) → (−y + 1, x, z).
     const m = new THREE.Matrix4().makeRotationZ(Math.PI / 2).setPosition(1, 0, 0);

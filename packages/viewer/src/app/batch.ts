@@ -8,10 +8,17 @@
  * while a few thousand vertices written by JS cost microseconds. Six draw calls beside the robot's became two.
  * (An earlier reading of ~1 ms per draw call, from hiding parts one at a time, was within that method's noise.)
  *
- * Line segments are drawn as thin screen-space quads (two triangles, LINE_WIDTH_PX wide, expanded in the vertex
- * shader), not as GL lines: SwiftShader rasterizes a line about 2.5× slower than triangles covering the same
- * pixels (measured on the grid: ~0.9 ms against ~0.35 ms of frame time). The shader also clips each segment at
- * the camera plane, which SwiftShader's own line clipping gets wrong (it dropped segments crossing that plane).
+ * Line segments are drawn as thin screen-space quads (4 vertices, two indexed triangles, LINE_WIDTH_PX wide,
+ * expanded in the vertex shader), not as GL lines: SwiftShader rasterizes a line about 2.5× slower than triangles
+ * covering the same pixels (measured on the grid: ~0.9 ms against ~0.35 ms of frame time). The shader also clips
+ * each segment at the camera plane, which SwiftShader's own line clipping gets wrong (it dropped segments crossing
+ * that plane).
+ *
+ * Pixels are what the floor costs: the shadow covers ~30k px under the default camera, the grid's lines ~8k. So
+ * parts write display (sRGB) colours and both batches' fragment shaders pass the vertex colour through, where
+ * three.js materials convert linear to sRGB per pixel. With that and indexed line quads (a quad's vertex shader runs
+ * 4 times, not 6), bench:viewer's fps_ratio went from 1.145-1.179 (mean 1.167, six runs) to 1.104-1.135 (mean
+ * 1.114, three runs); hiding the grid alone had been worth ~0.05 of it.
  *
  * Each part has a scene object that stands for it (named, e.g. `contact-shadow`): the part is drawn while that
  * object and all its ancestors are visible, so hiding the object (or its group) hides the part as a mesh would.
@@ -27,14 +34,14 @@ const LINE_VERTEX = /* glsl */ `
 attribute vec3 other;   // the segment's other end (world)
 attribute float side;   // -1 or +1: which long edge of the quad this vertex is on
 attribute vec3 color;
+uniform mat4 uViewProjection; // projection × view, once per draw (not a matrix product per vertex)
 uniform vec2 uResolution; // drawing buffer, px
 uniform float uWidth;     // px
 varying vec3 vColor;
 void main() {
   vColor = color;
-  mat4 vp = projectionMatrix * viewMatrix;
-  vec4 p = vp * vec4(position, 1.0);
-  vec4 q = vp * vec4(other, 1.0);
+  vec4 p = uViewProjection * vec4(position, 1.0);
+  vec4 q = uViewProjection * vec4(other, 1.0);
   // Clip the segment to w >= eps (in front of the camera plane) so its direction on screen is defined.
   const float eps = 1e-4;
   if (p.w < eps) {
@@ -50,11 +57,23 @@ void main() {
   gl_Position = p;
 }`;
 
-const LINE_FRAGMENT = /* glsl */ `
+const TRIANGLE_VERTEX = /* glsl */ `
+attribute vec3 color;
+varying vec3 vColor;
+void main() {
+  vColor = color;
+  gl_Position = projectionMatrix * modelViewMatrix * vec4(position, 1.0);
+}`;
+
+/**
+ * Both kinds: the vertex colour as it is. Parts write display (sRGB) colours, so no pixel converts linear to sRGB
+ * (three.js's colorspace_fragment: a pow per channel per pixel, which SwiftShader pays on every pixel the floor's
+ * grid and shadow cover).
+ */
+const FRAGMENT = /* glsl */ `
 varying vec3 vColor;
 void main() {
   gl_FragColor = vec4(vColor, 1.0);
-  #include <colorspace_fragment>
 }`;
 
 export interface BatchPart {
@@ -63,8 +82,8 @@ export interface BatchPart {
   /** The most vertices it ever writes. */
   readonly capacity: number;
   /**
-   * Write world positions (x y z) and linear-sRGB colours (r g b) for vertices from `at` on; return how many were
-   * written (at most `capacity`).
+   * Write world positions (x y z) and display colours (sRGB, r g b in 0-1: what the pixel shows; `srgb(color)`) for
+   * vertices from `at` on; return how many were written (at most `capacity`).
    */
   write(pos: Float32Array, col: Float32Array, at: number): number;
 }
@@ -77,13 +96,15 @@ interface Slot {
   count: number;
 }
 
-/** The end (0: a, 1: b) each of a segment's 6 quad corners sits on: (a,−) (b,−) (b,+), (a,−) (b,+) (a,+). */
-const CORNER_END = [0, 1, 1, 0, 1, 0];
+/** The end (0: a, 1: b) each of a segment's 4 quad corners sits on: (a,−) (b,−) (b,+) (a,+). */
+const CORNER_END = [0, 1, 1, 0];
 /**
  * Each corner's `side` attribute. The shader offsets along perp(other − position) × side, and that direction flips
  * between the ends, so a corner on edge e has side e at end a and −e at end b.
  */
-const SIDES = [-1, 1, -1, -1, -1, 1];
+const SIDES = [-1, 1, -1, 1];
+/** The quad's two triangles, as corner indices: (a,−) (b,−) (b,+) and (a,−) (b,+) (a,+). */
+const QUAD = [0, 1, 2, 0, 2, 3];
 
 /** Whether `o` and every ancestor are visible. */
 function shown(o: THREE.Object3D): boolean {
@@ -98,10 +119,11 @@ export class Batch {
   /** What the parts write: triangle vertices, or segment ends (2 per segment). */
   #pos = new Float32Array(0);
   #col = new Float32Array(0);
-  /** The GPU's attributes: for lines, 6 vertices (two triangles) per segment. */
+  /** The GPU's attributes: for lines, 4 vertices (a quad, drawn as two indexed triangles) per segment. */
   readonly #attrs = new Map<string, THREE.BufferAttribute>();
   #capacity = 0;
   readonly #resolution = new THREE.Vector2(1, 1);
+  readonly #viewProjection = new THREE.Matrix4();
 
   /** `kind`: triangles (every 3 vertices written) or line segments (every 2). */
   constructor(kind: 'triangles' | 'lines', name: string) {
@@ -110,15 +132,23 @@ export class Batch {
     geo.setDrawRange(0, 0);
     const mat =
       kind === 'lines'
-        ? new THREE.ShaderMaterial({ vertexShader: LINE_VERTEX, fragmentShader: LINE_FRAGMENT, uniforms: { uResolution: { value: this.#resolution }, uWidth: { value: LINE_WIDTH_PX } } })
-        : new THREE.MeshBasicMaterial({ vertexColors: true });
+        ? new THREE.ShaderMaterial({
+            vertexShader: LINE_VERTEX,
+            fragmentShader: FRAGMENT,
+            uniforms: { uViewProjection: { value: this.#viewProjection }, uResolution: { value: this.#resolution }, uWidth: { value: LINE_WIDTH_PX } },
+          })
+        : new THREE.ShaderMaterial({ vertexShader: TRIANGLE_VERTEX, fragmentShader: FRAGMENT });
     this.object = new THREE.Mesh(geo, mat);
     this.object.name = name;
     // Vertices are in world space and move every frame: bounds would always be stale, and the parts are small.
     this.object.frustumCulled = false;
     // After the robot: floor pixels it covers (most of the shadow's middle) then fail the depth test before shading.
     this.object.renderOrder = 1;
-    if (kind === 'lines') this.object.onBeforeRender = (renderer) => renderer.getDrawingBufferSize(this.#resolution);
+    if (kind === 'lines')
+      this.object.onBeforeRender = (renderer, _scene, camera) => {
+        renderer.getDrawingBufferSize(this.#resolution);
+        this.#viewProjection.multiplyMatrices(camera.projectionMatrix, camera.matrixWorldInverse);
+      };
     this.#allocate();
   }
 
@@ -130,7 +160,7 @@ export class Batch {
       return b;
     };
     const lines = this.kind === 'lines';
-    const perVertex = lines ? 3 : 1; // GPU vertices per written vertex
+    const perVertex = lines ? 2 : 1; // GPU vertices per written vertex
     const sizes: [string, number][] = lines ? [['position', 3], ['other', 3], ['side', 1], ['color', 3]] : [['position', 3], ['color', 3]];
     for (const [name, size] of sizes) {
       const old = this.#attrs.get(name);
@@ -143,8 +173,13 @@ export class Batch {
       this.#pos = grow(this.#pos, this.#capacity * 3);
       this.#col = grow(this.#col, this.#capacity * 3);
       const side = this.#attrs.get('side')!;
-      for (let v = 0; v < side.count; v++) side.setX(v, SIDES[v % 6]!);
+      for (let v = 0; v < side.count; v++) side.setX(v, SIDES[v % 4]!);
       side.setUsage(THREE.StaticDrawUsage);
+      // Indexed, so a quad's vertex shader runs 4 times, not 6 (SwiftShader shades shared indices once).
+      const quads = Math.ceil(this.#capacity / 2);
+      const index = new (quads * 4 > 65535 ? Uint32Array : Uint16Array)(quads * 6);
+      for (let q = 0; q < quads; q++) for (let c = 0; c < 6; c++) index[q * 6 + c] = q * 4 + QUAD[c]!;
+      this.object.geometry.setIndex(new THREE.BufferAttribute(index, 1));
     } else {
       // Triangle parts write straight into what is uploaded.
       this.#pos = this.#attrs.get('position')!.array as Float32Array<ArrayBuffer>;
@@ -187,9 +222,11 @@ export class Batch {
       s.dirty = false;
       at += s.count;
     }
-    const k = this.kind === 'lines' ? 3 : 1;
-    if (this.kind === 'lines') this.#expandLines(first - (first % 2), at);
-    this.object.geometry.setDrawRange(0, at * k);
+    const lines = this.kind === 'lines';
+    if (lines) this.#expandLines(first - (first % 2), at);
+    // Lines: 6 indices (two triangles) and 4 GPU vertices per segment, i.e. 3 and 2 per segment end written.
+    this.object.geometry.setDrawRange(0, at * (lines ? 3 : 1));
+    const k = lines ? 2 : 1;
     if (at > first) {
       for (const [name, a] of this.#attrs) {
         if (name === 'side') continue; // constant, uploaded once
@@ -200,7 +237,7 @@ export class Batch {
     }
   }
 
-  /** Segment ends [from, to) (pairs) → two triangles each: corners (a,−1) (b,−1) (b,+1), (a,−1) (b,+1) (a,+1). */
+  /** Segment ends [from, to) (pairs) → a quad each: corners (a,−1) (b,−1) (b,+1) (a,+1). */
   #expandLines(from: number, to: number): void {
     const P = this.#attrs.get('position')!.array as Float32Array;
     const O = this.#attrs.get('other')!.array as Float32Array;
@@ -208,9 +245,9 @@ export class Batch {
     const pos = this.#pos;
     const col = this.#col;
     for (let e = from; e + 1 < to; e += 2) {
-      for (let c = 0; c < 6; c++) {
+      for (let c = 0; c < 4; c++) {
         const end = CORNER_END[c]!; // which end this corner sits on
-        const v = e * 3 + c; // GPU vertex (6 per segment = 3 per end written)
+        const v = e * 2 + c; // GPU vertex (4 per segment = 2 per end written)
         const me = e + end;
         const you = e + 1 - end;
         for (let i = 0; i < 3; i++) {
@@ -234,17 +271,25 @@ export function triangleVertices(g: THREE.BufferGeometry): Float32Array {
   return Float32Array.from(flat.attributes.position!.array as ArrayLike<number>);
 }
 
-/** A triangle part's shape: local vertices (x y z, non-indexed) and their linear colours (r g b). */
+/** A triangle part's shape: local vertices (x y z, non-indexed) and their display colours (sRGB r g b). */
 export interface Shape {
   pos: Float32Array;
   col: Float32Array;
+}
+
+/** `color` as a batch vertex colour: its display (sRGB) components. */
+export function srgb(color: THREE.Color): THREE.Color {
+  const out = new THREE.Color();
+  color.getRGB(out, THREE.SRGBColorSpace);
+  return out;
 }
 
 /** A shape of `geometry`'s triangles in one colour. */
 export function solidShape(geometry: THREE.BufferGeometry, color: THREE.Color): Shape {
   const pos = triangleVertices(geometry);
   const col = new Float32Array(pos.length);
-  for (let i = 0; i < col.length; i += 3) color.toArray(col, i);
+  const c = srgb(color);
+  for (let i = 0; i < col.length; i += 3) c.toArray(col, i);
   return { pos, col };
 }
 

@@ -9,7 +9,7 @@
  */
 import * as THREE from 'three';
 import type { Track } from './track.ts';
-import { copyShape, solidShape, transformShape, type Batch } from './batch.ts';
+import { copyShape, solidShape, srgb, transformShape, type Batch } from './batch.ts';
 
 const FORCE_SCALE = 0.004; // m of arrow per N: a 12 kg robot's ~30 N per foot → 12 cm
 const MIN_LENGTH = 0.02; // m: the shortest arrow drawn
@@ -21,6 +21,7 @@ const DOT_RADIUS = 0.03;
 const DOT_COLOR = new THREE.Color(0x40ff70);
 /** Arrows are drawn in this colour as it is (toneMapped: false before): the bytes written are 0xff5040. */
 const ARROW_COLOR = new THREE.Color(0xff5040);
+const ARROW_SRGB = srgb(ARROW_COLOR);
 
 const _p = new THREE.Vector3();
 const _dir = new THREE.Vector3();
@@ -95,9 +96,9 @@ export class ContactMarkers {
       write: (pos, col, at) => {
         pos.set(this.#shaftAt.subarray(0, this.#na * 6), at * 3);
         for (let i = 0; i < this.#na * 2; i++) {
-          col[(at + i) * 3] = ARROW_COLOR.r;
-          col[(at + i) * 3 + 1] = ARROW_COLOR.g;
-          col[(at + i) * 3 + 2] = ARROW_COLOR.b;
+          col[(at + i) * 3] = ARROW_SRGB.r;
+          col[(at + i) * 3 + 1] = ARROW_SRGB.g;
+          col[(at + i) * 3 + 2] = ARROW_SRGB.b;
         }
         return this.#na * 2;
       },

@@ -28,7 +28,7 @@
  */
 import * as THREE from 'three';
 import { mergeGeometries } from 'three/examples/jsm/utils/BufferGeometryUtils.js';
-import { copyShape, solidShape, type Batch } from './batch.ts';
+import { copyShape, solidShape, srgb, type Batch } from './batch.ts';
 
 /**
  * Half-size of the grid tile, m: the robot is always at least HALF − 0.5 from its edge. Lines fade into the
@@ -38,12 +38,14 @@ const HALF = 4;
 const FADE_FROM = 2.5;
 /** Grid lines are drawn as pieces this long, m (see writeLines). */
 const PIECE = 0.5;
-const GRID_COLOR = new THREE.Color(0x9aa6b8);
+/** Display (sRGB) colours, as batches take them (batch.ts); lines fade towards the floor's in sRGB. */
+const GRID_SRGB = srgb(new THREE.Color(0x9aa6b8));
 /** m: a blob about the Go1's body; its pixels are most of what the shadow costs, so it does not grow with height. */
 const SHADOW_RADIUS = 0.38;
 const SHADOW_FADE_HEIGHT = 1.0; // m of base height at which the shadow has faded out
-/** The floor's colour (THREE.Color holds it linear, as vertex colours are: grid lines fade into it). */
+/** The floor's colour: the clear's (THREE.Color holds it linear), and in sRGB what grid lines fade into. */
 const FLOOR_COLOR = new THREE.Color(0x2e333b);
+const FLOOR_SRGB = srgb(FLOOR_COLOR);
 const _dir = new THREE.Vector3();
 const _size = new THREE.Vector2();
 
@@ -53,9 +55,9 @@ function gridVertex(pos: Float32Array, col: Float32Array, o: number, x: number, 
   pos[o + 1] = y;
   pos[o + 2] = z;
   const f = THREE.MathUtils.smoothstep(Math.max(Math.abs(x - ox), Math.abs(y - oy)), FADE_FROM, HALF);
-  col[o] = color.r + (FLOOR_COLOR.r - color.r) * f;
-  col[o + 1] = color.g + (FLOOR_COLOR.g - color.g) * f;
-  col[o + 2] = color.b + (FLOOR_COLOR.b - color.b) * f;
+  col[o] = color.r + (FLOOR_SRGB.r - color.r) * f;
+  col[o + 1] = color.g + (FLOOR_SRGB.g - color.g) * f;
+  col[o + 2] = color.b + (FLOOR_SRGB.b - color.b) * f;
 }
 
 /**
@@ -108,8 +110,6 @@ function shadowDisc(): { pos: Float32Array; weight: Float32Array } {
   return { pos: Float32Array.from(pos), weight: Float32Array.from(weight) };
 }
 
-const _c = new THREE.Color();
-
 export class Ground {
   /** Everything on the flat floor; hidden when a terrain heightfield replaces it. */
   readonly group = new THREE.Group();
@@ -139,7 +139,7 @@ export class Ground {
         const { x, y } = this.grid.position;
         let n = 0;
         // Half a millimetre up: over the shadow (at −1 mm), under the ruler (at 2 mm).
-        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, GRID_COLOR);
+        for (let c = -HALF; c <= HALF; c++) n += writeLines(pos, col, at + n, x, y, c, HALF, 0.0005, GRID_SRGB);
         return n;
       },
     });
@@ -154,7 +154,6 @@ export class Ground {
     });
 
     const disc = shadowDisc();
-    const floor = FLOOR_COLOR.getRGB(new THREE.Color(), THREE.SRGBColorSpace);
     const shadowPart = triangles.add({
       object: this.shadow,
       capacity: disc.weight.length,
@@ -165,12 +164,11 @@ export class Ground {
           pos[o] = disc.pos[i * 3]! * SHADOW_RADIUS + x;
           pos[o + 1] = disc.pos[i * 3 + 1]! * SHADOW_RADIUS + y;
           pos[o + 2] = -0.001; // under the grid lines
-          // Darken the floor's sRGB bytes as blending black over them would, then store as linear.
+          // The floor's sRGB colour darkened as blending black over it would.
           const k = 1 - this.#strength * disc.weight[i]!;
-          _c.setRGB(floor.r * k, floor.g * k, floor.b * k, THREE.SRGBColorSpace);
-          col[o] = _c.r;
-          col[o + 1] = _c.g;
-          col[o + 2] = _c.b;
+          col[o] = FLOOR_SRGB.r * k;
+          col[o + 1] = FLOOR_SRGB.g * k;
+          col[o + 2] = FLOOR_SRGB.b * k;
         }
         return disc.weight.length;
       },
