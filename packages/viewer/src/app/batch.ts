@@ -18,7 +18,8 @@
  * parts write display (sRGB) colours and both batches' fragment shaders pass the vertex colour through, where
  * three.js materials convert linear to sRGB per pixel. With that and indexed line quads (a quad's vertex shader runs
  * 4 times, not 6), bench:viewer's fps_ratio went from 1.145-1.179 (mean 1.167, six runs) to 1.104-1.135 (mean
- * 1.114, three runs); hiding the grid alone had been worth ~0.05 of it.
+ * 1.114, three runs) measured the same way, and 1.10-1.19 (mean 1.14) in six later full bench runs, higher when
+ * the host ran fast; hiding the grid alone had been worth ~0.05 of it.
  *
  * Each part has a scene object that stands for it (named, e.g. `contact-shadow`): the part is drawn while that
  * object and all its ancestors are visible, so hiding the object (or its group) hides the part as a mesh would.
