@@ -17,7 +17,7 @@
  * Pixels are what the floor costs: the shadow covers ~30k px under the default camera, the grid's lines ~8k. So
  * parts write display (sRGB) colours and both batches' fragment shaders pass the vertex colour through, where
  * three.js materials convert linear to sRGB per pixel. With that and indexed line quads (a quad's vertex shader runs
- * 4 times, not 6), bench:viewer's fps_ratio went from 1.145-1.179 (mean 1.167, six runs) to 1.104-1.135 (mean
+ * 4 times, not 6), bench:viewer's fps_ratio went from 1.157-1.174 (mean 1.166, three runs) to 1.104-1.135 (mean
  * 1.114, three runs) measured the same way, and 1.10-1.19 (mean 1.14) in six later full bench runs, higher when
  * the host ran fast; hiding the grid alone had been worth ~0.05 of it.
  *
