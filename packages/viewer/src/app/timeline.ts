@@ -1,5 +1,6 @@
 /** The timeline strip under the 3D view: episode spans and boundaries, safety events. */
 import type { Track } from './track.ts';
+import { episodeSpans } from './episodes.ts';
 
 /** Paint the timeline for `main` (and the compared track's span); returns the episode marks drawn. */
 export function paintTimeline(c: HTMLCanvasElement, main: Track | null, ghost: Track | null): { t: number; event: string; index: number }[] {
@@ -13,16 +14,15 @@ export function paintTimeline(c: HTMLCanvasElement, main: Track | null, ghost: T
   const x = (tt: number): number => ((tt - s) / (e - s)) * (w - 1);
   g.fillStyle = '#2a2f38';
   g.fillRect(0, 0, w, c.height);
-  // episode spans, alternating shades, with start/end boundaries
+  // episode spans (episodes.ts), alternating shades, with start/end boundaries; one without a recorded end runs
+  // to the next episode's start, or to the end of the recording
   const eps = main.events.episode;
-  let shade = 0;
-  for (const ev of eps) {
-    if (ev.event === 'start') {
-      const endEv = eps.find((o) => o.index === ev.index && o.event === 'end' && o.t >= ev.t);
-      g.fillStyle = shade++ % 2 ? '#33404f' : '#2d3846';
-      g.fillRect(x(ev.t), 0, Math.max(1, x(endEv ? endEv.t : e) - x(ev.t)), c.height);
-    }
-  }
+  const spans = episodeSpans(eps);
+  spans.forEach((sp, i) => {
+    const to = sp.end ?? spans[i + 1]?.start ?? e;
+    g.fillStyle = i % 2 ? '#33404f' : '#2d3846';
+    g.fillRect(x(sp.start), 0, Math.max(1, x(to) - x(sp.start)), c.height);
+  });
   const marks = eps.map((ev) => ({ t: ev.t, event: String(ev.event), index: Number(ev.index) }));
   for (const ev of eps) {
     g.fillStyle = ev.event === 'start' ? '#7fd0ff' : '#ff9f6b';
