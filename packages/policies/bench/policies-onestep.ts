@@ -81,7 +81,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const { load } = await import('@s2r/sim/tasks/registry.ts');
-  const { evaluatePolicy } = await import('../src/demos/evaluate.ts');
+  const { evaluateEpisodes } = await import('../src/evaluate.ts');
   const { loadavg } = await import('node:os');
   const seeds = Array.from({ length: env('BENCH_SEEDS', 5) }, (_, i) => 1000 + i);
   const episodes = env('BENCH_EPISODES', 50);
@@ -94,7 +94,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       const hit = existsSync(cache) && artifact && JSON.parse(readFileSync(cache, 'utf8')).artifact === artifact ? JSON.parse(readFileSync(cache, 'utf8')) : null;
       if (hit && hit.perEpisodes === episodes && JSON.stringify(hit.seeds) === JSON.stringify(seeds)) results[name] = hit;
       else {
-        results[name] = await evaluatePolicy(() => load('z1-push', undefined, { print: false }), await mk(), { seeds, episodes });
+        results[name] = await evaluateEpisodes(() => load('z1-push', undefined, { print: false }), await mk(), { seeds, episodes });
         writeFileSync(cache, JSON.stringify({ ...results[name], seeds, perEpisodes: episodes, artifact }, null, 1));
       }
       log(`${name}: success ${(100 * results[name]!.success).toFixed(1)}% [${results[name]!.ci95.map((x) => (100 * x).toFixed(1)).join(', ')}]`);

@@ -52,7 +52,7 @@ import { collectDemos } from '../src/demos/collect.ts';
 import { scriptedExpert } from '../src/demos/experts.ts';
 import { loadDemos } from '../src/demos/store.ts';
 import type { DemoDataset } from '../src/demos/dataset.ts';
-import { evaluatePolicy, type EvalResult } from '../src/demos/evaluate.ts';
+import { evaluateEpisodes, type SuccessEvalResult as EvalResult } from '../src/evaluate.ts';
 import { trainBc } from '../src/bc/train.ts';
 import { loadBcPolicy } from '../src/bc/policy.ts';
 import { trainDiffusion } from '../src/diffusion/train.ts';
@@ -128,7 +128,7 @@ async function evalNamed(dir: string, name: string, mk: () => Promise<{ reset():
   }
   const t0 = performance.now();
   const p = await mk();
-  results[name] = await evaluatePolicy(makeEnv, p, { seeds: SEEDS, episodes: EPISODES });
+  results[name] = await evaluateEpisodes(makeEnv, p, { seeds: SEEDS, episodes: EPISODES });
   const r = results[name]!;
   log(`${name}: success ${(100 * r.success).toFixed(1)}% [${(100 * r.ci95[0]).toFixed(1)}, ${(100 * r.ci95[1]).toFixed(1)}] per seed ${r.perSeed.map((s) => (100 * s.success).toFixed(0)).join('/')} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   writeFileSync(cache, JSON.stringify({ ...r, seeds: SEEDS, perEpisodes: EPISODES }, null, 1));

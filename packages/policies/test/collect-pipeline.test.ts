@@ -13,7 +13,7 @@ import { loadPolicy, registerPolicyKind } from '../src/policy.ts';
 import { fromArtifact as diffusionFromArtifact } from '../src/diffusion/policy.ts';
 import { fromArtifact as bcFromArtifact } from '../src/bc/policy.ts';
 import { fromArtifact as residualFromArtifact } from '../src/residual/policy.ts';
-import { evaluatePolicy } from '../src/demos/evaluate.ts';
+import { evaluateEpisodes } from '../src/evaluate.ts';
 import { load } from '@s2r/sim/tasks/registry.ts';
 
 describe('collect → train → eval on z1-push (tiny)', () => {
@@ -63,7 +63,7 @@ describe('collect → train → eval on z1-push (tiny)', () => {
       for (const [name, path] of [['diffusion', dp], ['bc-mlp', bc], ['residual', res]] as const) {
         const p = await loadPolicy(join(path, 'policy.json'));
         expect(p.kind).toBe(name);
-        const r = await evaluatePolicy(makeEnv, p, { seeds: [1], episodes: 1 });
+        const r = await evaluateEpisodes(makeEnv, p, { seeds: [1], episodes: 1 });
         expect(r.episodes).toBe(1);
         expect(Number.isFinite(r.meanReturn)).toBe(true);
         expect(r.ci95[0]).toBeLessThanOrEqual(r.ci95[1]);

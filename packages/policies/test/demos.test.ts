@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { collectDemos } from '../src/demos/collect.ts';
 import { loadDemos, saveDemos } from '../src/demos/store.ts';
 import { buildWindows } from '../src/demos/windows.ts';
-import { wilson } from '../src/demos/evaluate.ts';
+import { wilson } from '../src/evaluate.ts';
 import { ToyReach, toyExpert } from './toy-env.ts';
 
 describe('demonstration storage', () => {

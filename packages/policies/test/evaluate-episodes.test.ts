@@ -8,9 +8,9 @@ import { load } from '@s2r/sim/tasks/registry.ts';
 import { makeZ1PushExpert } from '@s2r/sim/tasks/z1-push-expert.ts';
 import type { Env } from '@s2r/sim/env/types.ts';
 import { evaluateEpisodes, wilson, type ActingPolicy } from '../src/evaluate.ts';
-import { evaluatePolicy as demosEvaluate } from '../src/demos/evaluate.ts';
+import { evaluateEpisodes as demosEvaluate } from '../src/evaluate.ts';
 
-/** The loop demos/evaluate.ts ran before it moved onto runEpisodes, kept here as the reference. */
+/** The loop the demos evaluator ran before it moved onto runEpisodes, kept here as the reference. */
 async function formerLoop(env: Env, pol: ActingPolicy, opts: { seeds: number[]; episodes: number; maxSteps?: number }) {
   let n = 0, succ = 0, retSum = 0, lenSum = 0;
   const perSeed: { seed: number; success: number; meanReturn: number }[] = [];

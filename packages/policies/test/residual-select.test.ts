@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { Rng } from '@s2r/core';
 import { collectDemos } from '../src/demos/collect.ts';
 import { trainBc } from '../src/bc/train.ts';
-import { evaluatePolicy } from '../src/demos/evaluate.ts';
+import { evaluateEpisodes } from '../src/evaluate.ts';
 import { readArtifact } from '../src/artifact.ts';
 import { initBackend } from '../src/backend.ts';
 import { PPO } from '../src/ppo/ppo.ts';
@@ -65,7 +65,7 @@ describe('residual checkpoint selection', () => {
       // The written parameters are that snapshot's: re-evaluated on the validation seeds they score what was recorded.
       const saved = await readArtifact(out);
       expect(saved.integrity).toEqual(artifact.integrity);
-      const again = await evaluatePolicy(() => new ToyReach(), await ResidualPolicy.create(saved, { rng: Rng.seed(0) }), validation);
+      const again = await evaluateEpisodes(() => new ToyReach(), await ResidualPolicy.create(saved, { rng: Rng.seed(0) }), validation);
       expect(again.success).toBe(tr.selected.validationSuccess);
     } finally {
       rmSync(dir, { recursive: true, force: true });

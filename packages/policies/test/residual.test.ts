@@ -7,7 +7,7 @@ import { trainResidual } from '../src/residual/train.ts';
 import { ResidualPolicy } from '../src/residual/policy.ts';
 import { makeResidualArtifact, checkResidualArtifact } from '../src/residual/artifact.ts';
 import { residualBound } from '../src/residual/vec-env.ts';
-import { evaluatePolicy } from '../src/demos/evaluate.ts';
+import { evaluateEpisodes } from '../src/evaluate.ts';
 import { initMlp } from '../src/nn/mlp.ts';
 import { buildArtifact } from '../src/artifact.ts';
 import { SerialVecEnv, TOY_ACT, ToyReach, toyExpert } from './toy-env.ts';
@@ -72,14 +72,14 @@ describe('residual policy', () => {
     const base = await biasedBase([0.3, 0.3], 0.5);
     const makeEnv = () => new ToyReach();
     const evalOpts = { seeds: [100, 101], episodes: 30 };
-    const baseRes = await evaluatePolicy(makeEnv, new BcPolicy(base), evalOpts);
+    const baseRes = await evaluateEpisodes(makeEnv, new BcPolicy(base), evalOpts);
     expect(baseRes.success).toBeLessThan(0.3);
     const { artifact } = await trainResidual({
       task: 'toy-reach', base, seed: 2, vecEnv: new SerialVecEnv(16), makeEvalEnv: makeEnv,
       // The recipe's critic warm-up sized to this run (5 of its 40 updates); the LRs are this toy's own.
       config: { scale: 0.5, totalSteps: 16 * 32 * 40, criticWarmupSteps: 16 * 32 * 5, ppo: { criticLearningRate: 0, klStop: 0, numEnvs: 16, stepsPerEnv: 32, actorHidden: [64, 64], criticHidden: [64, 64], learningRate: 1e-3, initStd: 0.5, gamma: 0.95 } },
     });
-    const res = await evaluatePolicy(makeEnv, await ResidualPolicy.create(artifact), evalOpts);
+    const res = await evaluateEpisodes(makeEnv, await ResidualPolicy.create(artifact), evalOpts);
     expect(res.success).toBeGreaterThan(baseRes.success + 0.4);
   });
 });

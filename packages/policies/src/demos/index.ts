@@ -5,4 +5,4 @@ export { saveDemos, loadDemos, DEMOS_FORMAT, DEMOS_VERSION, type DemoIndex } fro
 export { computeStats, featureStats, rowsOf, type DemoDataset, type DemoMeta, type DemoStats, type EpisodeEntry, type FeatureStats } from './dataset.ts';
 export { makeObsNormalizer, makeActionNormalizer, normalizeObs, normalizeAction, denormalizeAction, type ObsNormalizer, type ActionNormalizer } from './normalizer.ts';
 export { buildWindows, sampleBatch, normalizeColumns, type Windows } from './windows.ts';
-export { evaluatePolicy as evaluateEpisodes, wilson, type EvalResult as EpisodeEvalResult, type ActingPolicy } from './evaluate.ts';
+export { evaluateEpisodes, wilson, type SuccessEvalResult as EpisodeEvalResult, type ActingPolicy } from '../evaluate.ts';
