@@ -165,7 +165,7 @@ export interface ResidualTrainOptions {
   signal?: AbortSignal;
 }
 
-export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artifact: PolicyArtifact; config: ResidualTrainConfig & { ppo: PpoConfig }; seconds: number; lastSuccessRate: number | null; curve: ResidualCurvePoint[] }> {
+export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artifact: PolicyArtifact; config: ResidualTrainConfig & { ppo: PpoConfig }; seconds: number; lastSuccessRate: number | null }> {
   const seed = opts.seed ?? 0;
   const rc = { ...DEFAULT_RESIDUAL_TRAIN, ...opts.config };
   const ppoCfg = mergeConfig<PpoConfig>(mergeConfig<PpoConfig>(basePpoConfig(), RESIDUAL_PPO_DEFAULTS, 'residual.ppo'), (opts.config?.ppo ?? {}) as DeepPartial<PpoConfig>, 'residual.ppo');
@@ -312,5 +312,5 @@ export async function trainResidual(opts: ResidualTrainOptions): Promise<{ artif
   const artifact = c ? buildArtifact({ kind: c.kind, task: c.task, specs: c.specs, normalizer: c.normalizer, control: c.control, model: c.model, tensors: c.tensors, training, createdAt: c.createdAt }) : snapshot(training);
   ppo.dispose();
   if (opts.out) await saveArtifact(opts.out, artifact);
-  return { artifact, config: { ...rc, ppo: ppoCfg }, seconds: (performance.now() - t0) / 1000, lastSuccessRate: lastSuccess, curve };
+  return { artifact, config: { ...rc, ppo: ppoCfg }, seconds: (performance.now() - t0) / 1000, lastSuccessRate: lastSuccess };
 }
