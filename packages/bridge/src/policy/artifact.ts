@@ -5,7 +5,7 @@
  * artifact's own envConfig. Anything missing or disagreeing is an error naming the field: a policy never runs on
  * guessed conventions, and a task that is not registered is an error, never a default.
  */
-import type { ActionPipelineSpec, DeploySpec, PolicyControl, Readings } from '@s2r/core';
+import { pipelineDisagreement, type ActionPipelineSpec, type DeploySpec, type PolicyControl, type Readings } from '@s2r/core';
 import { loadPolicy, type Policy, type PolicyMeta } from '@s2r/policies';
 import { ResidualPolicy } from '@s2r/policies/residual/policy.ts';
 import { getTask } from '@s2r/sim/tasks/registry.ts';
@@ -51,13 +51,8 @@ function pipelineFor(c: PolicyControl, spec: DeploySpec<Readings>, path: string)
   const p: ActionPipelineSpec = { ...spec.pipeline, low: c.actionLow, high: c.actionHigh };
   const bad = (what: string, a: unknown, b: unknown) => new Error(`policy artifact ${path}: ${what} is ${JSON.stringify(a)} in the artifact but ${JSON.stringify(b)} in the action pipeline of task "${spec.task}"`);
   if (p.joints.join(',') !== c.jointNames.join(',')) throw bad('the action joint order', c.jointNames, p.joints);
-  if (p.mode !== c.actionMode) throw bad('control.actionMode', c.actionMode, p.mode);
-  if (Math.abs(p.scale - c.actionScale) > 1e-9) throw bad('control.actionScale', c.actionScale, p.scale);
-  if (p.mode === 'position') {
-    c.defaultPose.forEach((q, i) => {
-      if (Math.abs(q - p.offset[i]!) > 1e-6) throw bad(`control.defaultPose of joint "${c.jointNames[i]}"`, q, p.offset[i]);
-    });
-  }
+  const d = pipelineDisagreement(c, p);
+  if (d) throw bad(d.controlField, d.control, d.pipeline);
   return p;
 }
 

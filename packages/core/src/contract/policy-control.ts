@@ -37,6 +37,36 @@ export interface PolicyControl {
   pipeline?: ActionPipelineSpec;
 }
 
+/** One way an action pipeline disagrees with a control block: the field on each side and their values. */
+export interface PipelineDisagreement {
+  /** The pipeline's field, e.g. `scale` or `offset of joint "FR_calf_joint"`. */
+  pipelineField: string;
+  /** The control block's field, e.g. `control.actionScale` or `control.defaultPose of joint "FR_calf_joint"`. */
+  controlField: string;
+  control: unknown;
+  pipeline: unknown;
+}
+
+/**
+ * The first way action pipeline `p` disagrees with the control block's flat fields — mode, scale (to 1e-9), and
+ * in position mode each joint's offset, which is the default pose (to 1e-6: what JSON keeps of an angle) — or
+ * null. One rule for both pipelines a deployment can act through: the artifact's own (readPolicyControl) and, for
+ * an artifact written before pipelines were stored, its task's (the bridge's policy/artifact.ts).
+ */
+export function pipelineDisagreement(c: Pick<PolicyControl, 'actionMode' | 'actionScale' | 'defaultPose' | 'jointNames'>, p: ActionPipelineSpec): PipelineDisagreement | null {
+  if (p.mode !== c.actionMode) return { pipelineField: 'mode', controlField: 'control.actionMode', control: c.actionMode, pipeline: p.mode };
+  if (!(Math.abs(p.scale - c.actionScale) <= 1e-9)) return { pipelineField: 'scale', controlField: 'control.actionScale', control: c.actionScale, pipeline: p.scale };
+  if (p.mode === 'position')
+    for (let i = 0; i < c.defaultPose.length; i++) {
+      const q = c.defaultPose[i]!;
+      if (!(Math.abs(q - p.offset[i]!) <= 1e-6)) {
+        const joint = `of joint "${c.jointNames[i]}"`;
+        return { pipelineField: `offset ${joint}`, controlField: `control.defaultPose ${joint}`, control: q, pipeline: p.offset[i] };
+      }
+    }
+  return null;
+}
+
 /** Throws with the field path (e.g. `control.dt`) and what is wrong; the caller decides the error type and prefix. */
 export type ControlFail = (field: string, message: string) => never;
 
@@ -74,16 +104,10 @@ export function readPolicyControl(raw: unknown, actionJoints: readonly string[],
     if (!(p.joints.length === n && p.joints.every((j, i) => j === actionJoints[i]))) fail('control.pipeline.joints', 'disagree with specs.action.joints');
     // One fact, one value: a pipeline that disagrees with the flat fields would make the env and the bridge differ.
     const differs = (field: string, flat: unknown, piped: unknown) => fail(`control.pipeline.${field}`, `is ${JSON.stringify(piped)} but control says ${JSON.stringify(flat)}`);
-    if (p.mode !== c.actionMode) differs('mode', c.actionMode, p.mode);
-    if (p.scale !== c.actionScale) differs('scale', c.actionScale, p.scale);
+    const d = pipelineDisagreement(c, p);
+    if (d) differs(d.pipelineField, d.control, d.pipeline);
     if (p.low !== c.actionLow) differs('low', c.actionLow, p.low);
     if (p.high !== c.actionHigh) differs('high', c.actionHigh, p.high);
-    // Position mode: the pipeline's offset is the default pose (rad or m), to the precision JSON keeps.
-    if (p.mode === 'position') {
-      c.defaultPose.forEach((q, i) => {
-        if (Math.abs(q - p.offset[i]!) > 1e-6) differs(`offset of joint "${c.jointNames[i]}"`, q, p.offset[i]);
-      });
-    }
   }
   return c;
 }
