@@ -92,20 +92,25 @@ export class FrameDecoder {
 
   /** Decode the bytes before a delimiter; a bad frame is an error when synced, a sync drop when not. */
   private frame(synced: boolean): void {
-    const bad = (error: FrameErrorName, detail: string) => (synced ? this.fail(error, detail) : this.syncDrop());
     const n = cobsDecode(this.enc, 0, this.len, this.dec);
-    if (n === -3) return bad('oversize', `decoded frame exceeds ${MAX_FRAME_BYTES} bytes`);
+    if (n === -3) return this.reject(synced, 'oversize', `decoded frame exceeds ${MAX_FRAME_BYTES} bytes`);
     // -1: a code byte promises more bytes than arrived before the delimiter — the frame was cut short.
-    if (n === -1) return bad('truncated', 'a COBS code byte points past the end of the frame');
-    if (n < 0) return bad('cobs', 'malformed COBS');
+    if (n === -1) return this.reject(synced, 'truncated', 'a COBS code byte points past the end of the frame');
+    if (n < 0) return this.reject(synced, 'cobs', 'malformed COBS');
     const r = checkDecoded(this.dec, n);
-    if (!r.ok) return bad(r.error, r.detail);
+    if (!r.ok) return this.reject(synced, r.error, r.detail);
     this.counts.frames++;
     try {
       this.onMessage(r.msg);
     } catch {
       this.counts.handlerErrors++;
     }
+  }
+
+  /** A frame that did not decode: an error when synced, a sync drop when not (no closure per frame). */
+  private reject(synced: boolean, error: FrameErrorName, detail: string): void {
+    if (synced) this.fail(error, detail);
+    else this.syncDrop();
   }
 
   private syncDrop(): void {
