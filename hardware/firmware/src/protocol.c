@@ -306,46 +306,35 @@ static int fail(s2r_decoder_t *d, int e) {
 }
 
 int s2r_decoder_push(s2r_decoder_t *d, uint8_t byte, s2r_msg_t *out) {
-  int n, r;
+  int n, r, synced;
   d->bytes++;
   if (byte != 0) {
     if (d->len < S2R_MAX_ENCODED) d->enc[d->len++] = byte;
     else d->overflow = 1;
     return 0;
   }
-  if (d->unsynced) {
-    /* The first delimiter since the link came up: deliver the bytes before it only if they are a valid frame. */
-    d->unsynced = 0;
-    if (d->len == 0 && !d->overflow) {
-      d->empty++;
-      return 0;
-    }
-    n = d->overflow ? -3 : s2r_cobs_decode(d->enc, d->len, d->dec, sizeof d->dec);
-    d->len = 0;
-    d->overflow = 0;
-    if (n >= 0 && s2r_decode_frame(d->dec, (size_t)n, out) == S2R_OK) {
-      d->frames++;
-      return 1;
-    }
-    d->sync_drops++;
-    return 0;
-  }
-  if (d->overflow) {
-    d->overflow = 0;
-    d->len = 0;
-    return fail(d, S2R_ERR_OVERSIZE);
-  }
-  if (d->len == 0) {
+  /* The first delimiter since the link came up ends bytes that may be the tail of a cut frame: they are delivered
+     if they are a valid frame, and otherwise dropped as a sync drop, which is not an error. */
+  synced = !d->unsynced;
+  d->unsynced = 0;
+  if (d->len == 0 && !d->overflow) {
     d->empty++;
     return 0;
   }
-  n = s2r_cobs_decode(d->enc, d->len, d->dec, sizeof d->dec);
+  n = d->overflow ? -3 : s2r_cobs_decode(d->enc, d->len, d->dec, sizeof d->dec);
   d->len = 0;
-  if (n == -3) return fail(d, S2R_ERR_OVERSIZE);
-  if (n == -1) return fail(d, S2R_ERR_TRUNCATED); /* a code byte promised more bytes than arrived */
-  if (n < 0) return fail(d, S2R_ERR_COBS);
-  r = s2r_decode_frame(d->dec, (size_t)n, out);
-  if (r != S2R_OK) return fail(d, r);
-  d->frames++;
-  return 1;
+  d->overflow = 0;
+  if (n == -3) r = S2R_ERR_OVERSIZE;
+  else if (n == -1) r = S2R_ERR_TRUNCATED; /* a code byte promised more bytes than arrived */
+  else if (n < 0) r = S2R_ERR_COBS;
+  else r = s2r_decode_frame(d->dec, (size_t)n, out);
+  if (r == S2R_OK) {
+    d->frames++;
+    return 1;
+  }
+  if (!synced) {
+    d->sync_drops++;
+    return 0;
+  }
+  return fail(d, r);
 }

@@ -77,14 +77,12 @@ export class FrameDecoder {
         else this.overflow = true;
         continue;
       }
-      if (!this.synced) {
-        this.synced = true;
-        if (this.overflow) this.syncDrop();
-        else if (this.len === 0) this.counts.empty++;
-        else this.frame(false);
-      } else if (this.overflow) this.fail('oversize', `more than ${MAX_ENCODED_BYTES} bytes before a delimiter`);
+      // The first delimiter after reset() ends bytes that may be the tail of a cut frame (see the class doc).
+      const synced = this.synced;
+      this.synced = true;
+      if (this.overflow) this.reject(synced, 'oversize', `more than ${MAX_ENCODED_BYTES} bytes before a delimiter`);
       else if (this.len === 0) this.counts.empty++;
-      else this.frame(true);
+      else this.frame(synced);
       this.len = 0;
       this.overflow = false;
     }
