@@ -38,9 +38,9 @@ export function episodeSpans(events: readonly EventRec[]): EpisodeSpan[] {
   return spans;
 }
 
-/** The last span that started at or before time t (spans in recorded order), or null. */
-export function spanAt(spans: readonly EpisodeSpan[], t: number): EpisodeSpan | null {
-  let found: EpisodeSpan | null = null;
-  for (const s of spans) if (s.start <= t + 1e-9) found = s;
+/** The last of `items` (in recorded order) whose time, `timeOf`, is at or before t; null when none is. */
+export function lastAt<T>(items: readonly T[], t: number, timeOf: (item: T) => number): T | null {
+  let found: T | null = null;
+  for (const x of items) if (timeOf(x) <= t + 1e-9) found = x;
   return found;
 }

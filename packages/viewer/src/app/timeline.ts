@@ -1,6 +1,5 @@
 /** The timeline strip under the 3D view: episode spans and boundaries, safety events. */
 import type { Track } from './track.ts';
-import { episodeSpans } from './episodes.ts';
 
 /** Paint the timeline for `main` (and the compared track's span); returns the episode marks drawn. */
 export function paintTimeline(c: HTMLCanvasElement, main: Track | null, ghost: Track | null): { t: number; event: string; index: number }[] {
@@ -17,7 +16,7 @@ export function paintTimeline(c: HTMLCanvasElement, main: Track | null, ghost: T
   // episode spans (episodes.ts), alternating shades, with start/end boundaries; one without a recorded end runs
   // to the next episode's start, or to the end of the recording
   const eps = main.events.episode;
-  const spans = episodeSpans(eps);
+  const spans = main.episodes;
   spans.forEach((sp, i) => {
     const to = sp.end ?? spans[i + 1]?.start ?? e;
     g.fillStyle = i % 2 ? '#33404f' : '#2d3846';

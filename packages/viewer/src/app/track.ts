@@ -8,6 +8,7 @@ import { Series, unpackSeries, type SeriesLayout } from '../data/series.ts';
 import { Ingest, type Events } from '../data/ingest.ts';
 import type { RobotJson } from '../server/robot-json.ts';
 import type { SliceHeader } from '../server/progressive.ts';
+import { episodeSpans, type EpisodeSpan } from './episodes.ts';
 
 export interface TrackMeta {
   id: string;
@@ -42,6 +43,7 @@ export class Track {
   poses: Float64Array;
   #poseCols = new Map<string, Float32Array[]>();
   #scratch = new Float64Array(7);
+  #episodes = { n: -1, spans: [] as EpisodeSpan[] };
 
   constructor(meta: TrackMeta, series: Map<string, Series>, events: Events) {
     this.meta = meta;
@@ -53,6 +55,16 @@ export class Track {
 
   static fromBinary(meta: TrackMeta, buffer: ArrayBuffer): Track {
     return new Track(meta, unpackSeries(meta.layout, buffer), meta.events);
+  }
+
+  /**
+   * The recording's episodes (episodes.ts), for the timeline and the info box alike: worked out again only when
+   * episode events were added (progressive load, live).
+   */
+  get episodes(): readonly EpisodeSpan[] {
+    const e = this.#episodes;
+    if (e.n !== this.events.episode.length) Object.assign(e, { n: this.events.episode.length, spans: episodeSpans(this.events.episode) });
+    return e.spans;
   }
 
   /** Add the series that were not needed for posing (downloaded after the first frame). */

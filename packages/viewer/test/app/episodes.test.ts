@@ -4,10 +4,10 @@
  * 10× copy) shows each episode's own return, and a start with no recorded end stays open.
  */
 import { describe, expect, it } from 'vitest';
-import { episodeSpans, spanAt } from '../../src/app/episodes.ts';
+import { episodeSpans, lastAt } from '../../src/app/episodes.ts';
 import { EpisodeInfo } from '../../src/app/episode-info.ts';
 import type { EventRec } from '../../src/data/ingest.ts';
-import type { Track } from '../../src/app/track.ts';
+import { Track, type TrackMeta } from '../../src/app/track.ts';
 
 const start = (t: number, index: number): EventRec => ({ t, event: 'start', index, seed: 100 + t });
 const end = (t: number, index: number, ret: number): EventRec => ({ t, event: 'end', index, return: ret, reason: 'truncated' });
@@ -34,12 +34,13 @@ describe('episodeSpans', () => {
     ]);
   });
 
-  it('spanAt: the last episode started at or before t', () => {
+  it('lastAt: the last episode started at or before t', () => {
     const spans = episodeSpans(twoRuns);
-    expect(spanAt(spans, -1)).toBeNull();
-    expect(spanAt(spans, 0)?.start).toBe(0);
-    expect(spanAt(spans, 10.5)?.start).toBe(10);
-    expect(spanAt(spans, 99)?.start).toBe(11);
+    const at = (t: number) => lastAt(spans, t, (s) => s.start);
+    expect(at(-1)).toBeNull();
+    expect(at(0)?.start).toBe(0);
+    expect(at(10.5)?.start).toBe(10);
+    expect(at(99)?.start).toBe(11);
   });
 });
 
@@ -47,12 +48,23 @@ describe('EpisodeInfo', () => {
   it("shows the episode in force with its own return, not an earlier run's episode of the same index", () => {
     const el = { textContent: '' } as HTMLElement;
     const info = new EpisodeInfo(el);
-    const track = { events: { episode: twoRuns, dr: [], safety: [], scene: [] } } as unknown as Track;
+    const track = new Track({ robot: null } as unknown as TrackMeta, new Map(), { episode: [...twoRuns], dr: [], safety: [], scene: [] });
     info.update(track, 0.5);
     expect(el.textContent).toBe('episode 0 · seed 100 · return 1.000 · truncated');
     info.update(track, 10.5);
     expect(el.textContent).toBe('episode 0 · seed 110 · return 5.000 · truncated');
     info.update(track, 11.5);
     expect(el.textContent).toBe('episode 1 · seed 111 · return 6.000 · truncated');
+  });
+
+  it('an end event that arrives later (live) fills in the open episode', () => {
+    const el = { textContent: '' } as HTMLElement;
+    const info = new EpisodeInfo(el);
+    const track = new Track({ robot: null } as unknown as TrackMeta, new Map(), { episode: [start(0, 0)], dr: [], safety: [], scene: [] });
+    info.update(track, 0.5);
+    expect(el.textContent).toBe('episode 0 · seed 100');
+    track.events.episode.push(end(1, 0, 2));
+    info.update(track, 0.5);
+    expect(el.textContent).toBe('episode 0 · seed 100 · return 2.000 · truncated');
   });
 });
