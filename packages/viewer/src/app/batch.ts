@@ -123,12 +123,20 @@ export class Batch {
   /** The GPU's attributes: for lines, 4 vertices (a quad, drawn as two indexed triangles) per segment. */
   readonly #attrs = new Map<string, THREE.BufferAttribute>();
   #capacity = 0;
+  /**
+   * Per vertex a part writes: GPU vertices (lines: a segment's 2 ends become a 4-corner quad) and draw-range
+   * units (lines: its 6 indices).
+   */
+  readonly #gpuPerWritten: number;
+  readonly #drawPerWritten: number;
   readonly #resolution = new THREE.Vector2(1, 1);
   readonly #viewProjection = new THREE.Matrix4();
 
   /** `kind`: triangles (every 3 vertices written) or line segments (every 2). */
   constructor(kind: 'triangles' | 'lines', name: string) {
     this.kind = kind;
+    this.#gpuPerWritten = kind === 'lines' ? 2 : 1;
+    this.#drawPerWritten = kind === 'lines' ? 3 : 1;
     const geo = new THREE.BufferGeometry();
     geo.setDrawRange(0, 0);
     const mat =
@@ -161,11 +169,10 @@ export class Batch {
       return b;
     };
     const lines = this.kind === 'lines';
-    const perVertex = lines ? 2 : 1; // GPU vertices per written vertex
     const sizes: [string, number][] = lines ? [['position', 3], ['other', 3], ['side', 1], ['color', 3]] : [['position', 3], ['color', 3]];
     for (const [name, size] of sizes) {
       const old = this.#attrs.get(name);
-      const a = new THREE.BufferAttribute(grow((old?.array as Float32Array) ?? new Float32Array(0), this.#capacity * perVertex * size), size).setUsage(THREE.DynamicDrawUsage);
+      const a = new THREE.BufferAttribute(grow((old?.array as Float32Array) ?? new Float32Array(0), this.#capacity * this.#gpuPerWritten * size), size).setUsage(THREE.DynamicDrawUsage);
       this.#attrs.set(name, a);
       this.object.geometry.setAttribute(name, a);
     }
@@ -223,11 +230,9 @@ export class Batch {
       s.dirty = false;
       at += s.count;
     }
-    const lines = this.kind === 'lines';
-    if (lines) this.#expandLines(first - (first % 2), at);
-    // Lines: 6 indices (two triangles) and 4 GPU vertices per segment, i.e. 3 and 2 per segment end written.
-    this.object.geometry.setDrawRange(0, at * (lines ? 3 : 1));
-    const k = lines ? 2 : 1;
+    if (this.kind === 'lines') this.#expandLines(first - (first % 2), at);
+    this.object.geometry.setDrawRange(0, at * this.#drawPerWritten);
+    const k = this.#gpuPerWritten;
     if (at > first) {
       for (const [name, a] of this.#attrs) {
         if (name === 'side') continue; // constant, uploaded once
@@ -262,7 +267,7 @@ export class Batch {
 
   /** Vertices written by the parts now (segment ends for lines; for tests). */
   get vertexCount(): number {
-    return this.object.geometry.drawRange.count / (this.kind === 'lines' ? 3 : 1);
+    return this.object.geometry.drawRange.count / this.#drawPerWritten;
   }
 }
 
@@ -280,9 +285,7 @@ export interface Shape {
 
 /** `color` as a batch vertex colour: its display (sRGB) components. */
 export function srgb(color: THREE.Color): THREE.Color {
-  const out = new THREE.Color();
-  color.getRGB(out, THREE.SRGBColorSpace);
-  return out;
+  return color.clone().convertLinearToSRGB();
 }
 
 /** A shape of `geometry`'s triangles in one colour. */
