@@ -135,7 +135,7 @@ export function buildApp(): Promise<AppAssets> {
     const esbuild = await import('esbuild');
     const dir = cacheDir();
     const file = dir ? join(dir, 'app.json') : null;
-    const builder = createHash('sha256').update(readFileSync(fileURLToPath(import.meta.url))).digest('hex');
+    const builder = sha256(fileURLToPath(import.meta.url)) ?? '';
     const hit = file ? readCache(file, esbuild.version, builder) : null;
     if (hit) markStarted();
     const outputs = hit ?? (await build(esbuild, file, builder));
